@@ -1,0 +1,51 @@
+# Embeddings, Attention & Transformers course kit. `make help` lists the targets.
+# Every target sets up what it needs: the first run creates .venv from requirements.lock.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+SUBMISSION ?= assignments
+RESULTS    ?= results.json
+EX ?=
+ARGS ?=
+
+PUBLIC := $(if $(EX),tests/public/test_$(EX).py,tests/public)
+ONLY   := $(if $(EX),--only $(EX),)
+
+.DEFAULT_GOAL := help
+.PHONY: help venv test grade stubs check lint kit-tests stubs-check
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  variables: SUBMISSION=<dir> (default assignments), EX=<exercise>, ARGS=<extra pytest args>"
+
+$(STAMP): requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "setting up $(VENV) from requirements.lock (first run only)..."
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+venv: $(STAMP) ## create the virtual environment (done automatically by every target)
+
+test: $(STAMP) ## the student's loop: public tests on SUBMISSION (EX=one_hot for one exercise)
+	@$(PY) -m pytest $(PUBLIC) -p autograder.plugin --submission $(SUBMISSION) -q --no-header $(ARGS)
+
+grade: $(STAMP) ## grade SUBMISSION with the hidden suites; writes RESULTS (results.json)
+	@$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS) $(ONLY) $(ARGS)
+
+stubs: $(STAMP) ## regenerate assignments/ from solutions/ (nbgrader's ClearSolutions)
+	@$(PY) -m autograder stubs
+
+stubs-check: $(STAMP)
+	@$(PY) -m autograder stubs --check
+
+lint: $(STAMP) ## ruff
+	@$(PY) -m ruff check .
+
+kit-tests: $(STAMP)
+	@$(PY) -m pytest tests/kit -q $(ARGS)
+
+check: lint stubs-check kit-tests ## everything CI runs: lint, stubs up to date, the kit's own tests
+	@echo "make check: all green"

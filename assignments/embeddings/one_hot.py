@@ -1,0 +1,65 @@
+"""One-hot vectors: the simplest word representation, and the reason we want better ones.
+
+A vocabulary maps each word type to an integer id; a one-hot vector is all zeros except a 1 at
+the word's id. Every pair of distinct words is then equally far apart (orthogonal), which is
+exactly the problem dense embeddings solve.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+
+def build_vocab(tokens: Iterable[str], min_count: int = 1, specials: Sequence[str] = ()) -> dict[str, int]:
+    """Map each word type to an integer id.
+
+    Order of ids:
+      1. ``specials`` first, in the order given (e.g. ``("<pad>", "<unk>")``);
+      2. then every token seen at least ``min_count`` times, by descending count;
+         ties are broken alphabetically (not by first occurrence), so the result does not
+         depend on the order of the corpus. A special that also occurs in ``tokens`` keeps its
+         special id and is not added twice.
+
+    Example:
+        >>> build_vocab(["b", "a", "b", "c"], specials=["<unk>"])
+        {'<unk>': 0, 'b': 1, 'a': 2, 'c': 3}
+        >>> build_vocab(["apple", "ball", "cat"])
+        {'apple': 0, 'ball': 1, 'cat': 2}
+    """
+    # Hint (~5 lines): collections.Counter, then sorted(..., key=lambda item: (-count, word)).
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def encode(tokens: Iterable[str], vocab: dict[str, int], unk_token: str | None = None) -> np.ndarray:
+    """Token strings -> int64 array of ids.
+
+    A token missing from ``vocab`` maps to ``vocab[unk_token]``; when ``unk_token`` is None it
+    raises ``KeyError`` whose message names the token.
+
+    Example:
+        >>> encode(["a", "zebra"], {"<unk>": 0, "a": 1}, unk_token="<unk>")
+        array([1, 0])
+    """
+    # Hint (~6 lines)
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def one_hot(indices: Sequence[int] | np.ndarray, vocab_size: int) -> np.ndarray:
+    """One-hot encode integer ids.
+
+    Shapes: ``indices`` of any shape ``S`` -> float64 array of shape ``S + (vocab_size,)``.
+    Raises ``ValueError`` for an id outside ``[0, vocab_size)`` or a non-integer array
+    (floats such as ``1.0`` are refused: an id is a count, not a measurement).
+
+    Example:
+        >>> one_hot([1], 3)
+        array([[0., 1., 0.]])
+    """
+    # Hint (~8 lines): validate first, then index an identity matrix (np.eye) or use put_along_axis.
+    # YOUR CODE HERE
+    raise NotImplementedError()

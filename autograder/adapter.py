@@ -1,0 +1,117 @@
+"""The one seam between every test and the student's code.
+
+Tests (public and hidden) hold a :class:`Student` and ask it to ``call`` a function or run a
+``probe``; they get plain data back (:mod:`autograder.protocol`) or a :class:`StudentError`.
+Two implementations share this interface:
+
+- :class:`InProcessStudent` imports the submission privately in the test process, so ``print``
+  and ``pdb`` work (``make test``);
+- the isolated worker (:mod:`autograder.worker`) runs the same probes in a separate, limited
+  process and sends the same plain data back (``make grade`` / ``python -m autograder grade``).
+
+Both pass every argument and result through the protocol's encoding, so a test sees the same
+values in both modes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from autograder import protocol
+from autograder.loader import Root
+from autograder.probes import execute
+
+
+class StudentError(Exception):
+    """Student code failed: raised, was not implemented, did not import, crashed or hung.
+
+    Only plain data is kept (type names, message, the student's traceback lines), so the
+    grading process never holds an object made by student code.
+    """
+
+    def __init__(self, kind: str, types: list[str], message: str, traceback: str = "") -> None:
+        self.kind = kind
+        self.types = list(types)
+        self.message = message
+        self.student_traceback = traceback
+        super().__init__(self.summary())
+
+    @property
+    def type_name(self) -> str:
+        return self.types[0] if self.types else "Error"
+
+    def is_a(self, type_name: str) -> bool:
+        """True when the student's exception is ``type_name`` or a subclass of it."""
+        return type_name in self.types
+
+    def summary(self) -> str:
+        if self.kind == "not_implemented":
+            return "not implemented yet (the stub still raises NotImplementedError)"
+        if self.kind == "import":
+            return f"the module could not be imported: {self.type_name}: {self.message}"
+        if self.kind in ("crash", "timeout", "protocol", "forbidden", "grader"):
+            return self.message
+        text = f"your code raised {self.type_name}: {self.message}"
+        if self.student_traceback:
+            text += "\n" + self.student_traceback.rstrip()
+        return text
+
+    @classmethod
+    def from_reply(cls, error: dict[str, Any]) -> StudentError:
+        return cls(
+            str(error.get("kind", "raised")),
+            [str(t) for t in error.get("types", [])],
+            str(error.get("message", "")),
+            str(error.get("traceback", "")),
+        )
+
+
+class Student(ABC):
+    """What a test may do with a submission."""
+
+    @abstractmethod
+    def probe(self, name: str, /, **kwargs: Any) -> Any:
+        """Run probe ``name`` beside the student's code; plain data back or :class:`StudentError`."""
+
+    def call(self, target: str, /, *args: Any, **kwargs: Any) -> Any:
+        """Call the student's ``"package.module:function"`` with plain arguments."""
+        return self.probe("call", target=target, args=list(args), kwargs=kwargs)
+
+    def func(self, target: str) -> Callable[..., Any]:
+        """``student.func("embeddings.one_hot:build_vocab")(tokens)`` reads like a normal call."""
+
+        def bound(*args: Any, **kwargs: Any) -> Any:
+            return self.call(target, *args, **kwargs)
+
+        bound.__name__ = target.rpartition(":")[2]
+        return bound
+
+    def close(self) -> None:  # noqa: B027 - most implementations hold nothing
+        """Release whatever the implementation holds (a worker process)."""
+
+
+def unwrap(reply: dict[str, Any]) -> Any:
+    """The value of a probe reply, or its error raised as :class:`StudentError`."""
+    if "error" in reply:
+        raise StudentError.from_reply(reply["error"])
+    return reply["ok"]
+
+
+class InProcessStudent(Student):
+    """Student code imported into this process (privately): for the student's own loop."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Root(root)
+        self._roots = (str(self.root.path) + "/",)
+
+    def probe(self, name: str, /, **kwargs: Any) -> Any:
+        kwargs = protocol.roundtrip(kwargs)
+        reply = execute(self.root.resolve, name, kwargs, self._roots)
+        try:
+            reply = protocol.roundtrip(reply)
+        except protocol.ProtocolError as error:
+            raise StudentError("protocol", ["ProtocolError"], f"your code returned {error}") from None
+        return unwrap(reply)

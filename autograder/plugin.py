@@ -1,0 +1,153 @@
+"""pytest plugin shared by the public tests and the hidden suites.
+
+- ``--submission DIR``: the submission root the ``student`` fixture reaches (default ``assignments``);
+- ``--isolated``: run student code in the sandboxed worker instead of in-process;
+- ``--results PATH``: write Gradescope ``results.json``;
+- ``@pytest.mark.points(n)``: what a test is worth (1 when absent);
+- the exercise of a test is its file's name: ``test_one_hot.py`` -> ``one_hot``.
+
+A failure's report is the feedback message alone (no traceback into grader code), a stub's
+``NotImplementedError`` is reported as "not implemented yet", and a table per exercise closes
+the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autograder.adapter import InProcessStudent, Student, StudentError
+from autograder.compare import Feedback
+from autograder.loader import ASSIGNMENTS, Root, reference
+from autograder.results import Report, TestResult
+
+REPORT_KEY = pytest.StashKey[Report]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("autograder")
+    group.addoption("--submission", default=str(ASSIGNMENTS), help="submission root to test (default: assignments/)")
+    group.addoption("--isolated", action="store_true", help="run student code in the sandboxed worker")
+    group.addoption("--results", default=None, help="write Gradescope results.json here")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "points(n): what the test is worth")
+    config.stash[REPORT_KEY] = Report()
+    config.stash[_START] = time.perf_counter()
+
+
+_START = pytest.StashKey[float]()
+
+
+def exercise_of(item: pytest.Item) -> str:
+    return Path(str(item.fspath)).stem.removeprefix("test_")
+
+
+def points_of(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker and marker.args else 1.0
+
+
+def title_of(item: pytest.Item) -> str:
+    doc = getattr(getattr(item, "function", None), "__doc__", None)
+    title = doc.strip().splitlines()[0] if doc and doc.strip() else item.name.removeprefix("test_").replace("_", " ")
+    if "[" in item.name:
+        title += " [" + item.name.split("[", 1)[1]
+    return title
+
+
+def make_student(config: pytest.Config) -> Student:
+    root = Path(config.getoption("--submission")).resolve()
+    if config.getoption("--isolated"):
+        from autograder.worker import IsolatedStudent
+
+        return IsolatedStudent(root)
+    return InProcessStudent(root)
+
+
+@pytest.fixture(scope="session")
+def student(request: pytest.FixtureRequest) -> Iterator[Student]:
+    """The submission under test, reached only through plain-data calls."""
+    s = make_student(request.config)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def ref() -> Root:
+    """The reference solution, loaded in this (trusted) process."""
+    return reference()
+
+
+def _message(excinfo: pytest.ExceptionInfo[BaseException]) -> str | None:
+    """The student-facing text of a failure, or None to keep pytest's own report."""
+    err = excinfo.value
+    if isinstance(err, (Feedback, StudentError)):
+        return str(err)
+    return None
+
+
+def _status(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+    if excinfo is None:
+        return "passed"
+    if isinstance(excinfo.value, StudentError) and excinfo.value.kind == "not_implemented":
+        return "not_implemented"
+    return "failed"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if report.when == "call" or (report.when == "setup" and report.failed) or (report.when == "setup" and report.skipped):
+        if report.skipped:
+            return
+        message = _message(call.excinfo) if call.excinfo else None
+        if message is not None:
+            report.longrepr = f"[{exercise_of(item)}] {message}"
+        status = _status(call.excinfo) if report.when == "call" else "error"
+        if status == "error" and call.excinfo and isinstance(call.excinfo.value, StudentError):
+            status = _status(call.excinfo)
+        text = message if message is not None else (str(report.longreprtext)[-2000:] if report.failed else "")
+        if status == "not_implemented":
+            text = "not implemented yet"
+        points = points_of(item)
+        item.config.stash[REPORT_KEY].tests.append(
+            TestResult(
+                exercise=exercise_of(item),
+                name=item.name,
+                title=title_of(item),
+                max_score=points,
+                score=points if status == "passed" else 0.0,
+                status=status,
+                output=text,
+                duration=report.duration,
+            )
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    report = config.stash[REPORT_KEY]
+    report.execution_time = time.perf_counter() - config.stash[_START]
+    path = config.getoption("--results")
+    if path:
+        report.write(path)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    from autograder.reporters import render_table
+
+    report = config.stash[REPORT_KEY]
+    if report.tests:
+        terminalreporter.write_line("")
+        terminalreporter.write(render_table(report, points=bool(config.getoption("--results"))))
+
+
+def report_of(config: pytest.Config) -> Report:
+    return config.stash[REPORT_KEY]

@@ -1,0 +1,128 @@
+"""Hidden suite: embeddings/one_hot.py.
+
+Expected values come from the reference, computed here in the trusted process; the student's
+values come back through the adapter as plain data. Known mistakes are modelled by small wrong
+versions of the function, so a failing answer that equals one of them is named.
+"""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from autograder.compare import check, check_raises, describe_args
+
+BUILD_VOCAB = "embeddings.one_hot:build_vocab"
+ENCODE = "embeddings.one_hot:encode"
+ONE_HOT = "embeddings.one_hot:one_hot"
+
+pytestmark = pytest.mark.timeout(10)
+
+
+def corpus(seed: int, n: int = 200) -> list[str]:
+    rng = np.random.default_rng(seed)
+    words = ["naïve", "日本", "zeta", "alpha", "beta", "gamma", "delta", "b", "a", "c"]
+    # A Zipf-ish draw with many tied counts.
+    return [words[i] for i in rng.integers(0, len(words), size=n) % len(words)]
+
+
+def vocab_mistakes(tokens, min_count=1, specials=()):
+    counts = Counter(tokens)
+
+    def ranked(order):
+        out = {w: i for i, w in enumerate(dict.fromkeys(specials))}
+        for w in order:
+            if counts[w] >= min_count and w not in out:
+                out[w] = len(out)
+        return out
+
+    first_seen = list(dict.fromkeys(tokens))
+    return {
+        "ties broken by first occurrence instead of alphabetically": lambda: ranked(
+            sorted(first_seen, key=lambda w: (-counts[w], first_seen.index(w)))
+        ),
+        "ascending count instead of descending": lambda: ranked(sorted(counts, key=lambda w: (counts[w], w))),
+        "specials put after the corpus words": lambda: {
+            w: i for i, w in enumerate([*sorted((w for w in counts if counts[w] >= min_count), key=lambda w: (-counts[w], w)), *specials])
+        },
+        "min_count compared with > instead of >=": lambda: {
+            **{w: i for i, w in enumerate(dict.fromkeys(specials))},
+            **{w: len(dict.fromkeys(specials)) + i for i, w in enumerate(sorted((w for w in counts if counts[w] > min_count), key=lambda w: (-counts[w], w)))},
+        },
+    }
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("seed,min_count,specials", [(0, 1, ()), (1, 3, ("<pad>", "<unk>")), (2, 25, ("<unk>",))])
+def test_build_vocab_matches_reference(student, ref, seed, min_count, specials):
+    """build_vocab: ids by count, ties alphabetical, specials first, min_count"""
+    tokens = corpus(seed)
+    expected = ref[BUILD_VOCAB.split(":")[0]].build_vocab(tokens, min_count=min_count, specials=specials)
+    got = student.call(BUILD_VOCAB, tokens, min_count=min_count, specials=list(specials))
+    check(
+        got,
+        expected,
+        what=f"build_vocab(<{len(tokens)} tokens, seed {seed}>, min_count={min_count}, specials={list(specials)})",
+        mistakes=vocab_mistakes(tokens, min_count, specials),
+    )
+
+
+@pytest.mark.points(1)
+def test_build_vocab_special_in_corpus_not_duplicated(student, ref):
+    """build_vocab: a special that also occurs in the corpus keeps its special id"""
+    tokens = ["<unk>", "a", "a", "<unk>", "<unk>", "b"]
+    expected = ref["one_hot"].build_vocab(tokens, specials=["<unk>"])
+    check(student.call(BUILD_VOCAB, tokens, specials=["<unk>"]), expected, what=f"build_vocab({tokens}, specials=['<unk>'])")
+
+
+@pytest.mark.points(1)
+def test_build_vocab_empty(student):
+    """build_vocab: an empty corpus gives just the specials"""
+    check(student.call(BUILD_VOCAB, [], specials=["<pad>"]), {"<pad>": 0}, what="build_vocab([], specials=['<pad>'])")
+
+
+@pytest.mark.points(2)
+def test_encode_matches_reference(student, ref):
+    """encode: ids as int64, unknown words to unk_token"""
+    tokens = corpus(3, 50) + ["never-seen", "日本"]
+    vocab = ref["one_hot"].build_vocab(corpus(4, 100), min_count=12, specials=["<unk>"])
+    expected = ref["one_hot"].encode(tokens, vocab, unk_token="<unk>")
+    got = student.call(ENCODE, tokens, vocab, unk_token="<unk>")
+    check(got, expected, what=f"encode(<{len(tokens)} tokens>, <vocab of {len(vocab)}>, unk_token='<unk>')")
+
+
+@pytest.mark.points(1)
+def test_encode_unknown_raises_keyerror(student):
+    """encode: an unknown word without unk_token raises KeyError naming it"""
+    check_raises(lambda: student.call(ENCODE, ["a", "naïve"], {"a": 0}), "KeyError", match="naïve", what="encode(['a', 'naïve'], {'a': 0})")
+
+
+@pytest.mark.points(1)
+def test_encode_empty_is_int64(student):
+    """encode: no tokens gives an empty int64 array"""
+    check(student.call(ENCODE, [], {"a": 0}), np.zeros(0, dtype=np.int64), what="encode([], {'a': 0})")
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("shape,vocab_size", [((7,), 5), ((2, 3), 11), ((4, 1, 3), 6)])
+def test_one_hot_matches_reference(student, ref, shape, vocab_size):
+    """one_hot: shape S + (V,), float64, a single 1 per row"""
+    indices = np.random.default_rng(vocab_size).integers(0, vocab_size, size=shape)
+    expected = ref["one_hot"].one_hot(indices, vocab_size)
+    got = student.call(ONE_HOT, indices, vocab_size)
+    check(
+        got,
+        expected,
+        what=f"one_hot({describe_args(indices)}, {vocab_size})",
+        mistakes={
+            "ids and vocabulary axes swapped (transposed)": lambda: np.moveaxis(expected, -1, 0),
+            "flattened to 2-D instead of keeping the input's shape": lambda: expected.reshape(-1, vocab_size),
+        },
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("bad", [[0, 5], [-1], [0.0, 1.0]], ids=["too-large", "negative", "floats"])
+def test_one_hot_rejects_bad_ids(student, bad):
+    """one_hot: ValueError for an out-of-range id or a non-integer array"""
+    check_raises(lambda: student.call(ONE_HOT, np.array(bad), 5), "ValueError", what=f"one_hot(np.array({bad}), 5)")

@@ -1,0 +1,1 @@
+"""Part 1: word embeddings in NumPy (gradients by hand)."""

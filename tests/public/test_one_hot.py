@@ -1,0 +1,43 @@
+"""Public tests for embeddings/one_hot.py: small cases you can check by hand."""
+
+import numpy as np
+
+from autograder.compare import check, check_raises
+
+BUILD_VOCAB = "embeddings.one_hot:build_vocab"
+ENCODE = "embeddings.one_hot:encode"
+ONE_HOT = "embeddings.one_hot:one_hot"
+
+
+def test_build_vocab_in_order(student):
+    """build_vocab: three distinct words keep alphabetical order"""
+    got = student.call(BUILD_VOCAB, ["apple", "ball", "cat"])
+    check(got, {"apple": 0, "ball": 1, "cat": 2}, what="build_vocab(['apple', 'ball', 'cat'])")
+
+
+def test_build_vocab_counts_specials_and_ties(student):
+    """build_vocab: specials first, then by count, ties alphabetical"""
+    tokens = ["b", "a", "b", "c", "d", "d"]
+    got = student.call(BUILD_VOCAB, tokens, specials=["<pad>", "<unk>"])
+    check(got, {"<pad>": 0, "<unk>": 1, "b": 2, "d": 3, "a": 4, "c": 5}, what=f"build_vocab({tokens}, specials=['<pad>', '<unk>'])")
+
+
+def test_encode_with_unknown_token(student):
+    """encode: unknown words map to unk_token"""
+    got = student.call(ENCODE, ["a", "zebra"], {"<unk>": 0, "a": 1}, unk_token="<unk>")
+    check(got, np.array([1, 0], dtype=np.int64), what="encode(['a', 'zebra'], {'<unk>': 0, 'a': 1}, unk_token='<unk>')")
+
+
+def test_encode_unknown_without_unk_raises(student):
+    """encode: an unknown word without unk_token raises KeyError naming it"""
+    check_raises(lambda: student.call(ENCODE, ["zebra"], {"a": 0}), "KeyError", match="zebra", what="encode(['zebra'], {'a': 0})")
+
+
+def test_one_hot_small(student):
+    """one_hot: [1] with 3 words is [[0, 1, 0]]"""
+    check(student.call(ONE_HOT, [1], 3), np.array([[0.0, 1.0, 0.0]]), what="one_hot([1], 3)")
+
+
+def test_one_hot_out_of_range_raises(student):
+    """one_hot: an id >= vocab_size raises ValueError"""
+    check_raises(lambda: student.call(ONE_HOT, [3], 3), "ValueError", what="one_hot([3], 3)")
