@@ -8,31 +8,9 @@ from pathlib import Path
 
 from autograder.loader import ASSIGNMENTS, EXERCISES, SOLUTIONS
 
-SUITES = Path(__file__).resolve().parent / "suites"
-
-
-def pytest_args(submission: Path, results: Path, only: list[str] | None, junit: Path | None, isolated: bool) -> list[str]:
-    """The pytest command line of a grading run: our suites, our config, nothing of the submission's."""
-    files = [str(SUITES / f"test_{name}.py") for name in (only or EXERCISES) if (SUITES / f"test_{name}.py").exists()]
-    args = [
-        *files,
-        "-c", str(SUITES / "pytest.ini"),
-        "--rootdir", str(SUITES),
-        "-p", "autograder.plugin",
-        "-p", "no:cacheprovider",
-        "--submission", str(submission),
-        "--results", str(results),
-        "-q", "--no-header", "-rN", "--tb=no",
-    ]
-    if isolated:
-        args.append("--isolated")
-    if junit:
-        args += ["--junitxml", str(junit)]
-    return args
-
 
 def cmd_grade(ns: argparse.Namespace) -> int:
-    import pytest
+    from autograder import grading
 
     submission = Path(ns.submission)
     if not submission.exists():
@@ -42,10 +20,14 @@ def cmd_grade(ns: argparse.Namespace) -> int:
     if unknown:
         print(f"error: unknown exercise(s) {unknown}; choose from {list(EXERCISES)}", file=sys.stderr)
         return 2
-    results = Path(ns.results)
-    code = pytest.main(pytest_args(submission.resolve(), results.resolve(), ns.only, ns.junit, not ns.in_process))
+    results = Path(ns.results).resolve()
+    try:
+        grading.grade(submission, ns.only, isolated=not ns.in_process, results=results, junit=ns.junit)
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 3
     if not results.exists():
-        print(f"error: the grader did not produce {results} (pytest exit code {code})", file=sys.stderr)
+        print(f"error: the grader did not produce {results}", file=sys.stderr)
         return 3
     return 0
 

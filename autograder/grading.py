@@ -1,0 +1,64 @@
+"""Run the hidden suites on one submission and return the :class:`~autograder.results.Report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autograder.loader import EXERCISES
+from autograder.results import Report
+
+SUITES = Path(__file__).resolve().parent / "suites"
+
+
+def suite_files(only: list[str] | None = None) -> list[Path]:
+    return [p for p in (SUITES / f"test_{name}.py" for name in (only or EXERCISES)) if p.exists()]
+
+
+def pytest_args(submission: Path, only: list[str] | None, isolated: bool, results: Path | None = None, junit: Path | None = None) -> list[str]:
+    """The pytest command line of a grading run: our suites and our config, nothing of the submission's."""
+    args = [
+        *map(str, suite_files(only)),
+        "-c", str(SUITES / "pytest.ini"),
+        "--rootdir", str(SUITES),
+        "--import-mode=importlib",
+        "-p", "autograder.plugin",
+        "-p", "no:cacheprovider",
+        "--submission", str(submission),
+        "-q", "--no-header", "-rN", "--tb=no",
+    ]
+    if isolated:
+        args.append("--isolated")
+    if results:
+        args += ["--results", str(results)]
+    if junit:
+        args += ["--junitxml", str(junit)]
+    return args
+
+
+class _Capture:
+    """Keeps the plugin's report once the session ends."""
+
+    report: Report | None = None
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from autograder.plugin import report_of
+
+        self.report = report_of(session.config)
+
+
+def grade(
+    submission: str | Path,
+    only: list[str] | None = None,
+    isolated: bool = True,
+    results: Path | None = None,
+    junit: Path | None = None,
+) -> tuple[Report, int]:
+    """Grade ``submission``; returns the report and pytest's exit code."""
+    capture = _Capture()
+    code = pytest.main(pytest_args(Path(submission).resolve(), only, isolated, results, junit), plugins=[capture])
+    if capture.report is None:
+        raise RuntimeError(f"the hidden suites did not run (pytest exit code {code})")
+    return capture.report, int(code)
