@@ -30,7 +30,7 @@ $(STAMP): requirements.lock
 venv: $(STAMP) ## create the virtual environment (done automatically by every target)
 
 test: $(STAMP) ## the student's loop: public tests on SUBMISSION (EX=one_hot for one exercise)
-	@$(PY) -m pytest $(PUBLIC) -p autograder.plugin --submission $(SUBMISSION) -q --no-header $(ARGS)
+	@$(PY) -m pytest $(PUBLIC) -p autograder.plugin --submission $(SUBMISSION) -q --no-header -rN $(ARGS)
 
 grade: $(STAMP) ## grade SUBMISSION with the hidden suites; writes RESULTS (results.json)
 	@$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS) $(ONLY) $(ARGS)

@@ -33,10 +33,19 @@ def solution_cell(source: str, grade_id: str = "solution") -> nbformat.NotebookN
     return cell
 
 
+def source_cell(source: str, grade_id: str = "solution") -> nbformat.NotebookNode:
+    """A solution cell when ``source`` has a solution region, else a plain code cell.
+
+    nbgrader replaces a solution cell *without* a region by the bare stub, so a file with no
+    exercise in it (an ``__init__.py``) must not be marked as one.
+    """
+    return solution_cell(source, grade_id) if MARKERS[0] in source else nbformat.v4.new_code_cell(source)
+
+
 def make_stub(source: str) -> str:
     """The stub nbgrader would produce from one solution file's source."""
     nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"language": "python", "name": "python3", "display_name": "Python 3"}})
-    nb.cells.append(solution_cell(source))
+    nb.cells.append(source_cell(source))
     nb, _ = ClearSolutions().preprocess(nb, {})
     return nb.cells[0].source
 

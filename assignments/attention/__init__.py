@@ -1,2 +1,1 @@
-# YOUR CODE HERE
-raise NotImplementedError()
+"""Part 2: attention in PyTorch."""

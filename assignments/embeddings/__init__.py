@@ -1,2 +1,1 @@
-# YOUR CODE HERE
-raise NotImplementedError()
+"""Part 1: word embeddings in NumPy (gradients by hand)."""

@@ -1,2 +1,1 @@
-# YOUR CODE HERE
-raise NotImplementedError()
+"""Part 3: the Transformer in PyTorch."""

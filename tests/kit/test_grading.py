@@ -1,0 +1,83 @@
+"""The hidden suites end to end: the reference scores full marks, the stubs zero, every exercise is graded."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from autograder.grading import grade, suite_files
+from autograder.loader import ASSIGNMENTS, EXERCISES, REPO_ROOT, SOLUTIONS
+from autograder.results import Report
+
+
+@pytest.fixture(scope="module")
+def reference_report() -> Report:
+    report, _ = grade(SOLUTIONS, isolated=False)
+    return report
+
+
+@pytest.fixture(scope="module")
+def stub_report() -> Report:
+    report, _ = grade(ASSIGNMENTS, isolated=False)
+    return report
+
+
+def test_every_exercise_has_a_hidden_suite_and_public_tests():
+    assert [p.stem.removeprefix("test_") for p in suite_files()] == list(EXERCISES)
+    public = REPO_ROOT / "tests" / "public"
+    assert sorted(p.stem.removeprefix("test_") for p in public.glob("test_*.py")) == sorted(EXERCISES)
+
+
+def test_reference_scores_full_marks(reference_report: Report):
+    failed = [f"{t.exercise}::{t.name}: {t.output[:300]}" for t in reference_report.tests if t.status != "passed"]
+    assert failed == []
+    assert reference_report.score == reference_report.max_score > 0
+    assert {t.exercise for t in reference_report.tests} == set(EXERCISES)
+
+
+def test_stubs_score_zero_and_say_not_implemented(stub_report: Report):
+    assert stub_report.score == 0
+    assert {t.status for t in stub_report.tests} == {"not_implemented"}
+    assert {s.status for s in stub_report.exercises()} == {"not implemented yet"}
+
+
+def test_results_json_follows_gradescope_schema(tmp_path):
+    path = tmp_path / "results.json"
+    grade(SOLUTIONS, only=["one_hot"], isolated=False, results=path)
+    data = json.loads(path.read_text())
+    assert set(data) >= {"score", "max_score", "execution_time", "output", "stdout_visibility", "tests"}
+    assert data["score"] == data["max_score"] == sum(t["max_score"] for t in data["tests"])
+    numbers = [t["number"] for t in data["tests"]]
+    assert len(set(numbers)) == len(numbers)
+    for t in data["tests"]:
+        assert set(t) >= {"name", "number", "score", "max_score", "status", "output", "visibility"}
+        assert t["status"] in ("passed", "failed") and t["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
+
+
+def test_grading_is_deterministic(tmp_path):
+    first, second = (grade(SOLUTIONS, only=["one_hot"], isolated=False)[0] for _ in range(2))
+    strip = [(t.name, t.score, t.status, t.output) for t in first.tests]
+    assert strip == [(t.name, t.score, t.status, t.output) for t in second.tests]
+
+
+def run_public(submission, *extra):
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/public", "-p", "autograder.plugin", "--submission", str(submission), "-q", *extra],
+        cwd=REPO_ROOT, capture_output=True, text=True, env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},
+    )
+
+
+def test_public_tests_pass_on_the_reference():
+    result = run_public(SOLUTIONS)
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def test_public_tests_on_the_stubs_list_every_exercise_as_not_implemented():
+    result = run_public(ASSIGNMENTS)
+    assert result.returncode == 1
+    table = result.stdout.split("status / first problem", 1)[1]
+    for name in EXERCISES:
+        row = next((line for line in table.splitlines() if f" {name} " in line), "")
+        assert "not implemented yet" in row, f"{name}: {row!r}"
+    assert max(len(line) for line in table.splitlines()) <= 80
