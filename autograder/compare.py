@@ -75,7 +75,7 @@ def tolerance(*values: Any) -> tuple[float, float]:
 
 def short(x: Any, limit: int = 300) -> str:
     """A readable, bounded rendering of a value for feedback."""
-    if hasattr(x, "shape") and hasattr(x, "dtype"):
+    if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic):
         a = _as_array(x)
         with np.printoptions(precision=4, threshold=20, edgeitems=3, linewidth=100, suppress=True):
             text = f"{_kind(x)} shape {tuple(a.shape)} dtype {_dtype_name(x)}\n{a}"
@@ -188,7 +188,7 @@ def _compare(got: Any, expected: Any, check_dtype: bool, rtol: float | None, ato
     elif isinstance(expected, (float, np.floating)) and not isinstance(expected, bool):
         if not isinstance(got, (int, float, np.integer, np.floating)) or isinstance(got, bool):
             raise Feedback(f"expected a number, got a {_kind(got)}")
-        _compare_arrays(np.float64(got).reshape(()), np.float64(expected).reshape(()), False, rtol, atol)
+        _compare_arrays(np.asarray(got).reshape(()), np.asarray(expected).reshape(()), False, rtol, atol)
     else:
         if isinstance(expected, (int, np.integer)) and not isinstance(expected, bool):
             same_kind = isinstance(got, (int, np.integer)) and not isinstance(got, bool)
