@@ -14,7 +14,7 @@ PUBLIC := $(if $(EX),tests/public/test_$(EX).py,tests/public)
 ONLY   := $(if $(EX),--only $(EX),)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test grade stubs check lint kit-tests stubs-check
+.PHONY: help venv test grade stubs check lint kit-tests stubs-check mutants
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -49,3 +49,6 @@ kit-tests: $(STAMP)
 
 check: lint stubs-check kit-tests ## everything CI runs: lint, stubs up to date, the kit's own tests
 	@echo "make check: all green"
+
+mutants: $(STAMP) ## grade every catalogued mistake + a sample of generated mutants (killed? named?)
+	@$(PY) -m tests.mutants.run --jobs 2 --markdown build/mutants.md $(ARGS)

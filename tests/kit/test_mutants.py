@@ -1,11 +1,40 @@
-"""Every catalogued mistake loses points, and the feedback names it where the catalogue says so."""
+"""Every catalogued mistake loses points, the feedback names it where the catalogue says so, and
+every failing test's message is useful: it shows expected against got and leaks no reference code."""
 
 import pytest
 
 from autograder.grading import grade
+from autograder.loader import SOLUTIONS
+from autograder.results import Report
 from tests.mutants import Mutant, all_mutants
+from tests.mutants.generated import solution_lines
 
 MUTANTS = all_mutants()
+
+
+def reference_code_lines() -> set[str]:
+    """The lines students must write themselves (inside solution regions), long enough to be telling."""
+    lines = set()
+    for path in SOLUTIONS.rglob("*.py"):
+        text = path.read_text(encoding="utf-8").splitlines()
+        lines |= {text[n - 1].strip() for n in solution_lines("\n".join(text)) if len(text[n - 1].strip()) >= 25}
+    return lines
+
+
+REFERENCE_LINES = reference_code_lines()
+
+
+def assert_feedback_is_useful(report: Report) -> None:
+    for t in report.tests:
+        if t.status == "passed":
+            continue
+        assert t.output.strip(), f"{t.name}: failed with no message"
+        if "elements differ" in t.output:
+            for part in ("first at index", "Expected:", "Got:"):
+                assert part in t.output, f"{t.name}: the message lacks {part!r}:\n{t.output}"
+        if "your code raised" not in t.output:  # a traceback of the student's own code may quote it
+            leaked = [line for line in REFERENCE_LINES if line in t.output]
+            assert not leaked, f"{t.name}: the feedback quotes the reference: {leaked[:2]}"
 
 
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
@@ -17,3 +46,19 @@ def test_mutant_is_killed_and_named(mutant: Mutant, tmp_path):
     if mutant.expect:
         outputs = "\n".join(t.output for t in report.tests if t.status != "passed")
         assert mutant.expect in outputs, f"mutant {mutant.id} lost points but no feedback says {mutant.expect!r}:\n{outputs[:2000]}"
+    assert_feedback_is_useful(report)
+
+
+def test_catalogue_is_large_and_mostly_named():
+    assert len(MUTANTS) >= 45
+    ids = [m.id for m in MUTANTS]
+    assert len(set(ids)) == len(ids), "mutant names must be unique within an exercise"
+    named = sum(m.expect is not None for m in MUTANTS)
+    assert named >= 0.8 * len(MUTANTS)
+
+
+def test_every_exercise_has_mutants():
+    from autograder.loader import EXERCISES
+
+    assert {m.exercise for m in MUTANTS} == set(EXERCISES)
+
