@@ -142,4 +142,4 @@ def module_state(resolve: Resolve, target: str, init_args: list[Any], init_kwarg
 
 
 # Probes specific to one part live beside this file and register themselves on import.
-from autograder import probes_attention, probes_transformer  # noqa: E402, F401
+from autograder import probes_attention, probes_embeddings, probes_transformer  # noqa: E402, F401

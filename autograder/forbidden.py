@@ -1,0 +1,411 @@
+"""PyTorch APIs a submission may not use, found two ways.
+
+The exercises ask students to write attention and layer normalisation themselves, so a submission
+may not call ``F.scaled_dot_product_attention``, ``nn.MultiheadAttention``,
+``F.multi_head_attention_forward``, any ``nn.Transformer*`` class, ``nn.LayerNorm`` or
+``F.layer_norm`` (nor the private ``torch`` ops behind them).
+
+- **Statically** (:func:`scan_root`, in the trusted process, both grading modes): the AST of every
+  file of the submission's packages is read, never executed. It flags forbidden attributes of a
+  ``torch`` module (through any import alias), ``from torch.nn import LayerNorm``, star imports
+  from ``torch``, ``getattr`` on a ``torch`` module with a forbidden or computed name (string
+  concatenations are folded first), string constants naming a ``torch``-only forbidden API, and
+  the ways around a check (``exec``/``eval``/``compile``, ``ctypes``, ``gc``, ``sys.modules``,
+  frame and code objects). An exercise whose module (or a student module it imports) has a
+  finding fails every test with the finding's file, line and API.
+- **At run time** (:func:`install`, in the worker only, before any student module is imported):
+  the forbidden functions of ``torch`` are replaced, in every namespace they live in, by guards,
+  and the forbidden classes get guarded ``__init__``/``forward``. A guard raises
+  :class:`ForbiddenAPIError` when any frame on the stack belongs to code outside the trusted
+  installation (the grader's runtime, the standard library, site-packages), so kit code such as
+  the course's trainer may still use them while aliasing tricks like
+  ``getattr(F, "scaled_dot" + "_product_attention")`` reach the guard. Each use is also recorded,
+  so a student who catches the error still fails the call.
+
+This module imports nothing outside the standard library: it is copied into the worker's runtime.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PACKAGES = ("embeddings", "attention", "transformer")
+
+FORBIDDEN_CLASSES = (
+    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer",
+    "LayerNorm",
+)
+# Parts of the names of the functions and private ops behind them (F.layer_norm, torch.native_layer_norm,
+# torch._scaled_dot_product_flash_attention_for_cpu, torch._native_multi_head_attention ...).
+FORBIDDEN_FRAGMENTS = ("scaled_dot_product", "multi_head_attention", "layer_norm", "flash_attention", "scaled_dot_attention", "transformer_encoder_layer")
+# Names the curriculum gives the student's own code: as strings they are not evidence of anything.
+STUDENT_NAMES = frozenset({"LayerNorm", "Transformer", "scaled_dot_product_attention"})
+# Ways around both checks: dynamic code, raw memory, digging objects out of the interpreter.
+DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__"})
+DYNAMIC_MODULES = frozenset({"ctypes", "cffi", "gc", "builtins", "_ctypes"})
+DYNAMIC_ATTRS = frozenset(
+    {"__code__", "__globals__", "__builtins__", "__closure__", "cell_contents", "__subclasses__", "_getframe", "f_back", "f_globals",
+     "f_locals", "f_builtins", "gi_frame", "tb_frame", "__wrapped__"}
+)
+ADVICE = "the exercise asks you to write it yourself"
+
+
+def is_forbidden_name(name: str) -> bool:
+    """True for the name of a forbidden torch API (``LayerNorm``, ``layer_norm``, ``_native_multi_head_attention`` ...)."""
+    return name in FORBIDDEN_CLASSES or any(f in name for f in FORBIDDEN_FRAGMENTS)
+
+
+# -- static check ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Violation:
+    file: str  # relative to the submission root
+    line: int
+    api: str  # what was used, e.g. "torch.nn.LayerNorm"
+    reason: str = ADVICE
+
+    def __str__(self) -> str:
+        return f"{self.file}, line {self.line}: {self.api} is not allowed ({self.reason})"
+
+
+def _fold(node: ast.AST) -> str | None:
+    """The value of a string expression built from constants ("a" + "b", f"{'a'}b", "".join([...])), else None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _fold(node.left), _fold(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.JoinedStr):
+        parts = [_fold(v.value if isinstance(v, ast.FormattedValue) else v) for v in node.values]
+        return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
+    if (
+        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join" and len(node.args) == 1
+        and isinstance(node.args[0], (ast.List, ast.Tuple))
+    ):
+        sep, items = _fold(node.func.value), [_fold(e) for e in node.args[0].elts]
+        return None if sep is None or any(i is None for i in items) else sep.join(items)  # type: ignore[arg-type]
+    return None
+
+
+class _Scanner(ast.NodeVisitor):
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.aliases: dict[str, str] = {}  # local name -> torch module path ("F" -> "torch.nn.functional")
+        self.found: dict[tuple[int, str], Violation] = {}
+        self.docstrings: set[int] = set()
+
+    def flag(self, node: ast.AST, api: str, reason: str = ADVICE) -> None:
+        line = getattr(node, "lineno", 0)
+        self.found.setdefault((line, api), Violation(self.file, line, api, reason))
+
+    # pass 1: which names are torch modules
+    def collect(self, tree: ast.AST) -> None:
+        for _ in range(3):  # aliases of aliases
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Import):
+                    for a in node.names:
+                        if a.name.split(".")[0] == "torch":
+                            self.aliases[a.asname or "torch"] = a.name if a.asname else "torch"
+                elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "torch":
+                    for a in node.names:
+                        self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                    path = self.rooted(node.value)
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    for t in targets:
+                        if path and isinstance(t, ast.Name):
+                            self.aliases[t.id] = path
+        for node in ast.walk(tree):
+            body = getattr(node, "body", None)
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
+                first = body[0]
+                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                    self.docstrings.add(id(first.value))
+
+    def rooted(self, node: ast.AST) -> str | None:
+        """The torch path an expression denotes (``nn.functional`` -> ``torch.nn.functional``), or None."""
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id)
+        if isinstance(node, ast.Attribute):
+            base = self.rooted(node.value)
+            return f"{base}.{node.attr}" if base else None
+        if isinstance(node, ast.Call) and node.args:
+            name = _fold(node.args[0])
+            func = node.func
+            callee = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            if callee in ("import_module", "__import__") and name and name.split(".")[0] == "torch":
+                return name
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute) and node.value.attr == "modules":
+            name = _fold(node.slice)
+            return name if name and name.split(".")[0] == "torch" else None
+        return None
+
+    # pass 2: uses
+    def visit_Import(self, node: ast.Import) -> None:
+        for a in node.names:
+            top = a.name.split(".")[0]
+            if top in DYNAMIC_MODULES:
+                self.flag(node, f"import {a.name}", "the grader cannot check code that uses it")
+            elif top == "torch" and any(is_forbidden_name(part) for part in a.name.split(".")[1:]):
+                self.flag(node, a.name)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        top = module.split(".")[0]
+        if top in DYNAMIC_MODULES:
+            self.flag(node, f"from {module} import ...", "the grader cannot check code that uses it")
+        elif top == "torch":
+            for a in node.names:
+                if a.name == "*":
+                    self.flag(node, f"from {module} import *", "import the names you use, so that none of the forbidden APIs comes with them")
+                elif is_forbidden_name(a.name):
+                    self.flag(node, f"{module}.{a.name}")
+        elif top == "sys" and any(a.name == "modules" for a in node.names):
+            self.flag(node, "sys.modules", "the grader cannot check code that uses it")
+
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        base = self.rooted(node.value)
+        if base and is_forbidden_name(node.attr):
+            self.flag(node, f"{base}.{node.attr}")
+        elif base and node.attr in ("__dict__", "__getattribute__"):
+            self.flag(node, f"{base}.{node.attr}", "look attributes of torch up by name, without __dict__")
+        elif node.attr in DYNAMIC_ATTRS:
+            self.flag(node, node.attr, "the grader cannot check code that uses it")
+        elif node.attr == "modules" and isinstance(node.value, ast.Name) and node.value.id == "sys":
+            self.flag(node, "sys.modules", "the grader cannot check code that uses it")
+        self.generic_visit(node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else None
+        if name in DYNAMIC_CALLS:
+            self.flag(node, f"{name}()", "the grader cannot check dynamically executed code")
+        elif name in ("getattr", "hasattr", "setattr", "delattr", "vars") and node.args:
+            obj = self.rooted(node.args[0])
+            attr = _fold(node.args[1]) if len(node.args) > 1 else None
+            if name == "vars" and obj:
+                self.flag(node, f"vars({obj})", "look attributes of torch up by name")
+            elif attr is not None and is_forbidden_name(attr) and (obj or attr not in STUDENT_NAMES):
+                self.flag(node, f"{obj}.{attr}" if obj else f"{name}(..., {attr!r})")
+            elif attr is None and len(node.args) > 1 and obj:
+                self.flag(node, f"{name}({obj}, <computed name>)", "the grader cannot check a torch attribute looked up by a computed name")
+        elif isinstance(func, ast.Attribute) and func.attr in ("import_module", "__import__") and node.args and _fold(node.args[0]) is None:
+            self.flag(node, f"{func.attr}(<computed name>)", "the grader cannot check a module imported by a computed name")
+        self.generic_visit(node)
+
+    def _string(self, node: ast.AST, value: str) -> None:
+        words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", value)
+        torch_path = "torch" in value or "aten" in value
+        if any(is_forbidden_name(w) and (torch_path or (w == value and w not in STUDENT_NAMES)) for w in words):
+            self.flag(node, repr(value[:80]), "a string naming a forbidden torch API")
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        if isinstance(node.value, str) and id(node) not in self.docstrings:
+            self._string(node, node.value)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        value = _fold(node)
+        if value is not None:
+            self._string(node, value)
+        self.generic_visit(node)
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> None:
+        value = _fold(node)
+        if value is not None:
+            self._string(node, value)
+        self.generic_visit(node)
+
+
+def scan_source(source: str, file: str = "<submission>") -> list[Violation]:
+    """Violations in one file's source (a file that does not parse has none: its import reports it)."""
+    try:
+        tree = ast.parse(source, filename=file)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
+    scanner = _Scanner(file)
+    try:
+        scanner.collect(tree)
+        scanner.visit(tree)
+    except RecursionError:
+        scanner.flag(tree, "deeply nested code", "the grader cannot check it")
+    return sorted(scanner.found.values(), key=lambda v: (v.line, v.api))
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+    """The student modules ``module`` imports (absolute and relative), parent packages included."""
+    found: set[str] = set()
+    package = module if is_package else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                parts = parts[: len(parts) - node.level + 1] if node.level > 1 else parts
+                base = ".".join([*parts, base] if base else parts)
+            names = [base, *(f"{base}.{a.name}" for a in node.names)]
+        for name in names:
+            if name.split(".")[0] in PACKAGES:
+                parts = name.split(".")
+                found.update(".".join(parts[: i + 1]) for i in range(len(parts)))
+    return found
+
+
+@dataclass
+class Findings:
+    """The static check of one submission: violations and the import graph, per student module."""
+
+    violations: dict[str, list[Violation]] = field(default_factory=dict)
+    imports: dict[str, set[str]] = field(default_factory=dict)
+
+    def for_module(self, module: str) -> list[Violation]:
+        """Violations in ``module``, its packages and every student module it imports, directly or not."""
+        seen: set[str] = set()
+        parts = module.split(".")
+        todo = [".".join(parts[: i + 1]) for i in range(len(parts))]
+        while todo:
+            m = todo.pop()
+            if m in seen:
+                continue
+            seen.add(m)
+            todo.extend(self.imports.get(m, ()))
+        return sorted((v for m in seen for v in self.violations.get(m, ())), key=lambda v: (v.file, v.line))
+
+    def message_for(self, kwargs: dict[str, Any]) -> str | None:
+        """The refusal for a probe whose target module uses a forbidden API, or None."""
+        found: list[Violation] = []
+        for module in targets_of(kwargs):
+            found += [v for v in self.for_module(module) if v not in found]
+        if not found:
+            return None
+        more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
+        return "forbidden API: " + "; ".join(map(str, found[:3])) + more
+
+
+def targets_of(kwargs: dict[str, Any]) -> list[str]:
+    """The student modules a probe's arguments name (``target="attention.masks:causal_mask"`` -> ``attention.masks``)."""
+    out = []
+    for value in kwargs.values():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        for v in values:
+            if isinstance(v, str) and ":" in v and v.split(".")[0] in PACKAGES:
+                out.append(v.partition(":")[0])
+    return out
+
+
+def scan_root(root: str | Path) -> Findings:
+    """Read every ``.py`` file of the submission's packages (as text; nothing is imported)."""
+    root = Path(root)
+    findings = Findings()
+    for package in PACKAGES:
+        base = root / package
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for path in sorted(base.rglob("*.py")):
+            if path.is_symlink() or not path.is_file() or "__pycache__" in path.parts:
+                continue
+            rel = path.relative_to(root)
+            is_package = path.name == "__init__.py"
+            module = ".".join(rel.parent.parts if is_package else (*rel.parent.parts, path.stem))
+            try:
+                source = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            found = scan_source(source, rel.as_posix())
+            if found:
+                findings.violations[module] = found
+            try:
+                findings.imports[module] = _imports(ast.parse(source), module, is_package)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                findings.imports[module] = set()
+    return findings
+
+
+# -- run-time guard (worker only) --------------------------------------------------------------------
+
+
+class ForbiddenAPIError(RuntimeError):
+    """Student code called a torch API that the course asks them to write themselves."""
+
+
+USED: list[str] = []  # every forbidden API student code reached (the worker fails the call even if it was caught)
+_TRUSTED: tuple[str, ...] = ()
+
+
+def _student_on_stack() -> bool:
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if not (name.startswith(_TRUSTED) or name.startswith("<frozen ")):
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _guard(original: Any, api: str) -> Any:
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if _student_on_stack():
+            USED.append(api)
+            raise ForbiddenAPIError(f"{api} is not allowed ({ADVICE})")
+        return original(*args, **kwargs)
+
+    guarded.__name__ = getattr(original, "__name__", api.rpartition(".")[2])
+    guarded.__qualname__ = getattr(original, "__qualname__", guarded.__name__)
+    guarded.__doc__ = getattr(original, "__doc__", None)
+    return guarded
+
+
+def _namespaces(torch: Any) -> Iterable[tuple[str, Any]]:
+    import torch.nn.functional
+
+    yield "torch.nn.functional", torch.nn.functional
+    yield "torch", torch
+    yield "torch._C._nn", torch._C._nn
+    yield "torch._C._VariableFunctions", torch._C._VariableFunctions
+
+
+def install(trusted: Iterable[str]) -> list[str]:
+    """Guard the forbidden torch APIs in this process; code under the ``trusted`` folders may still call them.
+
+    Returns the APIs guarded (for the worker's log).
+    """
+    global _TRUSTED
+    _TRUSTED = tuple(str(Path(p)).rstrip("/") + "/" for p in trusted)
+    import torch
+
+    guarded: list[str] = []
+    for prefix, namespace in _namespaces(torch):
+        for name in list(vars(namespace)) if hasattr(namespace, "__dict__") else dir(namespace):
+            if any(f in name for f in FORBIDDEN_FRAGMENTS):
+                original = getattr(namespace, name, None)
+                if callable(original) and not isinstance(original, type):
+                    try:
+                        setattr(namespace, name, _guard(original, f"{prefix}.{name}"))
+                        guarded.append(f"{prefix}.{name}")
+                    except (AttributeError, TypeError):
+                        pass
+    aten = torch.ops.aten
+    for name in ("layer_norm", "native_layer_norm", "scaled_dot_product_attention", "_native_multi_head_attention",
+                 "_scaled_dot_product_attention_math", "_scaled_dot_product_flash_attention", "_scaled_dot_product_flash_attention_for_cpu",
+                 "_scaled_dot_product_efficient_attention", "_transformer_encoder_layer_fwd"):
+        try:
+            setattr(aten, name, _guard(getattr(aten, name), f"torch.ops.aten.{name}"))
+            guarded.append(f"torch.ops.aten.{name}")
+        except (AttributeError, RuntimeError):
+            pass
+    for name in FORBIDDEN_CLASSES:
+        cls = getattr(torch.nn, name)
+        for method in ("__init__", "forward"):
+            if method in vars(cls):
+                setattr(cls, method, _guard(vars(cls)[method], f"torch.nn.{name}" + (f".{method}" if method == "forward" else "")))
+        guarded.append(f"torch.nn.{name}")
+    return guarded

@@ -1,0 +1,240 @@
+"""Hidden suite: embeddings/fasttext.py.
+
+Expected values come from the reference, computed here in the trusted process (the reference
+itself is checked against gensim in the kit's tests). The known mistakes (no boundary markers,
+longest n-grams first, unsigned bytes in the hash, hashing characters instead of UTF-8 bytes,
+sum instead of mean, the word's own vector left out ...) are written out below so that a
+student whose output equals one of them is told which. Non-ASCII words are essential: the sign
+extension of fastText's hash only shows on bytes >= 0x80.
+"""
+
+import numpy as np
+import pytest
+
+from autograder.compare import check, describe_args
+
+NGRAMS = "embeddings.fasttext:char_ngrams"
+HASH = "embeddings.fasttext:fasttext_hash"
+BUCKETS = "embeddings.fasttext:ngram_buckets"
+VECTOR = "embeddings.fasttext:fasttext_word_vector"
+
+pytestmark = pytest.mark.timeout(10)
+
+ASCII_WORDS = ["where", "a", "the", "unseeable", "banana", "x1", "<tag>"]
+UNICODE_WORDS = ["naïve", "日本", "café", "Straße", "Ünïcödé", "🙂ok", "ё"]
+
+
+# -- n-grams and their mistakes ----------------------------------------------------------------------
+
+
+def ngram_mistakes(word: str, n_min: int, n_max: int) -> dict:
+    marked = f"<{word}>"
+
+    def grams(s: str, lengths) -> list[str]:
+        return [s[i : i + n] for n in lengths for i in range(len(s) - n + 1)]
+
+    lengths = range(n_min, n_max + 1)
+    return {
+        "n-grams without the '<' and '>' boundary markers: cut \"<\" + word + \">\"": lambda: grams(word, lengths),
+        "longest n-grams first: the order is shortest first, then left to right": lambda: grams(marked, reversed(lengths)),
+        "grouped by start position (fastText's C++ order): the order is by length first, then left to right": lambda: [
+            marked[i : i + n] for i in range(len(marked)) for n in lengths if i + n <= len(marked)
+        ],
+        "n_max left out: lengths run from n_min to n_max inclusive": lambda: grams(marked, range(n_min, n_max)),
+        "right to left within a length: the order is left to right": lambda: [
+            g for n in lengths for g in reversed(grams(marked, [n]))
+        ],
+    }
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("n_min,n_max", [(3, 6), (1, 3), (2, 2), (4, 9)])
+def test_ngrams_match_reference(student, ref, n_min, n_max):
+    """char_ngrams: markers, shortest first, left to right, n_max included"""
+    for word in ASCII_WORDS + UNICODE_WORDS:
+        expected = ref["fasttext"].char_ngrams(word, n_min, n_max)
+        got = student.call(NGRAMS, word, n_min, n_max)
+        check(got, expected, what=f"char_ngrams({word!r}, n_min={n_min}, n_max={n_max})", mistakes=ngram_mistakes(word, n_min, n_max))
+
+
+@pytest.mark.points(1)
+def test_ngrams_defaults_and_short_words(student, ref):
+    """char_ngrams: defaults 3..6; a short word gives only the n-grams that fit"""
+    for word in ["where", "a", "", "ab", "日"]:
+        expected = ref["fasttext"].char_ngrams(word)
+        check(student.call(NGRAMS, word), expected, what=f"char_ngrams({word!r})", mistakes=ngram_mistakes(word, 3, 6))
+
+
+# -- the hash and its mistakes -----------------------------------------------------------------------
+
+
+def _fnv(units, sign_extend: bool, multiply_first: bool = False, reduce: bool = True) -> int:
+    h = 2166136261
+    for u in units:
+        if sign_extend and u >= 0x80:
+            u |= 0xFFFFFF00
+        h = (h * 16777619) ^ u if multiply_first else (h ^ u) * 16777619
+        if reduce:
+            h &= 0xFFFFFFFF
+    return h
+
+
+def hash_mistakes(s: str, expected: int | None = None) -> dict:
+    data = s.encode("utf-8")
+    return {
+        "unsigned bytes: fastText sign-extends each byte >= 0x80 before the xor (0xC3 -> 0xFFFFFFC3)": lambda: _fnv(data, False),
+        "hashed the characters (ord(ch)) instead of the UTF-8 bytes of the string": lambda: _fnv([ord(ch) for ch in s], False),
+        "hashed the characters (ord(ch)), sign-extended, instead of the UTF-8 bytes": lambda: _fnv([ord(ch) for ch in s], True),
+        "FNV-1 (multiply, then xor) instead of FNV-1a (xor, then multiply)": lambda: _fnv(data, True, multiply_first=True),
+        "not reduced modulo 2**32: keep h & 0xFFFFFFFF after each multiplication": lambda: _fnv(data, True, reduce=False),
+        "returned as a signed 32-bit value: the hash is unsigned, in [0, 2**32)": lambda: expected - 2**32 if expected is not None and expected >= 2**31 else None,
+    }
+
+
+@pytest.mark.points(2)
+def test_hash_ascii(student, ref):
+    """fasttext_hash: ASCII strings (plain FNV-1a)"""
+    for s in ["", "a", "abc", "foobar", "<wh", "here>", "<unseeable>"]:
+        expected = ref["fasttext"].fasttext_hash(s)
+        check(student.call(HASH, s), expected, what=f"fasttext_hash({s!r})", mistakes=hash_mistakes(s, expected))
+
+
+@pytest.mark.points(4)
+def test_hash_non_ascii_sign_extension(student, ref):
+    """fasttext_hash: non-ASCII strings hash their UTF-8 bytes, sign-extended like fastText's signed char"""
+    for s in UNICODE_WORDS + ["<na", "ïve>", "<日本>", "é"]:
+        expected = ref["fasttext"].fasttext_hash(s)
+        check(student.call(HASH, s), expected, what=f"fasttext_hash({s!r})  (UTF-8 bytes {s.encode('utf-8').hex(' ')})", mistakes=hash_mistakes(s, expected))
+
+
+# -- buckets -------------------------------------------------------------------------------------------
+
+
+def bucket_mistakes(word: str, num_buckets: int, n_min: int, n_max: int, ref) -> dict:
+    grams = ref["fasttext"].char_ngrams(word, n_min, n_max)
+    data = [g.encode("utf-8") for g in grams]
+    out = {}
+    for name, make in ngram_mistakes(word, n_min, n_max).items():
+        out[name] = lambda make=make: np.array([ref["fasttext"].fasttext_hash(g) % num_buckets for g in make()], dtype=np.int64)
+    out["unsigned bytes: fastText sign-extends each byte >= 0x80 before the xor (0xC3 -> 0xFFFFFFC3)"] = lambda: np.array(
+        [_fnv(d, False) % num_buckets for d in data], dtype=np.int64
+    )
+    out["hashed the characters (ord(ch)) instead of the UTF-8 bytes of the string"] = lambda: np.array(
+        [_fnv([ord(c) for c in g], False) % num_buckets for g in grams], dtype=np.int64
+    )
+
+    def signed(h: int) -> int:
+        return h - 2**32 if h >= 2**31 else h
+
+    out["hash treated as a signed 32-bit value before % num_buckets: the hash is unsigned"] = lambda: np.array(
+        [signed(_fnv(d, True)) % num_buckets for d in data], dtype=np.int64
+    )
+    out["hash treated as a signed 32-bit value (C remainder) before % num_buckets: the hash is unsigned"] = lambda: np.array(
+        [np.fmod(signed(_fnv(d, True)), num_buckets) for d in data], dtype=np.int64
+    )
+    return out
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("num_buckets,n_min,n_max", [(2_000_000, 3, 6), (97, 3, 6), (10, 2, 4)])
+def test_buckets_match_reference(student, ref, num_buckets, n_min, n_max):
+    """ngram_buckets: int64 hash % num_buckets for each n-gram, in n-gram order"""
+    for word in ASCII_WORDS + UNICODE_WORDS:
+        expected = ref["fasttext"].ngram_buckets(word, num_buckets, n_min, n_max)
+        got = student.call(BUCKETS, word, num_buckets, n_min, n_max)
+        check(
+            got,
+            expected,
+            what=f"ngram_buckets({word!r}, num_buckets={num_buckets}, n_min={n_min}, n_max={n_max})",
+            mistakes=bucket_mistakes(word, num_buckets, n_min, n_max, ref),
+        )
+
+
+@pytest.mark.points(1)
+def test_buckets_no_ngrams_is_empty_int64(student):
+    """ngram_buckets: a word too short for any n-gram gives an empty int64 array"""
+    check(student.call(BUCKETS, "a", 100, 4, 6), np.zeros(0, dtype=np.int64), what="ngram_buckets('a', 100, n_min=4, n_max=6)")
+
+
+# -- word vectors ----------------------------------------------------------------------------------------
+
+
+def tables(seed: int, V: int, num_buckets: int, D: int, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(V, D)).astype(dtype), rng.normal(size=(num_buckets, D)).astype(dtype)
+
+
+def vector_mistakes(word, vocab, word_vectors, ngram_vectors, n_min, n_max, ref) -> dict:
+    buckets = ref["fasttext"].ngram_buckets(word, len(ngram_vectors), n_min, n_max)
+    grams = ngram_vectors[buckets]  # (n, D)
+    own = word_vectors[vocab[word]][None, :] if word in vocab else np.zeros((0, word_vectors.shape[1]), word_vectors.dtype)
+    rows = np.concatenate([own, grams])
+    dtype = np.result_type(word_vectors, ngram_vectors)
+
+    def mean(x):
+        return x.mean(axis=0).astype(dtype) if len(x) else np.zeros(word_vectors.shape[1], dtype)
+
+    out = {
+        "sum instead of mean of the rows": lambda: rows.sum(axis=0).astype(dtype),
+        "the word's own vector left out when the word is in vocab": lambda: mean(grams) if len(own) else None,
+        "own vector and the n-gram mean averaged 50/50: every row (the word's and each n-gram's) counts equally": lambda: (
+            ((own[0] + grams.mean(axis=0)) / 2).astype(dtype) if len(own) and len(grams) else None
+        ),
+        "a repeated n-gram (or bucket) counted once: each n-gram counts every time it occurs": lambda: mean(
+            np.concatenate([own, ngram_vectors[np.unique(buckets)]])
+        ),
+        "only the word's own vector for a word in vocab: its n-grams count too": lambda: own[0] if len(own) else None,
+    }
+    for name, make in ngram_mistakes(word, n_min, n_max).items():
+        out[name] = lambda make=make: mean(
+            np.concatenate([own, ngram_vectors[[ref["fasttext"].fasttext_hash(g) % len(ngram_vectors) for g in make()]].reshape(-1, own.shape[1])])
+        )
+    return out
+
+
+VOCAB = {"where": 0, "banana": 1, "naïve": 2, "日本": 3, "a": 4}
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("word", ["where", "banana", "naïve", "日本"])
+def test_vector_in_vocab(student, ref, word):
+    """fasttext_word_vector: a word in vocab averages its own vector and its n-gram buckets"""
+    W, G = tables(1, len(VOCAB), 13, 4)  # 13 buckets: collisions happen, and count
+    expected = ref["fasttext"].fasttext_word_vector(word, VOCAB, W, G)
+    got = student.call(VECTOR, word, VOCAB, W, G)
+    check(got, expected, what=f"fasttext_word_vector({word!r}, <vocab of {len(VOCAB)}>, {describe_args(W, G)})", mistakes=vector_mistakes(word, VOCAB, W, G, 3, 6, ref))
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("word", ["unseeable", "wherever", "naïveté", "日本語"])
+def test_vector_out_of_vocabulary(student, ref, word):
+    """fasttext_word_vector: an out-of-vocabulary word gets the mean of its n-gram buckets"""
+    W, G = tables(2, len(VOCAB), 50, 5)
+    expected = ref["fasttext"].fasttext_word_vector(word, VOCAB, W, G, n_min=2, n_max=5)
+    got = student.call(VECTOR, word, VOCAB, W, G, n_min=2, n_max=5)
+    check(
+        got,
+        expected,
+        what=f"fasttext_word_vector({word!r} (not in vocab), <vocab of {len(VOCAB)}>, {describe_args(W, G)}, n_min=2, n_max=5)",
+        mistakes=vector_mistakes(word, VOCAB, W, G, 2, 5, ref),
+    )
+
+
+@pytest.mark.points(2)
+def test_vector_no_ngrams(student, ref):
+    """fasttext_word_vector: no n-grams: own vector in vocab, zero vector otherwise"""
+    W, G = tables(3, len(VOCAB), 11, 3)
+    for word, n_min in [("a", 4), ("zz", 5), ("", 3)]:
+        expected = ref["fasttext"].fasttext_word_vector(word, VOCAB, W, G, n_min=n_min, n_max=6)
+        got = student.call(VECTOR, word, VOCAB, W, G, n_min=n_min, n_max=6)
+        check(got, expected, what=f"fasttext_word_vector({word!r}, <vocab of {len(VOCAB)}>, {describe_args(W, G)}, n_min={n_min})", mistakes=vector_mistakes(word, VOCAB, W, G, n_min, 6, ref))
+
+
+@pytest.mark.points(1)
+def test_vector_keeps_float32(student, ref):
+    """fasttext_word_vector: float32 tables give a float32 vector (also the zero vector)"""
+    W, G = tables(4, len(VOCAB), 17, 6, dtype=np.float32)
+    for word, n_min in [("where", 3), ("unseeable", 3), ("qq", 5)]:
+        expected = ref["fasttext"].fasttext_word_vector(word, VOCAB, W, G, n_min=n_min)
+        got = student.call(VECTOR, word, VOCAB, W, G, n_min=n_min)
+        check(got, expected, what=f"fasttext_word_vector({word!r}, <vocab of {len(VOCAB)}>, {describe_args(W, G)}, n_min={n_min})", mistakes=vector_mistakes(word, VOCAB, W, G, n_min, 6, ref))

@@ -1,0 +1,478 @@
+"""Hidden suite: transformer/layers.py.
+
+The reference modules are built here (trusted process) in float64 with every parameter
+randomised (LayerNorm gains are not left at one, so swapped or shared norms show), and their
+``state_dict`` is loaded into the student's modules through the ``module_run_forbidding`` probe
+(``module_run`` with nn.LayerNorm, F.layer_norm and the nn.Transformer* classes switched off); outputs,
+input gradients and parameter gradients are compared. Known mistakes (a missing residual, the
+wrong norm order, a mask ignored ...) are modelled by re-wiring the reference's own submodules,
+so a wrong answer that equals one of them is named.
+
+The student's layers use the student's own ``MultiHeadAttention``: when a layer's output is
+wrong, the suite also runs that ``MultiHeadAttention`` alone and says so if it is the culprit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+import torch
+
+from autograder.adapter import StudentError
+from autograder.compare import Feedback, check, describe_args
+
+LN = "transformer.layers:LayerNorm"
+FFN = "transformer.layers:FeedForward"
+ENC = "transformer.layers:EncoderLayer"
+DEC = "transformer.layers:DecoderLayer"
+MHA = "attention.multi_head:MultiHeadAttention"
+
+B, L, LT, LM, D, H, DFF = 2, 5, 5, 7, 12, 3, 20  # all different where it matters: (B, H, L, D/H) = (2, 3, 5, 4)
+
+pytestmark = pytest.mark.timeout(30)
+
+# What the curriculum says these modules may not use; inside the student's runs they raise.
+FORBIDDEN = [
+    "torch.nn.functional.layer_norm",
+    "torch.layer_norm",
+    "torch.nn.LayerNorm.forward",
+    "torch.nn.TransformerEncoderLayer.__init__",
+    "torch.nn.TransformerDecoderLayer.__init__",
+    "torch.nn.TransformerEncoder.__init__",
+    "torch.nn.TransformerDecoder.__init__",
+    "torch.nn.Transformer.__init__",
+]
+
+
+# -- inputs and reference runs ------------------------------------------------------------------------
+
+
+def randn(*shape: int, seed: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * scale + shift
+
+
+def randomise(module: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """float64, every parameter drawn afresh: LayerNorm gains near 1, the rest small and non-zero."""
+    module = module.double()
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for owner in module.modules():
+            for name, p in owner.named_parameters(recurse=False):
+                noise = torch.randn(p.shape, generator=gen, dtype=torch.float64)
+                if type(owner).__name__ == "LayerNorm" and name == "weight":
+                    p.copy_(1.0 + 0.3 * noise)
+                elif p.dim() == 2:
+                    p.copy_(noise / p.shape[1] ** 0.5)
+                else:
+                    p.copy_(0.2 * noise)
+    return module
+
+
+def state_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def sorted_dict(d: dict) -> dict:
+    return {k: d[k] for k in sorted(d)}
+
+
+def run_reference(module: torch.nn.Module, args: Sequence, kwargs: dict, grad_output: torch.Tensor | None = None) -> dict:
+    """What module_run returns, computed on the reference: output, input grads, parameter grads."""
+    module.zero_grad(set_to_none=True)
+    args = [a.detach().clone().requires_grad_() if isinstance(a, torch.Tensor) and a.requires_grad else a for a in args]
+    out = module(*args, **kwargs)
+    result = {"output": out.detach(), "input_grads": [], "param_grads": {}}
+    if grad_output is not None:
+        (out * grad_output).sum().backward()
+        result["input_grads"] = [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args]
+        result["param_grads"] = sorted_dict({n: p.grad for n, p in module.named_parameters()})
+    return result
+
+
+def run_student(student, target: str, init_args: list, init_kwargs: dict, args: list, kwargs: dict, state: dict, grad_output=None, **extra) -> dict:
+    got = student.probe(
+        "module_run_forbidding",
+        forbidden=FORBIDDEN,
+        target=target,
+        init_args=init_args,
+        init_kwargs=init_kwargs,
+        calls=[{"method": "forward", "args": list(args), "kwargs": kwargs}],
+        state=state,
+        dtype="float64",
+        grad_outputs=None if grad_output is None else [grad_output],
+        **extra,
+    )
+    return {"output": got["outputs"][0], "input_grads": got["input_grads"][0] if got["input_grads"] else [], "param_grads": sorted_dict(got["param_grads"])}
+
+
+def mha_note(student, ref) -> str:
+    """A line for the feedback when the student's own MultiHeadAttention is what goes wrong."""
+    mha = randomise(ref["multi_head"].MultiHeadAttention(D, H), seed=99)
+    q, kv = randn(B, LT, D, seed=100), randn(B, LM, D, seed=101)
+    mask = causal(LT) & padding_mask([LT, LT - 1], LT)
+    calls = [{"args": [q, kv, kv]}, {"args": [q, q, q, mask]}]
+    try:
+        got = student.probe("module_run", target=MHA, init_args=[D, H], init_kwargs={}, calls=calls, state=state_of(mha), dtype="float64")
+        got = [out[0] for out in got["outputs"]]
+    except StudentError as error:
+        return f"\n  Note: these layers use your MultiHeadAttention (attention/multi_head.py), which fails on its own: {error.summary()[:300]}"
+    except (TypeError, IndexError, KeyError):
+        return "\n  Note: your MultiHeadAttention (attention/multi_head.py) must return (output, weights)."
+    try:
+        with torch.no_grad():
+            check(got, [mha(q, kv, kv)[0], mha(q, q, q, mask)[0]], what="MultiHeadAttention")
+    except Feedback:
+        return "\n  Note: these layers use your MultiHeadAttention, whose output is wrong on its own: fix the multi_head exercise first."
+    return ""
+
+
+def check_layer(student, ref, got, expected, *, what: str, mistakes: dict | None = None) -> None:
+    """check(), plus a note when the student's MultiHeadAttention is the cause."""
+    try:
+        check(got, expected, what=what, mistakes=mistakes)
+    except Feedback as feedback:
+        raise Feedback(str(feedback) + mha_note(student, ref)) from None
+
+
+# -- wrong wirings of the reference's own submodules ----------------------------------------------------
+
+
+def stack(x: torch.Tensor, sublayers: Sequence[Callable], norms: Sequence[torch.nn.Module], pre: bool, residual: Sequence[bool]) -> torch.Tensor:
+    """Sublayers with Add & Norm: post-norm x = norm(x + f(x)) or pre-norm x = x + f(norm(x)); residual False drops the x +."""
+    for f, norm, res in zip(sublayers, norms, residual):
+        if pre:
+            y = f(norm(x))
+            x = x + y if res else y
+        else:
+            y = f(x)
+            x = norm(x + y if res else y)
+    return x
+
+
+def encoder_mistakes(m: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor | None, norm_first: bool) -> dict:
+    def run(pre=norm_first, residual=(True, True), attn_mask="given", norms=(m.norm1, m.norm2)):
+        mk = {"given": mask, "none": None, "inverted": None if mask is None else ~mask}[attn_mask]
+        with torch.no_grad():
+            return stack(x, [lambda h: m.self_attn(h, h, h, mk)[0], m.ffn], norms, pre, residual)
+
+    order = "post-norm computed where pre-norm was asked (norm_first=True)" if norm_first else "pre-norm computed where post-norm was asked (norm_first=False)"
+    out = {
+        order: lambda: run(pre=not norm_first),
+        "missing residual connection around the self-attention": lambda: run(residual=(False, True)),
+        "missing residual connection around the feed-forward": lambda: run(residual=(True, False)),
+        "norm1 used for both sublayers (norm2 must normalise the feed-forward sublayer)": lambda: run(norms=(m.norm1, m.norm1)),
+    }
+    if mask is not None:
+        out["mask ignored by the self-attention"] = lambda: run(attn_mask="none")
+        out["mask inverted (True means may attend)"] = lambda: run(attn_mask="inverted")
+    return out
+
+
+def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> dict:
+    def run(pre=norm_first, residual=(True, True, True), tgt="given", mem="given", kv="memory", swapped=False, norm_memory=False):
+        tm = {"given": tgt_mask, "none": None}[tgt]
+        mm = {"given": memory_mask, "none": None}[mem]
+        self_attn, cross_attn = (m.cross_attn, m.self_attn) if swapped else (m.self_attn, m.cross_attn)
+
+        def cross(h):
+            source = {"memory": memory, "self": h}[kv]
+            if norm_memory:
+                source = m.norm2(source)
+            return cross_attn(h, source, source, mm)[0]
+
+        with torch.no_grad():
+            return stack(x, [lambda h: self_attn(h, h, h, tm)[0], cross, m.ffn], [m.norm1, m.norm2, m.norm3], pre, residual)
+
+    order = "post-norm computed where pre-norm was asked (norm_first=True)" if norm_first else "pre-norm computed where post-norm was asked (norm_first=False)"
+    out = {
+        order: lambda: run(pre=not norm_first),
+        "missing residual connection around the self-attention": lambda: run(residual=(False, True, True)),
+        "missing residual connection around the cross-attention": lambda: run(residual=(True, False, True)),
+        "missing residual connection around the feed-forward": lambda: run(residual=(True, True, False)),
+        "self_attn and cross_attn swapped (self_attn attends within x, cross_attn to memory)": lambda: run(swapped=True),
+    }
+    if tgt_mask is not None:
+        out["tgt_mask ignored by the self-attention"] = lambda: run(tgt="none")
+    if memory_mask is not None:
+        out["memory_mask ignored by the cross-attention"] = lambda: run(mem="none")
+    else:
+        out["cross-attention on the decoder's own input instead of memory (keys and values come from memory)"] = lambda: run(kv="self")
+    if norm_first:
+        out["memory passed through norm2 (pre-norm normalises only the decoder's stream)"] = lambda: run(norm_memory=True)
+    return out
+
+
+def padding_mask(lengths: Sequence[int], size: int) -> torch.Tensor:
+    """(B, 1, 1, size), True on the first lengths[b] keys."""
+    return (torch.arange(size)[None, :] < torch.tensor(lengths)[:, None])[:, None, None, :]
+
+
+def causal(size: int) -> torch.Tensor:
+    return torch.ones(size, size, dtype=torch.bool).tril()
+
+
+MASKS = {
+    "none": None,
+    "padding": padding_mask([L, L - 2], L),
+    "causal": causal(L),
+    "causal+padding": causal(L) & padding_mask([L, L - 2], L),
+}
+
+
+def describe_mask(mask: torch.Tensor | None) -> str:
+    return "None" if mask is None else f"<bool {tuple(mask.shape)}>"
+
+
+# -- LayerNorm --------------------------------------------------------------------------------------------
+
+
+def layer_norm_mistakes(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> dict:
+    def norm(dims=(-1,), unbiased=False, eps_outside=False, affine=True, eps_value=eps):
+        mean = x.mean(dim=dims, keepdim=True)
+        var = x.var(dim=dims, unbiased=unbiased, keepdim=True)
+        y = (x - mean) / (var.sqrt() + eps_value if eps_outside else (var + eps_value).sqrt())
+        return weight * y + bias if affine else y
+
+    return {
+        "unbiased variance (divided by d_model - 1; LayerNorm divides by d_model)": lambda: norm(unbiased=True),
+        "eps added outside the square root (use sqrt(var + eps))": lambda: norm(eps_outside=True),
+        "the Annotated Transformer's LayerNorm (unbiased std, eps added to the std)": lambda: norm(unbiased=True, eps_outside=True),
+        "normalised over the wrong axis (dim=-2); the statistics are over the last axis, per token": lambda: norm(dims=(-2,)),
+        "normalised over the whole sequence (last two axes) instead of each token": lambda: norm(dims=(-2, -1)),
+        "weight and bias not applied": lambda: norm(affine=False),
+        "eps argument ignored (1e-5 used)": lambda: norm(eps_value=1e-5),
+        "eps missing (divide by sqrt(var + eps), not sqrt(var))": lambda: norm(eps_value=0.0),
+    }
+
+
+@pytest.mark.points(1)
+def test_layer_norm_parameters(student):
+    """LayerNorm: parameters weight (ones) and bias (zeros) of shape (d_model,)"""
+    got = student.probe("module_state", target=LN, init_args=[7], init_kwargs={})
+    check(got["state"], {"weight": torch.ones(7), "bias": torch.zeros(7)}, what="LayerNorm(7).state_dict()")
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize(
+    "shape,eps,scale",
+    [((2, 5, 7), 1e-5, 0.01), ((4, 9), 1e-5, 3.0), ((3, 6, 8), 0.1, 0.5)],
+    ids=["3d-small-variance", "2d", "eps=0.1"],
+)
+def test_layer_norm_forward(student, ref, shape, eps, scale):
+    """LayerNorm: weight * (x - mean) / sqrt(var + eps) + bias over the last axis (float64)"""
+    d = shape[-1]
+    module = randomise(ref["layers"].LayerNorm(d, eps=eps), seed=1)
+    x = randn(*shape, seed=2, scale=scale, shift=1.5).requires_grad_()
+    g = randn(*shape, seed=3)
+    expected = run_reference(module, [x], {}, g)
+    got = run_student(student, LN, [d], {"eps": eps}, [x], {}, state_of(module), g)
+    what = f"LayerNorm({d}, eps={eps})({describe_args(x.detach())})"
+    check(got["output"], expected["output"], what=what, mistakes=layer_norm_mistakes(x.detach(), module.weight.detach(), module.bias.detach(), eps))
+    check(got["input_grads"], expected["input_grads"], what=f"gradient of x for {what}")
+    check(got["param_grads"], expected["param_grads"], what=f"gradients of weight and bias for {what}")
+
+
+@pytest.mark.points(1)
+def test_layer_norm_constant_rows(student, ref):
+    """LayerNorm: a constant token vector gives bias (no NaN: eps is inside the square root)"""
+    module = randomise(ref["layers"].LayerNorm(5), seed=4)
+    x = torch.full((2, 3, 5), 2.5, dtype=torch.float64)
+    got = run_student(student, LN, [5], {}, [x], {}, state_of(module))
+    check(got["output"], module(x).detach(), what=f"LayerNorm(5)({describe_args(x)} filled with 2.5)")
+
+
+# -- FeedForward ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_feed_forward_parameters(student, ref):
+    """FeedForward: linear1 (d_model -> d_ff) and linear2 (d_ff -> d_model)"""
+    got = student.probe("module_state", target=FFN, init_args=[D, DFF], init_kwargs={})
+    shapes = sorted_dict({k: tuple(v.shape) for k, v in got["state"].items()})
+    expected = sorted_dict({k: tuple(v.shape) for k, v in ref["layers"].FeedForward(D, DFF).state_dict().items()})
+    check(shapes, expected, what=f"FeedForward({D}, {DFF}).state_dict() shapes")
+
+
+@pytest.mark.points(2)
+def test_feed_forward_forward(student, ref):
+    """FeedForward: linear2(relu(linear1(x))) and its gradients (float64)"""
+    m = randomise(ref["layers"].FeedForward(D, DFF), seed=5)
+    x = randn(B, L, D, seed=6).requires_grad_()
+    g = randn(B, L, D, seed=7)
+    expected = run_reference(m, [x], {}, g)
+    got = run_student(student, FFN, [D, DFF], {}, [x], {}, state_of(m), g)
+    xd = x.detach()
+    with torch.no_grad():
+        mistakes = {
+            "ReLU missing (linear2(linear1(x)))": m.linear2(m.linear1(xd)),
+            "ReLU applied after linear2 instead of between the two linear layers": torch.relu(m.linear2(m.linear1(xd))),
+            "ReLU also applied to the output (only the hidden layer is rectified)": torch.relu(m(xd)),
+        }
+    what = f"FeedForward({D}, {DFF})({describe_args(xd)})"
+    check(got["output"], expected["output"], what=what, mistakes=mistakes)
+    check(got["input_grads"], expected["input_grads"], what=f"gradient of x for {what}")
+    check(got["param_grads"], expected["param_grads"], what=f"parameter gradients for {what}")
+
+
+@pytest.mark.points(1)
+def test_feed_forward_dropout(student, ref):
+    """FeedForward: dropout on the hidden activations in train mode (torch.manual_seed(0) first)"""
+    p, seed = 0.4, 0
+    m = randomise(ref["layers"].FeedForward(D, DFF, dropout=p), seed=8).train()
+    x = randn(B, L, D, seed=9)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        expected = m(x)
+
+        def dropout_on_output():
+            torch.manual_seed(seed)
+            return torch.nn.functional.dropout(m.linear2(torch.relu(m.linear1(x))), p, True)
+
+        no_dropout = m.linear2(torch.relu(m.linear1(x)))
+    got = run_student(student, FFN, [D, DFF], {"dropout": p}, [x], {}, state_of(m), train=True, seed=seed)
+    check(
+        got["output"],
+        expected,
+        what=f"FeedForward({D}, {DFF}, dropout={p}).train()({describe_args(x)})",
+        mistakes={
+            "dropout applied to the output (after linear2) instead of the hidden activations": dropout_on_output,
+            "dropout not applied in train mode": no_dropout,
+        },
+    )
+
+
+# -- EncoderLayer -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_encoder_layer_names(student, ref):
+    """EncoderLayer: submodules self_attn, ffn, norm1, norm2 (parameter names and shapes)"""
+    got = student.probe("module_state", target=ENC, init_args=[D, H, DFF], init_kwargs={})
+    shapes = sorted_dict({k: tuple(v.shape) for k, v in got["state"].items()})
+    expected = sorted_dict({k: tuple(v.shape) for k, v in ref["layers"].EncoderLayer(D, H, DFF).state_dict().items()})
+    check(shapes, expected, what=f"EncoderLayer({D}, {H}, {DFF}).state_dict() shapes")
+
+
+ENCODER_CASES = [(False, "padding"), (False, "none"), (True, "causal+padding"), (True, "none")]
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("norm_first,mask_name", ENCODER_CASES, ids=[f"norm_first={n}-mask={m}" for n, m in ENCODER_CASES])
+def test_encoder_layer_forward(student, ref, norm_first, mask_name):
+    """EncoderLayer: self-attention then feed-forward, each with Add & Norm (float64)"""
+    m = randomise(ref["layers"].EncoderLayer(D, H, DFF, norm_first=norm_first), seed=10 + norm_first).eval()
+    mask = MASKS[mask_name]
+    x = randn(B, L, D, seed=11)
+    kwargs = {} if mask is None else {"mask": mask}
+    got = run_student(student, ENC, [D, H, DFF], {"norm_first": norm_first}, [x], kwargs, state_of(m))
+    with torch.no_grad():
+        expected = m(x, mask)
+    what = f"EncoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x)}, mask={describe_mask(mask)})"
+    check_layer(student, ref, got["output"], expected, what=what, mistakes=encoder_mistakes(m, x, mask, norm_first))
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
+def test_encoder_layer_gradients(student, ref, norm_first):
+    """EncoderLayer: gradients of the input and of every parameter (float64, with a mask)"""
+    m = randomise(ref["layers"].EncoderLayer(D, H, DFF, norm_first=norm_first), seed=12).eval()
+    mask = MASKS["causal+padding"]
+    x = randn(B, L, D, seed=13).requires_grad_()
+    g = randn(B, L, D, seed=14)
+    expected = run_reference(m, [x], {"mask": mask}, g)
+    got = run_student(student, ENC, [D, H, DFF], {"norm_first": norm_first}, [x], {"mask": mask}, state_of(m), g)
+    what = f"EncoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x.detach())}, mask={describe_mask(mask)})"
+    check_layer(student, ref, got["output"], expected["output"], what=what)
+    check(got["input_grads"], expected["input_grads"], what=f"gradient of x for {what}")
+    check(got["param_grads"], expected["param_grads"], what=f"parameter gradients for {what}")
+
+
+@pytest.mark.points(1)
+def test_encoder_layer_eval_has_no_dropout(student, ref):
+    """EncoderLayer: eval() switches every dropout off (dropout=0.3)"""
+    m = randomise(ref["layers"].EncoderLayer(D, H, DFF, dropout=0.3), seed=15).eval()
+    x = randn(B, L, D, seed=16)
+    got = run_student(student, ENC, [D, H, DFF], {"dropout": 0.3}, [x], {}, state_of(m))
+    with torch.no_grad():
+        expected = m(x)
+    check_layer(student, ref, got["output"], expected, what=f"EncoderLayer({D}, {H}, {DFF}, dropout=0.3).eval()({describe_args(x)})")
+
+
+@pytest.mark.points(1)
+def test_encoder_layer_train_uses_dropout(student, ref):
+    """EncoderLayer: in train() mode dropout=0.5 changes the output"""
+    m = randomise(ref["layers"].EncoderLayer(D, H, DFF, dropout=0.5), seed=17)
+    x = randn(B, L, D, seed=18)
+    args = (student, ENC, [D, H, DFF], {"dropout": 0.5}, [x], {}, state_of(m))
+    train_out = run_student(*args, train=True)["output"]
+    eval_out = run_student(*args, train=False)["output"]
+    check(
+        bool((train_out - eval_out).abs().max() > 1e-6),
+        True,
+        what=f"EncoderLayer({D}, {H}, {DFF}, dropout=0.5).train()({describe_args(x)}) differs from eval mode (dropout is applied)",
+    )
+
+
+# -- DecoderLayer -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_decoder_layer_names(student, ref):
+    """DecoderLayer: submodules self_attn, cross_attn, ffn, norm1, norm2, norm3"""
+    got = student.probe("module_state", target=DEC, init_args=[D, H, DFF], init_kwargs={})
+    shapes = sorted_dict({k: tuple(v.shape) for k, v in got["state"].items()})
+    expected = sorted_dict({k: tuple(v.shape) for k, v in ref["layers"].DecoderLayer(D, H, DFF).state_dict().items()})
+    check(shapes, expected, what=f"DecoderLayer({D}, {H}, {DFF}).state_dict() shapes")
+
+
+DECODER_CASES = [(False, True, True), (False, True, False), (True, True, True), (True, False, False)]
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize(
+    "norm_first,with_tgt_mask,with_memory_mask",
+    DECODER_CASES,
+    ids=[f"norm_first={n}-tgt_mask={t}-memory_mask={mm}" for n, t, mm in DECODER_CASES],
+)
+def test_decoder_layer_forward(student, ref, norm_first, with_tgt_mask, with_memory_mask):
+    """DecoderLayer: masked self-attention, cross-attention on memory, feed-forward, each with Add & Norm (float64)"""
+    m = randomise(ref["layers"].DecoderLayer(D, H, DFF, norm_first=norm_first), seed=20 + norm_first).eval()
+    x, memory = randn(B, LT, D, seed=21), randn(B, LM, D, seed=22)
+    tgt_mask = causal(LT) & padding_mask([LT, LT - 1], LT) if with_tgt_mask else None
+    memory_mask = padding_mask([LM - 3, LM], LM) if with_memory_mask else None
+    got = run_student(student, DEC, [D, H, DFF], {"norm_first": norm_first}, [x, memory], {"tgt_mask": tgt_mask, "memory_mask": memory_mask}, state_of(m))
+    with torch.no_grad():
+        expected = m(x, memory, tgt_mask, memory_mask)
+    what = (
+        f"DecoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x, memory)}, "
+        f"tgt_mask={describe_mask(tgt_mask)}, memory_mask={describe_mask(memory_mask)})"
+    )
+    check_layer(student, ref, got["output"], expected, what=what, mistakes=decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first))
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
+def test_decoder_layer_gradients(student, ref, norm_first):
+    """DecoderLayer: gradients of x, of memory and of every parameter (float64, with masks)"""
+    m = randomise(ref["layers"].DecoderLayer(D, H, DFF, norm_first=norm_first), seed=23).eval()
+    x, memory = randn(B, LT, D, seed=24).requires_grad_(), randn(B, LM, D, seed=25).requires_grad_()
+    g = randn(B, LT, D, seed=26)
+    masks = {"tgt_mask": causal(LT), "memory_mask": padding_mask([LM, LM - 2], LM)}
+    expected = run_reference(m, [x, memory], masks, g)
+    got = run_student(student, DEC, [D, H, DFF], {"norm_first": norm_first}, [x, memory], masks, state_of(m), g)
+    what = f"DecoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x.detach(), memory.detach())}, <causal tgt_mask>, <padding memory_mask>)"
+    check_layer(student, ref, got["output"], expected["output"], what=what)
+    check(got["input_grads"], expected["input_grads"], what=f"gradients of x and memory for {what}")
+    check(got["param_grads"], expected["param_grads"], what=f"parameter gradients for {what}")
+
+
+@pytest.mark.points(1)
+def test_decoder_layer_eval_has_no_dropout(student, ref):
+    """DecoderLayer: eval() switches every dropout off (dropout=0.3)"""
+    m = randomise(ref["layers"].DecoderLayer(D, H, DFF, dropout=0.3), seed=27).eval()
+    x, memory = randn(B, LT, D, seed=28), randn(B, LM, D, seed=29)
+    got = run_student(student, DEC, [D, H, DFF], {"dropout": 0.3}, [x, memory], {}, state_of(m))
+    with torch.no_grad():
+        expected = m(x, memory)
+    check_layer(student, ref, got["output"], expected, what=f"DecoderLayer({D}, {H}, {DFF}, dropout=0.3).eval()({describe_args(x, memory)})")

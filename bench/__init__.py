@@ -1,0 +1,1 @@
+"""Benchmarks (``make bench``): measured side by side in one run, written as a markdown table."""
