@@ -106,26 +106,27 @@ class _Scanner(ast.NodeVisitor):
         self.found.setdefault((line, api), Violation(self.file, line, api, reason))
 
     # pass 1: which names are torch modules
-    def collect(self, tree: ast.AST) -> None:
+    def collect(self, nodes: list[ast.AST]) -> None:
+        bindings = [n for n in nodes if isinstance(n, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign))]
         for _ in range(3):  # aliases of aliases
-            for node in ast.walk(tree):
+            for node in bindings:
                 if isinstance(node, ast.Import):
                     for a in node.names:
                         if a.name.split(".")[0] == "torch":
                             self.aliases[a.asname or "torch"] = a.name if a.asname else "torch"
-                elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "torch":
-                    for a in node.names:
-                        self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
-                elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                elif isinstance(node, ast.ImportFrom):
+                    if node.module and node.module.split(".")[0] == "torch":
+                        for a in node.names:
+                            self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+                elif node.value is not None:
                     path = self.rooted(node.value)
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                     for t in targets:
                         if path and isinstance(t, ast.Name):
                             self.aliases[t.id] = path
-        for node in ast.walk(tree):
-            body = getattr(node, "body", None)
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body:
-                first = body[0]
+        for node in nodes:
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+                first = node.body[0]
                 if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
                     self.docstrings.add(id(first.value))
 
@@ -174,6 +175,8 @@ class _Scanner(ast.NodeVisitor):
         base = self.rooted(node.value)
         if base and is_forbidden_name(node.attr):
             self.flag(node, f"{base}.{node.attr}")
+        elif base == "torch" and node.attr == "ops":
+            self.flag(node, "torch.ops", "a submission uses torch's public API, not its low-level ops")
         elif base and node.attr in ("__dict__", "__getattribute__"):
             self.flag(node, f"{base}.{node.attr}", "look attributes of torch up by name, without __dict__")
         elif node.attr in DYNAMIC_ATTRS:
@@ -202,7 +205,7 @@ class _Scanner(ast.NodeVisitor):
 
     def _string(self, node: ast.AST, value: str) -> None:
         words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", value)
-        torch_path = "torch" in value or "aten" in value
+        torch_path = re.search(r"\b(torch|aten)\b", value) is not None
         if any(is_forbidden_name(w) and (torch_path or (w == value and w not in STUDENT_NAMES)) for w in words):
             self.flag(node, repr(value[:80]), "a string naming a forbidden torch API")
 
@@ -223,26 +226,34 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
 
-def scan_source(source: str, file: str = "<submission>") -> list[Violation]:
-    """Violations in one file's source (a file that does not parse has none: its import reports it)."""
+def _parse(source: str, file: str) -> ast.AST | None:
     try:
-        tree = ast.parse(source, filename=file)
+        return ast.parse(source, filename=file)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return []
+        return None
+
+
+def _scan(tree: ast.AST, nodes: list[ast.AST], file: str) -> list[Violation]:
     scanner = _Scanner(file)
     try:
-        scanner.collect(tree)
+        scanner.collect(nodes)
         scanner.visit(tree)
     except RecursionError:
         scanner.flag(tree, "deeply nested code", "the grader cannot check it")
     return sorted(scanner.found.values(), key=lambda v: (v.line, v.api))
 
 
-def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
+def scan_source(source: str, file: str = "<submission>") -> list[Violation]:
+    """Violations in one file's source (a file that does not parse has none: its import reports it)."""
+    tree = _parse(source, file)
+    return [] if tree is None else _scan(tree, list(ast.walk(tree)), file)
+
+
+def _imports(nodes: list[ast.AST], module: str, is_package: bool) -> set[str]:
     """The student modules ``module`` imports (absolute and relative), parent packages included."""
     found: set[str] = set()
     package = module if is_package else module.rpartition(".")[0]
-    for node in ast.walk(tree):
+    for node in nodes:
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
@@ -320,13 +331,14 @@ def scan_root(root: str | Path) -> Findings:
                 source = path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 continue
-            found = scan_source(source, rel.as_posix())
+            tree = _parse(source, rel.as_posix())
+            if tree is None:
+                continue  # its import reports the syntax error
+            nodes = list(ast.walk(tree))
+            found = _scan(tree, nodes, rel.as_posix())
             if found:
                 findings.violations[module] = found
-            try:
-                findings.imports[module] = _imports(ast.parse(source), module, is_package)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                findings.imports[module] = set()
+            findings.imports[module] = _imports(nodes, module, is_package)
     return findings
 
 
@@ -364,6 +376,18 @@ def _guard(original: Any, api: str) -> Any:
     return guarded
 
 
+def _guard_op(call: Any, attr: str) -> Any:
+    def guarded(self: Any, /, *args: Any, **kwargs: Any) -> Any:
+        name = getattr(self, attr, "")
+        if any(f in name for f in FORBIDDEN_FRAGMENTS) and _student_on_stack():
+            api = "torch.ops." + name.replace("::", ".")
+            USED.append(api)
+            raise ForbiddenAPIError(f"{api} is not allowed ({ADVICE})")
+        return call(self, *args, **kwargs)
+
+    return guarded
+
+
 def _namespaces(torch: Any) -> Iterable[tuple[str, Any]]:
     import torch.nn.functional
 
@@ -393,15 +417,13 @@ def install(trusted: Iterable[str]) -> list[str]:
                         guarded.append(f"{prefix}.{name}")
                     except (AttributeError, TypeError):
                         pass
-    aten = torch.ops.aten
-    for name in ("layer_norm", "native_layer_norm", "scaled_dot_product_attention", "_native_multi_head_attention",
-                 "_scaled_dot_product_attention_math", "_scaled_dot_product_flash_attention", "_scaled_dot_product_flash_attention_for_cpu",
-                 "_scaled_dot_product_efficient_attention", "_transformer_encoder_layer_fwd"):
-        try:
-            setattr(aten, name, _guard(getattr(aten, name), f"torch.ops.aten.{name}"))
-            guarded.append(f"torch.ops.aten.{name}")
-        except (AttributeError, RuntimeError):
-            pass
+    # torch.ops.aten.layer_norm and its overloads (.default ...): guard the call of every op whose name is forbidden
+    # (their objects stay as they are: torch's own tables use them as keys).
+    from torch._ops import OpOverload, OpOverloadPacket
+
+    for cls, attr in ((OpOverloadPacket, "_qualified_op_name"), (OpOverload, "_name")):
+        cls.__call__ = _guard_op(cls.__call__, attr)
+        guarded.append(f"{cls.__module__}.{cls.__name__}.__call__")
     for name in FORBIDDEN_CLASSES:
         cls = getattr(torch.nn, name)
         for method in ("__init__", "forward"):

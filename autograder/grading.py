@@ -16,7 +16,9 @@ def suite_files(only: list[str] | None = None) -> list[Path]:
     return [p for p in (SUITES / f"test_{name}.py" for name in (only or EXERCISES)) if p.exists()]
 
 
-def pytest_args(submission: Path, only: list[str] | None, isolated: bool, results: Path | None = None, junit: Path | None = None) -> list[str]:
+def pytest_args(
+    submission: Path, only: list[str] | None, isolated: bool, results: Path | None = None, junit: Path | None = None, refused: str | None = None
+) -> list[str]:
     """The pytest command line of a grading run: our suites and our config, nothing of the submission's."""
     args = [
         *map(str, suite_files(only)),
@@ -34,6 +36,8 @@ def pytest_args(submission: Path, only: list[str] | None, isolated: bool, result
         args += ["--results", str(results)]
     if junit:
         args += ["--junitxml", str(junit)]
+    if refused:
+        args += ["--refused", refused]
     return args
 
 
@@ -55,10 +59,14 @@ def grade(
     isolated: bool = True,
     results: Path | None = None,
     junit: Path | None = None,
+    refused: str | None = None,
 ) -> tuple[Report, int]:
-    """Grade ``submission``; returns the report and pytest's exit code."""
+    """Grade ``submission``; returns the report and pytest's exit code.
+
+    ``refused``: the submission was refused before grading (see :mod:`autograder.sandbox`); every test fails with this reason.
+    """
     capture = _Capture()
-    code = pytest.main(pytest_args(Path(submission).resolve(), only, isolated, results, junit), plugins=[capture])
+    code = pytest.main(pytest_args(Path(submission).resolve(), only, isolated, results, junit, refused), plugins=[capture])
     if capture.report is None:
         raise RuntimeError(f"the hidden suites did not run (pytest exit code {code})")
     return capture.report, int(code)

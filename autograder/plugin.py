@@ -13,6 +13,7 @@ the run.
 
 from __future__ import annotations
 
+import argparse
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from autograder.loader import ASSIGNMENTS, Root, reference
 from autograder.results import Report, TestResult
 
 REPORT_KEY = pytest.StashKey[Report]()
+STUDENT_KEY = pytest.StashKey[Student]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -33,6 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--submission", default=str(ASSIGNMENTS), help="submission root to test (default: assignments/)")
     group.addoption("--isolated", action="store_true", help="run student code in the sandboxed worker")
     group.addoption("--results", default=None, help="write Gradescope results.json here")
+    group.addoption("--refused", default=None, help=argparse.SUPPRESS)  # the grader refused the submission: every test fails with this
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -61,21 +64,46 @@ def title_of(item: pytest.Item) -> str:
     return title
 
 
-def make_student(config: pytest.Config) -> Student:
-    root = Path(config.getoption("--submission")).resolve()
-    if config.getoption("--isolated"):
-        from autograder.worker import IsolatedStudent
+def make_student(config: pytest.Config, exercises: set[str] | None = None) -> Student:
+    from autograder.worker import IsolatedStudent, RefusedStudent, StaticallyChecked
 
-        return IsolatedStudent(root)
-    return InProcessStudent(root)
+    root = Path(config.getoption("--submission")).resolve()
+    if config.getoption("--refused"):
+        return RefusedStudent(config.getoption("--refused"))
+    if config.getoption("--isolated"):
+        return IsolatedStudent(root, exercises=exercises)
+    return StaticallyChecked(InProcessStudent(root), root)
 
 
 @pytest.fixture(scope="session")
 def student(request: pytest.FixtureRequest) -> Iterator[Student]:
     """The submission under test, reached only through plain-data calls."""
-    s = make_student(request.config)
+    s = make_student(request.config, {exercise_of(item) for item in request.session.items})
+    request.config.stash[STUDENT_KEY] = s
     yield s
     s.close()
+
+
+def _timeout_of(item: pytest.Item) -> float | None:
+    marker = item.get_closest_marker("timeout")
+    value = marker.args[0] if marker and marker.args else marker.kwargs.get("timeout") if marker else None
+    if value is None:
+        try:
+            value = item.config.getini("timeout")
+        except ValueError:
+            return None
+    try:
+        return float(value) or None
+    except (TypeError, ValueError):
+        return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> None:
+    """Tell an isolated student the test's time limit, so a hang is reported by the worker, not cut by pytest-timeout."""
+    s = item.config.stash.get(STUDENT_KEY, None)
+    if s is not None and hasattr(s, "begin_test"):
+        s.begin_test(_timeout_of(item))
 
 
 @pytest.fixture(scope="session")
@@ -133,6 +161,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     config = session.config
+    s = config.stash.get(STUDENT_KEY, None)
+    if s is not None:
+        s.close()  # the worker and everything it started are gone before the results are written
     report = config.stash[REPORT_KEY]
     report.execution_time = time.perf_counter() - config.stash[_START]
     path = config.getoption("--results")

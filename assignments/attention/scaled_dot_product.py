@@ -30,7 +30,7 @@ def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     (``torch.softmax`` gives NaN there, because ``m = -inf`` and ``-inf - (-inf)`` is NaN).
 
     Shapes: any shape -> the same shape and dtype; the slices along ``dim`` sum to 1 (or are all 0).
-    Differentiable with autograd (write it with torch operations, not ``torch.softmax``).
+    Differentiable with autograd. Write it from elementary torch operations (``amax``, ``exp``, ``sum``).
 
     Example:
         >>> softmax(torch.tensor([[0.0, math.log(3.0)], [float("-inf"), float("-inf")]]))

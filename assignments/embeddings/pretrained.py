@@ -20,11 +20,6 @@ from pathlib import Path
 import numpy as np
 
 
-def _is_header(fields: list[str]) -> bool:
-    """True for the fields of a ``count dim`` line: exactly two non-negative integers."""
-    return len(fields) == 2 and all(f.isascii() and f.isdigit() for f in fields)
-
-
 def load_vectors(path: str | Path, limit: int | None = None) -> tuple[dict[str, int], np.ndarray]:
     """Read a word2vec/GloVe text file -> ``(vocab, vectors)``.
 

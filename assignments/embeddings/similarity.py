@@ -16,13 +16,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-def _unit_rows(x: np.ndarray) -> np.ndarray:
-    """Each row (last axis) divided by its Euclidean norm; a zero row stays zero (no NaN)."""
-    x = np.asarray(x, dtype=np.float64)
-    norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
-
-
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
     """``cos(a, b) = a . b / (|a| |b|)`` for every pair of rows, in float64.
 

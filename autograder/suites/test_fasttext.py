@@ -41,9 +41,7 @@ def ngram_mistakes(word: str, n_min: int, n_max: int) -> dict:
             marked[i : i + n] for i in range(len(marked)) for n in lengths if i + n <= len(marked)
         ],
         "n_max left out: lengths run from n_min to n_max inclusive": lambda: grams(marked, range(n_min, n_max)),
-        "right to left within a length: the order is left to right": lambda: [
-            g for n in lengths for g in reversed(grams(marked, [n]))
-        ],
+        "right to left within a length: the order is left to right": lambda: [g for n in lengths for g in reversed(grams(marked, [n]))],
     }
 
 
@@ -87,7 +85,9 @@ def hash_mistakes(s: str, expected: int | None = None) -> dict:
         "hashed the characters (ord(ch)), sign-extended, instead of the UTF-8 bytes": lambda: _fnv([ord(ch) for ch in s], True),
         "FNV-1 (multiply, then xor) instead of FNV-1a (xor, then multiply)": lambda: _fnv(data, True, multiply_first=True),
         "not reduced modulo 2**32: keep h & 0xFFFFFFFF after each multiplication": lambda: _fnv(data, True, reduce=False),
-        "returned as a signed 32-bit value: the hash is unsigned, in [0, 2**32)": lambda: expected - 2**32 if expected is not None and expected >= 2**31 else None,
+        "returned as a signed 32-bit value: the hash is unsigned, in [0, 2**32)": lambda: (
+            expected - 2**32 if expected is not None and expected >= 2**31 else None
+        ),
     }
 
 
@@ -202,7 +202,12 @@ def test_vector_in_vocab(student, ref, word):
     W, G = tables(1, len(VOCAB), 13, 4)  # 13 buckets: collisions happen, and count
     expected = ref["fasttext"].fasttext_word_vector(word, VOCAB, W, G)
     got = student.call(VECTOR, word, VOCAB, W, G)
-    check(got, expected, what=f"fasttext_word_vector({word!r}, <vocab of {len(VOCAB)}>, {describe_args(W, G)})", mistakes=vector_mistakes(word, VOCAB, W, G, 3, 6, ref))
+    check(
+        got,
+        expected,
+        what=f"fasttext_word_vector({word!r}, <vocab of {len(VOCAB)}>, {describe_args(W, G)})",
+        mistakes=vector_mistakes(word, VOCAB, W, G, 3, 6, ref),
+    )
 
 
 @pytest.mark.points(2)
@@ -227,7 +232,12 @@ def test_vector_no_ngrams(student, ref):
     for word, n_min in [("a", 4), ("zz", 5), ("", 3)]:
         expected = ref["fasttext"].fasttext_word_vector(word, VOCAB, W, G, n_min=n_min, n_max=6)
         got = student.call(VECTOR, word, VOCAB, W, G, n_min=n_min, n_max=6)
-        check(got, expected, what=f"fasttext_word_vector({word!r}, <vocab of {len(VOCAB)}>, {describe_args(W, G)}, n_min={n_min})", mistakes=vector_mistakes(word, VOCAB, W, G, n_min, 6, ref))
+        check(
+            got,
+            expected,
+            what=f"fasttext_word_vector({word!r}, <vocab of {len(VOCAB)}>, {describe_args(W, G)}, n_min={n_min})",
+            mistakes=vector_mistakes(word, VOCAB, W, G, n_min, 6, ref),
+        )
 
 
 @pytest.mark.points(1)
@@ -237,4 +247,9 @@ def test_vector_keeps_float32(student, ref):
     for word, n_min in [("where", 3), ("unseeable", 3), ("qq", 5)]:
         expected = ref["fasttext"].fasttext_word_vector(word, VOCAB, W, G, n_min=n_min)
         got = student.call(VECTOR, word, VOCAB, W, G, n_min=n_min)
-        check(got, expected, what=f"fasttext_word_vector({word!r}, <vocab of {len(VOCAB)}>, {describe_args(W, G)}, n_min={n_min})", mistakes=vector_mistakes(word, VOCAB, W, G, n_min, 6, ref))
+        check(
+            got,
+            expected,
+            what=f"fasttext_word_vector({word!r}, <vocab of {len(VOCAB)}>, {describe_args(W, G)}, n_min={n_min})",
+            mistakes=vector_mistakes(word, VOCAB, W, G, n_min, 6, ref),
+        )

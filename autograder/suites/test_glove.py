@@ -79,7 +79,12 @@ def test_cooccurrence_python_list_and_window_longer_than_text(student, ref):
     """cooccurrence_matrix: a Python list input, a window longer than the text, unused words stay 0"""
     ids = [3, 1, 3, 3]
     expected = ref["glove"].cooccurrence_matrix(ids, 6, 10)
-    check(student.call(COOC, ids, 6, 10), expected, what="cooccurrence_matrix([3, 1, 3, 3], vocab_size=6, window=10)", mistakes=cooc_mistakes(np.array(ids), 6, 10))
+    check(
+        student.call(COOC, ids, 6, 10),
+        expected,
+        what="cooccurrence_matrix([3, 1, 3, 3], vocab_size=6, window=10)",
+        mistakes=cooc_mistakes(np.array(ids), 6, 10),
+    )
 
 
 @pytest.mark.points(1)
@@ -145,7 +150,9 @@ def _loss_variant(W, W_ctx, b, b_ctx, X, x_max, alpha, *, log=None, square_weigh
 def loss_mistakes(W, W_ctx, b, b_ctx, X, x_max, alpha) -> dict:
     args = (W, W_ctx, b, b_ctx, X, x_max, alpha)
     return {
-        "factor 1/2 in the loss (the curriculum's loss has none, so the gradients are halved too)": lambda: _loss_variant(*args, loss_scale=0.5, grad_scale=0.5),
+        "factor 1/2 in the loss (the curriculum's loss has none, so the gradients are halved too)": lambda: _loss_variant(
+            *args, loss_scale=0.5, grad_scale=0.5
+        ),
         "gradients lack the factor 2 of the square's derivative": lambda: _loss_variant(*args, grad_scale=0.5),
         "log of zero entries included (0 * log 0 is NaN): sum only over X_ij > 0": lambda: _loss_variant(*args, log=np.log),
         "log(1 + X) instead of log X": lambda: _loss_variant(*args, log=np.log1p),
@@ -219,4 +226,9 @@ def test_loss_all_zero_counts(student):
     X = np.zeros((4, 4))
     expected = (0.0, np.zeros((4, 2)), np.zeros((4, 2)), np.zeros(4), np.zeros(4))
     got = student.call(LOSS, W, W_ctx, b, b_ctx, X, x_max=10.0)
-    check_loss_outputs(got, expected, f"glove_loss_and_gradients({describe_args(W, W_ctx, b, b_ctx, X)}, x_max=10) with X all zero", loss_mistakes(W, W_ctx, b, b_ctx, X, 10.0, 0.75))
+    check_loss_outputs(
+        got,
+        expected,
+        f"glove_loss_and_gradients({describe_args(W, W_ctx, b, b_ctx, X)}, x_max=10) with X all zero",
+        loss_mistakes(W, W_ctx, b, b_ctx, X, 10.0, 0.75),
+    )

@@ -20,11 +20,6 @@ from pathlib import Path
 import numpy as np
 
 
-def _is_header(fields: list[str]) -> bool:
-    """True for the fields of a ``count dim`` line: exactly two non-negative integers."""
-    return len(fields) == 2 and all(f.isascii() and f.isdigit() for f in fields)
-
-
 def load_vectors(path: str | Path, limit: int | None = None) -> tuple[dict[str, int], np.ndarray]:
     """Read a word2vec/GloVe text file -> ``(vocab, vectors)``.
 
@@ -67,7 +62,8 @@ def load_vectors(path: str | Path, limit: int | None = None) -> tuple[dict[str, 
             fields = line.split()
             if not fields:
                 continue
-            if line_no == 1 and _is_header(fields):
+            header = line_no == 1 and len(fields) == 2 and all(f.isascii() and f.isdigit() for f in fields)  # "count dim"
+            if header:
                 dim = int(fields[1])
                 continue
             if limit is not None and len(rows) >= limit:

@@ -16,13 +16,6 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
-def _unit_rows(x: np.ndarray) -> np.ndarray:
-    """Each row (last axis) divided by its Euclidean norm; a zero row stays zero (no NaN)."""
-    x = np.asarray(x, dtype=np.float64)
-    norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
-
-
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
     """``cos(a, b) = a . b / (|a| |b|)`` for every pair of rows, in float64.
 
@@ -42,8 +35,14 @@ def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray | float:
     """
     # Hint (~8 lines): work with 2-D arrays (np.atleast_2d), then drop the axes of 1-D arguments.
     ### BEGIN SOLUTION
-    a, b = np.asarray(a), np.asarray(b)
-    sims = _unit_rows(np.atleast_2d(a)) @ _unit_rows(np.atleast_2d(b)).T  # (N, M)
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    A, B = np.atleast_2d(a), np.atleast_2d(b)  # (N, D), (M, D)
+    norm_A = np.linalg.norm(A, axis=1, keepdims=True)  # (N, 1)
+    norm_B = np.linalg.norm(B, axis=1, keepdims=True)  # (M, 1)
+    # Unit rows; a zero row stays zero, so its similarities are 0 instead of 0/0 = NaN.
+    A = np.divide(A, norm_A, out=np.zeros_like(A), where=norm_A > 0)
+    B = np.divide(B, norm_B, out=np.zeros_like(B), where=norm_B > 0)
+    sims = A @ B.T  # (N, M)
     if a.ndim == 1 and b.ndim == 1:
         return float(sims[0, 0])
     if a.ndim == 1:
@@ -95,7 +94,8 @@ def analogy(a: str, b: str, c: str, embeddings: np.ndarray, vocab: Mapping[str, 
     # Hint (~6 lines): the inverse of vocab gives the word of a row; reuse most_similar with exclude.
     ### BEGIN SOLUTION
     ia, ib, ic = vocab[a], vocab[b], vocab[c]
-    unit = _unit_rows(embeddings[[ia, ib, ic]])  # (3, D)
+    vecs = np.asarray(embeddings, dtype=np.float64)[[ia, ib, ic]]  # (3, D)
+    unit = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
     target = unit[1] - unit[0] + unit[2]  # (D,)
     best = most_similar(target, embeddings, k=1, exclude=(ia, ib, ic))[0]
     word_of = {i: w for w, i in vocab.items()}

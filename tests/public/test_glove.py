@@ -29,7 +29,9 @@ def test_cooccurrence_word_next_to_itself(student):
 def test_weight_values(student):
     """glove_weight: 0 at 0, sqrt(1/2) at x_max/2 with alpha 1/2, capped at 1 from x_max on"""
     x = np.array([0.0, 50.0, 100.0, 400.0])
-    check(student.call(WEIGHT, x, x_max=100.0, alpha=0.5), np.array([0.0, np.sqrt(0.5), 1.0, 1.0]), what="glove_weight([0, 50, 100, 400], x_max=100, alpha=0.5)")
+    check(
+        student.call(WEIGHT, x, x_max=100.0, alpha=0.5), np.array([0.0, np.sqrt(0.5), 1.0, 1.0]), what="glove_weight([0, 50, 100, 400], x_max=100, alpha=0.5)"
+    )
 
 
 def test_loss_single_pair_by_hand(student):

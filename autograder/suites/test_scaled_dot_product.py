@@ -1,0 +1,299 @@
+"""Hidden suite: attention/scaled_dot_product.py.
+
+Expected values come from the reference, computed here in the trusted process, in float64 with
+dimensions that all differ (B=2, H=3, Lq=5, Lk=7, d_k=4, d_v=6) so that no transpose or wrong
+axis can pass. Known mistakes (no scaling, softmax over the queries, the mask applied after the
+softmax or inverted, fully masked rows giving NaN or uniform weights ...) are rebuilt below from
+the formula with torch's own operations, so a wrong answer that equals one of them is named.
+Gradients come back from the ``function_run`` probe and are compared with the reference's autograd.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from autograder.compare import check, describe_args
+
+SOFTMAX = "attention.scaled_dot_product:softmax"
+SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"
+B, H, LQ, LK, DK, DV = 2, 3, 5, 7, 4, 6
+NEG_INF = float("-inf")
+
+pytestmark = pytest.mark.timeout(20)
+
+
+def randn(*shape: int, seed: int, scale: float = 1.0, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    return (torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * scale).to(dtype)
+
+
+def random_mask(*shape: int, seed: int, keep: float = 0.6, full_rows: bool = False) -> torch.Tensor:
+    """A boolean mask; every row keeps at least one key unless ``full_rows`` (then row 1 is fully masked)."""
+    mask = torch.rand(*shape, generator=torch.Generator().manual_seed(seed)) < keep
+    mask[..., 0] |= ~mask.any(dim=-1)  # no empty row by accident
+    if full_rows:
+        mask[..., 1, :] = False
+    return mask
+
+
+def qkv(seed: int, lead: tuple[int, ...] = (B, H), dtype: torch.dtype = torch.float64, scale: float = 1.0):
+    return (
+        randn(*lead, LQ, DK, seed=seed, scale=scale, dtype=dtype),
+        randn(*lead, LK, DK, seed=seed + 1, dtype=dtype),
+        randn(*lead, LK, DV, seed=seed + 2, dtype=dtype),
+    )
+
+
+# -- softmax and its known mistakes --------------------------------------------------------------------
+
+
+def torch_softmax_zero_rows(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
+    """torch.softmax with all -inf slices set to 0: the course's convention, computed independently of the reference."""
+    return torch.softmax(x, dim=dim).nan_to_num(0.0)
+
+
+def normalise_like(e: torch.Tensor, dim: int, got) -> torch.Tensor:
+    """e / e.sum(dim): a slice that sums to 0 gives 0/0 = NaN, or 0 when the code guards the
+    division; each such slice follows ``got`` (NaN where ``got``'s slice has NaN, else 0)."""
+    total = e.sum(dim=dim, keepdim=True)
+    out = e / total
+    if isinstance(got, torch.Tensor) and got.shape == e.shape:
+        out = out.masked_fill((total == 0) & ~got.isnan().any(dim=dim, keepdim=True), 0.0)
+    return out
+
+
+def softmax_mistakes(x: torch.Tensor, dim: int = -1, got=None) -> dict:
+    def unstable():
+        return normalise_like(torch.exp(x), dim, got)
+
+    def global_max():
+        return normalise_like(torch.exp(x - x.max()), dim, got)
+
+    out = {
+        "softmax not stabilised: subtract each slice's maximum before exp (exp(1000) is inf)": unstable,
+        "subtracted the maximum of the whole tensor instead of each slice's maximum": global_max,
+        "an all -inf slice gives NaN (as torch.softmax does); it must give zeros": lambda: torch.softmax(x, dim=dim),
+        "an all -inf slice gives a uniform distribution; it must give zeros": lambda: torch.softmax(x.nan_to_num(neginf=-1e9), dim=dim),
+    }
+    if dim % x.dim() != x.dim() - 1:
+        out["dim argument ignored (softmax taken over the last axis)"] = lambda: torch_softmax_zero_rows(x, -1)
+    else:
+        out["softmax over the wrong axis (dim=-2 instead of the given dim=-1)"] = lambda: torch_softmax_zero_rows(x, -2)
+    return out
+
+
+# -- attention and its known mistakes ----------------------------------------------------------------
+
+
+def attention(q, k, v, mask=None, *, scale: float | None = None, dim: int = -1, fill: float = NEG_INF, after: bool = False, nan_rows: bool = False):
+    """Scaled dot-product attention with one thing changed (the defaults give the right answer)."""
+    scale = math.sqrt(q.size(-1)) if scale is None else scale
+    scores = q @ k.transpose(-2, -1) / scale
+    if mask is not None and not after:
+        scores = scores.masked_fill(~mask, fill)
+    weights = torch.softmax(scores, dim=dim)
+    if not nan_rows:
+        weights = weights.nan_to_num(0.0)
+    if mask is not None and after:
+        weights = weights.masked_fill(~mask, 0.0)
+    return weights @ v, weights
+
+
+def sdpa_mistakes(q, k, v, mask=None) -> dict:
+    d_k, d_v = q.size(-1), v.size(-1)
+    out = {
+        "no 1/sqrt(d_k) scaling of the scores": lambda: attention(q, k, v, mask, scale=1.0),
+        "scores divided by d_k instead of sqrt(d_k)": lambda: attention(q, k, v, mask, scale=d_k),
+        "scores scaled by sqrt(d_v) (the values' size) instead of sqrt(d_k) (the keys' size)": lambda: attention(q, k, v, mask, scale=math.sqrt(d_v)),
+        "softmax over the wrong axis (the queries, dim=-2) instead of the keys (dim=-1)": lambda: attention(q, k, v, mask, dim=-2),
+    }
+    if mask is not None:
+        out |= {
+            "mask applied after the softmax (masked weights zeroed without renormalising): mask the scores before it": lambda: attention(q, k, v, mask, after=True),
+            "mask inverted: True means the key may be attended": lambda: attention(q, k, v, ~mask),
+            "mask ignored": lambda: attention(q, k, v),
+            "a fully masked query row gives NaN: it must give zero weights and a zero output": lambda: attention(q, k, v, mask, nan_rows=True),
+            "masked with a large negative number instead of -inf: a fully masked row gets uniform weights instead of zeros": lambda: attention(q, k, v, mask, fill=-1e9),
+        }
+    return out
+
+
+def detached(value):
+    if isinstance(value, tuple):
+        return tuple(detached(v) for v in value)
+    return value.detach()
+
+
+# -- softmax ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+def test_softmax_matches_reference(student, ref, dtype):
+    """softmax: the last axis by default, same shape and dtype, rows sum to 1"""
+    x = randn(B, LQ, LK, seed=1, scale=3.0, dtype=dtype)
+    expected = ref["scaled_dot_product"].softmax(x)
+    check(student.call(SOFTMAX, x), expected, what=f"softmax({describe_args(x)})", mistakes=softmax_mistakes(x))
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("dim", [0, 1, -2])
+def test_softmax_respects_dim(student, ref, dim):
+    """softmax: normalises along the axis given by dim"""
+    x = randn(B, LQ, LK, seed=2, scale=3.0)
+    expected = ref["scaled_dot_product"].softmax(x, dim=dim)
+    check(student.call(SOFTMAX, x, dim=dim), expected, what=f"softmax({describe_args(x)}, dim={dim})", mistakes=softmax_mistakes(x, dim))
+
+
+@pytest.mark.points(2)
+def test_softmax_is_stable_for_large_inputs(student, ref):
+    """softmax: inputs of magnitude 1000 give no inf or NaN"""
+    x = randn(LQ, LK, seed=3, scale=10.0) + torch.tensor([1000.0, -1000.0, 0.0, 800.0, -800.0])[:, None]
+    expected = ref["scaled_dot_product"].softmax(x)
+    got = student.call(SOFTMAX, x)
+    check(got, expected, what=f"softmax({describe_args(x)} with entries near +-1000)", mistakes=softmax_mistakes(x, got=got))
+
+
+@pytest.mark.points(2)
+def test_softmax_all_minus_inf_slice_is_zero(student, ref):
+    """softmax: an all -inf slice gives zeros (never NaN); -inf entries get 0"""
+    x = randn(3, LK, seed=4)
+    x[0, 2:5] = NEG_INF
+    x[1] = NEG_INF
+    expected = ref["scaled_dot_product"].softmax(x)
+    check(
+        student.call(SOFTMAX, x),
+        expected,
+        what=f"softmax({describe_args(x)}) with row 1 all -inf and row 0 partly -inf",
+        mistakes=softmax_mistakes(x),
+    )
+
+
+@pytest.mark.points(2)
+def test_softmax_gradient(student, ref):
+    """softmax: differentiable; the gradient equals autograd's on the reference"""
+    x = randn(B, LQ, LK, seed=5, scale=2.0)
+    x[0, 1, 3] = NEG_INF  # a masked entry gets zero gradient
+    g = randn(B, LQ, LK, seed=6)
+    xr = x.clone().requires_grad_()
+    (ref["scaled_dot_product"].softmax(xr) * g).sum().backward()
+    got = student.probe("function_run", target=SOFTMAX, args=[x.clone().requires_grad_()], kwargs={}, grad_outputs=[g])
+    what = f"softmax({describe_args(x)})"
+    check(got["outputs"], ref["scaled_dot_product"].softmax(x), what=what)
+    check(got["differentiable"], True, what=f"{what} is on autograd's graph (no .detach(), .numpy() or torch.tensor(...) of the input)")
+    check(got["input_grads"][0], xr.grad, what=f"gradient of sum(softmax(x) * g) with respect to x <{tuple(x.shape)}>")
+
+
+# -- scaled_dot_product_attention -------------------------------------------------------------------------
+
+
+@pytest.mark.points(3)
+@pytest.mark.parametrize("lead", [(B, H), (B,), ()], ids=["BxH", "B", "unbatched"])
+def test_sdpa_matches_reference(student, ref, lead):
+    """sdpa: output and weights without a mask, any leading batch axes"""
+    q, k, v = qkv(10, lead)
+    expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v)
+    check(
+        student.call(SDPA, q, k, v),
+        expected,
+        what=f"scaled_dot_product_attention({describe_args(q, k, v)}) -> (output, weights)",
+        mistakes=sdpa_mistakes(q, k, v),
+    )
+
+
+@pytest.mark.points(1)
+def test_sdpa_by_hand(student):
+    """sdpa: one query, two keys, d_k = 1: weights softmax([2, 0]), output their average of 10 and 20"""
+    q, k, v = torch.tensor([[2.0]], dtype=torch.float64), torch.tensor([[1.0], [0.0]], dtype=torch.float64), torch.tensor([[10.0], [20.0]], dtype=torch.float64)
+    w = torch.tensor([[math.exp(2) / (math.exp(2) + 1), 1 / (math.exp(2) + 1)]], dtype=torch.float64)
+    check(student.call(SDPA, q, k, v), (w @ v, w), what="scaled_dot_product_attention(q=[[2.]], k=[[1.], [0.]], v=[[10.], [20.]])", mistakes=sdpa_mistakes(q, k, v))
+
+
+MASKS = {
+    "causal-like (Lq, Lk)": lambda: random_mask(LQ, LK, seed=20),
+    "padding (B, 1, 1, Lk)": lambda: random_mask(B, 1, 1, LK, seed=21),
+    "per head (B, H, Lq, Lk)": lambda: random_mask(B, H, LQ, LK, seed=22),
+}
+
+
+@pytest.mark.points(3)
+@pytest.mark.parametrize("mask_kind", list(MASKS))
+def test_sdpa_with_mask(student, ref, mask_kind):
+    """sdpa: masked keys get weight 0 and the rest renormalise; masks broadcast"""
+    q, k, v = qkv(30)
+    mask = MASKS[mask_kind]()
+    expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
+    check(
+        student.call(SDPA, q, k, v, mask),
+        expected,
+        what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}) with a {mask_kind} mask (True = may attend)",
+        mistakes=sdpa_mistakes(q, k, v, mask),
+    )
+
+
+@pytest.mark.points(1)
+def test_sdpa_mask_by_hand(student):
+    """sdpa: with the first key masked, the only query reads the second value: weights [0, 1], output 20"""
+    q, k, v = torch.tensor([[2.0]], dtype=torch.float64), torch.tensor([[1.0], [0.0]], dtype=torch.float64), torch.tensor([[10.0], [20.0]], dtype=torch.float64)
+    mask = torch.tensor([[False, True]])
+    expected = (torch.tensor([[20.0]], dtype=torch.float64), torch.tensor([[0.0, 1.0]], dtype=torch.float64))
+    check(student.call(SDPA, q, k, v, mask), expected, what="scaled_dot_product_attention(q=[[2.]], k=[[1.], [0.]], v=[[10.], [20.]], mask=[[False, True]])",
+          mistakes=sdpa_mistakes(q, k, v, mask))
+
+
+@pytest.mark.points(2)
+def test_sdpa_fully_masked_row(student, ref):
+    """sdpa: a query with every key masked gets zero weights and a zero output, not NaN"""
+    q, k, v = qkv(40)
+    mask = random_mask(B, 1, LQ, LK, seed=41, full_rows=True)
+    expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
+    check(
+        student.call(SDPA, q, k, v, mask),
+        expected,
+        what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}), query row 1 fully masked",
+        mistakes=sdpa_mistakes(q, k, v, mask),
+    )
+
+
+@pytest.mark.points(1)
+def test_sdpa_large_scores(student, ref):
+    """sdpa: scores of magnitude ~1000 stay finite (a stable softmax)"""
+    q, k, v = qkv(50, scale=300.0)
+    mask = random_mask(LQ, LK, seed=51)
+    expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
+    check(
+        student.call(SDPA, q, k, v, mask),
+        expected,
+        what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}) with scores near +-1000",
+        mistakes=sdpa_mistakes(q, k, v, mask),
+    )
+
+
+@pytest.mark.points(1)
+def test_sdpa_float32(student, ref):
+    """sdpa: float32 inputs give float32 output and weights"""
+    q, k, v = qkv(60, dtype=torch.float32)
+    mask = random_mask(B, 1, 1, LK, seed=61)
+    expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
+    check(student.call(SDPA, q, k, v, mask), expected, what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)})")
+
+
+@pytest.mark.points(3)
+def test_sdpa_gradients(student, ref):
+    """sdpa: differentiable; gradients of q, k, v equal autograd's on the reference (finite with a fully masked row)"""
+    q, k, v = qkv(70)
+    mask = random_mask(B, 1, LQ, LK, seed=71, full_rows=True)
+    g_out, g_w = randn(B, H, LQ, DV, seed=72), randn(B, H, LQ, LK, seed=73)
+    leaves = [t.clone().requires_grad_() for t in (q, k, v)]
+    out, w = ref["scaled_dot_product"].scaled_dot_product_attention(*leaves, mask)
+    ((out * g_out).sum() + (w * g_w).sum()).backward()
+    got = student.probe(
+        "function_run", target=SDPA, args=[t.clone().requires_grad_() for t in (q, k, v)] + [mask], kwargs={}, grad_outputs=[g_out, g_w]
+    )
+    what = f"scaled_dot_product_attention({describe_args(q, k, v, mask)})"
+    check(got["outputs"], detached((out, w)), what=what, mistakes=sdpa_mistakes(q, k, v, mask))
+    check(got["differentiable"], True, what=f"{what}: output and weights on autograd's graph (no .detach(), .numpy() or torch.tensor(...))")
+    for name, got_grad, leaf in zip("qkv", got["input_grads"], leaves):
+        check(got_grad, leaf.grad, what=f"gradient of sum(output * g_out) + sum(weights * g_w) with respect to {name} <{tuple(leaf.shape)}>")

@@ -1,0 +1,468 @@
+"""The worker: the only process that imports student code (the child side of :mod:`autograder.worker`).
+
+Started by the grader as a fresh interpreter in isolated mode (``python -I -B``, a clean
+environment, ``cwd`` the private copy of the submission) with this module's folder, a private
+copy of the non-secret runtime, as the only addition to ``sys.path``. Before any student code
+runs it, in this order:
+
+1. (stdlib only, no thread exists yet) moves into new namespaces where the platform allows:
+   mount (the grader's repository, the grader's temp folders and ``/root``-like private folders
+   are covered by empty read-only tmpfs, only the Python installation and this worker's
+   workspace are mounted back, ``/tmp`` and ``/dev/shm`` become private and small), network (no
+   interface but a down loopback: no network), PID (the worker is PID 1 of its own namespace, so
+   when it dies every process it started dies with it; a small root parent outside waits for it);
+2. drops privileges: as root, to the dedicated unprivileged uid/gid the grader chose (no
+   supplementary groups, ``no_new_privs``); without root, inside a user namespace, all
+   capabilities are dropped;
+3. sets resource limits (address space, CPU seconds, processes and threads, open files, file
+   size, no core dumps);
+4. imports NumPy, the protocol and the probes, guards the forbidden torch APIs
+   (:mod:`autograder.forbidden`), installs an importer that loads only the submission's three
+   packages and only from source, and says hello with what it achieved.
+
+Then it loops: read a request (:func:`autograder.protocol.read_message`) from the request pipe,
+run it, write the reply to the reply pipe. Student output goes to stdout/stderr, which the grader
+captures and caps and never parses; the protocol uses other file descriptors.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import resource
+import signal
+import stat
+import sys
+from typing import Any
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 38, 24
+O_PATH = getattr(os, "O_PATH", 0o10000000)
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"{what}: {os.strerror(errno)}")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    enc = (lambda s: s.encode() if s is not None else None)
+    _check(_libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data)), f"mount {target}")
+
+
+# -- stage 1: namespaces, file system view, privileges, limits (stdlib only, single-threaded) ---------------
+
+
+def _other_traversable(path: str) -> bool:
+    st = os.stat(path)
+    return bool(st.st_mode & stat.S_IXOTH)
+
+
+def _blocking_ancestor(path: str) -> str | None:
+    """The highest folder above (or at) ``path`` that other users cannot traverse, if any."""
+    parts = path.strip("/").split("/")
+    for i in range(1, len(parts) + 1):
+        p = "/" + "/".join(parts[:i])
+        if os.path.isdir(p) and not _other_traversable(p):
+            return p
+    return None
+
+
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
+
+
+def _hide_and_expose(hide: list[str], scratch: list[str], expose: list[str], writable: list[str]) -> list[str]:
+    """Cover each folder of ``hide`` and ``scratch`` with an empty tmpfs and mount the ``expose`` folders back.
+
+    ``hide`` folders become read-only; ``scratch`` ones (``/tmp`` ...) writable by everybody but small.
+    Also covers the folders above ``expose`` that others cannot traverse (``/root`` when Python
+    lives in ``/root/.pyenv``). Returns the folders covered.
+    """
+    expose = sorted({os.path.realpath(p) for p in expose if os.path.exists(p)})
+    expose = [p for p in expose if not any(q != p and _inside(p, q) for q in expose)]
+    covered = {os.path.realpath(h): False for h in hide if os.path.isdir(h)}
+    covered.update({os.path.realpath(s): True for s in scratch if os.path.isdir(s)})
+    for p in expose:
+        blocker = _blocking_ancestor(p)
+        if blocker and blocker != p:
+            covered.setdefault(blocker, False)
+    fds = {p: os.open(p, O_PATH | os.O_CLOEXEC) for p in expose}  # opened before anything is covered
+    _mount(None, "/", None, MS_REC | MS_PRIVATE)  # nothing done here propagates to the host
+    done = []
+    for folder in sorted(covered, key=lambda f: f.count("/")):
+        if any(_inside(folder, p) for p in expose):
+            continue  # a folder of the Python installation or the workspace itself
+        is_scratch = covered[folder]
+        options = "mode=1777,size=64m,nr_inodes=4096" if is_scratch else "mode=0755,size=1m,nr_inodes=256"
+        _mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV, options)
+        done.append(folder)
+        for p in expose:
+            if _inside(p, folder) and not any(_inside(p, f) and f.count("/") > folder.count("/") for f in covered):
+                os.makedirs(p, mode=0o755, exist_ok=True)
+                _mount(f"/proc/self/fd/{fds[p]}", p, None, MS_BIND | MS_REC)
+                if p not in writable:
+                    _mount(None, p, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV)
+        for sub in covered:  # a deeper covered folder needs its mount point
+            if sub != folder and _inside(sub, folder):
+                os.makedirs(sub, mode=0o755, exist_ok=True)
+        if not is_scratch:
+            _mount(None, folder, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755")
+    for fd in fds.values():
+        os.close(fd)
+    return done
+
+
+def _enter_namespaces(config: dict[str, Any], achieved: dict[str, Any]) -> int | None:
+    """unshare() what the platform allows; returns the flags obtained (None: none)."""
+    root = os.geteuid() == 0
+    wanted = [CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID, CLONE_NEWNS | CLONE_NEWNET, CLONE_NEWNET]
+    uid, gid = os.getuid(), os.getgid()
+    for flags in wanted:
+        flags |= 0 if root else CLONE_NEWUSER
+        if _libc.unshare(ctypes.c_int(flags)) == 0:
+            if not root:
+                with open("/proc/self/setgroups", "w") as f:
+                    f.write("deny")
+                with open("/proc/self/uid_map", "w") as f:
+                    f.write(f"0 {uid} 1")
+                with open("/proc/self/gid_map", "w") as f:
+                    f.write(f"0 {gid} 1")
+            return flags
+        achieved.setdefault("unshare_errors", []).append(os.strerror(ctypes.get_errno()))
+    return None
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL this process when its parent dies (the grader killed or gone: nothing may outlive it)."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _fork_into_pid_namespace(fds: list[int], grader: int) -> None:
+    """After unshare(CLONE_NEWPID): fork; the child is PID 1 of the new namespace and goes on, the parent waits."""
+    pid = os.fork()
+    if pid == 0:
+        return
+    _die_with_parent(grader)
+    for fd in fds:
+        os.close(fd)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, lambda s, f: os.kill(pid, signal.SIGKILL))
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except ChildProcessError:
+            os._exit(1)
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):  # mirror the worker's death, so the grader reads the same status
+        sig = os.WTERMSIG(status)
+        signal.signal(sig, signal.SIG_DFL)
+        os.kill(os.getpid(), sig)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _drop_capabilities() -> None:
+    """Inside a user namespace (no root): no capability left, and none to regain through exec."""
+    for cap in range(64):
+        _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()
+    _check(_libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
+
+
+def _count_my_tasks(uid: int) -> int:
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    count += len(os.listdir(f"/proc/{entry}/task"))
+            except OSError:
+                pass
+    return count
+
+
+def set_limits(limits: dict[str, int], achieved: dict[str, Any]) -> None:
+    names = {
+        "memory": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU, "nproc": resource.RLIMIT_NPROC, "nofile": resource.RLIMIT_NOFILE,
+        "fsize": resource.RLIMIT_FSIZE, "core": resource.RLIMIT_CORE,
+    }
+    done = {}
+    for name, value in limits.items():
+        if value is None or name not in names:
+            continue
+        try:
+            _, hard = resource.getrlimit(names[name])
+            value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+            resource.setrlimit(names[name], (value, value))
+            done[name] = value
+        except (ValueError, OSError) as error:
+            achieved.setdefault("limit_errors", []).append(f"{name}: {error}")
+    achieved["limits"] = done
+
+
+def sandbox(config: dict[str, Any]) -> dict[str, Any]:
+    """Stage 1 (see the module docstring); returns what was achieved, for the hello message."""
+    achieved: dict[str, Any] = {"namespaces": [], "uid": os.getuid(), "covered": []}
+    protocol_fds = [config["fds"]["request"], config["fds"]["reply"]]
+    try:
+        global_pid = int(os.readlink("/proc/self"))
+    except (OSError, ValueError):
+        global_pid = os.getpid()
+    flags = _enter_namespaces(config, achieved) if config.get("namespaces", True) else None
+    if flags:
+        achieved["namespaces"] = [n for n, f in (("mount", CLONE_NEWNS), ("net", CLONE_NEWNET), ("pid", CLONE_NEWPID), ("ipc", CLONE_NEWIPC),
+                                                  ("user", CLONE_NEWUSER)) if flags & f]
+    if flags and flags & CLONE_NEWPID:
+        _fork_into_pid_namespace(protocol_fds, config["grader_pid"])  # only the child returns
+        try:
+            global_pid = int(os.readlink("/proc/self"))  # still the host's /proc: the id the grader can signal
+        except (OSError, ValueError):
+            pass
+    achieved["pid"] = global_pid
+    if flags and flags & CLONE_NEWNS:
+        try:
+            achieved["covered"] = _hide_and_expose(config["hide"], config["scratch"], config["expose"], config["writable"])
+        except OSError as error:
+            # A half-built view must not be trusted: stop here, the grader reports it.
+            raise SystemExit(f"worker: could not set up the file system view: {error}") from None
+        if flags & CLONE_NEWPID:
+            try:
+                _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+                achieved["proc"] = True
+            except OSError:
+                achieved["proc"] = False
+    uid, gid = config.get("uid"), config.get("gid")
+    unreadable = [] if flags and flags & CLONE_NEWNS else [p for p in config["expose"] if os.path.exists(p) and _blocking_ancestor(p)]
+    if unreadable and uid is not None:
+        achieved["uid_note"] = f"kept the grader's uid: {unreadable[0]} cannot be read by other users and no mount namespace is available"
+        uid = None
+    if os.geteuid() == 0 and not (flags and flags & CLONE_NEWUSER) and uid is not None:
+        os.setgroups([])
+        os.setresgid(gid, gid, gid)
+        os.setresuid(uid, uid, uid)
+        achieved["uid"] = uid
+    elif flags and flags & CLONE_NEWUSER:
+        _drop_capabilities()
+        achieved["capabilities"] = "none"
+    # after the last change of credentials (which clears it): the parent is the small waiter, or the grader
+    _die_with_parent(os.getppid() if flags and flags & CLONE_NEWPID else config["grader_pid"])
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    limits = dict(config.get("limits", {}))
+    if limits.get("nproc") is not None and achieved["uid"] == config.get("grader_uid"):
+        limits["nproc"] += _count_my_tasks(achieved["uid"])  # same uid as the grader: count from what exists
+    set_limits(limits, achieved)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file is an OSError for the student, not a crash
+    os.chdir(config["root"])
+    return achieved
+
+
+# -- stage 2: the student's packages, from source only --------------------------------------------------
+
+
+def _importer(root: str, packages: tuple[str, ...]) -> Any:
+    import importlib.abc
+    import importlib.machinery
+    import importlib.util
+
+    class SourceOnlyLoader(importlib.machinery.SourceFileLoader):
+        """Always compiles the source: no bytecode is read or written, so what was checked is what runs."""
+
+        def get_code(self, fullname: str) -> Any:
+            return self.source_to_code(self.get_data(self.path), self.path)
+
+    class SubmissionFinder(importlib.abc.MetaPathFinder):
+        """``embeddings``/``attention``/``transformer`` come from the submission and nowhere else; nothing else does."""
+
+        def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+            if fullname.partition(".")[0] not in packages:
+                return None
+            search = [root] if "." not in fullname else list(path or [])
+            name = fullname.rpartition(".")[2]
+            for folder in search:
+                if not folder.startswith(root):
+                    continue
+                package = os.path.join(folder, name)
+                init = os.path.join(package, "__init__.py")
+                if os.path.isfile(init):
+                    return importlib.util.spec_from_file_location(fullname, init, loader=SourceOnlyLoader(fullname, init),
+                                                                  submodule_search_locations=[package])
+                if os.path.isfile(package + ".py"):
+                    return importlib.util.spec_from_file_location(fullname, package + ".py", loader=SourceOnlyLoader(fullname, package + ".py"))
+                if os.path.isdir(package):
+                    spec = importlib.machinery.ModuleSpec(fullname, None, is_package=True)
+                    spec.submodule_search_locations = [package]
+                    return spec
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+
+    return SubmissionFinder()
+
+
+def _after_import(name: str, then: Any) -> Any:
+    """A finder that runs ``then()`` right after module ``name`` is first imported (before the import returns)."""
+    import importlib.abc
+    import importlib.util
+
+    class Hook(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+            if fullname != name:
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.loader is None:
+                return spec
+            run = spec.loader.exec_module
+
+            def exec_module(module: Any) -> None:
+                run(module)
+                then()
+
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+            return spec
+
+    return Hook()
+
+
+class ModuleLoadError(Exception):
+    """A student module could not be imported (probes.describe reports it as kind "import")."""
+
+    def __init__(self, module: str, error: BaseException) -> None:
+        super().__init__(f"{module}: {type(error).__name__}: {error}")
+        self.module = module
+        self.error = error
+
+
+class Submission:
+    """The student's modules, imported on first use; a failed import is remembered, not retried."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.failed: dict[str, ModuleLoadError] = {}
+
+    def module(self, name: str) -> Any:
+        import importlib
+
+        if name in self.failed:
+            raise self.failed[name]
+        try:
+            return importlib.import_module(name)
+        except BaseException as error:  # noqa: BLE001 - SystemExit at import is the student's error too
+            self.failed[name] = ModuleLoadError(name, error)
+            raise self.failed[name] from None
+
+    def resolve(self, target: str) -> Any:
+        module, _, attr = target.partition(":")
+        obj = self.module(module)
+        for part in attr.split(".") if attr else ():
+            obj = getattr(obj, part)
+        return obj
+
+
+def _trusted_folders(runtime: str) -> list[str]:
+    import sysconfig
+
+    paths = {runtime}
+    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
+        p = sysconfig.get_paths().get(key)
+        if p:
+            paths.update({p, os.path.realpath(p)})
+    return sorted(paths)
+
+
+def serve(config: dict[str, Any], achieved: dict[str, Any]) -> None:
+    """Stage 2: load the runtime, say hello, answer requests until the pipe closes."""
+    root = config["root"]
+    runtime = config["runtime"]
+    roots = (root.rstrip("/") + "/",)
+    request = os.fdopen(config["fds"]["request"], "rb", buffering=1 << 16)
+    reply = os.fdopen(config["fds"]["reply"], "wb", buffering=1 << 16)
+
+    from autograder import forbidden, protocol
+    from autograder.probes import describe, execute
+
+    def guard_torch() -> None:
+        import torch
+
+        torch.set_num_threads(max(1, int(config.get("threads", 1))))
+        achieved["guarded"] = len(forbidden.install(_trusted_folders(runtime)))
+
+    if config.get("torch") == "preload":
+        try:
+            guard_torch()
+        except ImportError:
+            pass
+    else:
+        # Part 1 needs no torch: import it (and guard it) only when something asks for it.
+        sys.meta_path.insert(0, _after_import("torch", guard_torch))
+        protocol._torch = lambda: sys.modules.get("torch")  # encoding a reply must not import torch
+    achieved["torch"] = "torch" in sys.modules
+    sys.dont_write_bytecode = True
+    sys.meta_path.insert(0, _importer(root, tuple(config["packages"])))
+    submission = Submission(root)
+
+    def forbidden_error() -> dict[str, Any]:
+        used = list(dict.fromkeys(forbidden.USED))
+        forbidden.USED.clear()
+        return {"kind": "forbidden", "types": ["ForbiddenAPIError"], "traceback": "",
+                "message": "forbidden API: " + ", ".join(used) + f" is not allowed ({forbidden.ADVICE})"}
+
+    protocol.write_message(reply, {"hello": achieved})
+    while True:
+        try:
+            message = protocol.read_message(request)
+        except EOFError:
+            return
+        ident = message.get("id")
+        op = message.get("op")
+        forbidden.USED.clear()
+        try:
+            if op == "import":
+                submission.module(message["module"])
+                result: dict[str, Any] = {"ok": None}
+            elif op == "probe":
+                result = execute(submission.resolve, message["name"], message["kwargs"], roots)
+            elif op == "ping":
+                result = {"ok": "pong"}
+            else:
+                result = {"error": {"kind": "grader", "types": ["KeyError"], "message": f"unknown request {op!r}", "traceback": ""}}
+        except BaseException as error:  # noqa: BLE001 - SystemExit, KeyboardInterrupt ... from student code
+            result = {"error": describe(error, roots)}
+        if forbidden.USED or ("error" in result and "ForbiddenAPIError" in result["error"].get("types", [])):
+            result = {"error": forbidden_error()}
+        try:
+            # write_message encodes everything before it writes a byte, so a refused value leaves the pipe clean
+            protocol.write_message(reply, {"id": ident, "reply": result})
+        except Exception as error:  # noqa: BLE001 - a value that cannot be graded is the student's error
+            result = {"error": {"kind": "protocol", "types": ["ProtocolError"], "message": f"your code returned {error}", "traceback": ""}}
+            protocol.write_message(reply, {"id": ident, "reply": result})
+
+
+def main(config_json: str) -> None:
+    config = json.loads(config_json)
+    try:
+        achieved = sandbox(config)
+    except OSError as error:
+        raise SystemExit(f"worker: could not set up the sandbox: {error}") from None
+    serve(config, achieved)
+    os._exit(0)  # student threads must not keep the worker alive
