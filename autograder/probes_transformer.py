@@ -167,12 +167,13 @@ def decode_run(
 
 
 @probe
-def train_on_task(resolve: Resolve, task: str, seed: int, inputs: Any) -> dict[str, Any]:
-    """Build the student's model for ``course.trainer.RECIPES[task]``, train it there with the course's trainer, and return
-    ``{"state": its trained state_dict, "losses": the training losses, "predictions": ..., "prediction_error": ...}``.
+def train_on_task(resolve: Resolve, target: str, task: str, seed: int, inputs: Any, decode: str | None = None) -> dict[str, Any]:
+    """Build the student's model class ``target`` with ``course.trainer.RECIPES[task].model_kwargs``, train it here with
+    the course's trainer, and return ``{"state": its trained state_dict, "losses": the training losses,
+    "predictions": ..., "prediction_error": ...}``.
 
-    ``predictions``: for "copy"/"reverse", the student's ``greedy_decode`` of ``inputs`` (sources);
-    for "language", the argmax of the student's model's logits on ``inputs`` (token sequences).
+    ``predictions``: with ``decode`` (the student's ``greedy_decode``), the decoding of the sources
+    ``inputs``; without, the argmax of the model's logits on the token sequences ``inputs``.
     When only the prediction fails, ``prediction_error`` describes why and the weights still come back.
     """
     import torch
@@ -183,20 +184,17 @@ def train_on_task(resolve: Resolve, task: str, seed: int, inputs: Any) -> dict[s
 
     recipe = RECIPES[task]
     torch.manual_seed(seed)
-    if task == "language":
-        model = resolve("transformer.models:DecoderOnlyTransformer")(**recipe.model_kwargs)
-        losses = train_lm(model, recipe.task, recipe, seed=seed)
-    else:
-        model = resolve("transformer.models:Transformer")(**recipe.model_kwargs)
-        losses = train_seq2seq(model, recipe.task, recipe, seed=seed)
+    model = resolve(target)(**recipe.model_kwargs)
+    train = train_seq2seq if decode is not None else train_lm
+    losses = train(model, recipe.task, recipe, seed=seed)
     model.eval()
     result: dict[str, Any] = {"state": dict(model.state_dict()), "losses": losses, "predictions": None, "prediction_error": None}
     try:
         with torch.no_grad():
-            if task == "language":
-                result["predictions"] = model(inputs).argmax(-1)
+            if decode is not None:
+                result["predictions"] = resolve(decode)(model, inputs, recipe.task.tgt_len, BOS_ID, EOS_ID)
             else:
-                result["predictions"] = resolve("transformer.models:greedy_decode")(model, inputs, recipe.task.tgt_len, BOS_ID, EOS_ID)
+                result["predictions"] = model(inputs).argmax(-1)
     except Exception as error:  # noqa: BLE001 - reported as data; the weights are still graded
         result["prediction_error"] = describe(error)
     return result

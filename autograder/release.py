@@ -345,9 +345,9 @@ def write_source_notebooks() -> list[Path]:
     return written
 
 
-def notebook_problems() -> list[str]:
+def notebook_problems(points: dict[str, float] | None = None) -> list[str]:
     """Why ``nbgrader/source`` is not what ``make notebooks`` writes (empty when it is)."""
-    expected = source_notebooks()
+    expected = source_notebooks(points)
     found = [f"{p}: missing (run `make notebooks`)" for p in expected if not p.exists()]
     found += [f"{p}: stale (run `make notebooks`)" for p, text in expected.items() if p.exists() and p.read_text(encoding="utf-8") != text]
     found += [f"{p}: has no part (run `make notebooks`)" for p in SOURCE_DIR.glob("*/*.ipynb") if p not in expected]
@@ -485,9 +485,13 @@ def closure(dists: Iterable[str]) -> set[str]:
     return seen
 
 
+INSTALLER_TOOLS = {"pip", "setuptools", "wheel"}  # come with every virtual environment; pip does not lock them
+
+
 def pinned(names: Iterable[str]) -> list[str]:
     pins = lock_pins()
-    missing = sorted(set(names) - set(pins))
+    names = set(names) - INSTALLER_TOOLS
+    missing = sorted(names - set(pins))
     if missing:
         raise RuntimeError(f"not in requirements.lock: {missing}")
     return sorted((pins[name] for name in names), key=str.lower)
@@ -600,9 +604,12 @@ def copy_kit_into(release_dir: Path, bundle: Path) -> None:
             _copy_tree(bundle / name, kit / name)
 
 
+TRIVIAL_LINE = re.compile(r"^(#|@|import\s|from\s+\S+\s+import\s|pass$|return$)|^[\W_]*$")
+
+
 def _windows(lines: list[str], size: int = 3, min_chars: int = 30) -> set[str]:
-    """Runs of ``size`` consecutive non-blank stripped lines (fewer for short texts), long enough to be telling."""
-    lines = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    """Runs of ``size`` consecutive telling lines (stripped; no blank, comment, import or punctuation-only line)."""
+    lines = [line.strip() for line in lines if not TRIVIAL_LINE.match(line.strip())]
     size = min(size, len(lines))
     found = {"\n".join(lines[i : i + size]) for i in range(len(lines) - size + 1)} if size else set()
     return {w for w in found if len(w) >= min_chars}
@@ -626,11 +633,12 @@ def solution_fingerprints(root: Path = SOLUTIONS) -> set[str]:
 
 
 def hidden_fingerprints() -> set[str]:
-    """Telling runs of lines of the hidden suites that no shipped file has too."""
+    """Telling runs of lines of the hidden suites that the shipped sources (public tests, runtime, stubs) do not share."""
     from autograder.grading import SUITES
 
     shipped = set()
-    for path in [*_pyfiles(REPO_ROOT / "tests" / "public"), *_pyfiles(REPO_ROOT / "autograder")]:
+    legitimate = [REPO_ROOT / "tests" / "public", REPO_ROOT / "autograder", REPO_ROOT / "course", ASSIGNMENTS]
+    for path in [p for folder in legitimate for p in _pyfiles(folder)]:
         if SUITES not in path.parents:
             shipped |= _windows(path.read_text(encoding="utf-8").splitlines())
     return {w for path in _pyfiles(SUITES) for w in _windows(path.read_text(encoding="utf-8").splitlines())} - shipped

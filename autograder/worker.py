@@ -339,7 +339,11 @@ class Workspace:
 
 
 class WorkerDied(Exception):
-    pass
+    """The worker ended (``ended``: its pipe closed) or sent something that is not an answer to the request."""
+
+    def __init__(self, why: str, ended: bool = True) -> None:
+        super().__init__(why)
+        self.ended = ended
 
 
 class Worker:
@@ -420,12 +424,12 @@ class Worker:
         except (EOFError, BrokenPipeError, ConnectionError) as error:
             raise WorkerDied(type(error).__name__) from None
         except (protocol.ProtocolError, ValueError, TypeError, KeyError) as error:
-            raise WorkerDied(f"a malformed reply ({error})") from None
+            raise WorkerDied(f"sent a malformed reply ({error})", ended=False) from None
         if not isinstance(message, dict) or message.get("id") != ident or not isinstance(message.get("reply"), dict):
-            raise WorkerDied("a reply that does not answer the request")
+            raise WorkerDied("sent a reply that does not answer the request", ended=False)
         reply = message["reply"]
         if not ("ok" in reply or isinstance(reply.get("error"), dict)):
-            raise WorkerDied("a malformed reply")
+            raise WorkerDied("sent a malformed reply", ended=False)
         return reply
 
     def exit_status(self, wait: float = 1.0) -> int | None:
@@ -564,10 +568,9 @@ class IsolatedStudent(Student):
         except Timeout:
             self._stop()
             raise self._failure("timeout", f"{doing} did not finish within {timeout:.3g} s (an endless loop? far too slow?)", worker) from None
-        except WorkerDied:
-            status = worker.exit_status()
+        except WorkerDied as died:
+            how = _describe_exit(worker.exit_status(), self.settings) if died.ended else str(died)
             self._stop()
-            how = _describe_exit(status, self.settings)
             raise self._failure("crash", f"the process running your code {how} during {doing}", worker) from None
         except BaseException:  # the test's own timeout, Ctrl-C ...: the exchange is half done, so start afresh
             self._stop()

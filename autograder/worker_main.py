@@ -176,6 +176,28 @@ def _fork_into_pid_namespace(fds: list[int], grader: int) -> None:
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
+def _become_init(fds: list[int]) -> None:
+    """In the new PID namespace: fork the worker; this process stays PID 1, reaps orphans and exits with the worker.
+
+    (PID 1 ignores signals it has no handler for, so student code runs as PID 2, where a signal
+    means what it means anywhere.) When PID 1 exits, the kernel kills everything left in the namespace.
+    """
+    worker = os.fork()
+    if worker == 0:
+        return
+    for fd in fds:
+        os.close(fd)
+    while True:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            os._exit(1)
+        except InterruptedError:
+            continue
+        if pid == worker:
+            os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+
+
 def _drop_capabilities() -> None:
     """Inside a user namespace (no root): no capability left, and none to regain through exec."""
     for cap in range(64):
@@ -253,6 +275,8 @@ def sandbox(config: dict[str, Any]) -> dict[str, Any]:
                 achieved["proc"] = True
             except OSError:
                 achieved["proc"] = False
+    if flags and flags & CLONE_NEWPID:
+        _become_init(protocol_fds)  # only the worker (PID 2) returns
     uid, gid = config.get("uid"), config.get("gid")
     unreadable = [] if flags and flags & CLONE_NEWNS else [p for p in config["expose"] if os.path.exists(p) and _blocking_ancestor(p)]
     if unreadable and uid is not None:
@@ -266,8 +290,8 @@ def sandbox(config: dict[str, Any]) -> dict[str, Any]:
     elif flags and flags & CLONE_NEWUSER:
         _drop_capabilities()
         achieved["capabilities"] = "none"
-    # after the last change of credentials (which clears it): the parent is the small waiter, or the grader
-    _die_with_parent(os.getppid() if flags and flags & CLONE_NEWPID else config["grader_pid"])
+    # after the last change of credentials (which clears it): the parent is the namespace's init, or the grader
+    _die_with_parent(1 if flags and flags & CLONE_NEWPID else config["grader_pid"])
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     limits = dict(config.get("limits", {}))
     if limits.get("nproc") is not None and achieved["uid"] == config.get("grader_uid"):

@@ -89,7 +89,8 @@ def on_device(student, target: str, args: list, kwargs: dict, device: str, hint:
     except StudentError as error:
         if error.kind in ("not_implemented", "import", "crash", "timeout"):
             raise
-        raise Feedback(f"{target.split(':')[1]}({describe_args(*args, **kwargs)}) with inputs on the {device!r} device: {error.summary()}\n  Hint: {hint}") from None
+        call = f"{target.split(':')[1]}({describe_args(*args, **kwargs)})"
+        raise Feedback(f"{call} with inputs on the {device!r} device: {error.summary()}\n  Hint: {hint}") from None
 
 
 # -- causal_mask ---------------------------------------------------------------------------------------------

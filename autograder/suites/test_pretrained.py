@@ -191,10 +191,18 @@ def check_saved_file(data, vocab, vectors, tmp_path, what: str) -> None:
         kv = KeyedVectors.load_word2vec_format(str(path), binary=False)
     except Exception as error:  # noqa: BLE001 - whatever gensim says about the file is the feedback
         first = "\n".join(text.split("\n")[:3])
+        message = f"{type(error).__name__}: {error}"
+        # These mistakes are recognised from the file's text: the message is "matched" when the text shows them.
         check(
-            f"{type(error).__name__}: {error}",
+            message,
             None,
             what=f"{what}: gensim's KeyedVectors.load_word2vec_format could not read the file (its first lines: {first!r})",
+            mistakes={
+                "values written with repr() of NumPy scalars ('np.float32(0.1)'): write str(x)": message if "np.float" in text else None,
+                "fields separated by tabs or several spaces: the format separates them by single spaces": message
+                if "\t" in text or "  " in text.rstrip()
+                else None,
+            },
         )
         return
     check(

@@ -111,13 +111,30 @@ def sdpa_mistakes(q, k, v, mask=None) -> dict:
     }
     if mask is not None:
         out |= {
-            "mask applied after the softmax (masked weights zeroed without renormalising): mask the scores before it": lambda: attention(q, k, v, mask, after=True),
+            "mask applied after the softmax (masked weights zeroed without renormalising): mask the scores before it": lambda: attention(
+                q, k, v, mask, after=True
+            ),
             "mask inverted: True means the key may be attended": lambda: attention(q, k, v, ~mask),
             "mask ignored": lambda: attention(q, k, v),
             "a fully masked query row gives NaN: it must give zero weights and a zero output": lambda: attention(q, k, v, mask, nan_rows=True),
-            "masked with a large negative number instead of -inf: a fully masked row gets uniform weights instead of zeros": lambda: attention(q, k, v, mask, fill=-1e9),
+            "masked with a large negative number instead of -inf: a fully masked row gets uniform weights instead of zeros": lambda: attention(
+                q, k, v, mask, fill=-1e9
+            ),
         }
     return out
+
+
+def check_pair(got, expected: tuple, *, what: str, mistakes: dict | None = None) -> None:
+    """check() of an ``(output, weights)`` result: the weights first (they show most mistakes), then the output."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        check(got, expected, what=f"{what} -> (output, weights)", mistakes=mistakes)
+        return
+
+    def part(candidate, i):
+        return lambda: (candidate() if callable(candidate) else candidate)[i]
+
+    for i, name in [(1, "weights"), (0, "output")]:
+        check(got[i], expected[i], what=f"{what} -> {name}", mistakes={k: part(c, i) for k, c in (mistakes or {}).items()})
 
 
 def detached(value):
@@ -195,10 +212,10 @@ def test_sdpa_matches_reference(student, ref, lead):
     """sdpa: output and weights without a mask, any leading batch axes"""
     q, k, v = qkv(10, lead)
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v)
-    check(
+    check_pair(
         student.call(SDPA, q, k, v),
         expected,
-        what=f"scaled_dot_product_attention({describe_args(q, k, v)}) -> (output, weights)",
+        what=f"scaled_dot_product_attention({describe_args(q, k, v)})",
         mistakes=sdpa_mistakes(q, k, v),
     )
 
@@ -208,7 +225,8 @@ def test_sdpa_by_hand(student):
     """sdpa: one query, two keys, d_k = 1: weights softmax([2, 0]), output their average of 10 and 20"""
     q, k, v = torch.tensor([[2.0]], dtype=torch.float64), torch.tensor([[1.0], [0.0]], dtype=torch.float64), torch.tensor([[10.0], [20.0]], dtype=torch.float64)
     w = torch.tensor([[math.exp(2) / (math.exp(2) + 1), 1 / (math.exp(2) + 1)]], dtype=torch.float64)
-    check(student.call(SDPA, q, k, v), (w @ v, w), what="scaled_dot_product_attention(q=[[2.]], k=[[1.], [0.]], v=[[10.], [20.]])", mistakes=sdpa_mistakes(q, k, v))
+    what = "scaled_dot_product_attention(q=[[2.]], k=[[1.], [0.]], v=[[10.], [20.]])"
+    check_pair(student.call(SDPA, q, k, v), (w @ v, w), what=what, mistakes=sdpa_mistakes(q, k, v))
 
 
 MASKS = {
@@ -225,7 +243,7 @@ def test_sdpa_with_mask(student, ref, mask_kind):
     q, k, v = qkv(30)
     mask = MASKS[mask_kind]()
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
-    check(
+    check_pair(
         student.call(SDPA, q, k, v, mask),
         expected,
         what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}) with a {mask_kind} mask (True = may attend)",
@@ -239,8 +257,8 @@ def test_sdpa_mask_by_hand(student):
     q, k, v = torch.tensor([[2.0]], dtype=torch.float64), torch.tensor([[1.0], [0.0]], dtype=torch.float64), torch.tensor([[10.0], [20.0]], dtype=torch.float64)
     mask = torch.tensor([[False, True]])
     expected = (torch.tensor([[20.0]], dtype=torch.float64), torch.tensor([[0.0, 1.0]], dtype=torch.float64))
-    check(student.call(SDPA, q, k, v, mask), expected, what="scaled_dot_product_attention(q=[[2.]], k=[[1.], [0.]], v=[[10.], [20.]], mask=[[False, True]])",
-          mistakes=sdpa_mistakes(q, k, v, mask))
+    what = "scaled_dot_product_attention(q=[[2.]], k=[[1.], [0.]], v=[[10.], [20.]], mask=[[False, True]])"
+    check_pair(student.call(SDPA, q, k, v, mask), expected, what=what, mistakes=sdpa_mistakes(q, k, v, mask))
 
 
 @pytest.mark.points(2)
@@ -249,7 +267,7 @@ def test_sdpa_fully_masked_row(student, ref):
     q, k, v = qkv(40)
     mask = random_mask(B, 1, LQ, LK, seed=41, full_rows=True)
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
-    check(
+    check_pair(
         student.call(SDPA, q, k, v, mask),
         expected,
         what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}), query row 1 fully masked",
@@ -263,7 +281,7 @@ def test_sdpa_large_scores(student, ref):
     q, k, v = qkv(50, scale=300.0)
     mask = random_mask(LQ, LK, seed=51)
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
-    check(
+    check_pair(
         student.call(SDPA, q, k, v, mask),
         expected,
         what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}) with scores near +-1000",
@@ -277,7 +295,7 @@ def test_sdpa_float32(student, ref):
     q, k, v = qkv(60, dtype=torch.float32)
     mask = random_mask(B, 1, 1, LK, seed=61)
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
-    check(student.call(SDPA, q, k, v, mask), expected, what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)})")
+    check_pair(student.call(SDPA, q, k, v, mask), expected, what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)})")
 
 
 @pytest.mark.points(3)
@@ -293,7 +311,7 @@ def test_sdpa_gradients(student, ref):
         "function_run", target=SDPA, args=[t.clone().requires_grad_() for t in (q, k, v)] + [mask], kwargs={}, grad_outputs=[g_out, g_w]
     )
     what = f"scaled_dot_product_attention({describe_args(q, k, v, mask)})"
-    check(got["outputs"], detached((out, w)), what=what, mistakes=sdpa_mistakes(q, k, v, mask))
+    check_pair(got["outputs"], detached((out, w)), what=what, mistakes=sdpa_mistakes(q, k, v, mask))
     check(got["differentiable"], True, what=f"{what}: output and weights on autograd's graph (no .detach(), .numpy() or torch.tensor(...))")
     for name, got_grad, leaf in zip("qkv", got["input_grads"], leaves):
         check(got_grad, leaf.grad, what=f"gradient of sum(output * g_out) + sum(weights * g_w) with respect to {name} <{tuple(leaf.shape)}>")

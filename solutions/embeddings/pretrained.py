@@ -62,7 +62,7 @@ def load_vectors(path: str | Path, limit: int | None = None) -> tuple[dict[str, 
             fields = line.split()
             if not fields:
                 continue
-            header = line_no == 1 and len(fields) == 2 and all(f.isascii() and f.isdigit() for f in fields)  # "count dim"
+            header = line_no == 1 and len(fields) == 2 and all(x.isascii() and x.isdigit() for x in fields)  # "count dim"
             if header:
                 dim = int(fields[1])
                 continue

@@ -103,9 +103,7 @@ def softmax(x: np.ndarray) -> np.ndarray:
     ### END SOLUTION
 
 
-def naive_softmax_loss_and_gradient(
-    center_vec: np.ndarray, outside_idx: int, outside_vectors: np.ndarray
-) -> tuple[float, np.ndarray, np.ndarray]:
+def naive_softmax_loss_and_gradient(center_vec: np.ndarray, outside_idx: int, outside_vectors: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     """The softmax loss of one (center, outside) pair and its gradients.
 
     Shapes: ``center_vec`` ``v_c`` is ``(D,)``, ``outside_vectors`` ``U`` is ``(V, D)`` (one row

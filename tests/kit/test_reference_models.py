@@ -19,6 +19,15 @@ M = ref["models"]
 D, H, FF = 12, 3, 20
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Models this small run fastest on one thread, and a busy machine makes extra threads much slower."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)
+
+
 def copy_attention(theirs: nn.MultiheadAttention, ours) -> None:
     theirs.in_proj_weight.copy_(torch.cat([ours.w_q.weight, ours.w_k.weight, ours.w_v.weight]))
     theirs.in_proj_bias.copy_(torch.cat([ours.w_q.bias, ours.w_k.bias, ours.w_v.bias]))
@@ -32,37 +41,44 @@ def copy_norm_or_linear(theirs, ours) -> None:
 
 
 @torch.no_grad()
-def torch_encoder(ours, norm_first: bool) -> nn.TransformerEncoder:
-    """nn.TransformerEncoder holding the weights of our Encoder (final LayerNorm only for pre-norm, as ours)."""
-    layer = nn.TransformerEncoderLayer(D, H, FF, dropout=0.0, batch_first=True, norm_first=norm_first)
-    norm = nn.LayerNorm(D) if norm_first else None
-    theirs = nn.TransformerEncoder(layer, len(ours.layers), norm=norm, enable_nested_tensor=False).double().eval()
-    for t, o in zip(theirs.layers, ours.layers):
+def fill_encoder(theirs: nn.TransformerEncoder, ours) -> nn.TransformerEncoder:
+    """Copy our Encoder's weights into an nn.TransformerEncoder of the same shape."""
+    for t, o in zip(theirs.layers, ours.layers, strict=True):
         copy_attention(t.self_attn, o.self_attn)
         for name in ("linear1", "linear2"):
             copy_norm_or_linear(getattr(t, name), getattr(o.ffn, name))
         for name in ("norm1", "norm2"):
             copy_norm_or_linear(getattr(t, name), getattr(o, name))
-    if norm_first:
+    if theirs.norm is not None:
         copy_norm_or_linear(theirs.norm, ours.norm)
     return theirs
 
 
 @torch.no_grad()
-def torch_decoder(ours, norm_first: bool) -> nn.TransformerDecoder:
-    layer = nn.TransformerDecoderLayer(D, H, FF, dropout=0.0, batch_first=True, norm_first=norm_first)
-    norm = nn.LayerNorm(D) if norm_first else None
-    theirs = nn.TransformerDecoder(layer, len(ours.layers), norm=norm).double().eval()
-    for t, o in zip(theirs.layers, ours.layers):
+def fill_decoder(theirs: nn.TransformerDecoder, ours) -> nn.TransformerDecoder:
+    for t, o in zip(theirs.layers, ours.layers, strict=True):
         copy_attention(t.self_attn, o.self_attn)
         copy_attention(t.multihead_attn, o.cross_attn)
         for name in ("linear1", "linear2"):
             copy_norm_or_linear(getattr(t, name), getattr(o.ffn, name))
         for name in ("norm1", "norm2", "norm3"):
             copy_norm_or_linear(getattr(t, name), getattr(o, name))
-    if norm_first:
+    if theirs.norm is not None:
         copy_norm_or_linear(theirs.norm, ours.norm)
     return theirs
+
+
+def torch_encoder(ours, norm_first: bool) -> nn.TransformerEncoder:
+    """nn.TransformerEncoder holding our Encoder's weights (a final LayerNorm only for pre-norm, as ours)."""
+    layer = nn.TransformerEncoderLayer(D, H, FF, dropout=0.0, batch_first=True, norm_first=norm_first)
+    norm = nn.LayerNorm(D) if norm_first else None
+    return fill_encoder(nn.TransformerEncoder(layer, len(ours.layers), norm=norm, enable_nested_tensor=False).double().eval(), ours)
+
+
+def torch_decoder(ours, norm_first: bool) -> nn.TransformerDecoder:
+    layer = nn.TransformerDecoderLayer(D, H, FF, dropout=0.0, batch_first=True, norm_first=norm_first)
+    norm = nn.LayerNorm(D) if norm_first else None
+    return fill_decoder(nn.TransformerDecoder(layer, len(ours.layers), norm=norm).double().eval(), ours)
 
 
 def padded_tokens(seed, batch, length, vocab, lengths=None, first=None):
@@ -125,10 +141,12 @@ def test_transformer_equals_torch_transformer():
     kwargs = dict(src_vocab_size=11, tgt_vocab_size=13, d_model=D, num_heads=H, num_encoder_layers=2, num_decoder_layers=3,
                   d_ff=FF, dropout=0.0, max_len=30, pad_id=PAD_ID)
     ours = M.Transformer(**kwargs).double().eval()
-    # nn.Transformer always adds final LayerNorms; the paper's post-norm stacks have none, so pass
-    # stacks without them.
+    # nn.Transformer always adds final LayerNorms; the paper's post-norm stacks have none, so give it
+    # stacks without them. Its constructor re-initialises every matrix, so copy the weights afterwards.
     theirs = nn.Transformer(D, H, batch_first=True, dropout=0.0, custom_encoder=torch_encoder(ours.encoder, False),
                             custom_decoder=torch_decoder(ours.decoder, False)).double().eval()
+    fill_encoder(theirs.encoder, ours.encoder)
+    fill_decoder(theirs.decoder, ours.decoder)
     src = padded_tokens(7, 3, 8, 11, lengths=[8, 5, 2])
     tgt = padded_tokens(8, 3, 6, 13, lengths=[6, 6, 3], first=BOS_ID)
     pe = sinusoids(30, D)
@@ -147,15 +165,7 @@ def test_decoder_only_equals_torch_encoder_with_causal_mask():
     torch.manual_seed(3)
     ours = M.DecoderOnlyTransformer(vocab_size=9, d_model=D, num_heads=H, num_layers=2, d_ff=FF, max_len=8).double().eval()
     layer = nn.TransformerEncoderLayer(D, H, FF, dropout=0.0, batch_first=True, norm_first=True)
-    stack = nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(D), enable_nested_tensor=False).double().eval()
-    with torch.no_grad():
-        for t, o in zip(stack.layers, ours.layers):
-            copy_attention(t.self_attn, o.self_attn)
-            for name in ("linear1", "linear2"):
-                copy_norm_or_linear(getattr(t, name), getattr(o.ffn, name))
-            for name in ("norm1", "norm2"):
-                copy_norm_or_linear(getattr(t, name), getattr(o, name))
-        copy_norm_or_linear(stack.norm, ours.norm)
+    stack = fill_encoder(nn.TransformerEncoder(layer, 2, norm=nn.LayerNorm(D), enable_nested_tensor=False).double().eval(), ours)
     ids = torch.randint(0, 9, (2, 7), generator=make_generator(9))
     with torch.no_grad():
         x = ours.token_embed(ids) + ours.pos_embed.embedding.weight[:7]  # no sqrt(d_model) scaling in GPT
@@ -228,7 +238,8 @@ def test_greedy_decode_equals_a_loop_over_forward():
     torch.manual_seed(6)
     model = M.Transformer(11, 11, D, H, 2, 2, FF, 0.0, 30, PAD_ID).double().eval()
     with torch.no_grad():
-        model.generator.bias[EOS_ID] += 1.5  # some rows stop early, some run to max_len
+        model.generator.weight *= 3.0  # logits that depend on the input more than at initialisation
+        model.generator.bias[EOS_ID] += 1.0  # some rows stop early, some run to max_len
         src = padded_tokens(14, 6, 7, 11, lengths=[7, 6, 3, 2, 5, 1])
         got = M.greedy_decode(model, src, 9, BOS_ID, EOS_ID)
         expected = naive_greedy(model, src, 9)

@@ -67,7 +67,7 @@ def test_save_keeps_every_digit(student):
     """save_vectors: values read back exactly (as float32), tiny and large ones too"""
     vectors = np.array([[1.2345678e-8, -3.3333333e5, 0.1]], dtype=np.float32)
     text = save(student, {"naïve": 0}, vectors)
-    word, *values = text.splitlines()[1].split(" ")
+    word, *values = text.splitlines()[1].split()
     check(word, "naïve", what="save_vectors(path, {'naïve': 0}, ...): the word (UTF-8)")
     # Exactly equal: "%.6f" would write 1.2345678e-08 as 0.000000.
     check(np.array(values, dtype=np.float32), vectors[0], what="save_vectors(...): the values read back", rtol=0.0, atol=0.0)

@@ -1,0 +1,414 @@
+"""Hidden suite: attention/multi_head.py.
+
+The reference ``MultiHeadAttention`` is built here (trusted process) in float64 with every
+parameter randomised, and its ``state_dict`` is loaded into the student's module by the
+curriculum's submodule names (``w_q``, ``w_k``, ``w_v``, ``w_o``) through the ``module_run``
+probe; outputs, attention weights, input gradients and parameter gradients are compared.
+Dimensions all differ (B=2, H=3, Lq=5, Lk=7, d_head=4, d_model=12), so a missing transpose or a
+query used where a key belongs changes the answer or its shape.
+
+Known mistakes (sqrt(d_model) instead of sqrt(d_head), heads split or merged without the
+transpose, the query used for keys and values ...) are rebuilt below from the reference's own
+projections, so a wrong answer that equals one of them is named. Dropout is checked exactly, in
+train mode, at p = 1 and, at p = 0.5, through the structure it must leave: with every value equal
+to 1, each head's output at a position is the sum of its *kept* attention weights times 1/(1-p).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+
+from autograder.adapter import StudentError
+from autograder.compare import Feedback, check, check_raises, describe_args
+
+SPLIT = "attention.multi_head:split_heads"
+MERGE = "attention.multi_head:merge_heads"
+MHA = "attention.multi_head:MultiHeadAttention"
+SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"
+B, H, LQ, LK, D = 2, 3, 5, 7, 12
+DH = D // H
+NAMES = ["w_q", "w_k", "w_v", "w_o"]
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def randn(*shape: int, seed: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
+
+
+def reference_mha(ref, seed: int, dropout: float = 0.0, bias: bool = True, dtype: torch.dtype = torch.float64) -> torch.nn.Module:
+    """The reference module, every parameter drawn afresh (PyTorch starts biases near 0), in eval mode."""
+    torch.manual_seed(seed)
+    module = ref["multi_head"].MultiHeadAttention(D, H, dropout=dropout, bias=bias).to(dtype)
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in module.parameters():
+            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) / (math.sqrt(p.shape[-1]) if p.dim() == 2 else 3.0))
+    return module.eval()
+
+
+def state_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.state_dict().items()}
+
+
+def key_padding(*lengths: int, size: int = LK) -> torch.Tensor:
+    """(B, 1, 1, size): True for the first ``length`` keys of each sequence."""
+    return (torch.arange(size)[None, :] < torch.tensor(lengths)[:, None])[:, None, None, :]
+
+
+def causal(size: int) -> torch.Tensor:
+    return torch.ones(size, size, dtype=torch.bool).tril()
+
+
+# -- the student's module, and the reference's --------------------------------------------------------------
+
+
+def run_student(student, calls: list[dict], state: dict, *, init_kwargs: dict | None = None, train: bool = False,
+                grad_outputs: list | None = None, dtype: str = "float64") -> dict:
+    return student.probe(
+        "module_run", target=MHA, init_args=[D, H], init_kwargs=init_kwargs or {}, calls=calls, state=state,
+        seed=0, train=train, dtype=dtype, grad_outputs=grad_outputs,
+    )
+
+
+def run_reference(module: torch.nn.Module, args: list, grad_output: torch.Tensor | None = None) -> dict:
+    """What module_run returns, on the reference: (output, weights), input grads and parameter grads."""
+    module.zero_grad(set_to_none=True)
+    args = [a.detach().clone().requires_grad_() if isinstance(a, torch.Tensor) and a.requires_grad else a for a in args]
+    out, weights = module(*args)
+    result = {"outputs": (out.detach(), weights.detach()), "input_grads": [], "param_grads": {}}
+    if grad_output is not None:
+        (out * grad_output).sum().backward()
+        result["input_grads"] = [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args]
+        result["param_grads"] = {n: p.grad for n, p in sorted(module.named_parameters())}
+    return result
+
+
+def sdpa_note(student, ref) -> str:
+    """A line for the feedback when the student's own scaled_dot_product_attention is already wrong."""
+    q, k, v = randn(B, H, LQ, DH, seed=900), randn(B, H, LK, DH, seed=901), randn(B, H, LK, DH + 1, seed=902)
+    mask = key_padding(LK, 3)
+    try:
+        got = student.call(SDPA, q, k, v, mask)
+        check(got, ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask), what="scaled_dot_product_attention")
+    except (StudentError, Feedback):
+        return ("\n  Note: your scaled_dot_product_attention (attention/scaled_dot_product.py) is wrong on its own; if your "
+                "MultiHeadAttention uses it, fix that exercise first.")
+    return ""
+
+
+def check_pair(got, expected: tuple, *, what: str, mistakes: dict | None = None) -> None:
+    """check() of an ``(output, weights)`` result: the weights first (they show most mistakes), then the output."""
+    if not isinstance(got, (tuple, list)) or len(got) != 2:
+        check(got, expected, what=f"{what}", mistakes=mistakes)
+        return
+
+    def part(candidate, i):
+        return lambda: (candidate() if callable(candidate) else candidate)[i]
+
+    for i, name in [(1, "weights"), (0, "output")]:
+        check(got[i], expected[i], what=f"{what} -> {name}", mistakes={k: part(c, i) for k, c in (mistakes or {}).items()})
+
+
+def check_mha(student, ref, got, expected, *, what: str, mistakes: dict | None = None) -> None:
+    """check_pair(), plus a note when the student's scaled_dot_product_attention may be the cause."""
+    try:
+        check_pair(got, expected, what=what, mistakes=mistakes)
+    except Feedback as feedback:
+        raise Feedback(str(feedback) + sdpa_note(student, ref)) from None
+
+
+# -- wrong variants of multi-head attention, from the reference's own projections --------------------------
+
+
+def variant(m, query, key, value, mask=None, *, scale="head", split="ok", merge="ok", kv="given", dim=-1, mask_mode="given", w_o=True):
+    """Multi-head attention with one thing changed (the defaults give the right answer): (output, weights)."""
+    with torch.no_grad():
+        k_in, v_in = {"given": (key, value), "query": (query, query), "swapped": (value, key)}[kv]
+        projected = [m.w_q(query), m.w_k(k_in), m.w_v(v_in)]
+        if split == "reshape":
+            q, k, v = (x.reshape(x.size(0), H, x.size(1), DH) for x in projected)
+        elif split == "feature-major":
+            q, k, v = (x.view(x.size(0), x.size(1), DH, H).permute(0, 3, 1, 2) for x in projected)
+        else:
+            q, k, v = (x.view(x.size(0), x.size(1), H, DH).transpose(1, 2) for x in projected)
+        scores = q @ k.transpose(-2, -1) / {"head": math.sqrt(DH), "model": math.sqrt(D), "none": 1.0}[scale]
+        if mask is not None and mask_mode in ("given", "inverted"):
+            scores = scores.masked_fill(~mask if mask_mode == "given" else mask, float("-inf"))
+        weights = torch.softmax(scores, dim=dim).nan_to_num(0.0)
+        if mask is not None and mask_mode == "after":
+            weights = weights.masked_fill(~mask, 0.0)
+        out = weights @ v  # (B, H, Lq, d_head)
+        merged = out.reshape(out.size(0), out.size(2), D) if merge == "reshape" else out.transpose(1, 2).reshape(out.size(0), out.size(2), D)
+        return (m.w_o(merged) if w_o else merged), weights
+
+
+def mha_mistakes(m, query, key, value, mask=None) -> dict:
+    def v(**changes):
+        return lambda: variant(m, query, key, value, mask, **changes)
+
+    out = {
+        "scores scaled by sqrt(d_model) instead of sqrt(d_head) (each head's keys have d_head = d_model / num_heads features)": v(scale="model"),
+        "no 1/sqrt(d_head) scaling of the scores": v(scale="none"),
+        "heads split without the transpose: view as (B, L, H, D/H), then transpose(1, 2); a reshape straight to (B, H, L, D/H) mixes positions": v(
+            split="reshape"
+        ),
+        "heads split feature-major: head h takes the features h*D/H to (h+1)*D/H - 1, i.e. view (B, L, H, D/H)": v(split="feature-major"),
+        "heads merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening": v(merge="reshape"),
+        "softmax over the wrong axis (the queries, dim=-2) instead of the keys": v(dim=-2),
+        "output projection w_o not applied": v(w_o=False),
+    }
+    if key is not query:
+        out["query used for the keys and values: in cross-attention they come from key and value"] = v(kv="query")
+    if key is not value:
+        out["key and value swapped: w_k projects key, w_v projects value"] = v(kv="swapped")
+    if mask is not None:
+        out |= {
+            "mask inverted: True means the key may be attended": v(mask_mode="inverted"),
+            "mask ignored": v(mask_mode="ignored"),
+            "mask applied after the softmax (masked weights zeroed without renormalising)": v(mask_mode="after"),
+        }
+    return out
+
+
+# -- split_heads / merge_heads --------------------------------------------------------------------------------
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("heads", [3, 4])
+def test_split_heads(student, ref, heads):
+    """split_heads: (B, L, D) -> (B, H, L, D/H), head h holds features h*D/H ... (h+1)*D/H - 1"""
+    x = randn(B, LQ, D, seed=heads)
+    expected = ref["multi_head"].split_heads(x, heads)
+    dh = D // heads
+    check(student.call(SPLIT, x, heads), expected, what=f"split_heads({describe_args(x)}, {heads})", mistakes={
+        "reshaped straight to (B, H, L, D/H) without the transpose: view (B, L, H, D/H), then transpose(1, 2)": lambda: x.reshape(B, heads, LQ, dh),
+        "features grouped as (D/H, H) instead of (H, D/H): head h takes consecutive features": lambda: x.view(B, LQ, dh, heads).permute(0, 3, 1, 2),
+    })
+
+
+@pytest.mark.points(2)
+def test_merge_heads(student, ref):
+    """merge_heads: (B, H, L, D/H) -> (B, L, D), the heads concatenated per position"""
+    x = randn(B, H, LQ, DH, seed=5)
+    expected = ref["multi_head"].merge_heads(x)
+    check(student.call(MERGE, x), expected, what=f"merge_heads({describe_args(x)})", mistakes={
+        "merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening to (B, L, D)": lambda: x.reshape(B, LQ, D),
+    })
+
+
+@pytest.mark.points(1)
+def test_merge_inverts_split(student):
+    """merge_heads(split_heads(x, H)) gives x back"""
+    x = randn(B, LK, D, seed=6)
+    split = student.call(SPLIT, x, H)
+    check(student.call(MERGE, split), x, what=f"merge_heads(split_heads({describe_args(x)}, {H}))")
+
+
+# -- construction ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("d_model,heads", [(10, 3), (12, 5)])
+def test_rejects_heads_not_dividing_d_model(student, d_model, heads):
+    """MultiHeadAttention: ValueError unless num_heads divides d_model"""
+    check_raises(lambda: student.probe("module_state", target=MHA, init_args=[d_model, heads], init_kwargs={}), "ValueError",
+                 what=f"MultiHeadAttention({d_model}, {heads})")
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("bias", [True, False])
+def test_submodules_and_parameters(student, ref, bias):
+    """MultiHeadAttention: w_q, w_k, w_v, w_o are nn.Linear(d_model, d_model, bias)"""
+    got = student.probe("module_state", target=MHA, init_args=[D, H], init_kwargs={"bias": bias})
+    what = f"MultiHeadAttention({D}, {H}, bias={bias})"
+    check({name: got["modules"].get(name) for name in NAMES}, {name: "Linear" for name in NAMES}, what=f"{what}: submodules w_q, w_k, w_v, w_o")
+    shapes = {name: list(t.shape) for name, t in sorted(got["state"].items())}
+    expected = {name: list(t.shape) for name, t in sorted(ref["multi_head"].MultiHeadAttention(D, H, bias=bias).state_dict().items())}
+    with_bias = {name: list(t.shape) for name, t in sorted(ref["multi_head"].MultiHeadAttention(D, H).state_dict().items())}
+    check(shapes, expected, what=f"{what}: parameter names and shapes", mistakes={"bias argument ignored: pass bias=bias to each nn.Linear": with_bias})
+
+
+# -- forward --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.points(3)
+def test_self_attention(student, ref):
+    """MultiHeadAttention: self-attention output (B, Lq, D) and per-head weights (B, H, Lq, Lq)"""
+    m = reference_mha(ref, seed=10)
+    x = randn(B, LQ, D, seed=11)
+    got = run_student(student, [{"args": [x, x, x]}], state_of(m))["outputs"][0]
+    check_mha(student, ref, got, run_reference(m, [x, x, x])["outputs"], what=f"MultiHeadAttention({D}, {H})(x, x, x) with x {describe_args(x)}",
+              mistakes=mha_mistakes(m, x, x, x))
+
+
+@pytest.mark.points(3)
+def test_cross_attention(student, ref):
+    """MultiHeadAttention: cross-attention, queries from the decoder and keys/values from the encoder (Lq != Lk)"""
+    m = reference_mha(ref, seed=20)
+    query, key, value = randn(B, LQ, D, seed=21), randn(B, LK, D, seed=22), randn(B, LK, D, seed=23)
+    got = run_student(student, [{"args": [query, key, value]}], state_of(m))["outputs"][0]
+    check_mha(student, ref, got, run_reference(m, [query, key, value])["outputs"],
+              what=f"MultiHeadAttention({D}, {H})(query, key, value) with {describe_args(query, key, value)}",
+              mistakes=mha_mistakes(m, query, key, value))
+
+
+MASKED_CASES = {
+    "cross, padding (B, 1, 1, Lk)": (LK, lambda: key_padding(LK, 4)),
+    "self, causal (Lq, Lq)": (LQ, lambda: causal(LQ)),
+    "self, causal and padding (B, 1, Lq, Lq)": (LQ, lambda: key_padding(LQ, 3, size=LQ) & causal(LQ)),
+}
+
+
+@pytest.mark.points(3)
+@pytest.mark.parametrize("case", list(MASKED_CASES))
+def test_masked_attention(student, ref, case):
+    """MultiHeadAttention: a boolean mask (True = may attend) applies to every head"""
+    length, make_mask = MASKED_CASES[case]
+    m = reference_mha(ref, seed=30)
+    query = randn(B, LQ, D, seed=31)
+    key, value = (randn(B, LK, D, seed=32), randn(B, LK, D, seed=33)) if length == LK else (query, query)
+    mask = make_mask()
+    got = run_student(student, [{"args": [query, key, value, mask]}], state_of(m))["outputs"][0]
+    check_mha(student, ref, got, run_reference(m, [query, key, value, mask])["outputs"],
+              what=f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)}), {case} mask",
+              mistakes=mha_mistakes(m, query, key, value, mask))
+
+
+@pytest.mark.points(1)
+def test_fully_masked_sequence(student, ref):
+    """MultiHeadAttention: a sequence whose keys are all masked gets zero weights (output = w_o's bias), no NaN"""
+    m = reference_mha(ref, seed=40)
+    query, memory = randn(B, LQ, D, seed=41), randn(B, LK, D, seed=42)
+    mask = key_padding(LK, 0)
+    got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m))["outputs"][0]
+    check_mha(student, ref, got, run_reference(m, [query, memory, memory, mask])["outputs"],
+              what=f"MultiHeadAttention({D}, {H})({describe_args(query, memory, memory, mask)}), every key of sequence 1 masked",
+              mistakes=mha_mistakes(m, query, memory, memory, mask))
+
+
+@pytest.mark.points(1)
+def test_without_bias(student, ref):
+    """MultiHeadAttention(bias=False): projections without biases"""
+    m = reference_mha(ref, seed=50, bias=False)
+    query, memory = randn(B, LQ, D, seed=51), randn(B, LK, D, seed=52)
+    got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"bias": False})["outputs"][0]
+    check_mha(student, ref, got, run_reference(m, [query, memory, memory])["outputs"],
+              what=f"MultiHeadAttention({D}, {H}, bias=False)({describe_args(query, memory, memory)})", mistakes=mha_mistakes(m, query, memory, memory))
+
+
+@pytest.mark.points(1)
+def test_float32(student, ref):
+    """MultiHeadAttention: a float32 module on float32 inputs gives float32 output and weights"""
+    m = reference_mha(ref, seed=60, dtype=torch.float32)
+    query, memory = randn(B, LQ, D, seed=61, dtype=torch.float32), randn(B, LK, D, seed=62, dtype=torch.float32)
+    mask = key_padding(LK, 5)
+    got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), dtype="float32")["outputs"][0]
+    check_mha(student, ref, got, run_reference(m, [query, memory, memory, mask])["outputs"],
+              what=f"MultiHeadAttention({D}, {H}).float()({describe_args(query, memory, memory, mask)})")
+
+
+@pytest.mark.points(3)
+def test_gradients(student, ref):
+    """MultiHeadAttention: backward runs; query/key/value and every parameter get the reference's gradient"""
+    m = reference_mha(ref, seed=70)
+    query, key, value = (randn(B, n, D, seed=71 + i).requires_grad_() for i, n in enumerate([LQ, LK, LK]))
+    mask = key_padding(LK, 4) & (torch.arange(LK) != 2)  # also a key masked for everyone
+    g = randn(B, LQ, D, seed=75)
+    expected = run_reference(m, [query, key, value, mask], grad_output=g)
+    what = f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)})"
+    try:
+        got = run_student(student, [{"args": [query, key, value, mask]}], state_of(m), grad_outputs=[g])
+    except StudentError:  # say what is wrong with the forward pass first, if anything
+        got = run_student(student, [{"args": [query.detach(), key.detach(), value.detach(), mask]}], state_of(m))
+        check_mha(student, ref, got["outputs"][0], expected["outputs"], what=what, mistakes=mha_mistakes(m, query, key, value, mask))
+        raise
+    check_mha(student, ref, got["outputs"][0], expected["outputs"], what=what, mistakes=mha_mistakes(m, query, key, value, mask))
+    for name, got_grad, exp_grad in zip(["query", "key", "value"], got["input_grads"][0], expected["input_grads"]):
+        check(got_grad, exp_grad, what=f"gradient of sum(output * g) with respect to {name} ({what})")
+    check(dict(sorted(got["param_grads"].items())), expected["param_grads"],
+          what=f"parameter gradients of sum(output * g) ({what}): every parameter must get one")
+
+
+# -- dropout (train mode) ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_train_mode_without_dropout(student, ref):
+    """MultiHeadAttention: in train mode with dropout 0 the output is the eval output"""
+    m = reference_mha(ref, seed=80)
+    query, memory = randn(B, LQ, D, seed=81), randn(B, LK, D, seed=82)
+    got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), train=True)["outputs"][0]
+    check_mha(student, ref, got, run_reference(m, [query, memory, memory])["outputs"],
+              what=f"MultiHeadAttention({D}, {H}, dropout=0.0).train()({describe_args(query, memory, memory)})")
+
+
+@pytest.mark.points(2)
+def test_dropout_one_drops_every_weight(student, ref):
+    """MultiHeadAttention: dropout=1 in train mode drops every attention weight (output = w_o's bias); the weights returned are pre-dropout"""
+    m = reference_mha(ref, seed=90, dropout=1.0)
+    query, memory = randn(B, LQ, D, seed=91), randn(B, LK, D, seed=92)
+    eval_out, eval_weights = run_reference(m, [query, memory, memory])["outputs"]
+    bias = m.w_o.bias.detach().expand(B, LQ, D)
+    got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"dropout": 1.0}, train=True)["outputs"][0]
+    check_pair(got, (bias, eval_weights), what=f"MultiHeadAttention({D}, {H}, dropout=1.0).train()({describe_args(query, memory, memory)})",
+          mistakes={
+              "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": (eval_out, eval_weights),
+              "weights returned after dropout: return them as they were before dropout": (bias, torch.zeros_like(eval_weights)),
+              "dropout applied to the output instead of the attention weights": (torch.zeros_like(bias), eval_weights),
+          })
+
+
+def nearest_dropout_output(weights: torch.Tensor, got: torch.Tensor, scale: float) -> torch.Tensor:
+    """The output (B, Lq, D) closest to ``got`` that dropout on ``weights`` (B, H, Lq, Lk) can give when every value is 1:
+    each head's features at a position all equal ``scale * sum of the kept weights`` for some subset of the keys."""
+    subsets = torch.tensor(list(itertools.product([0.0, 1.0], repeat=weights.size(-1))), dtype=weights.dtype)  # (2^Lk, Lk)
+    sums = scale * weights @ subsets.T  # (B, H, Lq, 2^Lk)
+    target = got.reshape(B, LQ, H, DH)[..., 0].transpose(1, 2)  # (B, H, Lq): each head's first feature
+    best = (sums - target[..., None]).abs().argmin(dim=-1, keepdim=True)
+    nearest = sums.gather(-1, best)  # (B, H, Lq, 1)
+    return nearest.expand(B, H, LQ, DH).transpose(1, 2).reshape(B, LQ, D)
+
+
+@pytest.mark.points(3)
+def test_dropout_acts_on_attention_weights(student, ref):
+    """MultiHeadAttention: dropout=0.5 in train mode drops attention weights and rescales the kept ones by 1/(1-p)"""
+    p = 0.5
+    m = reference_mha(ref, seed=100, dropout=p)
+    with torch.no_grad():  # every value 1, no output projection: each head then outputs the sum of its kept weights
+        m.w_v.weight.zero_()
+        m.w_v.bias.fill_(1.0)
+        m.w_o.weight.copy_(torch.eye(D))
+        m.w_o.bias.zero_()
+    query, memory = randn(B, LQ, D, seed=101), randn(B, LK, D, seed=102)
+    eval_out, eval_weights = run_reference(m, [query, memory, memory])["outputs"]
+    calls = [{"args": [query, memory, memory]}] * 3
+    outputs = run_student(student, calls, state_of(m), init_kwargs={"dropout": p}, train=True)["outputs"]
+    what = f"MultiHeadAttention({D}, {H}, dropout={p}).train()({describe_args(query, memory, memory)}), values all 1, w_o the identity"
+    for i, (out, weights) in enumerate(outputs):
+        check_dropout_call(out, weights, eval_out, eval_weights, p, what=f"{what}, call {i}")
+
+
+def check_dropout_call(out, weights, eval_out, eval_weights, p: float, *, what: str) -> None:
+    """One train-mode call of test_dropout_acts_on_attention_weights: pre-dropout weights, and an output dropout on weights can give."""
+    comparable = isinstance(weights, torch.Tensor) and weights.shape == eval_weights.shape
+    dropped = comparable and bool(((weights == 0) | (weights - eval_weights / (1 - p)).abs().lt(1e-9)).all())
+    check(weights, eval_weights, what=f"{what}: the weights returned (before dropout)", mistakes={
+        "weights returned after dropout: return them as they were before dropout": weights if dropped else None,
+    })
+    if not isinstance(out, torch.Tensor) or out.shape != (B, LQ, D):
+        check(out, eval_out, what=f"{what}: output")
+    heads = out.reshape(B, LQ, H, DH)
+    per_feature = (heads - heads[..., :1]).abs().max() > 1e-9
+    check(out, nearest_dropout_output(eval_weights, out, 1 / (1 - p)),
+          what=f"{what}: output (each head's features must all equal the sum of its kept weights times 1/(1-p); "
+               "expected shows the nearest such output)",
+          mistakes={
+              "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": eval_out,
+              "dropout applied to the values or to the output instead of the attention weights": out if per_feature else None,
+              "dropout not rescaled by 1/(1-p) (nn.Dropout does it)": lambda: nearest_dropout_output(eval_weights, out, 1.0),
+          })

@@ -1,0 +1,330 @@
+"""Attacks on the grader (tests/attacks/): none of them may gain a point, hang the grading or touch the grader.
+
+Most attacks replace the ``one_hot`` exercise of the stubs and are graded end to end
+(``grade(..., only=["one_hot"], isolated=True)``): the stubs score 0, so any point is a point
+gained by the attack. The grader's own files are hashed before and after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import secrets
+import socket
+import sys
+import sysconfig
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import sandbox, worker
+from autograder.cli import main
+from autograder.grading import grade
+from autograder.loader import REPO_ROOT, SOLUTIONS
+from autograder.results import Report
+from autograder.worker import IsolatedStudent, Settings, processes_of
+from tests.attacks import submission
+
+pytestmark = pytest.mark.timeout(180)
+ROOT = os.geteuid() == 0
+SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
+GUARDED = [
+    REPO_ROOT / "solutions" / "embeddings" / "one_hot.py",
+    REPO_ROOT / "autograder" / "suites" / "test_one_hot.py",
+    REPO_ROOT / "autograder" / "suites" / "pytest.ini",
+    *sorted((REPO_ROOT / "autograder").glob("*.py")),
+    REPO_ROOT / "tests" / "public" / "test_one_hot.py",
+]
+
+
+def _digest(paths: list[Path]) -> dict[str, str]:
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.exists()}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def grader_files_unchanged():
+    """Every attack below runs between these two snapshots of the grader's files and folders."""
+    before = _digest(GUARDED), sorted(os.listdir(REPO_ROOT)), sorted(os.listdir(SITE_PACKAGES))
+    yield
+    after = _digest(GUARDED), sorted(os.listdir(REPO_ROOT)), sorted(os.listdir(SITE_PACKAGES))
+    assert after == before
+
+
+def graded(root: Path) -> Report:
+    with contextlib.redirect_stdout(io.StringIO()):
+        report, _ = grade(root, only=["one_hot"], isolated=True)
+    assert report.tests, "nothing was graded"
+    return report
+
+
+def cli(*args: str) -> int:
+    """``python -m autograder grade ...`` in this process (the CLI's own code path, without a new interpreter)."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        return main(["grade", *args])
+
+
+def outputs(report: Report) -> str:
+    return "\n".join(t.output for t in report.tests)
+
+
+def no_worker_left() -> None:
+    uid = worker.LAST_SANDBOX.get("uid")
+    if ROOT and uid:
+        assert processes_of(uid) == []
+
+
+@pytest.mark.parametrize(
+    "attack,says",
+    [
+        ("patch_comparisons", "Expected"),
+        ("exit_at_import", "SystemExit"),
+        ("os_exit", "exited with code 0"),
+        ("fake_output", "not implemented yet"),
+    ],
+)
+def test_attack_gains_nothing(tmp_path, attack, says):
+    report = graded(submission(tmp_path / "sub", attack))
+    assert report.score == 0 and report.max_score > 0
+    assert says.lower() in outputs(report).lower(), outputs(report)[:2000]
+    no_worker_left()
+
+
+def test_hang_ignoring_sigterm_costs_only_its_tests(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_CALL_TIMEOUT", "0.5")
+    start = time.perf_counter()
+    report = graded(submission(tmp_path / "sub", "hang"))
+    assert report.score == 0
+    hung = [t for t in report.tests if "did not finish within" in t.output]
+    assert hung and all("one_hot" in t.title for t in hung)
+    assert time.perf_counter() - start < 30
+    no_worker_left()
+
+
+def test_memory_bomb_fails_with_a_reason(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_MEMORY", str(1 << 30))
+    report = graded(submission(tmp_path / "sub", "memory_bomb"))
+    assert report.score == 0
+    assert "MemoryError" in outputs(report) or "too much memory" in outputs(report)
+
+
+def test_reading_the_reference_from_disk_fails(tmp_path):
+    paths = [str(SOLUTIONS / "embeddings" / "one_hot.py"), str(REPO_ROOT / ".git" / "HEAD")]
+    report = graded(submission(tmp_path / "sub", "read_reference", config={"paths": paths, "repo": str(REPO_ROOT)}))
+    assert report.score == 0
+    assert {t.status for t in report.tests} == {"not_implemented"}
+
+
+def test_objects_that_lie_or_carry_code_arrive_as_plain_data(tmp_path):
+    marker = tmp_path / "unpickled"
+    for attack in ("smuggle", "raw_reply"):
+        report = graded(submission(tmp_path / attack, attack, config={"marker": str(marker)}))
+        assert report.score == 0, attack
+        assert not marker.exists(), f"{attack}: a payload ran in the grader"
+
+
+def test_a_socket_server_with_the_answers_is_out_of_reach(tmp_path):
+    from autograder.loader import reference
+
+    ref = reference()["one_hot"]
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    server.settimeout(0.2)
+    served = []
+
+    def serve():  # answers build_vocab questions with the reference's answer
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            with conn:
+                _, tokens, min_count, specials = json.loads(conn.makefile().readline())
+                conn.sendall(json.dumps(ref.build_vocab(tokens, min_count=min_count, specials=specials)).encode() + b"\n")
+                served.append(1)
+
+    stop = threading.Event()
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        config = {"port": server.getsockname()[1], "unix": str(tmp_path / "answers.sock")}
+        report = graded(submission(tmp_path / "sub", "sockets", config=config))
+    finally:
+        stop.set()
+        thread.join(5)
+        server.close()
+    if "net" in worker.LAST_SANDBOX.get("namespaces", []):
+        assert served == []
+        assert not [t for t in report.tests if t.status == "passed" and "build_vocab" in t.title]
+    assert report.score <= sum(t.max_score for t in report.tests if "build_vocab" in t.title)
+
+
+def test_a_process_and_thread_storm_is_stopped_and_cleaned_up(tmp_path):
+    with contextlib.closing(IsolatedStudent(submission(tmp_path / "sub", "storm"), exercises={"one_hot"})) as s:
+        started = s.call("embeddings.one_hot:build_vocab", [])
+        uid = s.uid
+        assert started["processes"] + started["threads"] < 2 * s.settings.nproc
+    if ROOT:
+        assert processes_of(uid) == []
+
+
+def test_conftest_sitecustomize_and_shadow_packages_are_ignored(tmp_path):
+    markers = tmp_path / "markers"
+    markers.mkdir(mode=0o700)
+
+    def mark(name: str) -> str:
+        return f"open({str(markers / name)!r}, 'w').close()\n"
+
+    fixture = "import pytest\n@pytest.fixture(autouse=True)\ndef _pass(request):\n    pytest.skip('skipped by the submission')\n"
+    files = {
+        "conftest.py": mark("conftest") + fixture,
+        "embeddings/conftest.py": mark("conftest2") + fixture,
+        "pytest.ini": "[pytest]\naddopts = -p no:autograder.plugin\npython_files = nothing_*.py\n",
+        "setup.cfg": "[tool:pytest]\naddopts = -x --co\n",
+        "tox.ini": "[pytest]\naddopts = --co\n",
+        "pyproject.toml": "[tool.pytest.ini_options]\naddopts = '--co'\n",
+        "sitecustomize.py": mark("sitecustomize"),
+        "usercustomize.py": mark("usercustomize"),
+        "numpy.py": mark("numpy"),
+        "torch.py": mark("torch"),
+        "pytest.py": mark("pytest"),
+        "_pytest/__init__.py": mark("_pytest"),
+        "autograder/__init__.py": mark("autograder"),
+        "autograder/compare.py": mark("compare") + "def check(*a, **k):\n    pass\n",
+        "embeddings/numpy.py": mark("numpy2"),
+    }
+    root = submission(tmp_path / "sub", "patch_comparisons", files=files)
+    report = graded(root)
+    assert report.score == 0
+    assert sorted(os.listdir(markers)) == []
+    leaked = [name for name, m in list(sys.modules.items()) if str(getattr(m, "__file__", "") or "").startswith(str(root))]
+    assert leaked == []
+
+
+def test_a_detached_child_cannot_forge_the_results(tmp_path):
+    results = tmp_path / "out" / "results.json"
+    marker = tmp_path / "forged"
+    config = {"targets": [str(results), str(results) + ".tmp", str(tmp_path / "out" / "junit.xml")], "marker": str(marker), "sleep": 1.5}
+    root = submission(tmp_path / "sub", "forge_results", config=config)
+    (tmp_path / "out").mkdir()
+    assert cli(str(root), "--only", "one_hot", "--results", str(results)) == 0
+    time.sleep(2.0)  # past the grandchild's sleep: had it survived, it would have written by now
+    data = json.loads(results.read_text())
+    assert data["score"] == 0 and data["tests"] and not marker.exists()
+
+
+def test_traps_for_the_next_submission_fail(tmp_path):
+    token = secrets.token_hex(4)
+    shared = [f"/tmp/zz_poison_{token}", f"/dev/shm/zz_poison_{token}", f"/var/tmp/zz_poison_{token}", f"/tmp/pytest-of-root/zz_poison_{token}"]
+    grader = [REPO_ROOT / f"zz_poison_{token}.py", REPO_ROOT / "autograder" / "suites" / f"zz_poison_{token}.py",
+              REPO_ROOT / "solutions" / "embeddings" / f"zz_poison_{token}.py", SITE_PACKAGES / f"zz_poison_{token}.pth"]
+    append = [str(p) for p in GUARDED[:3]] + [str(SITE_PACKAGES / "numpy" / "__init__.py"), os.path.realpath(sys.executable)]
+    config = {"create": [*shared, *map(str, grader)], "append": append}
+    try:
+        with contextlib.closing(IsolatedStudent(submission(tmp_path / "sub", "poison", config=config), exercises={"one_hot"})) as s:
+            done = s.call("embeddings.one_hot:build_vocab", [])
+            hello = s.sandbox
+        assert [d for d in done if not any(d.endswith(p) for p in shared)] == []
+        assert not [p for p in grader if p.exists()]
+        if "mount" in hello.get("namespaces", []):
+            assert not [p for p in shared if Path(p).exists()]  # written into the worker's private /tmp, gone with it
+        reference = graded(SOLUTIONS)
+        assert reference.score == reference.max_score  # the next submissions are graded as usual
+        assert graded(submission(tmp_path / "stub")).score == 0
+    finally:
+        for p in [*grader, *map(Path, shared)]:
+            with contextlib.suppress(OSError):
+                p.unlink()
+
+
+# -- submissions refused before anything runs ---------------------------------------------------------------
+
+
+def test_a_symlink_in_a_folder_submission_is_refused(tmp_path):
+    root = submission(tmp_path / "sub", base=SOLUTIONS)
+    target = root / "embeddings" / "one_hot.py"
+    target.unlink()
+    target.symlink_to(SOLUTIONS / "embeddings" / "one_hot.py")
+    report = graded(root)
+    assert report.score == 0 and "embeddings/one_hot.py is a symbolic link" in report.tests[0].output
+    linked_dir = submission(tmp_path / "sub2", base=SOLUTIONS)
+    sandbox.remove_tree(linked_dir / "embeddings")
+    (linked_dir / "embeddings").symlink_to(SOLUTIONS / "embeddings")
+    with pytest.raises(sandbox.SubmissionError, match="embeddings is a symbolic link"):
+        sandbox.prepare(linked_dir, tmp_path / "copy")
+
+
+def _zip(path: Path, entries: dict[str, bytes], symlinks: dict[str, str] | None = None) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            zf.writestr(name, data)
+        for name, target in (symlinks or {}).items():
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o120777 << 16)
+            zf.writestr(info, target)
+    return path
+
+
+@pytest.mark.parametrize(
+    "entries,symlinks,reason",
+    [
+        ({"embeddings/one_hot.py": b"", "../../evil.py": b"x"}, None, "points outside the submission"),
+        ({"/tmp/evil.py": b"x"}, None, "absolute path"),
+        ({"C:/evil.py": b"x"}, None, "absolute path"),
+        ({"embeddings/..\\..\\evil.py": b"x"}, None, "points outside the submission"),
+        ({"embeddings/a.py": b""}, {"embeddings/one_hot.py": "/work/main/solutions/embeddings/one_hot.py"}, "symbolic link"),
+        ({"a.py": b"1", "b/../a.py": b"2"}, None, "points outside the submission"),
+    ],
+)
+def test_zip_slip_and_links_are_refused(tmp_path, entries, symlinks, reason):
+    archive = _zip(tmp_path / "sub.zip", entries, symlinks)
+    with pytest.raises(sandbox.SubmissionError, match=reason):
+        sandbox.prepare(archive, tmp_path / "out")
+    assert not (tmp_path / "evil.py").exists() and not Path("/tmp/evil.py").exists()
+
+
+def test_zip_bombs_and_file_floods_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(sandbox, "MAX_TOTAL_BYTES", 1 << 20)
+    monkeypatch.setattr(sandbox, "MAX_FILES", 50)
+    bomb = _zip(tmp_path / "bomb.zip", {"embeddings/big.txt": b"\0" * (2 << 20)})
+    assert bomb.stat().st_size < 20_000
+    with pytest.raises(sandbox.SubmissionError, match="larger than"):
+        sandbox.prepare(bomb, tmp_path / "out1")
+    flood = _zip(tmp_path / "flood.zip", {f"embeddings/f{i}.py": b"" for i in range(60)})
+    with pytest.raises(sandbox.SubmissionError, match="more than 50 files"):
+        sandbox.prepare(flood, tmp_path / "out2")
+
+
+def test_a_refused_zip_still_gets_a_results_file_that_says_why(tmp_path):
+    archive = _zip(tmp_path / "slip.zip", {"embeddings/one_hot.py": b"", "../slipped.py": b"x"})
+    results = tmp_path / "results.json"
+    assert cli(str(archive), "--only", "one_hot", "--results", str(results)) == 0
+    data = json.loads(results.read_text())
+    assert data["score"] == 0 and "points outside the submission" in data["output"]
+    assert all("points outside the submission" in t["output"] for t in data["tests"])
+    assert not (tmp_path / "slipped.py").exists()
+
+
+def test_compiled_files_are_never_graded(tmp_path):
+    """A .pyc or an extension module could run instead of the source the checks read: they are not copied."""
+    root = submission(tmp_path / "sub")
+    (root / "embeddings" / "__pycache__").mkdir()
+    (root / "embeddings" / "__pycache__" / "one_hot.cpython-311.pyc").write_bytes(b"junk")
+    (root / "embeddings" / "one_hot.cpython-311-x86_64-linux-gnu.so").write_bytes(b"junk")
+    copy = sandbox.prepare(root, tmp_path / "copy")
+    assert sorted(p.name for p in (copy / "embeddings").iterdir()) == sorted(
+        p.name for p in (root / "embeddings").iterdir() if p.suffix == ".py"
+    )
+    assert sandbox.content_hash(copy) == sandbox.content_hash(root)
+
+
+def test_settings_are_sane():
+    s = Settings()
+    assert s.memory >= 2 << 30 and s.nproc >= 16 and s.call_timeout > 0

@@ -1,0 +1,116 @@
+"""Batch grading: one row per submission whatever happens, results per submission, re-runs skip what is unchanged."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import batch
+from autograder.cli import main
+from autograder.loader import SOLUTIONS
+from tests.attacks import submission
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def zip_folder(folder: Path, archive: Path, prefix: str = "") -> Path:
+    with zipfile.ZipFile(archive, "w") as zf:
+        for p in sorted(folder.rglob("*")):
+            if p.is_file() and "__pycache__" not in p.parts:
+                zf.write(p, prefix + p.relative_to(folder).as_posix())
+    return archive
+
+
+def gradebook(out: Path) -> dict[str, dict[str, str]]:
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as f:
+        return {row["id"]: row for row in csv.DictReader(f)}
+
+
+@pytest.fixture(scope="module")
+def cls(tmp_path_factory) -> Path:
+    """A small class: a perfect folder, a zipped stub, a zip with one top folder, a symlink, a broken zip."""
+    tmp = tmp_path_factory.mktemp("class")
+    subs = tmp / "subs"
+    subs.mkdir()
+    shutil.copytree(SOLUTIONS, subs / "alice", ignore=shutil.ignore_patterns("__pycache__"))
+    zip_folder(submission(tmp / "stub"), subs / "bob.zip")
+    zip_folder(SOLUTIONS, subs / "carol.zip", prefix="carol-hw2/")
+    dave = subs / "dave"
+    shutil.copytree(SOLUTIONS, dave, ignore=shutil.ignore_patterns("__pycache__"))
+    (dave / "embeddings" / "one_hot.py").unlink()
+    (dave / "embeddings" / "one_hot.py").symlink_to(SOLUTIONS / "embeddings" / "one_hot.py")
+    (subs / "erin.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    return subs
+
+
+def test_every_submission_gets_a_row_and_a_results_file(cls, tmp_path):
+    out = tmp_path / "out"
+    rows = batch.run(cls, out, jobs=2, only=["one_hot"], progress=False)
+    book = gradebook(out)
+    assert sorted(book) == ["alice", "bob", "carol", "dave", "erin"] == [r.id for r in rows]
+    assert list(next(iter(book.values()))) == ["id", "one_hot", "total", "max_score", "status", "reason"]
+    full = book["alice"]["max_score"]
+    assert (book["alice"]["one_hot"], book["alice"]["status"]) == (full, "graded")
+    assert (book["carol"]["total"], book["carol"]["status"]) == (full, "graded")  # zip with a single top folder
+    assert (book["bob"]["total"], book["bob"]["status"]) == ("0", "graded")
+    assert book["dave"]["status"] == "refused" and "symbolic link" in book["dave"]["reason"] and book["dave"]["total"] == "0"
+    assert book["erin"]["status"] == "refused" and book["erin"]["reason"]
+    for ident in book:
+        data = json.loads((out / "results" / f"{ident}.json").read_text())
+        assert data["max_score"] == float(full)
+
+    # Re-running grades nothing unchanged; a changed submission is graded again.
+    again = batch.run(cls, out, jobs=2, only=["one_hot"], progress=False)
+    assert all(r.skipped for r in again) and gradebook(out) == book
+    (cls / "alice" / "embeddings" / "one_hot.py").write_text("raise ImportError('gone')\n")
+    third = {r.id: r for r in batch.run(cls, out, jobs=2, only=["one_hot"], progress=False)}
+    assert not third["alice"].skipped and third["alice"].total == 0 and all(r.skipped for i, r in third.items() if i != "alice")
+
+
+def test_a_grader_that_fails_or_overruns_is_a_row_with_its_reason(cls, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    for name in ("results", "logs", "meta"):
+        (out / name).mkdir(parents=True)
+    monkeypatch.setattr(batch, "_run_grader", lambda *a, **k: (3, "RuntimeError: the hidden suites did not run"))
+    row = batch.grade_one("bob", cls / "bob.zip", out, ["one_hot"], ["one_hot"], 60, False, "g")
+    assert (row.status, row.reason) == ("error", "the grader failed (exit code 3): RuntimeError: the hidden suites did not run")
+    monkeypatch.setattr(batch, "_run_grader", lambda *a, **k: (None, ""))
+    row = batch.grade_one("bob", cls / "bob.zip", out, ["one_hot"], ["one_hot"], 60, False, "g")
+    assert row.status == "error" and "longer than 60 s" in row.reason
+    assert not (out / "meta" / "bob.json").exists()  # an error is retried next time
+
+
+def test_a_submission_over_its_time_is_stopped(tmp_path):
+    subs = tmp_path / "subs"
+    submission(subs / "slow", "hang")
+    rows = batch.run(subs, tmp_path / "out", timeout=1, only=["one_hot"], progress=False)
+    assert [(r.id, r.status) for r in rows] == [("slow", "error")] and "longer than 1 s" in rows[0].reason
+
+
+def test_shards_split_the_class(cls):
+    ids = [i for i, _ in batch.find_submissions(cls)]
+    shards = [[i for i, _ in batch.find_submissions(cls)[k - 1::3]] for k in (1, 2, 3)]
+    assert sorted(sum(shards, [])) == sorted(ids)
+    assert batch.parse_shard("2/3") == (2, 3)
+    with pytest.raises(ValueError):
+        batch.parse_shard("4/3")
+
+
+def test_grading_twice_gives_the_same_results(tmp_path):
+    root = submission(tmp_path / "sub", "patch_comparisons")  # wrong answers: failure messages to compare too
+    results = []
+    for i in range(2):
+        path = tmp_path / f"r{i}.json"
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            assert main(["grade", str(root), "--only", "one_hot", "--results", str(path)]) == 0
+        data = json.loads(path.read_text())
+        data.pop("execution_time")
+        results.append(data)
+    assert results[0] == results[1] and results[0]["tests"]

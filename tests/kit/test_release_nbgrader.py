@@ -1,0 +1,218 @@
+"""The real nbgrader round trip, and the student bundle made from its release.
+
+In a temporary course directory (this repository's nbgrader_config.py, the source notebooks built
+now from solutions/): ``nbgrader generate_assignment``, then ``nbgrader autograde`` of three
+students, scores read with nbgrader's gradebook API:
+
+- ``reference``: the release notebooks with the reference in every solution cell -> full marks;
+- ``release``: the release notebooks untouched -> zero;
+- ``noisy``: the reference, but its code warns, logs and writes to stderr (Python and C level)
+  while it is graded -> still full marks: nbgrader zeroes a test cell that writes to stderr, so
+  the test cells must stay quiet whatever the student's code does.
+
+Then ``nbgrader generate_feedback`` must not show the hidden tests.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbgrader.nbgraderformat import MetadataValidator
+from nbgrader.utils import determine_grade
+
+from autograder import release
+from autograder.loader import EXERCISES, REPO_ROOT, SOLUTIONS
+from autograder.stubs import MARKERS
+
+pytestmark = pytest.mark.timeout(900)
+
+NOISE = '''
+
+import logging as _logging
+import os as _os
+import sys as _sys
+import warnings as _warnings
+
+_logging.basicConfig()  # a handler that keeps the notebook's stderr stream
+_quiet_build_vocab = build_vocab
+
+
+def build_vocab(*args, **kwargs):
+    _warnings.warn("a warning from the student's code")
+    print("a line on sys.stderr", file=_sys.stderr)
+    _logging.getLogger("student").warning("a log record")
+    _sys.__stderr__.write("a line on the process's stderr\\n")
+    _sys.__stderr__.flush()
+    _os.write(2, b"bytes on file descriptor 2\\n")
+    return _quiet_build_vocab(*args, **kwargs)'''
+
+
+@pytest.fixture(scope="module")
+def points() -> dict[str, float]:
+    return release.suite_points()
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory, points) -> Path:
+    course = tmp_path_factory.mktemp("course")
+    shutil.copy(release.COURSE_DIR / "nbgrader_config.py", course)
+    for path, text in release.source_notebooks(points).items():
+        dest = course / "source" / path.parent.name / path.name
+        dest.parent.mkdir(parents=True)
+        dest.write_text(text)
+    release.nbgrader(["generate_assignment", "*", "--force"], course, env={**os.environ, "COURSE_KIT": str(REPO_ROOT)})
+    return course
+
+
+@pytest.fixture(scope="module")
+def graded(course) -> Path:
+    """Submit the three students, autograde them all and generate their feedback."""
+    for folder in sorted((course / "release").iterdir()):
+        part = folder.name
+        source = nbformat.read(course / "source" / part / f"{part}.ipynb", as_version=4)
+        students = {
+            "release": nbformat.read(folder / f"{part}.ipynb", as_version=4),
+            "reference": release.fill_solutions(nbformat.read(folder / f"{part}.ipynb", as_version=4), source),
+        }
+        if part == "embeddings":
+            noisy = release.fill_solutions(nbformat.read(folder / f"{part}.ipynb", as_version=4), source)
+            cell = next(c for c in noisy.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "one_hot-one_hot")
+            cell.source += NOISE
+            students["noisy"] = noisy
+        for student, nb in students.items():
+            (course / "submitted" / student / part).mkdir(parents=True)
+            nbformat.write(nb, course / "submitted" / student / part / f"{part}.ipynb")
+    env = {**os.environ, "COURSE_KIT": str(REPO_ROOT)}
+    release.nbgrader(["autograde", "*", "--force"], course, env=env)
+    release.nbgrader(["generate_feedback", "*", "--force"], course, env=env)
+    return course
+
+
+def expected_max(part: str, points: dict[str, float]) -> float:
+    return sum(p for name, p in points.items() if EXERCISES[name].split(".")[0] == part)
+
+
+def test_release_notebooks_are_valid_and_hold_no_solution_or_hidden_test(course):
+    for folder in sorted((course / "release").iterdir()):
+        nb = nbformat.read(folder / f"{folder.name}.ipynb", as_version=4)
+        MetadataValidator().validate_nb(nb)
+        text = (folder / f"{folder.name}.ipynb").read_text()
+        assert [m for m in MARKERS if m in text] == []
+        assert "grade_hidden" not in text
+        assert not any(c.get("outputs") for c in nb.cells)
+        assert any("# YOUR CODE HERE" in c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
+
+
+def test_reference_gets_full_marks_and_release_zero_in_the_gradebook(graded, points):
+    scores = release.gradebook_scores(graded)
+    parts = sorted(p.name for p in (graded / "release").iterdir() if expected_max(p.name, points))
+    assert parts, "no part has a hidden suite yet"
+    for part in parts:
+        assert scores[(part, "reference")] == (expected_max(part, points), expected_max(part, points)), part
+        assert scores[(part, "release")] == (0.0, expected_max(part, points)), part
+
+
+def test_a_noisy_student_loses_nothing_and_the_test_cells_stay_off_stderr(graded, points):
+    scores = release.gradebook_scores(graded)
+    assert scores[("embeddings", "noisy")] == scores[("embeddings", "reference")]
+    nb = nbformat.read(graded / "autograded" / "noisy" / "embeddings" / "embeddings.ipynb", as_version=4)
+    test_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert test_cells
+    for cell in test_cells:
+        assert [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"] == [], cell.metadata.nbgrader.grade_id
+    # The noise did run: the student's cell itself may write to stderr (it is not a test cell).
+    one_hot = next(c for c in test_cells if c.metadata.nbgrader.grade_id == "one_hot-tests")
+    assert determine_grade(one_hot) == (points["one_hot"], points["one_hot"])
+    # Why it matters: the same cell with one line on stderr would be worth nothing to nbgrader.
+    one_hot.outputs.insert(0, nbformat.v4.new_output("stream", name="stderr", text="UserWarning: ...\n"))
+    assert determine_grade(one_hot) == (0, points["one_hot"])
+
+
+def test_feedback_shows_the_feedback_but_not_the_hidden_tests(graded):
+    pages = sorted((graded / "feedback").rglob("*.html"))
+    assert {p.parent.parent.name for p in pages} >= {"reference", "release"}
+    for page in pages:
+        html = page.read_text()
+        assert MARKERS[2] not in html and MARKERS[3] not in html and "grade_hidden" not in html, page
+    reference = (graded / "feedback" / "reference" / "embeddings" / "embeddings.html").read_text()
+    assert "points from the hidden tests" in reference
+
+
+# --------------------------------------------------------------------------- the student bundle
+
+
+@pytest.fixture(scope="module")
+def bundle(course, points, tmp_path_factory) -> Path:
+    return release.build_bundle(tmp_path_factory.mktemp("dist") / "student", course / "release", points)
+
+
+def test_bundle_holds_no_solution_code_no_hidden_test(bundle):
+    assert release.bundle_leaks(bundle) == []
+    assert not (bundle / "autograder" / "suites").exists()
+    assert sorted(p.name for p in (bundle / "notebooks").glob("*.ipynb")) == sorted(
+        f"{p}.ipynb" for p in release.PARTS if (release.SOURCE_DIR / p / f"{p}.ipynb").exists()
+    )
+
+
+def test_the_leak_scan_finds_a_planted_solution_and_a_hidden_test(bundle, tmp_path):
+    planted = tmp_path / "planted"
+    shutil.copytree(bundle, planted)
+    shutil.copy(SOLUTIONS / "embeddings" / "one_hot.py", planted / "assignments" / "embeddings" / "one_hot.py")
+    (planted / "notes.py").write_text((REPO_ROOT / "autograder" / "suites" / "test_one_hot.py").read_text())
+    found = release.bundle_leaks(planted)
+    assert any("one_hot.py: contains the marker" in f for f in found)
+    assert any("notes.py: holds hidden test code" in f for f in found)
+    (planted / "assignments" / "embeddings" / "one_hot.py").write_text(
+        "\n".join(line for line in (SOLUTIONS / "embeddings" / "one_hot.py").read_text().splitlines() if "SOLUTION" not in line)
+    )
+    assert any("one_hot.py: holds solution code" in f for f in release.bundle_leaks(planted))
+
+
+def _bundle_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "COURSE_KIT")}
+    return env
+
+
+def test_bundle_public_tests_run_on_its_own_runtime(bundle):
+    """`make test`'s command in the bundle: the stubs are 'not implemented yet'; the reference passes everything."""
+    command = [sys.executable, "-m", "pytest", "tests/public", "-p", "autograder.plugin", "-q", "--no-header", "-rN"]
+    stubs = subprocess.run(command, cwd=bundle, capture_output=True, text=True, env=_bundle_env())
+    assert stubs.returncode == 1 and "not implemented yet" in stubs.stdout and "passed" not in stubs.stdout.splitlines()[-1]
+    solved = subprocess.run([*command, "--submission", str(SOLUTIONS)], cwd=bundle, capture_output=True, text=True, env=_bundle_env())
+    assert solved.returncode == 0, solved.stdout[-3000:]
+    assert str(bundle / "autograder") in subprocess.run(
+        [sys.executable, "-c", "import autograder; print(autograder.__file__)"], cwd=bundle, capture_output=True, text=True, env=_bundle_env()
+    ).stdout
+
+
+def test_bundle_makefile_and_readme(bundle):
+    dry = subprocess.run(["make", "-n", "test", "EX=one_hot"], cwd=bundle, capture_output=True, text=True)
+    assert dry.returncode == 0 and "tests/public/test_one_hot.py" in dry.stdout
+    assert "make test" in (bundle / "README.md").read_text()
+    requirements = (bundle / "requirements-test.txt").read_text()
+    for name in ("torch==", "numpy==", "pytest==", "pytest-timeout==", "rich=="):
+        assert name in requirements.lower(), name
+    assert "nbgrader" not in requirements.lower() + (bundle / "requirements.txt").read_text().lower()
+
+
+def test_a_student_notebook_runs_from_the_bundle_alone(bundle, tmp_path):
+    """In the bundle (no repository around it): the setup cell finds the kit, %%module runs, check() passes."""
+    from nbclient import NotebookClient
+
+    source = nbformat.read(release.SOURCE_DIR / "embeddings" / "embeddings.ipynb", as_version=4)
+    nb = release.fill_solutions(nbformat.read(bundle / "notebooks" / "embeddings.ipynb", as_version=4), source)
+    last = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "one_hot-tests")
+    nb.cells = nb.cells[: last + 1]
+    nb.cells.append(nbformat.v4.new_code_cell('import autograder\nprint(autograder.__file__)\ncheck("one_hot")'))
+    env_keys = ("PYTHONPATH", "COURSE_KIT")
+    saved = {k: os.environ.pop(k) for k in env_keys if k in os.environ}
+    try:
+        NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(bundle / "notebooks")}}).execute()
+    finally:
+        os.environ.update(saved)
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    assert str(bundle / "autograder") in printed

@@ -1,0 +1,341 @@
+"""The isolated worker: same values as in-process, errors described, crashes and hangs survived, the sandbox's view."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from autograder import forbidden
+from autograder.adapter import InProcessStudent, StudentError
+from autograder.loader import REPO_ROOT, SOLUTIONS
+from autograder.worker import IsolatedStudent, Settings, StaticallyChecked, processes_of
+from tests.attacks import submission
+
+pytestmark = pytest.mark.timeout(120)
+ROOT = os.geteuid() == 0
+BUILD_VOCAB, ENCODE, ONE_HOT = "embeddings.one_hot:build_vocab", "embeddings.one_hot:encode", "embeddings.one_hot:one_hot"
+
+
+def settings(**changes) -> Settings:
+    s = Settings.from_env()
+    s.call_timeout, s.memory = 2.0, 1 << 30
+    for k, v in changes.items():
+        setattr(s, k, v)
+    return s
+
+
+@contextmanager
+def isolated(root: Path, exercises=frozenset({"one_hot"}), **changes) -> Iterator[IsolatedStudent]:
+    student = IsolatedStudent(root, settings=settings(**changes), exercises=set(exercises))
+    try:
+        yield student
+    finally:
+        student.close()
+
+
+def one_hot_module(tmp_path: Path, code: str) -> Path:
+    """The stubs with embeddings/one_hot.py replaced by ``code``."""
+    return submission(tmp_path / "sub", files={"embeddings/one_hot.py": textwrap.dedent(code)})
+
+
+def error_of(student, target: str, *args, **kwargs) -> StudentError:
+    with pytest.raises(StudentError) as info:
+        student.call(target, *args, **kwargs)
+    return info.value
+
+
+def test_worker_returns_what_the_in_process_student_returns():
+    tokens = ["b", "a", "b", "c", "日本"]
+    local = InProcessStudent(SOLUTIONS)
+    with isolated(SOLUTIONS) as s:
+        for target, args in ((BUILD_VOCAB, (tokens,)), (ENCODE, (tokens, {"a": 0, "b": 1}, "a")), (ONE_HOT, (np.arange(6).reshape(2, 3), 7))):
+            got, expected = s.call(target, *args), local.call(target, *args)
+            if isinstance(expected, np.ndarray):
+                assert type(got) is np.ndarray and got.dtype == expected.dtype and np.array_equal(got, expected)
+            else:
+                assert got == expected
+        assert error_of(s, ONE_HOT, np.array([0, 9]), 5).is_a("ValueError")
+
+
+def test_worker_starts_once_and_a_call_costs_little():
+    with isolated(SOLUTIONS) as s:
+        s.call(BUILD_VOCAB, ["a"])
+        pid = s.sandbox["pid"]
+        start = time.perf_counter()
+        for _ in range(50):
+            s.call(ONE_HOT, [1, 2], 4)
+        per_call = (time.perf_counter() - start) / 50
+        assert s.restarts == 0 and s.sandbox["pid"] == pid
+        assert per_call < 0.05, f"{per_call * 1000:.1f} ms per call"
+
+
+def test_stub_syntax_error_import_error_and_missing_module_are_described(tmp_path):
+    with isolated(submission(tmp_path / "stub")) as s:
+        assert error_of(s, BUILD_VOCAB, ["a"]).kind == "not_implemented"
+    with isolated(one_hot_module(tmp_path / "syntax", "def build_vocab(tokens:\n    return {}\n")) as s:
+        err = error_of(s, BUILD_VOCAB, ["a"])
+        assert err.kind == "import" and "embeddings/one_hot.py, line 1" in err.message, err.message
+    with isolated(one_hot_module(tmp_path / "raises", "raise RuntimeError('boom at import')\n")) as s:
+        err = error_of(s, ENCODE, [], {})
+        assert err.kind == "import" and "boom at import" in str(err)
+        assert error_of(s, ENCODE, [], {}).message == err.message  # remembered, not re-imported
+    missing = submission(tmp_path / "missing")
+    (missing / "embeddings" / "one_hot.py").unlink()
+    with isolated(missing) as s:
+        err = error_of(s, BUILD_VOCAB, ["a"])
+        assert err.kind == "import" and "No module named 'embeddings.one_hot'" in err.message
+
+
+def test_wrong_return_types_are_refused_and_nan_crosses(tmp_path):
+    code = """
+        import numpy as np
+        def build_vocab(tokens, min_count=1, specials=()):
+            return object()
+        def encode(tokens, vocab, unk_token=None):
+            return np.array([np.nan, np.inf, -np.inf])
+        def one_hot(indices, vocab_size):
+            return np.array(["a", "b"])
+    """
+    with isolated(one_hot_module(tmp_path, code)) as s:
+        err = error_of(s, BUILD_VOCAB, [])
+        assert err.kind == "protocol" and "builtins.object cannot be graded" in err.message
+        got = s.call(ENCODE, [], {})
+        assert np.isnan(got[0]) and got[1] == np.inf and got[2] == -np.inf
+        assert error_of(s, ONE_HOT, [], 2).kind == "protocol"
+        assert s.restarts == 0
+
+
+def test_a_crash_fails_one_call_and_the_worker_restarts(tmp_path):
+    code = """
+        import os, signal
+        def build_vocab(tokens, min_count=1, specials=()):
+            os._exit(3)
+        def encode(tokens, vocab, unk_token=None):
+            os.kill(os.getpid(), signal.SIGSEGV)
+        def one_hot(indices, vocab_size):
+            return [vocab_size]
+    """
+    with isolated(one_hot_module(tmp_path, code)) as s:
+        err = error_of(s, BUILD_VOCAB, ["a"])
+        assert err.kind == "crash" and "exited with code 3" in err.message, err.message
+        assert s.call(ONE_HOT, [], 5) == [5]
+        err = error_of(s, ENCODE, [], {})
+        assert err.kind == "crash" and "segmentation fault" in err.message
+        assert s.call(ONE_HOT, [], 6) == [6]
+        assert s.restarts == 2
+
+
+def test_a_hang_that_ignores_sigterm_times_out_and_the_next_call_runs(tmp_path):
+    with isolated(submission(tmp_path / "sub", "hang"), call_timeout=1.0) as s:
+        start = time.perf_counter()
+        err = error_of(s, ONE_HOT, [1], 3)
+        assert err.kind == "timeout" and "did not finish within 1 s" in err.message
+        assert time.perf_counter() - start < 5
+        assert error_of(s, BUILD_VOCAB, ["a"]).kind == "not_implemented"
+
+
+def test_the_test_deadline_bounds_a_call(tmp_path):
+    with isolated(submission(tmp_path / "sub", "hang"), call_timeout=60.0) as s:
+        s.begin_test(1.5)  # what the plugin does with the test's @pytest.mark.timeout
+        start = time.perf_counter()
+        assert error_of(s, ONE_HOT, [1], 3).kind == "timeout"
+        assert time.perf_counter() - start < 4
+
+
+def test_an_import_that_hangs_costs_one_timeout_only(tmp_path):
+    code = """
+        import time
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            pass
+    """
+    with isolated(one_hot_module(tmp_path, code), call_timeout=1.0) as s:
+        assert error_of(s, BUILD_VOCAB, ["a"]).kind == "timeout"
+        start = time.perf_counter()
+        err = error_of(s, ENCODE, [], {})
+        assert err.kind == "timeout" and "importing embeddings.one_hot" in err.message
+        assert time.perf_counter() - start < 0.5
+
+
+def test_a_memory_bomb_fails_its_call_only(tmp_path):
+    with isolated(submission(tmp_path / "sub", "memory_bomb"), memory=1 << 30) as s:
+        for target, args in ((BUILD_VOCAB, (["a"],)), (ENCODE, ([], {}))):
+            err = error_of(s, target, *args)
+            assert (err.kind == "raised" and err.is_a("MemoryError")) or err.kind == "crash", str(err)
+        assert error_of(s, ONE_HOT, [], 2).kind == "not_implemented"
+
+
+def test_student_output_is_captured_capped_and_never_read_as_a_result(tmp_path):
+    with isolated(submission(tmp_path / "sub", "fake_output"), call_timeout=20.0) as s:
+        assert error_of(s, BUILD_VOCAB, ["a"]).kind == "not_implemented"
+        assert s.call(ENCODE, ["x", "y"], {}) == [0, 0]
+        out = s.output()
+        assert "14 passed" in out and "bytes of output skipped" in out
+        assert len(out) < s.settings.output_cap + 200
+
+
+def test_the_worker_sees_a_private_sandbox(tmp_path):
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    secret = [str(SOLUTIONS / "embeddings" / "one_hot.py"), str(REPO_ROOT / "autograder" / "suites"), str(REPO_ROOT / ".git"),
+              str(REPO_ROOT / "autograder" / "compare.py"), str(tmp_path)]
+    with isolated(submission(tmp_path / "sub", "spy")) as s:
+        seen = s.call(BUILD_VOCAB, secret, min_count=server.getsockname()[1])
+        hello = s.sandbox
+    server.close()
+    assert seen["isolated"] == 1 and seen["no_user_site"] == 1 and seen["ignore_environment"] == 1
+    assert not [k for k in seen["env"] if k.startswith("PYTHON")]
+    assert Path(seen["cwd"]).name == "submission" and Path(seen["cwd"]) != tmp_path / "sub"
+    assert not [p for p in seen["path"] if p.startswith(str(REPO_ROOT)) and ".venv" not in p]
+    assert {"protocol.py", "probes.py", "forbidden.py"} <= set(seen["runtime"])
+    assert not [f for f in seen["runtime"] if not (f.startswith("probes") or f in ("__init__.py", "protocol.py", "forbidden.py", "worker_main.py"))]
+    assert seen["limits"]["as"] == 1 << 30 and seen["limits"]["core"] == 0 and seen["limits"]["fsize"] == s.settings.fsize
+    assert seen["pgid"] != os.getpgid(0) and seen["sid"] != os.getsid(0)
+    if ROOT:
+        assert seen["uid"] == seen["euid"] == hello["uid"] != 0 and seen["groups"] == []
+        assert seen["readable"] == {p: False for p in secret}
+    if "net" in hello["namespaces"]:
+        assert not seen["connected"]
+    if "pid" in hello["namespaces"] and hello.get("proc"):
+        assert seen["processes"] == 2 and seen["pid"] == 2  # its init and itself: nothing of the host
+
+
+@pytest.mark.skipif(not ROOT, reason="a dedicated uid needs root")
+def test_no_process_outlives_the_submission(tmp_path):
+    with isolated(submission(tmp_path / "sub", "spy")) as s:
+        s.call(ENCODE, ["a"], {})
+        uid = s.uid
+        assert len(processes_of(uid)) >= 2  # the worker and the detached grandchild
+    assert processes_of(uid) == []
+
+
+# -- forbidden APIs ----------------------------------------------------------------------------------------
+
+FORBIDDEN_USES = {
+    "torch.nn.functional.scaled_dot_product_attention": "import torch.nn.functional as F\nF.scaled_dot_product_attention(q, k, v)\n",
+    "torch.nn.MultiheadAttention": "from torch import nn\nm = nn.MultiheadAttention(4, 2)\n",
+    "torch.nn.functional.multi_head_attention_forward": "import torch\ntorch.nn.functional.multi_head_attention_forward(*a)\n",
+    "torch.nn.TransformerEncoderLayer": "import torch.nn as tnn\nlayer = tnn.TransformerEncoderLayer(8, 2)\n",
+    "torch.nn.LayerNorm": "import torch as th\nnorm = th.nn.LayerNorm(8)\n",
+    "torch.nn.functional.layer_norm": "from torch.nn import functional\nfunctional.layer_norm(x, (4,))\n",
+    "torch.nn.Transformer": "from torch.nn import Transformer\n",
+    "from torch.nn import *": "from torch.nn import *\n",
+    "torch.nn.functional.scaled_dot_product_attention ": "import torch.nn.functional as F\ngetattr(F, 'scaled_dot' + '_product_attention')\n",
+    "<computed name>": "import torch\nname = input()\ngetattr(torch.nn.functional, name)\n",
+    "torch.native_layer_norm": "import torch\nf = torch\nf.native_layer_norm(x)\n",
+    "torch.ops": "import torch\ntorch.ops.aten.add(x, y)\n",
+    "importlib": "import importlib\nF = importlib.import_module('torch.nn.functional')\nF.layer_norm(x)\n",
+    "'layer_norm'": "NAME = 'layer_norm'\n",
+    "exec()": "exec('1')\n",
+    "import ctypes": "import ctypes\n",
+    "__closure__": "f.__closure__[0].cell_contents\n",
+    "sys.modules": "import sys\nsys.modules['torch']\n",
+}
+
+
+@pytest.mark.parametrize("api", list(FORBIDDEN_USES))
+def test_static_check_flags_forbidden_apis_and_ways_around_it(api):
+    found = forbidden.scan_source(FORBIDDEN_USES[api], "attention/x.py")
+    assert found, f"not flagged: {FORBIDDEN_USES[api]!r}"
+    assert all(v.file == "attention/x.py" and v.line >= 1 for v in found)
+
+
+def test_static_check_accepts_the_reference_the_stubs_and_the_students_own_names():
+    assert forbidden.scan_root(SOLUTIONS).violations == {}
+    assert forbidden.scan_root(REPO_ROOT / "assignments").violations == {}
+    own = '''
+        """Docstrings may mention torch.nn.LayerNorm and F.scaled_dot_product_attention."""
+        from torch import nn
+        __all__ = ["LayerNorm", "Transformer", "scaled_dot_product_attention"]
+        class LayerNorm(nn.Module):
+            pass
+        def scaled_dot_product_attention(q, k, v):
+            return getattr(q, "softmax")(-1)
+        model = Transformer(LayerNorm(4))
+    '''
+    assert forbidden.scan_source(textwrap.dedent(own)) == []
+
+
+def test_a_forbidden_api_fails_its_exercise_and_every_exercise_importing_it(tmp_path):
+    root = submission(tmp_path / "sub", base=SOLUTIONS)
+    sdpa = root / "attention" / "scaled_dot_product.py"
+    sdpa.write_text(sdpa.read_text() + "\n\ndef _shortcut(q, k, v):\n    return torch.nn.functional.scaled_dot_product_attention(q, k, v)\n")
+    target = {"target": "attention.multi_head:MultiHeadAttention"}
+    findings = forbidden.scan_root(root)
+    message = findings.message_for(target)
+    assert message and "attention/scaled_dot_product.py, line" in message and "scaled_dot_product_attention is not allowed" in message
+    assert findings.message_for({"target": "attention.masks:causal_mask"}) is None
+    for student in (StaticallyChecked(InProcessStudent(root), root), IsolatedStudent(root, settings=settings(), exercises={"multi_head"})):
+        try:
+            with pytest.raises(StudentError) as info:
+                student.probe("module_state", target=target["target"], init_args=[8, 2], init_kwargs={})
+            assert info.value.kind == "forbidden" and info.value.message == message
+        finally:
+            student.close()
+
+
+def test_the_run_time_guard_catches_what_the_static_check_cannot_see(tmp_path):
+    code = '''
+        import numpy as np
+        import torch
+
+        MODULES = {"f": torch.nn.functional, "nn": torch.nn}
+        SECRET = "".join(reversed("noitnetta_tcudorp_tod_delacs"))  # no constant to read
+
+        def build_vocab(tokens, min_count=1, specials=()):
+            q = torch.ones(1, 2, 3)
+            return getattr(MODULES["f"], SECRET)(q, q, q)
+
+        def encode(tokens, vocab, unk_token=None):
+            try:  # caught: the call still fails
+                getattr(MODULES["nn"], "".join(reversed("mroNreyaL")))(4)
+            except Exception:
+                pass
+            return [1]
+
+        def one_hot(indices, vocab_size):
+            return torch.nn.functional.softmax(torch.ones(3), 0).tolist()
+    '''
+    root = one_hot_module(tmp_path, code)
+    assert forbidden.scan_root(root).violations == {}
+    with isolated(root, call_timeout=30.0) as s:
+        err = error_of(s, BUILD_VOCAB, [])
+        assert err.kind == "forbidden" and "torch.nn.functional.scaled_dot_product_attention is not allowed" in err.message
+        err = error_of(s, ENCODE, [], {})
+        assert err.kind == "forbidden" and "torch.nn.LayerNorm is not allowed" in err.message
+        assert s.call(ONE_HOT, [], 3) == pytest.approx([1 / 3] * 3)  # everything else of torch works
+
+
+def test_the_run_time_guard_lets_trusted_code_use_the_apis(tmp_path):
+    trusted = tmp_path / "kit"
+    trusted.mkdir()
+    script = f"""
+        import sys
+        sys.path.insert(0, {str(REPO_ROOT)!r})
+        from autograder import forbidden
+        forbidden.install([{str(trusted)!r}, *sys.path[1:]])
+        use = "import torch\\nout = (torch.nn.functional.layer_norm(torch.ones(2, 4), (4,)).sum().item(), tuple(torch.nn.LayerNorm(4).weight.shape))\\n"
+        kit = {{}}
+        exec(compile(use, {str(trusted / "trainer.py")!r}, "exec"), kit)
+        print("kit ok", kit["out"])
+        try:
+            exec(compile(use, {str(tmp_path / "student.py")!r}, "exec"), {{}})
+            print("student allowed")
+        except forbidden.ForbiddenAPIError as error:
+            print("student refused:", error)
+    """
+    out = subprocess.run([sys.executable, "-I", "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=60)
+    assert "student refused: torch.nn.functional.layer_norm is not allowed" in out.stdout, out.stdout + out.stderr
+    assert "kit ok (0.0, (4,))" in out.stdout

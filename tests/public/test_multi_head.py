@@ -1,0 +1,108 @@
+"""Public tests for attention/multi_head.py: split/merge by hand, and MultiHeadAttention against
+PyTorch's own ``nn.MultiheadAttention(batch_first=True)`` given the same weights.
+
+Two conventions differ between this course and PyTorch, and the helpers below translate them:
+- PyTorch keeps W_q, W_k, W_v stacked in one ``in_proj_weight`` (3 * d_model rows); ours are three
+  ``nn.Linear`` layers ``w_q``, ``w_k``, ``w_v`` (and its ``out_proj`` is our ``w_o``);
+- PyTorch's boolean masks mark what may *not* be attended; ours mark what may. PyTorch also
+  averages the weights over the heads unless ``average_attn_weights=False``.
+"""
+
+import torch
+from torch import nn
+
+from autograder.compare import check, check_raises
+
+SPLIT = "attention.multi_head:split_heads"
+MERGE = "attention.multi_head:merge_heads"
+MHA = "attention.multi_head:MultiHeadAttention"
+B, H, LQ, LK, D = 2, 3, 5, 7, 12  # d_head = 4: all different
+
+
+def randn(*shape: int, seed: int) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def torch_mha(seed: int) -> nn.MultiheadAttention:
+    """PyTorch's module in float64 with random weights and biases (it starts its biases at 0)."""
+    torch.manual_seed(seed)
+    theirs = nn.MultiheadAttention(D, H, batch_first=True).double().eval()
+    with torch.no_grad():
+        theirs.in_proj_bias.normal_(0, 0.3)
+        theirs.out_proj.bias.normal_(0, 0.3)
+    return theirs
+
+
+def our_state(theirs: nn.MultiheadAttention) -> dict:
+    """PyTorch's weights under our names."""
+    w_q, w_k, w_v = theirs.in_proj_weight.detach().chunk(3)
+    b_q, b_k, b_v = theirs.in_proj_bias.detach().chunk(3)
+    return {
+        "w_q.weight": w_q, "w_q.bias": b_q, "w_k.weight": w_k, "w_k.bias": b_k, "w_v.weight": w_v, "w_v.bias": b_v,
+        "w_o.weight": theirs.out_proj.weight.detach(), "w_o.bias": theirs.out_proj.bias.detach(),
+    }
+
+
+def run(student, theirs, *args):
+    got = student.probe("module_run", target=MHA, init_args=[D, H], init_kwargs={}, calls=[{"args": list(args)}],
+                        state=our_state(theirs), dtype="float64")
+    return got["outputs"][0]
+
+
+def test_split_heads_by_hand(student):
+    """split_heads: (1, 2, 4) with 2 heads -> (1, 2, 2, 2); head 0 gets features 0-1, head 1 features 2-3"""
+    x = torch.arange(8.0).reshape(1, 2, 4)  # position 0: [0, 1, 2, 3], position 1: [4, 5, 6, 7]
+    expected = torch.tensor([[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]])
+    check(student.call(SPLIT, x, 2), expected, what="split_heads(torch.arange(8.).reshape(1, 2, 4), 2)")
+
+
+def test_merge_heads_inverts_split(student):
+    """merge_heads: (B, H, L, D/H) -> (B, L, D), and merge_heads(split_heads(x, H)) == x"""
+    x = torch.tensor([[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]])
+    check(student.call(MERGE, x), torch.arange(8.0).reshape(1, 2, 4), what="merge_heads of split_heads' example")
+    y = randn(B, LK, D, seed=0)
+    check(student.call(MERGE, student.call(SPLIT, y, H)), y, what="merge_heads(split_heads(y (2, 7, 12), 3))")
+
+
+def test_heads_must_divide_d_model(student):
+    """MultiHeadAttention(10, 3): ValueError, 3 heads cannot share 10 features"""
+    check_raises(lambda: student.probe("module_state", target=MHA, init_args=[10, 3], init_kwargs={}), "ValueError",
+                 what="MultiHeadAttention(10, 3)")
+
+
+def test_self_attention_equals_torch(student):
+    """MultiHeadAttention: self-attention equals nn.MultiheadAttention (per-head weights)"""
+    theirs = torch_mha(seed=1)
+    x = randn(B, LQ, D, seed=2)
+    expected = theirs(x, x, x, average_attn_weights=False)
+    check(run(student, theirs, x, x, x), tuple(t.detach() for t in expected), what="MultiHeadAttention(12, 3)(x, x, x), x (2, 5, 12)")
+
+
+def test_cross_attention_with_padding_equals_torch(student):
+    """MultiHeadAttention: cross-attention with a key padding mask equals nn.MultiheadAttention"""
+    theirs = torch_mha(seed=3)
+    query, memory = randn(B, LQ, D, seed=4), randn(B, LK, D, seed=5)
+    keep = torch.tensor([[True] * 7, [True] * 4 + [False] * 3])  # (B, Lk): the second sequence has 3 padding tokens
+    expected = theirs(query, memory, memory, key_padding_mask=~keep, average_attn_weights=False)
+    got = run(student, theirs, query, memory, memory, keep[:, None, None, :])
+    check(got, tuple(t.detach() for t in expected), what="MultiHeadAttention(12, 3)(query (2, 5, 12), memory (2, 7, 12), memory, mask (2, 1, 1, 7))")
+
+
+def test_causal_self_attention_equals_torch(student):
+    """MultiHeadAttention: a causal mask equals nn.MultiheadAttention's attn_mask (inverted)"""
+    theirs = torch_mha(seed=6)
+    x = randn(B, LQ, D, seed=7)
+    causal = torch.ones(LQ, LQ, dtype=torch.bool).tril()
+    expected = theirs(x, x, x, attn_mask=~causal, average_attn_weights=False)
+    check(run(student, theirs, x, x, x, causal), tuple(t.detach() for t in expected), what="MultiHeadAttention(12, 3)(x, x, x, causal (5, 5))")
+
+
+def test_dropout_one_in_train_mode(student):
+    """MultiHeadAttention: dropout=1 in train mode drops all attention (output = w_o's bias); weights are pre-dropout"""
+    theirs = torch_mha(seed=8)
+    x = randn(B, LQ, D, seed=9)
+    _, weights = theirs(x, x, x, average_attn_weights=False)
+    got = student.probe("module_run", target=MHA, init_args=[D, H], init_kwargs={"dropout": 1.0}, calls=[{"args": [x, x, x]}],
+                        state=our_state(theirs), dtype="float64", train=True)["outputs"][0]
+    expected = (theirs.out_proj.bias.detach().expand(B, LQ, D), weights.detach())
+    check(got, expected, what="MultiHeadAttention(12, 3, dropout=1.0).train()(x, x, x)")
