@@ -52,3 +52,18 @@ check: lint stubs-check kit-tests ## everything CI runs: lint, stubs up to date,
 
 mutants: $(STAMP) ## grade every catalogued mistake + a sample of generated mutants (killed? named?)
 	@$(PY) -m tests.mutants.run --jobs 2 --markdown build/mutants.md $(ARGS)
+
+# --- release: nbgrader notebooks, the student bundle (GitHub Classroom), the Gradescope autograder ---
+.PHONY: notebooks notebooks-check release gradescope
+
+notebooks: $(STAMP) ## regenerate nbgrader/source from solutions/; run the reference notebooks into build/notebooks (figures)
+	@$(PY) -m autograder.release notebooks --execute
+
+notebooks-check: $(STAMP)
+	@$(PY) -m autograder.release notebooks --check
+
+release: $(STAMP) ## stubs + notebooks + `nbgrader generate_assignment` + the student bundle (dist/student, dist/student.zip)
+	@$(PY) -m autograder.release release
+
+gradescope: $(STAMP) ## the Gradescope autograder: dist/autograder.zip (setup.sh, run_autograder, the grader)
+	@$(PY) -m autograder.release gradescope

@@ -22,6 +22,7 @@ import argparse
 import ast
 import base64
 import contextlib
+import functools
 import importlib.metadata
 import io
 import json
@@ -77,8 +78,9 @@ def available_exercises(modules: dict[str, Path] | None = None) -> list[str]:
     return [name for name, module in EXERCISES.items() if module in modules]
 
 
+@functools.cache
 def suite_points() -> dict[str, float]:
-    """exercise -> the points of its hidden suite (collected, not run)."""
+    """exercise -> the points of its hidden suite (collected, not run; once per process)."""
     import pytest
 
     from autograder import grading
@@ -399,12 +401,24 @@ def tools_on_path(env: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def start_nbgrader(args: list[str], course_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start an nbgrader command in ``course_dir`` (see :func:`wait_nbgrader`)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=tools_on_path(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+
+
+def wait_nbgrader(process: subprocess.Popen) -> str:
+    """The log of a finished nbgrader command; an error with the log when it failed."""
+    log, _ = process.communicate()
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(process.args[2:])} failed ({process.returncode}):\n{log}")
+    return log
+
+
 def nbgrader(args: list[str], course_dir: Path, env: dict[str, str] | None = None) -> str:
     """Run an nbgrader command in ``course_dir``; its log on success, an error with the log otherwise."""
-    run = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_dir, capture_output=True, text=True, env=tools_on_path(env))
-    if run.returncode:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed ({run.returncode}):\n{run.stdout}\n{run.stderr}")
-    return run.stdout + run.stderr
+    return wait_nbgrader(start_nbgrader(args, course_dir, env))
 
 
 def generate_assignments(course_dir: Path = COURSE_DIR) -> list[Path]:
@@ -505,6 +519,7 @@ def _texts(paths: Iterable[Path]) -> Iterator[str]:
 # --------------------------------------------------------------------------- the student bundle
 
 RUNTIME_EXCLUDE = ("suites", "stubs.py", "release.py")  # hidden tests, and instructor tools that need nbgrader
+STUDENT_TEST_EXTRAS = ("pytest-timeout",)  # a pytest plugin: configured (pytest.ini), never imported
 STUDENT_EXTRAS = ("notebook", "ipykernel")  # to open the notebooks (their own imports are found by scanning them)
 
 
@@ -522,8 +537,7 @@ def student_requirements(bundle: Path) -> tuple[list[str], list[str]]:
     """``(requirements-test.txt lines, the notebooks' extra lines)``, pinned from requirements.lock."""
     import nbformat
 
-    code = _texts(p for p in _pyfiles(bundle) if "assignments" not in p.relative_to(bundle).parts[:1])
-    test = closure(distributions(top_level_imports(code)))
+    test = closure({*STUDENT_TEST_EXTRAS, *distributions(top_level_imports(_texts(_pyfiles(bundle))))})
     notebook_code = [c.source for nb in bundle.glob("notebooks/*.ipynb") for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code"]
     extra = closure({*STUDENT_EXTRAS, *distributions(top_level_imports(notebook_code))}) - test
     return pinned(test), pinned(extra)
@@ -710,11 +724,14 @@ def zip_tree(src: Path, dest: Path, prefix: str = "") -> Path:
     return dest
 
 
+GRADER_EXTRAS = ("pytest-timeout", "nbformat")  # a pytest plugin (configured, not imported); notebooks read lazily
+
+
 def grader_requirements() -> list[str]:
     """What the grader needs on Gradescope: the imports of the grader, its suites, course/ and the reference."""
     files = [p for p in _pyfiles(REPO_ROOT / "autograder") if p.name not in ("stubs.py", "release.py")]
     files += _pyfiles(REPO_ROOT / "course") + _pyfiles(SOLUTIONS)
-    return pinned(closure(distributions(top_level_imports(_texts(files))) | {"nbformat", "packaging"}))
+    return pinned(closure(distributions(top_level_imports(_texts(files))) | set(GRADER_EXTRAS)))
 
 
 def build_gradescope(dest: Path = DIST / "autograder.zip") -> Path:

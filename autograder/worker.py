@@ -354,6 +354,7 @@ class Worker:
         self.uid = uid
         self.imported: set[str] = set()
         self.hello: dict[str, Any] | None = None
+        self.compute_seconds = 0.0  # what the worker says it spent running requests (its own claim: statistics only)
         self._next_id = 0
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
@@ -369,6 +370,7 @@ class Worker:
             "grader_uid": os.getuid(),
             "grader_pid": os.getpid(),
             "namespaces": settings.namespaces,
+            "userns": os.environ.get("AUTOGRADER_USERNS") == "1",
             "limits": settings.limits(),
             "threads": settings.threads,
             "torch": "preload" if preload_torch else "lazy",
@@ -430,6 +432,8 @@ class Worker:
         reply = message["reply"]
         if not ("ok" in reply or isinstance(reply.get("error"), dict)):
             raise WorkerDied("sent a malformed reply", ended=False)
+        seconds = message.get("seconds")
+        self.compute_seconds += seconds if isinstance(seconds, float) and 0 <= seconds < timeout else 0.0
         return reply
 
     def exit_status(self, wait: float = 1.0) -> int | None:

@@ -8,7 +8,8 @@
   this keeps PyTorch off its fused inference "fast path", which returns no weights.
 
 Before anything is timed the two sides are checked to agree. Each is timed in inference
-(``torch.no_grad()``) and training (forward + backward) with ``torch.utils.benchmark``.
+(``torch.no_grad()``) and training (forward + backward) with ``torch.utils.benchmark``, the two
+sides in alternation so that a busy machine slows both alike.
 
     .venv/bin/python -m bench.attention_vs_torch                  # CPU, all threads
     .venv/bin/python -m bench.attention_vs_torch --threads 1      # steadier on a busy machine
@@ -49,9 +50,15 @@ def our_mha_state(theirs: nn.MultiheadAttention) -> dict[str, torch.Tensor]:
     return state
 
 
-def _time(fn: Callable[[], object], threads: int, min_run_time: float) -> float:
-    timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads)
-    return timer.blocked_autorange(min_run_time=min_run_time).median
+def _time_pair(ours: Callable[[], object], theirs: Callable[[], object], threads: int, min_run_time: float, rounds: int = 3) -> tuple[float, float]:
+    """Seconds per call of each, timed in alternation (the least disturbed median of ``rounds``), so that a
+    busy machine slows both sides alike."""
+    best = [float("inf"), float("inf")]
+    for _ in range(rounds):
+        for i, fn in enumerate((ours, theirs)):
+            timer = benchmark.Timer(stmt="fn()", globals={"fn": fn}, num_threads=threads)
+            best[i] = min(best[i], timer.blocked_autorange(min_run_time=min_run_time / rounds).median)
+    return best[0], best[1]
 
 
 def _workloads(forward: Callable[[], torch.Tensor], leaves: list[torch.Tensor]) -> dict[str, Callable[[], object]]:
@@ -119,10 +126,8 @@ def measure(
     results: dict[str, dict[str, float]] = {}
     for name, (mine, builtin, leaves) in pairs.items():
         for label in ("inference (no_grad)", "training (fwd+bwd)"):
-            results[f"{name}, {label}"] = {
-                "reference": _time(_workloads(mine, leaves)[label], threads, min_run_time),
-                "torch": _time(_workloads(builtin, leaves)[label], threads, min_run_time),
-            }
+            t_ours, t_theirs = _time_pair(_workloads(mine, leaves)[label], _workloads(builtin, leaves)[label], threads, min_run_time)
+            results[f"{name}, {label}"] = {"reference": t_ours, "torch": t_theirs}
     where = torch.cuda.get_device_name(dev) if dev.type == "cuda" else f"CPU, {threads} thread(s)"
     description = (
         f"sdpa: q, k, v ({batch}, {heads}, {length}, {d_head}); MultiHeadAttention(d_model={d_model}, heads={heads}) "

@@ -102,7 +102,7 @@ def test_hash_ascii(student, ref):
 @pytest.mark.points(4)
 def test_hash_non_ascii_sign_extension(student, ref):
     """fasttext_hash: non-ASCII strings hash their UTF-8 bytes, sign-extended like fastText's signed char"""
-    for s in UNICODE_WORDS + ["<na", "ïve>", "<日本>", "é"]:
+    for s in UNICODE_WORDS + ["<na", "ïve>", "<日本>", "é", "Āā"]:  # "Āā" has the bytes 0x80 and 0x81
         expected = ref["fasttext"].fasttext_hash(s)
         check(student.call(HASH, s), expected, what=f"fasttext_hash({s!r})  (UTF-8 bytes {s.encode('utf-8').hex(' ')})", mistakes=hash_mistakes(s, expected))
 

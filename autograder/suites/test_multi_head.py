@@ -40,10 +40,10 @@ def randn(*shape: int, seed: int, dtype: torch.dtype = torch.float64) -> torch.T
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
 
 
-def reference_mha(ref, seed: int, dropout: float = 0.0, bias: bool = True, dtype: torch.dtype = torch.float64) -> torch.nn.Module:
+def reference_mha(ref, seed: int, dropout: float = 0.0, bias: bool = True, dtype: torch.dtype = torch.float64, heads: int = H) -> torch.nn.Module:
     """The reference module, every parameter drawn afresh (PyTorch starts biases near 0), in eval mode."""
     torch.manual_seed(seed)
-    module = ref["multi_head"].MultiHeadAttention(D, H, dropout=dropout, bias=bias).to(dtype)
+    module = ref["multi_head"].MultiHeadAttention(D, heads, dropout=dropout, bias=bias).to(dtype)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in module.parameters():
@@ -68,9 +68,9 @@ def causal(size: int) -> torch.Tensor:
 
 
 def run_student(student, calls: list[dict], state: dict, *, init_kwargs: dict | None = None, train: bool = False,
-                grad_outputs: list | None = None, dtype: str = "float64") -> dict:
+                grad_outputs: list | None = None, dtype: str = "float64", heads: int = H) -> dict:
     return student.probe(
-        "module_run", target=MHA, init_args=[D, H], init_kwargs=init_kwargs or {}, calls=calls, state=state,
+        "module_run", target=MHA, init_args=[D, heads], init_kwargs=init_kwargs or {}, calls=calls, state=state,
         seed=0, train=train, dtype=dtype, grad_outputs=grad_outputs,
     )
 
@@ -277,6 +277,18 @@ def test_masked_attention(student, ref, case):
     check_mha(student, ref, got, run_reference(m, [query, key, value, mask])["outputs"],
               what=f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)}), {case} mask",
               mistakes=mha_mistakes(m, query, key, value, mask))
+
+
+@pytest.mark.points(2)
+@pytest.mark.parametrize("heads", [1, D], ids=["one head", "d_head=1"])
+def test_extreme_head_counts(student, ref, heads):
+    """MultiHeadAttention: one head (plain attention on the projections) and d_model heads of size 1"""
+    m = reference_mha(ref, seed=35, heads=heads)
+    query, memory = randn(B, LQ, D, seed=36), randn(B, LK, D, seed=37)
+    mask = key_padding(LK, 6)
+    got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), heads=heads)["outputs"][0]
+    check_mha(student, ref, got, run_reference(m, [query, memory, memory, mask])["outputs"],
+              what=f"MultiHeadAttention({D}, {heads})({describe_args(query, memory, memory, mask)})")
 
 
 @pytest.mark.points(1)

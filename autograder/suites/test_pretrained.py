@@ -77,6 +77,7 @@ CASES = {
     "word2vec-header": dict(words=WORDS, D=3, header=True),
     "fasttext-vec-trailing-spaces": dict(words=WORDS, D=4, header=True, trailing_space=True),
     "glove-windows-line-endings": dict(words=WORDS[1:], D=2, header=False, newline="\r\n"),
+    "glove-one-number-per-word": dict(words=WORDS[:3], D=1, header=False),  # "the 0.5" is a word line, not a header
 }
 
 
@@ -122,10 +123,10 @@ def test_load_limit_stops_reading(student, ref, tmp_path):
 
 
 @pytest.mark.points(1)
-def test_load_header_only(student, ref, tmp_path):
-    """load_vectors: a file with a header and no word gives {} and a (0, dim) float32 array"""
-    text = "0 7\n"
-    check_loaded(student_load(student, text), ref_load(ref, tmp_path, text), "load_vectors(<file '0 7\\n'>)", {})
+@pytest.mark.parametrize("text", ["0 7\n", ""], ids=["header-only", "empty"])
+def test_load_no_words(student, ref, tmp_path, text):
+    """load_vectors: no word gives {} and a (0, dim) float32 array (dim from the header, else 0)"""
+    check_loaded(student_load(student, text), ref_load(ref, tmp_path, text), f"load_vectors(<file {text!r}>)", {})
 
 
 BAD_FILES = {

@@ -1,16 +1,17 @@
 """The real nbgrader round trip, and the student bundle made from its release.
 
 In a temporary course directory (this repository's nbgrader_config.py, the source notebooks built
-now from solutions/): ``nbgrader generate_assignment``, then ``nbgrader autograde`` of three
+now from solutions/): ``nbgrader generate_assignment``, then ``nbgrader autograde`` of two
 students, scores read with nbgrader's gradebook API:
 
-- ``reference``: the release notebooks with the reference in every solution cell -> full marks;
-- ``release``: the release notebooks untouched -> zero;
-- ``noisy``: the reference, but its code warns, logs and writes to stderr (Python and C level)
-  while it is graded -> still full marks: nbgrader zeroes a test cell that writes to stderr, so
-  the test cells must stay quiet whatever the student's code does.
+- ``reference``: the release notebooks with the reference in every solution cell -> full marks.
+  Its Part 1 code also warns, logs and writes to stderr (Python and C level) while it is graded:
+  nbgrader zeroes a test cell that writes to stderr, so the test cells must stay quiet whatever
+  the student's code does, and full marks prove they do;
+- ``release``: the release notebooks untouched -> zero.
 
-Then ``nbgrader generate_feedback`` must not show the hidden tests.
+Then ``nbgrader generate_feedback`` must not show the hidden tests. nbgrader grades one notebook
+at a time, so each part is graded in its own copy of the course directory, side by side.
 """
 
 import os
@@ -69,8 +70,10 @@ def course(tmp_path_factory, points) -> Path:
 
 
 @pytest.fixture(scope="module")
-def graded(course) -> Path:
-    """Submit the three students, autograde them all and generate their feedback."""
+def graded(course) -> dict[str, Path]:
+    """part -> its course directory, with both students submitted, autograded and given feedback."""
+    env = {**os.environ, "COURSE_KIT": str(REPO_ROOT)}
+    started = {}
     for folder in sorted((course / "release").iterdir()):
         part = folder.name
         source = nbformat.read(course / "source" / part / f"{part}.ipynb", as_version=4)
@@ -79,17 +82,23 @@ def graded(course) -> Path:
             "reference": release.fill_solutions(nbformat.read(folder / f"{part}.ipynb", as_version=4), source),
         }
         if part == "embeddings":
-            noisy = release.fill_solutions(nbformat.read(folder / f"{part}.ipynb", as_version=4), source)
-            cell = next(c for c in noisy.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "one_hot-one_hot")
-            cell.source += NOISE
-            students["noisy"] = noisy
+            noisy = next(c for c in students["reference"].cells if c.metadata.get("nbgrader", {}).get("grade_id") == "one_hot-one_hot")
+            noisy.source += NOISE
+        copy = course.parent / f"graded-{part}"
+        shutil.copytree(course, copy)
         for student, nb in students.items():
-            (course / "submitted" / student / part).mkdir(parents=True)
-            nbformat.write(nb, course / "submitted" / student / part / f"{part}.ipynb")
-    env = {**os.environ, "COURSE_KIT": str(REPO_ROOT)}
-    release.nbgrader(["autograde", "*", "--force"], course, env=env)
-    release.nbgrader(["generate_feedback", "*", "--force"], course, env=env)
-    return course
+            (copy / "submitted" / student / part).mkdir(parents=True)
+            nbformat.write(nb, copy / "submitted" / student / part / f"{part}.ipynb")
+        started[part] = (copy, release.start_nbgrader(["autograde", part, "--force"], copy, env))
+    for part, (copy, process) in started.items():
+        release.wait_nbgrader(process)
+        release.nbgrader(["generate_feedback", part, "--force"], copy, env)
+    return {part: copy for part, (copy, _) in started.items()}
+
+
+@pytest.fixture(scope="module")
+def scores(graded) -> dict[tuple[str, str], tuple[float, float]]:
+    return {key: value for copy in graded.values() for key, value in release.gradebook_scores(copy).items()}
 
 
 def expected_max(part: str, points: dict[str, float]) -> float:
@@ -107,24 +116,21 @@ def test_release_notebooks_are_valid_and_hold_no_solution_or_hidden_test(course)
         assert any("# YOUR CODE HERE" in c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
 
 
-def test_reference_gets_full_marks_and_release_zero_in_the_gradebook(graded, points):
-    scores = release.gradebook_scores(graded)
-    parts = sorted(p.name for p in (graded / "release").iterdir() if expected_max(p.name, points))
+def test_reference_gets_full_marks_and_release_zero_in_the_gradebook(scores, points):
+    parts = sorted({part for part, _ in scores if expected_max(part, points)})
     assert parts, "no part has a hidden suite yet"
     for part in parts:
         assert scores[(part, "reference")] == (expected_max(part, points), expected_max(part, points)), part
         assert scores[(part, "release")] == (0.0, expected_max(part, points)), part
 
 
-def test_a_noisy_student_loses_nothing_and_the_test_cells_stay_off_stderr(graded, points):
-    scores = release.gradebook_scores(graded)
-    assert scores[("embeddings", "noisy")] == scores[("embeddings", "reference")]
-    nb = nbformat.read(graded / "autograded" / "noisy" / "embeddings" / "embeddings.ipynb", as_version=4)
+def test_noise_from_the_students_code_costs_nothing_and_never_reaches_a_test_cells_stderr(graded, scores, points):
+    assert scores[("embeddings", "reference")][0] == expected_max("embeddings", points)
+    nb = nbformat.read(graded["embeddings"] / "autograded" / "reference" / "embeddings" / "embeddings.ipynb", as_version=4)
     test_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert test_cells
     for cell in test_cells:
         assert [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"] == [], cell.metadata.nbgrader.grade_id
-    # The noise did run: the student's cell itself may write to stderr (it is not a test cell).
     one_hot = next(c for c in test_cells if c.metadata.nbgrader.grade_id == "one_hot-tests")
     assert determine_grade(one_hot) == (points["one_hot"], points["one_hot"])
     # Why it matters: the same cell with one line on stderr would be worth nothing to nbgrader.
@@ -133,12 +139,12 @@ def test_a_noisy_student_loses_nothing_and_the_test_cells_stay_off_stderr(graded
 
 
 def test_feedback_shows_the_feedback_but_not_the_hidden_tests(graded):
-    pages = sorted((graded / "feedback").rglob("*.html"))
-    assert {p.parent.parent.name for p in pages} >= {"reference", "release"}
+    pages = sorted(page for copy in graded.values() for page in (copy / "feedback").rglob("*.html"))
+    assert {p.parent.parent.name for p in pages} == {"reference", "release"}
     for page in pages:
         html = page.read_text()
         assert MARKERS[2] not in html and MARKERS[3] not in html and "grade_hidden" not in html, page
-    reference = (graded / "feedback" / "reference" / "embeddings" / "embeddings.html").read_text()
+    reference = (graded["embeddings"] / "feedback" / "reference" / "embeddings" / "embeddings.html").read_text()
     assert "points from the hidden tests" in reference
 
 
@@ -173,16 +179,15 @@ def test_the_leak_scan_finds_a_planted_solution_and_a_hidden_test(bundle, tmp_pa
 
 
 def _bundle_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "COURSE_KIT")}
-    return env
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "COURSE_KIT")}
 
 
 def test_bundle_public_tests_run_on_its_own_runtime(bundle):
     """`make test`'s command in the bundle: the stubs are 'not implemented yet'; the reference passes everything."""
-    command = [sys.executable, "-m", "pytest", "tests/public", "-p", "autograder.plugin", "-q", "--no-header", "-rN"]
-    stubs = subprocess.run(command, cwd=bundle, capture_output=True, text=True, env=_bundle_env())
+    command = [sys.executable, "-m", "pytest", "-p", "autograder.plugin", "-q", "--no-header", "-rN"]
+    stubs = subprocess.run([*command, "tests/public/test_one_hot.py"], cwd=bundle, capture_output=True, text=True, env=_bundle_env())
     assert stubs.returncode == 1 and "not implemented yet" in stubs.stdout and "passed" not in stubs.stdout.splitlines()[-1]
-    solved = subprocess.run([*command, "--submission", str(SOLUTIONS)], cwd=bundle, capture_output=True, text=True, env=_bundle_env())
+    solved = subprocess.run([*command, "tests/public", "--submission", str(SOLUTIONS)], cwd=bundle, capture_output=True, text=True, env=_bundle_env())
     assert solved.returncode == 0, solved.stdout[-3000:]
     assert str(bundle / "autograder") in subprocess.run(
         [sys.executable, "-c", "import autograder; print(autograder.__file__)"], cwd=bundle, capture_output=True, text=True, env=_bundle_env()

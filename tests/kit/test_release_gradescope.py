@@ -1,0 +1,177 @@
+"""Gradescope: `make gradescope`'s autograder.zip, and its run_autograder in a simulated /autograder tree.
+
+Gradescope unpacks the zip into /autograder/source, copies run_autograder to /autograder/run_autograder,
+puts the student's files in /autograder/submission and reads /autograder/results/results.json.
+AUTOGRADER_ROOT moves that tree into a temporary folder. The reference runs on one exercise per
+part (the full reference is graded by test_grading.py); the stubs run on every exercise.
+"""
+
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import jsonschema
+import nbformat
+import pytest
+
+from autograder import release
+from autograder.loader import ASSIGNMENTS, EXERCISES, SOLUTIONS
+
+pytestmark = pytest.mark.timeout(600)
+
+VISIBILITY = {"enum": ["hidden", "after_due_date", "after_published", "visible"]}
+FORMAT = {"enum": ["text", "html", "simple_format", "md", "ansi"]}
+# https://gradescope-autograders.readthedocs.io/en/latest/specs/#output-format
+RESULTS_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "score": {"type": "number"},
+        "max_score": {"type": "number"},  # not in Gradescope's spec (it ignores it); the kit's gradebook reads it
+        "execution_time": {"type": "number", "minimum": 0},
+        "output": {"type": "string"},
+        "output_format": FORMAT,
+        "test_output_format": FORMAT,
+        "test_name_format": FORMAT,
+        "visibility": VISIBILITY,
+        "stdout_visibility": VISIBILITY,
+        "extra_data": {"type": "object"},
+        "leaderboard": {"type": "array"},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "score": {"type": "number", "minimum": 0},
+                    "max_score": {"type": "number", "minimum": 0},
+                    "status": {"enum": ["passed", "failed"]},
+                    "name": {"type": "string"},
+                    "name_format": FORMAT,
+                    "number": {"type": "string"},
+                    "output": {"type": "string"},
+                    "output_format": FORMAT,
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "visibility": VISIBILITY,
+                    "extra_data": {"type": "object"},
+                },
+                "additionalProperties": False,
+            },
+        },
+    },
+    "anyOf": [{"required": ["score"]}, {"required": ["tests"]}],
+    "additionalProperties": False,
+}
+
+
+@pytest.fixture(scope="module")
+def points() -> dict[str, float]:
+    return release.suite_points()
+
+
+@pytest.fixture(scope="module")
+def one_per_part(points) -> list[str]:
+    parts = {}
+    for name in points:
+        parts.setdefault(EXERCISES[name].split(".")[0], name)
+    return list(parts.values())
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory) -> Path:
+    return release.build_gradescope(tmp_path_factory.mktemp("dist") / "autograder.zip")
+
+
+def start_autograder(autograder_zip: Path, tmp: Path, fill_submission, *args: str, python: str = sys.executable) -> tuple[subprocess.Popen, Path]:
+    """Gradescope's steps in ``tmp/autograder``, up to starting run_autograder (several run at once)."""
+    root = tmp / "autograder"
+    with zipfile.ZipFile(autograder_zip) as z:
+        z.extractall(root / "source")
+    for name in ("run_autograder", "setup.sh"):
+        (root / "source" / name).chmod(0o755)
+    shutil.copy(root / "source" / "run_autograder", root / "run_autograder")
+    (root / "submission").mkdir()
+    fill_submission(root / "submission")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "COURSE_KIT")}
+    env.update(AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON=python)
+    process = subprocess.Popen([str(root / "run_autograder"), *args], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, root
+
+
+def finish(started: tuple[subprocess.Popen, Path]) -> dict:
+    """Wait for run_autograder; its results.json, checked against Gradescope's schema."""
+    process, root = started
+    _, err = process.communicate(timeout=540)
+    assert process.returncode == 0, err[-2000:]
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    return results
+
+
+def copy_tree(src: Path):
+    return lambda dest: shutil.copytree(src, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def only(names):
+    return [arg for name in names for arg in ("--only", name)]
+
+
+@pytest.fixture(scope="module")
+def results(autograder_zip, tmp_path_factory, points, one_per_part) -> dict[str, dict]:
+    """Every simulated submission, run side by side."""
+
+    def repository(dest: Path) -> None:
+        """A whole student repository: untouched stubs, the work done in the notebooks."""
+        shutil.copytree(ASSIGNMENTS, dest / "assignments", ignore=shutil.ignore_patterns("__pycache__"))
+        (dest / "notebooks").mkdir()
+        for path, text in release.source_notebooks(points).items():
+            nbformat.write(release.clear_hidden_tests(nbformat.reads(text, as_version=4)), dest / "notebooks" / path.name)
+
+    runs = {
+        "stubs": (copy_tree(ASSIGNMENTS),),
+        "modules": (copy_tree(SOLUTIONS), *only(one_per_part)),
+        "notebooks": (repository, *only(one_per_part)),
+    }
+    started = {name: start_autograder(autograder_zip, tmp_path_factory.mktemp(name), *run) for name, run in runs.items()}
+    return {name: finish(run) for name, run in started.items()}
+
+
+def test_zip_layout_scripts_and_pins(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as z:
+        names = z.namelist()
+        modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
+        requirements = z.read("requirements.txt").decode()
+        setup = z.read("setup.sh").decode()
+    assert {"setup.sh", "run_autograder", "requirements.txt"} <= set(names)
+    assert all(modes[name] & stat.S_IXUSR for name in ("setup.sh", "run_autograder"))
+    assert any(n.startswith("autograder/suites/test_") for n in names) and "autograder/suites/pytest.ini" in names
+    assert any(n.startswith("solutions/") for n in names) and any(n.startswith("course/") for n in names)
+    assert not any("__pycache__" in n for n in names)
+    torch_pin = next(line for line in release.lock_pins().values() if line.lower().startswith("torch=="))
+    assert torch_pin in setup and release.TORCH_CPU_INDEX in setup and "@" not in setup.replace("@TORCH", "")
+    for name in ("torch==", "numpy==", "pytest==", "pytest-timeout==", "nbformat=="):
+        assert name in requirements.lower(), name
+    assert "nbgrader" not in requirements.lower()
+    assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
+    assert release.build_gradescope(autograder_zip.with_name("again.zip")).read_bytes() == autograder_zip.read_bytes(), "not reproducible"
+
+
+def test_stubs_score_zero_on_every_exercise(results, points):
+    assert results["stubs"]["score"] == 0
+    assert {t["tags"][0] for t in results["stubs"]["tests"]} == set(points)
+    assert sum(t["max_score"] for t in results["stubs"]["tests"]) == pytest.approx(sum(points.values()))
+
+
+def test_reference_modules_and_reference_notebooks_get_the_same_full_marks(results, points, one_per_part):
+    modules, notebooks = results["modules"], results["notebooks"]
+    assert modules["score"] == sum(points[n] for n in one_per_part) > 0
+    assert [(t["name"], t["score"], t["status"]) for t in notebooks["tests"]] == [(t["name"], t["score"], t["status"]) for t in modules["tests"]]
+    assert "graded from the notebook cells" in notebooks["output"]
+
+
+def test_a_grader_that_cannot_start_still_leaves_a_result(autograder_zip, tmp_path):
+    results = finish(start_autograder(autograder_zip, tmp_path, copy_tree(SOLUTIONS), python="/bin/false"))
+    assert results["score"] == 0 and "could not grade" in results["output"]
