@@ -54,6 +54,8 @@ DYNAMIC_ATTRS = frozenset(
      "f_locals", "f_builtins", "gi_frame", "tb_frame", "__wrapped__"}
 )
 ADVICE = "the exercise asks you to write it yourself"
+_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\s*(?:\.|::)\s*[A-Za-z_]\w*)+")
+_API_ROOTS = frozenset({"torch", "nn", "F", "functional", "aten", "ops"})
 
 
 def is_forbidden_name(name: str) -> bool:
@@ -204,10 +206,17 @@ class _Scanner(ast.NodeVisitor):
         self.generic_visit(node)
 
     def _string(self, node: ast.AST, value: str) -> None:
-        words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", value)
-        torch_path = re.search(r"\b(torch|aten)\b", value) is not None
-        if any(is_forbidden_name(w) and (torch_path or (w == value and w not in STUDENT_NAMES)) for w in words):
-            self.flag(node, repr(value[:80]), "a string naming a forbidden torch API")
+        """A string that names a forbidden torch API: exactly (``"layer_norm"``) or as a path (``"aten::layer_norm"``)."""
+        name = value.strip().lstrip(".")
+        exact = name if name.isidentifier() and is_forbidden_name(name) and name not in STUDENT_NAMES else None
+        path = None
+        for dotted in _DOTTED.findall(value):
+            parts = re.split(r"\s*(?:\.|::)\s*", dotted)
+            if parts[0] in _API_ROOTS and any(is_forbidden_name(p) for p in parts[1:]):
+                path = dotted
+                break
+        if exact or path:
+            self.flag(node, repr((exact or path or "")[:80]), "a string naming a forbidden torch API")
 
     def visit_Constant(self, node: ast.Constant) -> None:
         if isinstance(node.value, str) and id(node) not in self.docstrings:

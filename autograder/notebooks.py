@@ -327,7 +327,11 @@ def _quiet() -> Iterator[io.StringIO]:
 
 
 def _run_tests(args: list[str]) -> Any:
-    """Run pytest in this process with the course's plugin; returns the plugin's report."""
+    """Run pytest in this process with the course's plugin; returns the plugin's report.
+
+    A test may switch matplotlib to a non-interactive backend (to inspect a plot); the notebook
+    gets its own backend back, so that its next figures still show.
+    """
     import pytest
 
     from autograder.plugin import report_of
@@ -339,7 +343,14 @@ def _run_tests(args: list[str]) -> Any:
         def pytest_sessionfinish(self, session: pytest.Session) -> None:
             Keep.report = report_of(session.config)
 
-    pytest.main(args, plugins=[Keep()])
+    backend = sys.modules["matplotlib"].get_backend() if "matplotlib" in sys.modules else None
+    try:
+        pytest.main(args, plugins=[Keep()])
+    finally:
+        if backend is not None and sys.modules["matplotlib"].get_backend() != backend:
+            import matplotlib.pyplot as plt
+
+            plt.switch_backend(backend)
     return Keep.report
 
 

@@ -180,8 +180,6 @@ def test_cell(exercise: str, points: float) -> Any:
             f"# Tests of {exercise}: its public tests (tests/public/test_{exercise}.py) run here; hidden tests decide its {points:g} points.",
             f'check("{exercise}")',
             f"### {begin_hidden}",
-            "from autograder.notebooks import grade_hidden",
-            "",
             f'grade_hidden("{exercise}", points={points:g})',
             f"### {end_hidden}",
         ]
@@ -202,17 +200,14 @@ if KIT is None:
     raise RuntimeError("cannot find the course kit (a folder holding autograder/): open this notebook inside it, or set COURSE_KIT")
 if str(KIT) not in sys.path:
     sys.path.insert(0, str(KIT))
-%load_ext autograder.notebooks
-from autograder.notebooks import check
-
-import matplotlib.pyplot as plt
-import numpy as np
-"""
+%load_ext autograder.notebooks"""
+PART_IMPORTS = {"embeddings": "import matplotlib.pyplot as plt\nimport numpy as np", "attention": "import matplotlib.pyplot as plt\nimport torch"}
 
 
-def setup_cell(part: str) -> Any:
-    extra = "" if part == "embeddings" else "import torch\n"
-    return _code((SETUP + extra).rstrip("\n"), grade_id="setup", locked=True)
+def setup_cells(part: str) -> list[Any]:
+    """The read-only cells that open a notebook: find the kit, then the imports every cell below uses."""
+    imports = PART_IMPORTS.get(part, PART_IMPORTS["attention"]) + "\n\nfrom autograder.notebooks import check, grade_hidden"
+    return [_code(SETUP, grade_id="setup", locked=True), _code(imports, grade_id="imports", locked=True)]
 
 
 # --------------------------------------------------------------------------- the narrative
@@ -298,7 +293,7 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
                     cell.metadata[METADATA_KEY] = {"figure": info["figure"]}
                 cells.append(cell)
             elif text == "setup":
-                cells.append(setup_cell(part))
+                cells += setup_cells(part)
             elif text == "contents":
                 cells.append(nbformat.v4.new_markdown_cell(_contents(part, mine, points, modules)))
             elif text == "carry-over":

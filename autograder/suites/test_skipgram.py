@@ -308,6 +308,14 @@ def test_noise_distribution_matches_reference(student, ref, power):
 
 
 @pytest.mark.points(1)
+def test_noise_distribution_counts_of_one(student, ref):
+    """noise_distribution: counts of only 0 and 1 are valid (every word seen once at most)"""
+    counts = np.array([1, 0, 1, 1])
+    expected = ref[M].noise_distribution(counts)
+    check(student.call(NOISE, counts), expected, what=f"noise_distribution({counts.tolist()})", mistakes=noise_mistakes(counts, 0.75))
+
+
+@pytest.mark.points(1)
 @pytest.mark.parametrize("counts", [[3, -1, 2], [0, 0, 0]], ids=["negative", "all-zero"])
 def test_noise_distribution_rejects_bad_counts(student, counts):
     """noise_distribution: ValueError for a negative count or all counts 0"""
@@ -474,7 +482,7 @@ def test_train_is_deterministic_for_a_seed(student):
 def test_train_shapes_and_dtypes(student):
     """train_skipgram: returns (W_in, W_out), both float64 (vocab_size, dim)"""
     got = student.call(TRAIN, small_corpus(), seed=0, **{**TRAIN_ARGS, "dim": 3})
-    describe = [(tuple(np.shape(w)), getattr(w, "dtype", type(w)).__str__()) for w in got] if isinstance(got, (tuple, list)) else got
+    describe = [(tuple(np.shape(w)), str(getattr(w, "dtype", type(w).__name__))) for w in got] if isinstance(got, (tuple, list)) else got
     check(describe, [((6, 3), "float64"), ((6, 3), "float64")], what="train_skipgram(..., vocab_size=6, dim=3): [(shape, dtype) of W_in, of W_out]")
 
 

@@ -295,9 +295,9 @@ def train_skipgram(
          ``W_in -= lr * grad_W_in``, ``W_out -= lr * grad_W_out``.
 
     A negative that happens to equal the true context word is kept, not redrawn. Because the batch
-    loss is a mean, ``lr`` is the step for the *average* pair: a larger batch takes the same size of
-    step with less noise, and needs a larger ``lr`` to move as far per epoch (values around 1 to 10
-    are typical here, much larger than word2vec's per-pair 0.025).
+    loss is a mean, ``lr`` is the step for the *average* pair, so a good ``lr`` grows with the batch
+    size: about 1 for batches of 128 on a small corpus, 50 to 100 for batches of 1024 (much larger
+    than word2vec's per-pair 0.025). Too large a step diverges: the vectors blow up to inf/NaN.
 
     ``epochs=0`` returns the initial ``(W_in, W_out)``.
     """

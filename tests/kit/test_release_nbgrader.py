@@ -43,6 +43,7 @@ _quiet_build_vocab = build_vocab
 
 
 def build_vocab(*args, **kwargs):
+    open("noise-was-made", "w").close()  # in the autograded folder: proof that the noise ran while graded
     _warnings.warn("a warning from the student's code")
     print("a line on sys.stderr", file=_sys.stderr)
     _logging.getLogger("student").warning("a log record")
@@ -126,6 +127,7 @@ def test_reference_gets_full_marks_and_release_zero_in_the_gradebook(scores, poi
 
 def test_noise_from_the_students_code_costs_nothing_and_never_reaches_a_test_cells_stderr(graded, scores, points):
     assert scores[("embeddings", "reference")][0] == expected_max("embeddings", points)
+    assert (graded["embeddings"] / "autograded" / "reference" / "embeddings" / "noise-was-made").exists()
     nb = nbformat.read(graded["embeddings"] / "autograded" / "reference" / "embeddings" / "embeddings.ipynb", as_version=4)
     test_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert test_cells

@@ -59,7 +59,7 @@ def test_each_exercise_has_one_autograded_test_cell_worth_its_hidden_suite(gener
             assert cell.cell_type == "code" and cell.metadata["nbgrader"]["locked"] and not cell.metadata["nbgrader"]["solution"]
             assert cell.metadata["nbgrader"]["points"] == points[name]
             visible, hidden = cell.source.split(f"### {BEGIN_HIDDEN}")
-            assert f'check("{name}")' in visible and "grade_hidden" not in visible
+            assert visible.rstrip().endswith(f'check("{name}")') and "grade_hidden" not in visible
             assert f'grade_hidden("{name}", points={points[name]:g})' in hidden and hidden.rstrip().endswith(f"### {END_HIDDEN}")
 
 
