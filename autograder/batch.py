@@ -86,12 +86,15 @@ def find_submissions(folder: Path) -> list[tuple[str, Path]]:
 
 
 def fingerprint(only: list[str] | None) -> str:
-    """The grader's identity: its code, suites, reference and course files, and what is graded."""
-    digest = hashlib.sha256(json.dumps(sorted(only or EXERCISES)).encode())
-    for folder in ("autograder", "solutions", "course"):
-        for path in sorted((REPO_ROOT / folder).rglob("*.py")) + sorted((REPO_ROOT / folder).rglob("*.ini")):
-            if "__pycache__" not in path.parts:
-                digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    """The grader's identity: its code, the hidden suites graded, the reference, the course's files, and what is graded."""
+    exercises = sorted(only or EXERCISES)
+    suites = REPO_ROOT / "autograder" / "suites"
+    paths = [*sorted((REPO_ROOT / "autograder").glob("*.py")), suites / "pytest.ini", *(suites / f"test_{e}.py" for e in exercises)]
+    paths += [p for folder in ("solutions", "course") for p in sorted((REPO_ROOT / folder).rglob("*.py")) if "__pycache__" not in p.parts]
+    digest = hashlib.sha256(json.dumps(exercises).encode())
+    for path in paths:
+        if path.exists():
+            digest.update(path.relative_to(REPO_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

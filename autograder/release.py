@@ -38,7 +38,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from autograder.loader import ASSIGNMENTS, EXERCISES, PACKAGES, REPO_ROOT, SOLUTIONS
+from autograder.loader import ASSIGNMENTS, EXERCISES, PACKAGES, PART_OF, REPO_ROOT, SOLUTIONS
 from autograder.notebooks import METADATA_KEY, cell_source, split_module
 
 COURSE_DIR = REPO_ROOT / "nbgrader"
@@ -50,7 +50,6 @@ PARTS = PACKAGES  # one nbgrader assignment (and one notebook) per part
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 PUBLIC_TEST_TIMEOUT = 120  # seconds per public test in GitHub Classroom (pytest-timeout)
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
-
 
 
 def markers() -> tuple[str, str, str, str]:
@@ -113,15 +112,16 @@ def course_imports(source: str) -> list[str]:
 def carried_modules(part: str, modules: dict[str, Path]) -> list[str]:
     """Modules of other parts that ``part``'s modules need (transitively), dependencies first."""
     order = {module: i for i, module in enumerate([*EXERCISES.values(), *sorted(modules)])}
+    seen: set[str] = set()
     needed: list[str] = []
 
     def visit(module: str) -> None:
-        for dep in sorted(set(course_imports(modules[module].read_text(encoding="utf-8"))), key=order.get):
-            if dep in modules and dep not in needed and dep.split(".")[0] != part:
+        seen.add(module)
+        for dep in sorted(set(course_imports(modules[module].read_text(encoding="utf-8"))) & set(modules), key=order.get):
+            if dep not in seen:
                 visit(dep)
-                needed.append(dep)
-            elif dep in modules and dep.split(".")[0] == part:
-                visit(dep)
+                if dep.split(".")[0] != part:
+                    needed.append(dep)
 
     for module in sorted((m for m in modules if m.split(".")[0] == part), key=order.get):
         visit(module)
@@ -201,12 +201,16 @@ if KIT is None:
 if str(KIT) not in sys.path:
     sys.path.insert(0, str(KIT))
 %load_ext autograder.notebooks"""
-PART_IMPORTS = {"embeddings": "import matplotlib.pyplot as plt\nimport numpy as np", "attention": "import matplotlib.pyplot as plt\nimport torch"}
+PART_IMPORTS = {
+    "embeddings": "import matplotlib.pyplot as plt\nimport numpy as np",
+    "attention": "import matplotlib.pyplot as plt\nimport torch",
+    "transformer": "import matplotlib.pyplot as plt\nimport torch",
+}
 
 
 def setup_cells(part: str) -> list[Any]:
     """The read-only cells that open a notebook: find the kit, then the imports every cell below uses."""
-    imports = PART_IMPORTS.get(part, PART_IMPORTS["attention"]) + "\n\nfrom autograder.notebooks import check, grade_hidden"
+    imports = PART_IMPORTS[part] + "\n\nfrom autograder.notebooks import check, grade_hidden"
     return [_code(SETUP, grade_id="setup", locked=True), _code(imports, grade_id="imports", locked=True)]
 
 
@@ -258,10 +262,10 @@ def parse_narrative(text: str) -> list[tuple[frozenset[str], list[tuple[str, str
     return sections
 
 
-def _contents(part: str, exercises: list[str], points: dict[str, float], modules: dict[str, Path]) -> str:
+def _contents(exercises: list[str], points: dict[str, float]) -> str:
+    """A markdown table of the notebook's exercises and their points."""
     rows = ["| exercise | module | points |", "| --- | --- | --- |"]
-    for name in exercises:
-        rows.append(f"| {name} | `{EXERCISES[name]}` | {points.get(name, 0):g} |")
+    rows += [f"| {name} | `{EXERCISES[name]}` | {points.get(name, 0):g} |" for name in exercises]
     return "\n".join(rows)
 
 
@@ -272,7 +276,7 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
     modules = solution_modules() if modules is None else modules
     points = suite_points() if points is None else points
     have = set(available_exercises(modules))
-    mine = [name for name in available_exercises(modules) if name.split(".")[0] and EXERCISES[name].split(".")[0] == part]
+    mine = [name for name in available_exercises(modules) if PART_OF[name] == part]
     narrative = (TEMPLATES / "notebooks" / f"{part}.md").read_text(encoding="utf-8")
     cells: list[Any] = []
     placed = []
@@ -295,13 +299,13 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
             elif text == "setup":
                 cells += setup_cells(part)
             elif text == "contents":
-                cells.append(nbformat.v4.new_markdown_cell(_contents(part, mine, points, modules)))
+                cells.append(nbformat.v4.new_markdown_cell(_contents(mine, points)))
             elif text == "carry-over":
                 for module in carried_modules(part, modules):
                     cells += module_cells(module, modules[module], f"carry-{module.replace('.', '-')}")
             elif text == "exercise":
                 name = info["arg"]
-                if name not in EXERCISES or EXERCISES[name].split(".")[0] != part:
+                if PART_OF.get(name) != part:
                     raise ValueError(f"release/notebooks/{part}.md: {name!r} is not an exercise of part {part}")
                 if name in have:
                     cells += module_cells(EXERCISES[name], modules[EXERCISES[name]], name)
@@ -323,7 +327,7 @@ def source_notebooks(points: dict[str, float] | None = None) -> dict[Path, str]:
     points = suite_points() if points is None else points
     out = {}
     for part in PARTS:
-        if any(EXERCISES[name].split(".")[0] == part for name in available_exercises(modules)):
+        if any(PART_OF[name] == part for name in available_exercises(modules)):
             out[SOURCE_DIR / part / f"{part}.ipynb"] = nbformat.writes(build_notebook(part, points, modules)) + "\n"
     return out
 

@@ -674,6 +674,14 @@ class RefusedStudent(Student):
         raise StudentError("forbidden", ["SubmissionError"], self.reason)
 
 
+def isolation(hello: dict[str, Any]) -> set[str]:
+    """What separates a worker from its grader: ``"uid"`` (another user), ``"mount"``, ``"net"``, ``"pid"`` (namespaces)."""
+    found = set(hello.get("namespaces", [])) & {"mount", "net", "pid"}
+    if hello.get("uid") not in (None, os.getuid()):
+        found.add("uid")
+    return found
+
+
 def describe_sandbox(hello: dict[str, Any]) -> str:
     """One line: what isolation the worker achieved."""
     if not hello:

@@ -9,8 +9,10 @@ runs it, in this order:
    mount (the grader's repository, the grader's temp folders and ``/root``-like private folders
    are covered by empty read-only tmpfs, only the Python installation and this worker's
    workspace are mounted back, ``/tmp`` and ``/dev/shm`` become private and small), network (no
-   interface but a down loopback: no network), PID (the worker is PID 1 of its own namespace, so
-   when it dies every process it started dies with it; a small root parent outside waits for it);
+   interface but a down loopback: no network), PID (a small init is PID 1 of the new namespace and
+   the worker PID 2, so when the worker dies its init exits and the kernel kills every process the
+   student started; a small root parent outside waits for the init, and each of the three dies
+   with its parent, down from the grader);
 2. drops privileges: as root, to the dedicated unprivileged uid/gid the grader chose (no
    supplementary groups, ``no_new_privs``); without root, inside a user namespace, all
    capabilities are dropped;

@@ -139,18 +139,20 @@ def breakdown(only: list[str] | None) -> dict[str, float]:
     }
 
 
-def batch_throughput(count: int, jobs: int, only: list[str] | None) -> tuple[float, int]:
+def batch_throughput(count: int, jobs: int, only: list[str] | None) -> tuple[float, int, float, int, str]:
     with tempfile.TemporaryDirectory() as tmp:
         subs = Path(tmp) / "subs"
         subs.mkdir()
         for i in range(count):
             shutil.copytree(SOLUTIONS if i % 2 == 0 else ASSIGNMENTS, subs / f"s{i:02d}", ignore=shutil.ignore_patterns("__pycache__"))
+        grader = batch.fingerprint(only)
         start = time.perf_counter()
         rows = batch.run(subs, Path(tmp) / "out", jobs=jobs, only=only, progress=False)
         seconds = time.perf_counter() - start
         again = time.perf_counter()
-        batch.run(subs, Path(tmp) / "out", jobs=jobs, only=only, progress=False)
-        return seconds, sum(r.status == "graded" for r in rows), time.perf_counter() - again
+        rerun = batch.run(subs, Path(tmp) / "out", jobs=jobs, only=only, progress=False)
+        note = "" if grader == batch.fingerprint(only) else " (the grader's files changed meanwhile, so it regraded)"
+        return seconds, sum(r.status == "graded" for r in rows), time.perf_counter() - again, sum(r.skipped for r in rerun), note
 
 
 def determinism(only: list[str] | None) -> bool:
@@ -197,9 +199,9 @@ def measure(only: list[str] | None, count: int, jobs: int, log=print) -> list[Ro
         f"in-process {in_wall:.1f} s (CPU {in_cpu:.1f} s)")
     rows.append(Row("grade one submission (isolated)", f"{iso_wall:.1f} s", f"{in_wall:.1f} s in-process", f"{iso_wall / in_wall:.2f}",
                     "<= 30 s", iso_wall <= 30))
-    seconds, graded, rerun = batch_throughput(count, jobs, only)
+    seconds, graded, rerun, skipped, note = batch_throughput(count, jobs, only)
     log(f"batch: {count} submissions, --jobs {jobs}: {seconds:.1f} s ({60 * count / seconds:.1f} per minute, {graded} graded); "
-        f"re-run with nothing changed {rerun:.1f} s")
+        f"re-run with nothing changed {rerun:.1f} s, {skipped} skipped{note}")
     rows.append(Row(f"batch {count} submissions, --jobs {jobs}", f"{seconds:.1f} s"))
     same = determinism(only)
     log(f"same submission graded twice: results.json {'identical' if same else 'DIFFERENT'} apart from timings")

@@ -54,6 +54,15 @@ GPT_V, GPT_MAX_LEN = 9, 7
 GPT_KWARGS = dict(vocab_size=GPT_V, d_model=D_MODEL, num_heads=HEADS, num_layers=2, d_ff=D_FF, max_len=GPT_MAX_LEN, dropout=0.0)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """These models are tiny: one thread is fastest, and on a busy machine extra threads spin and slow everything down."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)
+
+
 # -- inputs and reference models ---------------------------------------------------------------------------------
 
 
@@ -307,7 +316,8 @@ def test_gradients_match_reference(student, ref):
         name = target.rpartition(":")[2]
         finite = {k: bool(torch.isfinite(v).all()) if isinstance(v, torch.Tensor) else v for k, v in got.items()}
         check(finite, {k: True for k in expected}, what=f"{name}: every parameter has a finite gradient (None = no gradient reached it)")
-        check(got, expected, what=f"{name}: parameter gradients of sum(logits * g) with inputs {describe_args(*inputs)}")
+        for param, grad in expected.items():
+            check(got[param], grad, what=f"{name}: gradient of {param} for sum(logits * g) with inputs {describe_args(*inputs)}")
 
 
 # -- properties with the student's own initialisation ------------------------------------------------------------
@@ -421,18 +431,20 @@ def test_greedy_decode_stops_early(student):
           mistakes=greedy_mistakes(script, src, max_len))
 
 
-def reference_greedy(m, masks, src, max_len, *, encoder_mask=True, memory_mask=True) -> torch.Tensor:
-    """The greedy loop on the reference model, optionally without one of the source masks."""
+def reference_greedy(m, masks, src, max_len, *, encoder_mask=True, memory_mask=True, pad_after=True, stop=True) -> torch.Tensor:
+    """The greedy loop on the reference model, optionally with one of its rules switched off."""
     src_mask = masks.padding_mask(src, m.pad_id)
     memory = m.encode(src, src_mask if encoder_mask else None)
     ys = torch.full((src.shape[0], 1), BOS_ID)
     finished = torch.zeros(src.shape[0], dtype=torch.bool)
     for _ in range(max_len - 1):
         hidden = m.decode(ys, memory, masks.decoder_mask(ys, m.pad_id), src_mask if memory_mask else None)
-        nxt = m.generator(hidden[:, -1]).argmax(-1).masked_fill(finished, m.pad_id)
+        nxt = m.generator(hidden[:, -1]).argmax(-1)
+        if pad_after:
+            nxt = nxt.masked_fill(finished, m.pad_id)
         ys = torch.cat([ys, nxt[:, None]], 1)
         finished |= nxt == EOS_ID
-        if finished.all():
+        if stop and finished.all():
             break
     return ys
 
@@ -458,6 +470,8 @@ def test_greedy_decode_matches_reference(student, ref):
                   lambda: reference_greedy(m, ref["masks"], src, max_len, encoder_mask=False)),
               "no source masks in greedy_decode": no_grad(
                   lambda: reference_greedy(m, ref["masks"], src, max_len, encoder_mask=False, memory_mask=False)),
+              "does not pad after eos_id (tokens after eos_id must be pad_id)": no_grad(
+                  lambda: reference_greedy(m, ref["masks"], src, max_len, pad_after=False)),
           })
 
 
