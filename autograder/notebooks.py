@@ -22,11 +22,13 @@ the grading process.
 from __future__ import annotations
 import __future__
 
+import ast
 import contextlib
 import io
 import json
 import linecache
 import os
+import shutil
 import sys
 import tempfile
 import types
@@ -50,8 +52,6 @@ def split_module(source: str) -> list[str]:
     where two blank lines separate the definitions, so that promise holds for any file (a file
     that cannot be cut that way stays one chunk).
     """
-    import ast
-
     lines = source.splitlines(keepends=True)
     starts = []
     for node in ast.parse(source).body:
@@ -223,8 +223,6 @@ def prepare(handin: str | Path, dest: str | Path, stubs_root: str | Path | None 
             chosen[module] = notebook or ""
             notes.append(f"{module}: graded from the notebook cells (%%module {module})")
     if dest.exists():
-        import shutil
-
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     return write_root(chosen, dest), notes

@@ -368,16 +368,15 @@ def execute_reference(out: Path = BUILD / "notebooks", parts: Iterable[str] = PA
     import nbformat
     from nbclient import NotebookClient
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "figures").mkdir(exist_ok=True)
-    os.environ["COURSE_KIT"] = str(REPO_ROOT)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "COURSE_KIT": str(REPO_ROOT)}
     written = []
     for part in parts:
         path = SOURCE_DIR / part / f"{part}.ipynb"
         if not path.exists():
             continue
         nb = clear_hidden_tests(nbformat.read(path, as_version=4))
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute()
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute(env=env)
         nbformat.write(nb, out / f"{part}.ipynb")
         written.append(out / f"{part}.ipynb")
         for cell in nb.cells:
@@ -680,7 +679,7 @@ def bundle_leaks(bundle: Path) -> list[str]:
             lines = [line for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines()]
         else:
             lines = text.splitlines()
-        windows = _windows(lines, min_chars=0)
+        windows = set().union(*(_windows(lines, size, min_chars=0) for size in (1, 2, 3)))  # short regions give short prints
         for what, prints in fingerprints.items():
             hits = prints & windows
             if hits:
@@ -790,7 +789,8 @@ def main(argv: list[str] | None = None) -> int:
     if ns.command == "notebooks":
         if ns.check:
             found = notebook_problems()
-            print("\n".join(found), file=sys.stderr) if found else None
+            for line in found:
+                print(line, file=sys.stderr)
             return 1 if found else 0
         written = write_source_notebooks()
         print(f"{len(written)} source notebook(s) written to {SOURCE_DIR.relative_to(REPO_ROOT)}")

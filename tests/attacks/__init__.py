@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from autograder.loader import ASSIGNMENTS, SOLUTIONS
+from autograder.loader import ASSIGNMENTS
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,5 +39,3 @@ def submission(folder: Path, attack: str | None = None, *, base: Path = ASSIGNME
         path.write_text(text, encoding="utf-8")
     return folder
 
-
-__all__ = ["ASSIGNMENTS", "SOLUTIONS", "source", "submission"]

@@ -50,7 +50,8 @@ def cls(tmp_path_factory) -> Path:
     return subs
 
 
-def test_every_submission_gets_a_row_and_a_results_file(cls, tmp_path):
+def test_every_submission_gets_a_row_and_a_results_file(cls, tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "fingerprint", lambda only: "grader")  # the kit's files may change while this runs
     out = tmp_path / "out"
     rows = batch.run(cls, out, jobs=2, only=["one_hot"], progress=False)
     book = gradebook(out)
@@ -92,6 +93,10 @@ def test_a_submission_over_its_time_is_stopped(tmp_path):
     submission(subs / "slow", "hang")
     rows = batch.run(subs, tmp_path / "out", timeout=1, only=["one_hot"], progress=False)
     assert [(r.id, r.status) for r in rows] == [("slow", "error")] and "longer than 1 s" in rows[0].reason
+
+
+def test_the_grader_fingerprint_depends_on_what_is_graded():
+    assert batch.fingerprint(["one_hot"]) == batch.fingerprint(["one_hot"]) != batch.fingerprint(["masks"]) != batch.fingerprint(None)
 
 
 def test_shards_split_the_class(cls):

@@ -17,6 +17,7 @@ at a time, so each part is graded in its own copy of the course directory, side 
 import html
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.utils import determine_grade
 
@@ -187,10 +189,14 @@ def _bundle_env() -> dict[str, str]:
 
 
 def test_bundle_public_tests_run_on_its_own_runtime(bundle, points):
-    """`make test`'s command in the bundle: the stubs are 'not implemented yet'; the reference passes (one exercise per part)."""
-    command = [sys.executable, "-m", "pytest", "-p", "autograder.plugin", "-q", "--no-header", "-rN"]
-    stubs = subprocess.run([*command, "tests/public/test_one_hot.py"], cwd=bundle, capture_output=True, text=True, env=_bundle_env())
+    """In the bundle, GitHub Classroom's command fails on the stubs (no points) and the public tests pass on the reference."""
+    workflow = yaml.safe_load((bundle / ".github" / "workflows" / "classroom.yml").read_text())
+    (job,) = workflow["jobs"].values()
+    one_hot = next(s for s in job["steps"] if s.get("id") == "one_hot")["with"]["command"]
+    argv = [sys.executable if a == "python" else a for a in shlex.split(one_hot)]
+    stubs = subprocess.run(argv, cwd=bundle, capture_output=True, text=True, env=_bundle_env())
     assert stubs.returncode == 1 and "not implemented yet" in stubs.stdout and "passed" not in stubs.stdout.splitlines()[-1]
+    command = [sys.executable, "-m", "pytest", "-p", "autograder.plugin", "-q", "--no-header", "-rN"]
     first = {}
     for name in release.available_exercises():
         if (bundle / "tests" / "public" / f"test_{name}.py").exists():
