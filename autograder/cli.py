@@ -10,20 +10,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.loader import ASSIGNMENTS, EXERCISES, SOLUTIONS
-
-
-def _publish(private: Path, target: Path) -> None:
-    """Move a file the grader wrote privately to ``target``, atomically and without following a planted link."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)  # O_EXCL: a fresh file, never a link
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(private.read_bytes())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+from autograder.results import atomic_write
 
 
 def _terminate_gracefully() -> None:
@@ -66,9 +53,9 @@ def cmd_grade(ns: argparse.Namespace) -> int:
         if refused:
             report.output = f"This submission was not graded: {refused}"
         report.write(private / "results.json")
-        _publish(private / "results.json", results)
+        atomic_write(results, (private / "results.json").read_bytes())
         if junit is not None and junit.exists():
-            _publish(junit, Path(ns.junit).resolve())
+            atomic_write(Path(ns.junit).resolve(), junit.read_bytes())
     if not ns.in_process and not refused:
         from autograder.worker import LAST_SANDBOX, describe_sandbox
 

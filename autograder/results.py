@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,11 +104,21 @@ class Report:
         }
 
     def write(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(self.to_gradescope(), indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)  # atomic: a reader never sees half a file
+        atomic_write(Path(path), (json.dumps(self.to_gradescope(), indent=2) + "\n").encode("utf-8"))
 
     def to_dict(self) -> dict[str, Any]:
         return {"tests": [asdict(t) for t in self.tests], "execution_time": self.execution_time, "output": self.output}
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a fresh temporary file (never a planted link) and an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)  # O_EXCL: a new file, never a link
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)  # a reader never sees half a file
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

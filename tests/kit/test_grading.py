@@ -76,8 +76,8 @@ def test_public_tests_pass_on_the_reference():
 def test_public_tests_on_the_stubs_list_every_exercise_as_not_implemented():
     result = run_public(ASSIGNMENTS)
     assert result.returncode == 1
-    table = result.stdout.split("status / first problem", 1)[1]
+    table = [line for line in result.stdout.splitlines() if line[:1] in "┏┃┡│├└"]
     for name in EXERCISES:
-        row = next((line for line in table.splitlines() if f" {name} " in line), "")
+        row = next((line for line in table if f" {name} " in line), "")
         assert "not implemented yet" in row, f"{name}: {row!r}"
-    assert max(len(line) for line in table.splitlines()) <= 80
+    assert table and max(len(line) for line in table) <= 80
