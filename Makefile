@@ -45,7 +45,7 @@ lint: $(STAMP) ## ruff
 	@$(PY) -m ruff check .
 
 kit-tests: $(STAMP)
-	@$(PY) -m pytest tests/kit -q $(ARGS)
+	@$(PY) -m pytest tests/kit -q -n 2 $(ARGS)
 
 check: lint stubs-check kit-tests ## everything CI runs: lint, stubs up to date, the kit's own tests
 	@echo "make check: all green"

@@ -38,6 +38,7 @@ class Encoder(nn.Module):
     """
 
     def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.0, norm_first: bool = False) -> None:
+        """Build ``layers`` (``num_layers`` ``EncoderLayer``s) and the final ``norm``."""
         super().__init__()
         # Hint (~3 lines): nn.ModuleList([...] for _ in range(num_layers)); LayerNorm or nn.Identity.
         ### BEGIN SOLUTION
@@ -46,6 +47,7 @@ class Encoder(nn.Module):
         ### END SOLUTION
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``x (B, L, d_model)`` through every layer with the same ``mask``, then ``norm`` -> ``(B, L, d_model)``."""
         # Hint (~3 lines): every layer in order with the same mask, then the final norm.
         ### BEGIN SOLUTION
         for layer in self.layers:
@@ -68,6 +70,7 @@ class Decoder(nn.Module):
     """
 
     def __init__(self, num_layers: int, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.0, norm_first: bool = False) -> None:
+        """Build ``layers`` (``num_layers`` ``DecoderLayer``s) and the final ``norm``."""
         super().__init__()
         # Hint (~3 lines): as in Encoder, with DecoderLayer.
         ### BEGIN SOLUTION
@@ -78,6 +81,7 @@ class Decoder(nn.Module):
     def forward(
         self, x: torch.Tensor, memory: torch.Tensor, tgt_mask: torch.Tensor | None = None, memory_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
+        """``x (B, Lt, d_model)`` through every layer, each reading the same ``memory`` and masks, then ``norm``."""
         # Hint (~3 lines)
         ### BEGIN SOLUTION
         for layer in self.layers:
@@ -126,6 +130,7 @@ class Transformer(nn.Module):
         max_len: int = 5000,
         pad_id: int = 0,
     ) -> None:
+        """Build the submodules listed in the class docstring."""
         super().__init__()
         self.d_model = d_model
         self.pad_id = pad_id
@@ -140,6 +145,7 @@ class Transformer(nn.Module):
         ### END SOLUTION
 
     def encode(self, src: torch.Tensor, src_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``src (B, Ls)`` token ids -> memory ``(B, Ls, d_model)``: scaled embedding + positions, then the encoder."""
         # Hint (~2 lines): embed, scale by sqrt(d_model), add positions, run the encoder.
         ### BEGIN SOLUTION
         x = self.pos_encoding(self.src_embed(src) * math.sqrt(self.d_model))  # (B, Ls, D)
@@ -149,6 +155,7 @@ class Transformer(nn.Module):
     def decode(
         self, tgt: torch.Tensor, memory: torch.Tensor, tgt_mask: torch.Tensor | None = None, memory_mask: torch.Tensor | None = None
     ) -> torch.Tensor:
+        """``tgt (B, Lt)`` token ids and ``memory`` -> hidden states ``(B, Lt, d_model)`` (no ``generator``)."""
         # Hint (~2 lines)
         ### BEGIN SOLUTION
         x = self.pos_encoding(self.tgt_embed(tgt) * math.sqrt(self.d_model))  # (B, Lt, D)
@@ -156,6 +163,7 @@ class Transformer(nn.Module):
         ### END SOLUTION
 
     def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
+        """``src (B, Ls)``, ``tgt (B, Lt)`` -> logits ``(B, Lt, tgt_vocab_size)``, masks built from ``pad_id``."""
         # Hint (~4 lines): build both masks from self.pad_id, encode, decode, then the generator.
         ### BEGIN SOLUTION
         src_mask = padding_mask(src, self.pad_id)  # (B, 1, 1, Ls): encoder keys and decoder cross-attention keys
@@ -187,6 +195,7 @@ class DecoderOnlyTransformer(nn.Module):
     """
 
     def __init__(self, vocab_size: int, d_model: int, num_heads: int, num_layers: int, d_ff: int, max_len: int, dropout: float = 0.0) -> None:
+        """Build the submodules listed in the class docstring."""
         super().__init__()
         self.max_len = max_len
         # Hint (~5 lines): one line per submodule listed in the docstring.
@@ -199,6 +208,7 @@ class DecoderOnlyTransformer(nn.Module):
         ### END SOLUTION
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """``tokens (B, L)`` -> next-token logits ``(B, L, vocab_size)``, causal: position t sees tokens 0..t."""
         length = tokens.shape[-1]
         if length > self.max_len:
             raise ValueError(f"sequence length {length} exceeds max_len {self.max_len}; crop the context to the last max_len tokens")
