@@ -14,7 +14,7 @@ PUBLIC := $(if $(EX),tests/public/test_$(EX).py,tests/public)
 ONLY   := $(if $(EX),--only $(EX),)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test grade stubs check lint kit-tests stubs-check mutants
+.PHONY: help venv test grade stubs check lint kit-tests stubs-check mutants bench batch
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,7 +54,7 @@ mutants: $(STAMP) ## grade every catalogued mistake + a sample of generated muta
 	@$(PY) -m tests.mutants.run --jobs 2 --markdown build/mutants.md $(ARGS)
 
 # --- release: nbgrader notebooks, the student bundle (GitHub Classroom), the Gradescope autograder ---
-.PHONY: notebooks notebooks-check release gradescope
+.PHONY: help venv test grade stubs check lint kit-tests stubs-check mutants bench batch
 
 notebooks: $(STAMP) ## regenerate nbgrader/source from solutions/; run the reference notebooks into build/notebooks (figures)
 	@$(PY) -m autograder.release notebooks --execute
@@ -67,3 +67,9 @@ release: $(STAMP) ## stubs + notebooks + `nbgrader generate_assignment` + the st
 
 gradescope: $(STAMP) ## the Gradescope autograder: dist/autograder.zip (setup.sh, run_autograder, the grader)
 	@$(PY) -m autograder.release gradescope
+
+bench: $(STAMP) ## measure everything side by side; writes bench/RESULTS.md and the README table
+	@$(PY) -m bench.run --readme $(ARGS)
+
+batch: $(STAMP) ## grade every sub-folder/zip of SUBMISSIONS into OUT (gradebook.csv)
+	@$(PY) -m autograder batch $(SUBMISSIONS) --out $(or $(OUT),build/batch) --jobs 2 $(ONLY) $(ARGS)

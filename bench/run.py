@@ -1,0 +1,120 @@
+"""``make bench``: every benchmark of the kit in one run, side by side, as one markdown table.
+
+    .venv/bin/python -m bench.run [--quick] [--out bench/RESULTS.md] [--readme]
+
+Sections: the student's ``make test``; the grader (one submission, overhead, batch ``--jobs 1``
+vs ``--jobs 2``, determinism); reference attention and layers vs PyTorch's built-ins; the
+reference skip-gram vs gensim's Word2Vec; the behaviour tests' margin over 20 seeds; nbgrader's
+``autograde`` vs ``python -m autograder grade`` on the same submission. ``--readme`` copies the
+table into README.md between its bench markers. Numbers are timings of this machine at this
+moment: a loaded machine makes them worse, never better.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from autograder.loader import REPO_ROOT
+from bench.common import PY, Row, median_of_runs
+
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def make_test_rows() -> list[Row]:
+    rows = []
+    for name in ("solutions", "assignments"):
+        seconds = median_of_runs([PY, "-m", "pytest", "tests/public", "-p", "autograder.plugin", "--submission", name, "-q"])
+        rows.append(Row(f"`make test` on {name}/", f"{seconds:.1f} s", target="<= 5 s", met=seconds <= 5))
+    return rows
+
+
+def grader_rows(quick: bool) -> list[Row]:
+    from bench import grader_overhead
+
+    only = ["one_hot"] if quick else None
+    rows = grader_overhead.measure(only, count=20, jobs=2, log=lambda *a: None)
+    rows = [r for r in rows if not r.benchmark.startswith("batch")]
+    times = {}
+    for jobs in (1, 2):
+        seconds, graded, _, _, _ = grader_overhead.batch_throughput(20, jobs, ["one_hot"] if quick else None)
+        times[jobs] = seconds
+        rows.append(Row(f"batch of 20 submissions{' (one_hot only)' if quick else ''}, --jobs {jobs}", f"{seconds:.1f} s ({graded} graded)"))
+    rows.append(Row("batch speed-up, --jobs 2 vs 1", f"{times[1] / times[2]:.2f}x", target="> 1.3x", met=times[1] / times[2] > 1.3))
+    return rows
+
+
+def nbgrader_rows() -> list[Row]:
+    try:
+        from autograder.release import benchmark_autograde
+    except ImportError:
+        return [Row("nbgrader autograde vs autograder grade", "not available")]
+    return benchmark_autograde()
+
+
+def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
+    from bench import attention_vs_torch, behaviour_margin, layers_vs_torch, skipgram_vs_gensim
+
+    return [
+        ("student loop", make_test_rows),
+        ("grader", lambda: grader_rows(quick)),
+        ("attention vs PyTorch", attention_vs_torch.rows),
+        ("encoder layer vs PyTorch", layers_vs_torch.rows),
+        ("skip-gram vs gensim", skipgram_vs_gensim.rows),
+        ("behaviour margin", lambda: behaviour_margin.rows(seeds=5 if quick else 20)),
+        ("nbgrader", nbgrader_rows),
+    ]
+
+
+def to_markdown(table: list[tuple[str, Row]], seconds: float) -> str:
+    lines = [
+        f"Measured by `make bench` on {platform.machine()}, {platform.python_version()}, in {seconds:.0f} s.",
+        "",
+        "| section | benchmark | ours | baseline | ratio | target | met |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for section, r in table:
+        met = "-" if r.met is None else ("yes" if r.met else "**no**")
+        lines.append(f"| {section} | {r.benchmark} | {r.ours} | {r.baseline} | {r.ratio} | {r.target} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def update_readme(markdown: str, readme: Path = REPO_ROOT / "README.md") -> None:
+    text = readme.read_text(encoding="utf-8")
+    head, _, rest = text.partition(README_START)
+    _, _, tail = rest.partition(README_END)
+    readme.write_text(f"{head}{README_START}\n{markdown}{README_END}{tail}", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller runs (one exercise for the grader, 5 seeds)")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--readme", action="store_true", help="copy the table into README.md")
+    ns = parser.parse_args(argv)
+    console = Console(stderr=True)
+    start = time.perf_counter()
+    table: list[tuple[str, Row]] = []
+    for name, fn in sections(ns.quick):
+        with console.status(f"bench: {name}"):
+            try:
+                rows = fn()
+            except Exception as error:  # noqa: BLE001 - one broken benchmark must not hide the others
+                rows = [Row(name, f"failed: {type(error).__name__}: {error}", met=False)]
+        table += [(name, r) for r in rows]
+        console.print(f"[green]done[/] {name}: " + "; ".join(f"{r.benchmark} {r.ours}" for r in rows)[:300])
+    markdown = to_markdown(table, time.perf_counter() - start)
+    ns.out.write_text(markdown, encoding="utf-8")
+    if ns.readme:
+        update_readme(markdown)
+    print(markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
