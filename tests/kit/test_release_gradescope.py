@@ -161,6 +161,7 @@ def test_zip_layout_scripts_and_pins(autograder_zip):
 
 def test_stubs_score_zero_on_every_exercise(results, points):
     assert results["stubs"]["score"] == 0
+    assert {t["output"] for t in results["stubs"]["tests"]} == {"not implemented yet"}  # graded, not a grader failure
     assert {t["tags"][0] for t in results["stubs"]["tests"]} == set(points)
     assert sum(t["max_score"] for t in results["stubs"]["tests"]) == pytest.approx(sum(points.values()))
 

@@ -121,12 +121,18 @@ def test_release_notebooks_are_valid_and_hold_no_solution_or_hidden_test(course)
         assert any("# YOUR CODE HERE" in c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution"))
 
 
-def test_reference_gets_full_marks_and_release_zero_in_the_gradebook(scores, points):
+def test_reference_gets_full_marks_and_release_zero_in_the_gradebook(graded, scores, points):
     parts = sorted({part for part, _ in scores if expected_max(part, points)})
     assert parts, "no part has a hidden suite yet"
     for part in parts:
         assert scores[(part, "reference")] == (expected_max(part, points), expected_max(part, points)), part
         assert scores[(part, "release")] == (0.0, expected_max(part, points)), part
+        # Zero because the hidden tests ran and found nothing implemented, not because the grader broke.
+        nb = nbformat.read(graded[part] / "autograded" / "release" / part / f"{part}.ipynb", as_version=4)
+        for cell in (c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")):
+            printed = "".join(o.get("text", "") for o in cell.outputs)
+            name = cell.metadata.nbgrader.grade_id.removesuffix("-tests")
+            assert f"{name}: 0/{points[name]:g} points from the hidden tests" in printed and "not implemented yet" in printed, printed[-500:]
 
 
 def test_noise_from_the_students_code_costs_nothing_and_never_reaches_a_test_cells_stderr(graded, scores, points):
