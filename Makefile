@@ -35,11 +35,13 @@ test: $(STAMP) ## the student's loop: public tests on SUBMISSION (EX=one_hot for
 grade: $(STAMP) ## grade SUBMISSION with the hidden suites; writes RESULTS (results.json)
 	@$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS) $(ONLY) $(ARGS)
 
-stubs: $(STAMP) ## regenerate assignments/ from solutions/ (nbgrader's ClearSolutions)
+stubs: $(STAMP) ## regenerate assignments/ and the nbgrader source notebooks from solutions/
 	@$(PY) -m autograder stubs
+	@$(PY) -m autograder.release notebooks
 
 stubs-check: $(STAMP)
 	@$(PY) -m autograder stubs --check
+	@$(PY) -m autograder.release notebooks --check
 
 lint: $(STAMP) ## ruff
 	@$(PY) -m ruff check .

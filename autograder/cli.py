@@ -23,7 +23,7 @@ def _terminate_gracefully() -> None:
 
 
 def cmd_grade(ns: argparse.Namespace) -> int:
-    from autograder import grading, sandbox
+    from autograder import grading, notebooks, sandbox
 
     submission = Path(ns.submission)
     if not submission.exists():
@@ -39,8 +39,11 @@ def cmd_grade(ns: argparse.Namespace) -> int:
         private = Path(tmp)
         os.chmod(private, 0o700)
         refused = None
+        notes: list[str] = []
         try:
             root = sandbox.prepare(submission, private / "submission")
+            if notebooks.notebook_files([root]):  # solution cells are mapped back onto the modules
+                root, notes = notebooks.prepare(root, private / "from-notebooks", stubs_root=ASSIGNMENTS)
         except sandbox.SubmissionError as error:
             refused, root = str(error), private / "empty"
             root.mkdir()
@@ -52,6 +55,8 @@ def cmd_grade(ns: argparse.Namespace) -> int:
             return 3
         if refused:
             report.output = f"This submission was not graded: {refused}"
+        elif notes:
+            report.output = "\n".join(notes)
         report.write(private / "results.json")
         atomic_write(results, (private / "results.json").read_bytes())
         if junit is not None and junit.exists():

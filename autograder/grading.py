@@ -28,7 +28,7 @@ def pytest_args(
         "-p", "autograder.plugin",
         "-p", "no:cacheprovider",
         "--submission", str(submission),
-        "-q", "--no-header", "-rN", "--tb=no",
+        "-q", "--no-header", "-rN", "--tb=no", "--points",
     ]
     if isolated:
         args.append("--isolated")

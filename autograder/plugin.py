@@ -35,6 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--submission", default=str(ASSIGNMENTS), help="submission root to test (default: assignments/)")
     group.addoption("--isolated", action="store_true", help="run student code in the sandboxed worker")
     group.addoption("--results", default=None, help="write Gradescope results.json here")
+    group.addoption("--points", action="store_true", help="show points in the closing table (grading runs)")
     group.addoption("--refused", default=None, help=argparse.SUPPRESS)  # the grader refused the submission: every test fails with this
 
 
@@ -177,7 +178,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     report = config.stash[REPORT_KEY]
     if report.tests:
         terminalreporter.write_line("")
-        terminalreporter.write(render_table(report, points=bool(config.getoption("--results"))))
+        terminalreporter.write(render_table(report, points=config.getoption("--points")))
 
 
 def report_of(config: pytest.Config) -> Report:

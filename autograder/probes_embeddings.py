@@ -73,6 +73,7 @@ def plot_labels(resolve: Resolve, target: str, args: list[Any], kwargs: dict[str
     """
     import matplotlib
 
+    backend = matplotlib.get_backend()  # restored afterwards: in a notebook later figures must still show
     matplotlib.use("Agg", force=True)
     import matplotlib.pyplot as plt
     from matplotlib.axes import Axes
@@ -105,3 +106,4 @@ def plot_labels(resolve: Resolve, target: str, args: list[Any], kwargs: dict[str
         return out
     finally:
         plt.close("all")
+        matplotlib.use(backend, force=True)

@@ -174,8 +174,12 @@ def prepare(submission: str | Path, dest: str | Path) -> Path:
         copy_tree(src, dest)
     elif src.is_file() and zipfile.is_zipfile(src):
         extract_zip(src, dest)
+    elif src.is_file() and src.suffix == ".ipynb":
+        dest.mkdir(parents=True)
+        with src.open("rb") as fin, (dest / src.name).open("wb") as fout:
+            _copy_stream(fin, fout, src.name, _Budget())
     elif src.is_file():
-        raise SubmissionError(f"{src.name} is neither a folder nor a zip file")
+        raise SubmissionError(f"{src.name} is neither a folder, a zip file nor a notebook")
     else:
         raise SubmissionError(f"the submission {src} does not exist")
     return find_root(dest)
