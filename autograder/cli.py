@@ -13,6 +13,13 @@ from autograder.loader import ASSIGNMENTS, EXERCISES, SOLUTIONS
 from autograder.results import atomic_write
 
 
+def _known_exercises(only: list[str] | None) -> bool:
+    unknown = [e for e in only or [] if e not in EXERCISES]
+    if unknown:
+        print(f"error: unknown exercise(s) {unknown}; choose from {list(EXERCISES)}", file=sys.stderr)
+    return not unknown
+
+
 def _terminate_gracefully() -> None:
     """SIGTERM (from batch grading's timeout, CI's cancel) ends the run like Ctrl-C: the workers are killed on the way out."""
 
@@ -29,9 +36,7 @@ def cmd_grade(ns: argparse.Namespace) -> int:
     if not submission.exists():
         print(f"error: submission {submission} does not exist", file=sys.stderr)
         return 2
-    unknown = [e for e in ns.only or [] if e not in EXERCISES]
-    if unknown:
-        print(f"error: unknown exercise(s) {unknown}; choose from {list(EXERCISES)}", file=sys.stderr)
+    if not _known_exercises(ns.only):
         return 2
     results = Path(ns.results).resolve()
     _terminate_gracefully()
@@ -75,9 +80,7 @@ def cmd_batch(ns: argparse.Namespace) -> int:
     if not folder.is_dir():
         print(f"error: {folder} is not a folder", file=sys.stderr)
         return 2
-    unknown = [e for e in ns.only or [] if e not in EXERCISES]
-    if unknown:
-        print(f"error: unknown exercise(s) {unknown}; choose from {list(EXERCISES)}", file=sys.stderr)
+    if not _known_exercises(ns.only):
         return 2
     try:
         shard = batch.parse_shard(ns.shard)

@@ -19,20 +19,12 @@ import pytest
 import torch
 from scipy import special
 
+from autograder.gradcheck import numerical_gradient
 from autograder.loader import reference
 from bench.skipgram_vs_gensim import SETTINGS, lee_corpus, train_reference, wordsim_spearman
 
 SG = reference()["skipgram"]
 
-
-def numerical_gradient(loss_of, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[i] += eps
-        minus[i] -= eps
-        grad[i] = (loss_of(plus) - loss_of(minus)) / (2 * eps)
-    return grad
 
 
 def assert_close_fd(analytic: np.ndarray, numeric: np.ndarray) -> None:

@@ -7,19 +7,10 @@ about 1e-7, hence the looser tolerance of those checks).
 import numpy as np
 
 from autograder.compare import check, check_raises
+from autograder.gradcheck import numerical_gradient
 
 CBOW = "embeddings.cbow:cbow_loss_and_gradient"
 
-
-def numerical_gradient(loss_of, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central finite differences of the scalar function ``loss_of`` at ``x``."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[i] += eps
-        minus[i] -= eps
-        grad[i] = (loss_of(plus) - loss_of(minus)) / (2 * eps)
-    return grad
 
 
 def log_softmax(scores: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ Finite differences are only accurate to about 1e-7, hence the looser tolerance o
 import numpy as np
 
 from autograder.compare import check, check_raises
+from autograder.gradcheck import numerical_gradient
 
 PAIRS = "embeddings.skipgram:skipgram_pairs"
 SIGMOID = "embeddings.skipgram:sigmoid"
@@ -19,16 +20,6 @@ NOISE = "embeddings.skipgram:noise_distribution"
 BATCH = "embeddings.skipgram:sgns_batch_loss_and_gradients"
 TRAIN = "embeddings.skipgram:train_skipgram"
 
-
-def numerical_gradient(loss_of, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Central finite differences of the scalar function ``loss_of`` at ``x``."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[i] += eps
-        minus[i] -= eps
-        grad[i] = (loss_of(plus) - loss_of(minus)) / (2 * eps)
-    return grad
 
 
 def test_pairs_by_hand(student):
