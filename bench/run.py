@@ -38,7 +38,7 @@ def grader_rows(quick: bool) -> list[Row]:
     from bench import grader_overhead
 
     only = ["one_hot"] if quick else None
-    rows = grader_overhead.measure(only, count=20, jobs=2, log=lambda *a: None)
+    rows = grader_overhead.measure(only, count=0, jobs=2, log=lambda *a: None)
     rows = [r for r in rows if not r.benchmark.startswith("batch")]
     times = {}
     for jobs in (1, 2):
@@ -49,16 +49,8 @@ def grader_rows(quick: bool) -> list[Row]:
     return rows
 
 
-def nbgrader_rows() -> list[Row]:
-    try:
-        from autograder.release import benchmark_autograde
-    except ImportError:
-        return [Row("nbgrader autograde vs autograder grade", "not available")]
-    return benchmark_autograde()
-
-
 def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
-    from bench import attention_vs_torch, behaviour_margin, layers_vs_torch, skipgram_vs_gensim
+    from bench import attention_vs_torch, behaviour_margin, layers_vs_torch, nbgrader_vs_grader, skipgram_vs_gensim
 
     return [
         ("student loop", make_test_rows),
@@ -67,7 +59,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
         ("encoder layer vs PyTorch", layers_vs_torch.rows),
         ("skip-gram vs gensim", skipgram_vs_gensim.rows),
         ("behaviour margin", lambda: behaviour_margin.rows(seeds=5 if quick else 20)),
-        ("nbgrader", nbgrader_rows),
+        ("nbgrader", nbgrader_vs_grader.rows),
     ]
 
 
