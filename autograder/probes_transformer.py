@@ -2,66 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from autograder.probes import Resolve, module_run, probe
-
-# -- transformer/layers.py: running a module with some torch APIs switched off ---------------------------
-# (owned by the layers exercise; other exercises add their own sections below)
-
-
-_INHERITED = object()
-
-
-class ForbiddenCall(RuntimeError):
-    """Student code called a torch API that the exercise asks them to write themselves."""
-
-
-def _torch_attribute(dotted: str) -> tuple[Any, str]:
-    """``"torch.nn.functional.layer_norm"`` -> (the object holding it, its attribute name)."""
-    if not dotted.startswith("torch."):
-        raise ValueError(f"only torch APIs can be forbidden, not {dotted!r}")
-    path, _, attr = dotted.rpartition(".")
-    parts = path.split(".")
-    owner: Any = importlib.import_module(parts[0])
-    for part in parts[1:]:
-        owner = getattr(owner, part)
-    return owner, attr
-
-
-@contextmanager
-def forbidding(names: list[str]) -> Iterator[None]:
-    """Inside the block, each named torch function (or method, e.g. ``torch.nn.LayerNorm.forward``) raises ForbiddenCall."""
-    saved: list[tuple[Any, str, Any]] = []
-    try:
-        for dotted in names:
-            owner, attr = _torch_attribute(dotted)
-
-            def blocked(*args: Any, _name: str = dotted, **kwargs: Any) -> Any:
-                raise ForbiddenCall(f"{_name} is not allowed in this exercise: compute it yourself")
-
-            # A class keeps its own __dict__ entry (a staticmethod stays one); an inherited one is deleted again.
-            saved.append((owner, attr, vars(owner).get(attr, _INHERITED) if isinstance(owner, type) else getattr(owner, attr)))
-            setattr(owner, attr, blocked)
-        yield
-    finally:
-        for owner, attr, original in reversed(saved):
-            if original is _INHERITED:
-                delattr(owner, attr)
-            else:
-                setattr(owner, attr, original)
-
-
-@probe
-def module_run_forbidding(resolve: Resolve, forbidden: list[str], **kwargs: Any) -> dict[str, Any]:
-    """:func:`autograder.probes.module_run` with the torch APIs named in ``forbidden`` switched off
-    (construction, forward and backward all run inside)."""
-    with forbidding(forbidden):
-        return module_run(resolve, **kwargs)
-
+from autograder.probes import Resolve, probe
 
 # -- transformer/models.py: decoding with stand-in models, and training on the course's tasks -------------
 # (owned by the models exercise)
