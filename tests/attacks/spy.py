@@ -38,7 +38,7 @@ def build_vocab(paths, min_count=1, specials=()):
         "env": sorted(os.environ), "cwd": os.getcwd(), "path": list(sys.path),
         "readable": {p: _readable(p) for p in paths},
         "processes": len([p for p in os.listdir("/proc") if p.isdigit()]),
-        "connected": connected, "limits": limits, "pid": os.getpid(), "pgid": os.getpgid(0), "sid": os.getsid(0),
+        "connected": connected, "limits": limits, "pid": os.getpid(),
         "runtime": sorted(os.listdir(autograder.__path__[0])),
     }
 
