@@ -43,7 +43,10 @@ def softmax(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
     # The maximum only shifts the exponent (softmax is shift-invariant), so no gradient needs to flow through it.
     x_max = x.amax(dim=dim, keepdim=True).detach()
     x_max = x_max.masked_fill(x_max == float("-inf"), 0.0)  # an all -inf slice: avoid -inf - (-inf) = NaN
-    exp = torch.exp(x - x_max)  # entries at -inf become exactly 0
+    # exp(t) = 2^(t log2 e), computed in place in the one new tensor. Same value (FlashAttention uses the same
+    # identity), but on CPU torch's exp2 is several times faster than its exp, whose special path for -inf and
+    # underflowing inputs (every masked key) is slower still. Entries at -inf become exactly 0.
+    exp = (x - x_max).mul_(math.log2(math.e)).exp2_()
     total = exp.sum(dim=dim, keepdim=True)
     return exp / total.masked_fill(total == 0, 1.0)  # an all -inf slice: 0 / 1 = 0
     ### END SOLUTION
@@ -79,7 +82,7 @@ def scaled_dot_product_attention(
     d_k = q.size(-1)
     scores = (q / math.sqrt(d_k)) @ k.transpose(-2, -1)  # (..., Lq, Lk); scaling q is cheaper than scaling the scores
     if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))  # before the softmax, so each row renormalises
+        scores.masked_fill_(~mask, float("-inf"))  # before the softmax, so each row renormalises; in place: scores is ours
     weights = softmax(scores, dim=-1)  # (..., Lq, Lk): one distribution over the keys per query
     return weights @ v, weights  # (..., Lq, d_v)
     ### END SOLUTION
