@@ -35,6 +35,8 @@ from autograder.loader import reference
 from bench.common import Row
 
 # The settings of tests/kit/test_reference_skipgram.py::test_quality_on_lee_corpus.
+REPEAT = 2  # timed runs per side
+TIME_TARGET = 3.0  # the reference may take this many times gensim's training time
 SETTINGS = dict(min_count=3, subsample=1e-3, dim=32, window=5, num_negatives=5, epochs=3, lr=100.0, batch_size=1024, seed=0)
 
 
@@ -123,11 +125,16 @@ def benchmark_skipgram(**overrides: float) -> dict[str, dict[str, float]]:
     documents, vocab = lee_corpus(settings["min_count"], settings["subsample"], settings["seed"])
     tokens = sum(len(doc) for doc in documents)
     print(f"Lee corpus: {tokens} tokens after subsampling, {len(vocab)} words; settings {settings}")
+    from gensim.models import Word2Vec  # noqa: F401 - imported here so that neither side's timing pays for an import
+
+    reference()
     results = {}
     for who, train in [("reference", train_reference), ("gensim", train_gensim)]:
-        start = time.perf_counter()
-        vectors = train(documents, vocab, **settings)
-        seconds = time.perf_counter() - start
+        seconds = float("inf")
+        for _ in range(REPEAT):  # training is deterministic: keep the least disturbed run
+            start = time.perf_counter()
+            vectors = train(documents, vocab, **settings)
+            seconds = min(seconds, time.perf_counter() - start)
         spearman, pairs = wordsim_spearman(vectors, vocab)
         results[who] = {"spearman": spearman, "pairs": pairs, "seconds": seconds}
         print(f"  {who:9s}  WordSim-353 Spearman {spearman:+.3f} on {pairs} pairs   training {seconds:6.2f} s")
@@ -143,14 +150,16 @@ def rows(**overrides: float) -> list[Row]:
             benchmark="train_skipgram vs gensim Word2Vec(sg=1), WordSim-353 Spearman on Lee",
             ours=f"{ours['spearman']:+.3f}",
             baseline=f"{theirs['spearman']:+.3f}",
-            target="> 0",
-            met=ours["spearman"] > 0,
+            target=">= gensim's",
+            met=ours["spearman"] >= theirs["spearman"],
         ),
         Row(
             benchmark="train_skipgram vs gensim Word2Vec(sg=1), training time",
             ours=f"{ours['seconds']:.2f} s",
             baseline=f"{theirs['seconds']:.2f} s",
             ratio=f"{ours['seconds'] / theirs['seconds']:.2f}x",
+            target=f"<= {TIME_TARGET}x",
+            met=ours["seconds"] <= TIME_TARGET * theirs["seconds"],
         ),
     ]
 
