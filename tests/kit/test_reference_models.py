@@ -3,6 +3,7 @@ nn.TransformerDecoder and nn.Transformer given the same weights, autograd for ca
 loops written here on top of the model's forward, sampling statistics, and the course's trainer
 (the reference must learn every task of the behaviour tests)."""
 
+import copy
 import dataclasses
 import math
 
@@ -339,3 +340,25 @@ def test_training_the_reference_is_deterministic():
         states.append(model.state_dict())
     for name in states[0]:
         assert torch.equal(states[0][name], states[1][name]), name
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_models_and_decoding_on_the_gpu_equal_the_cpu():
+    torch.manual_seed(0)
+    model = M.Transformer(11, 13, D, H, 2, 2, FF, dropout=0.0, max_len=32, pad_id=PAD_ID).double().eval()
+    src, tgt = torch.randint(3, 11, (2, 7)), torch.randint(3, 13, (2, 5))
+    src[0, -2:] = PAD_ID
+    gpu = copy.deepcopy(model).cuda()
+    logits = gpu(src.cuda(), tgt.cuda())
+    assert logits.device.type == "cuda"
+    torch.testing.assert_close(logits.cpu(), model(src, tgt))
+    decoded = M.greedy_decode(gpu, src.cuda(), max_len=6, bos_id=BOS_ID, eos_id=EOS_ID)
+    assert decoded.device.type == "cuda" and torch.equal(decoded.cpu(), M.greedy_decode(model, src, 6, BOS_ID, EOS_ID))
+
+    lm = M.DecoderOnlyTransformer(13, D, H, 2, FF, max_len=8).double().eval()
+    gpu_lm, prompt = copy.deepcopy(lm).cuda(), torch.randint(0, 13, (2, 3))
+    torch.testing.assert_close(gpu_lm(prompt.cuda()).cpu(), lm(prompt))
+    greedy = M.generate(gpu_lm, prompt.cuda(), 9, temperature=0.0)  # 3 + 9 tokens > max_len: the crop runs there too
+    assert greedy.device.type == "cuda" and torch.equal(greedy.cpu(), M.generate(lm, prompt, 9, temperature=0.0))
+    sampled = M.generate(gpu_lm, prompt.cuda(), 5, temperature=1.0, top_k=4, generator=torch.Generator("cuda").manual_seed(0))
+    assert sampled.device.type == "cuda" and sampled.shape == (2, 8) and torch.equal(sampled[:, :3].cpu(), prompt)

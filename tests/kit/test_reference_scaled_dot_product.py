@@ -173,6 +173,25 @@ def test_sdpa_keeps_device_and_dtype(dtype):
     assert out.dtype == weights.dtype == dtype
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sdpa_on_the_gpu_equals_torch_and_the_cpu(dtype):
+    q, k, v = qkv(70, dtype)
+    mask = mask_of(B, 1, LQ, LK, seed=71, full_row=True)
+    cpu_out, cpu_weights = SDP.scaled_dot_product_attention(q, k, v, mask)
+    gq, gk, gv = (t.cuda().requires_grad_() for t in (q, k, v))
+    out, weights = SDP.scaled_dot_product_attention(gq, gk, gv, mask.cuda())
+    assert out.device.type == weights.device.type == "cuda" and out.dtype == dtype
+    rows = mask.any(dim=-1).expand(B, H, LQ).cuda()
+    expected = F.scaled_dot_product_attention(gq, gk, gv, attn_mask=mask.cuda())
+    torch.testing.assert_close(out[rows], expected[rows], **TOL[dtype])
+    torch.testing.assert_close(out.cpu(), cpu_out, **TOL[dtype])
+    torch.testing.assert_close(weights.cpu(), cpu_weights, **TOL[dtype])
+    assert (out[~rows] == 0).all() and (weights[~rows] == 0).all()
+    out.sum().backward()
+    assert all(torch.isfinite(t.grad).all() for t in (gq, gk, gv))
+
+
 def test_sdpa_does_not_call_the_builtin(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("the reference must not call F.scaled_dot_product_attention or torch.softmax")
