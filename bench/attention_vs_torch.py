@@ -48,7 +48,7 @@ from torch.utils import benchmark
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from autograder.loader import reference
-from bench.common import PY, Row
+from bench.common import PY, Row, timing_row
 
 TARGETS = {"sdpa": 1.5, "mha": 1.3}
 # glibc tunables: never trim the heap, and serve blocks up to 32 MB (glibc's maximum) from it, not mmap.
@@ -168,18 +168,8 @@ def rows() -> list[Row]:
     out = []
     for allocator, env, judged in (("", KEEP_FREED_MEMORY, True), (", default malloc", {}, False)):
         for name, t in measure_in_child(env).items():
-            ratio, target = t["reference"] / t["torch"], target_of(name)
             builtin = "F.scaled_dot_product_attention" if name.startswith("sdpa") else "nn.MultiheadAttention"
-            out.append(
-                Row(
-                    benchmark=f"{name} vs {builtin}{allocator}",
-                    ours=f"{t['reference'] * 1e3:.1f} ms",
-                    baseline=f"{t['torch'] * 1e3:.1f} ms",
-                    ratio=f"{ratio:.2f}x",
-                    target=f"<= {target}x" if judged else "-",
-                    met=ratio <= target if judged else None,
-                )
-            )
+            out.append(timing_row(f"{name} vs {builtin}{allocator}", t["reference"], t["torch"], target_of(name) if judged else None))
     return out
 
 

@@ -22,6 +22,19 @@ class Row:
     met: bool | None = None  # None when there is no target
 
 
+def timing_row(benchmark: str, ours: float, baseline: float, target: float | None) -> Row:
+    """Two timings in seconds, shown in ms with their ratio (ours / baseline), judged when there is a ``target``."""
+    ratio = ours / baseline
+    return Row(
+        benchmark=benchmark,
+        ours=f"{ours * 1e3:.1f} ms",
+        baseline=f"{baseline * 1e3:.1f} ms",
+        ratio=f"{ratio:.2f}x",
+        target="-" if target is None else f"<= {target}x",
+        met=None if target is None else ratio <= target,
+    )
+
+
 def best_of(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -> float:
     """The fastest of ``repeat`` timed calls, in seconds (the least disturbed by the machine)."""
     for _ in range(warmup):

@@ -29,7 +29,7 @@ from torch import nn
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from autograder.loader import reference
-from bench.common import Row
+from bench.common import Row, timing_row
 
 TARGET = 1.3
 
@@ -122,20 +122,7 @@ def measure(
 def rows(**kwargs: object) -> list[Row]:
     """One row per workload, for ``make bench``."""
     _, results = measure(**kwargs)  # type: ignore[arg-type]
-    out = []
-    for label, t in results.items():
-        ratio = t["reference"] / t["torch"]
-        out.append(
-            Row(
-                benchmark=f"EncoderLayer vs nn.TransformerEncoderLayer, {label}",
-                ours=f"{t['reference'] * 1e3:.1f} ms",
-                baseline=f"{t['torch'] * 1e3:.1f} ms",
-                ratio=f"{ratio:.2f}x",
-                target=f"<= {TARGET}x",
-                met=ratio <= TARGET,
-            )
-        )
-    return out
+    return [timing_row(f"EncoderLayer vs nn.TransformerEncoderLayer, {label}", t["reference"], t["torch"], TARGET) for label, t in results.items()]
 
 
 def main() -> None:
