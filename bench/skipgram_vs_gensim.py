@@ -12,9 +12,11 @@ Spearman correlation between their cosine similarities and human judgements on W
     .venv/bin/python -m bench.skipgram_vs_gensim                 # the kit test's settings (3 epochs)
     .venv/bin/python -m bench.skipgram_vs_gensim --epochs 10     # both sides train longer
 
-Differences that remain by design: the reference uses a fixed window and a constant learning rate on
-the batch mean (``lr`` applies to minibatches of 1024 pairs); gensim samples a smaller window per word
-and decays a per-pair learning rate from 0.025 to 0.0001 with one pair at a time.
+Both use every neighbour within the window (gensim's ``shrink_windows=False``; by default it draws a
+smaller window per word and trains on about 60% of the pairs), so both train on the same pairs.
+Differences that remain by design: the reference reads the documents as one stream and takes a
+constant learning rate on the batch mean (``lr`` applies to minibatches of 1024 pairs); gensim keeps
+to each document and decays a per-pair learning rate from 0.025 to 0.0001, one pair at a time.
 ``rows()`` gives the same measurements as :class:`bench.common.Row` for ``make bench``.
 """
 
@@ -113,6 +115,7 @@ def train_gensim(documents: list[list[str]], vocab: dict[str, int], **settings: 
         epochs=settings["epochs"],
         min_count=1,
         sample=0,
+        shrink_windows=False,  # the full window for every word, as the reference: the same pairs
         workers=1,
         seed=settings["seed"],
     )

@@ -316,11 +316,30 @@ def train_skipgram(
     W_out = np.zeros((vocab_size, dim))  # (V, D)
     pairs = skipgram_pairs(ids, window)  # (N, 2)
     noise = noise_distribution(np.bincount(ids, minlength=vocab_size))  # (V,)
+
+    # rng.choice(vocab_size, size, p=noise) draws u = rng.random(size) and binary-searches the normalised
+    # cumulative distribution for each u: a third of the training time. word2vec samples from a table instead;
+    # this one is exact. Each of 2^16 equal buckets of [0, 1) knows the answers at its two ends; a draw whose
+    # bucket holds no word boundary (all but ~3%) reads its answer there, the others are searched as before.
+    # The same numbers as rng.choice, from the same stream (the kit test compares the two).
+    cdf = noise.cumsum()
+    cdf /= cdf[-1]
+    buckets = 1 << 16
+    ends = cdf.searchsorted(np.arange(buckets + 1) / buckets, side="right")  # (buckets + 1,)
+
+    def draw_negatives(size: tuple[int, int]) -> np.ndarray:
+        u = rng.random(size)
+        bucket = (u * buckets).astype(np.int64)  # exact: the scale is a power of two
+        words = ends[bucket]
+        unsure = ends[bucket + 1] != words
+        words[unsure] = cdf.searchsorted(u[unsure], side="right")
+        return words
+
     for _ in range(epochs):
         order = rng.permutation(len(pairs))  # a fresh shuffle each epoch
         for start in range(0, len(pairs), batch_size):
             batch = pairs[order[start : start + batch_size]]  # (B, 2)
-            negatives = rng.choice(vocab_size, size=(len(batch), num_negatives), p=noise)  # (B, K)
+            negatives = draw_negatives((len(batch), num_negatives))  # (B, K): rng.choice(..., p=noise)
             _, grad_in, grad_out = sgns_batch_loss_and_gradients(W_in, W_out, batch[:, 0], batch[:, 1], negatives)
             W_in -= lr * grad_in
             W_out -= lr * grad_out
