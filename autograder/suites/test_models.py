@@ -27,7 +27,7 @@ import torch
 from autograder.adapter import StudentError
 from autograder.compare import Feedback, check, describe_args
 from course.tasks import BOS_ID, EOS_ID, PAD_ID, make_generator
-from course.trainer import EVAL_SEED, RECIPES, sequence_accuracy
+from course.trainer import EVAL_SEED, RECIPES, one_thread, sequence_accuracy
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -57,10 +57,8 @@ GPT_KWARGS = dict(vocab_size=GPT_V, d_model=D_MODEL, num_heads=HEADS, num_layers
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
     """These models are tiny: one thread is fastest, and on a busy machine extra threads spin and slow everything down."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+    with one_thread():
+        yield
 
 
 # -- inputs and reference models ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from torch import nn
 
 from autograder.loader import reference
 from course.tasks import BOS_ID, EOS_ID, PAD_ID, make_generator
-from course.trainer import EVAL_SEED, RECIPES, lm_accuracy, sequence_accuracy, train_lm, train_seq2seq
+from course.trainer import EVAL_SEED, RECIPES, lm_accuracy, one_thread, sequence_accuracy, train_lm, train_seq2seq
 
 ref = reference()
 M = ref["models"]
@@ -21,12 +21,10 @@ D, H, FF = 12, 3, 20
 
 
 @pytest.fixture(autouse=True, scope="module")
-def one_thread():
+def _one_thread():
     """Models this small run fastest on one thread, and a busy machine makes extra threads much slower."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+    with one_thread():
+        yield
 
 
 def copy_attention(theirs: nn.MultiheadAttention, ours) -> None:
