@@ -47,7 +47,7 @@ from torch.utils import benchmark
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from autograder.loader import reference
+from autograder.loader import REPO_ROOT, reference
 from bench.common import PY, Row, timing_row
 
 TARGETS = {"sdpa": 1.5, "mha": 1.3}
@@ -157,7 +157,7 @@ def target_of(name: str) -> float:
 
 def measure_in_child(env: dict[str, str]) -> dict[str, dict[str, float]]:
     """:func:`measure` in a fresh Python process with ``env`` added (allocator settings apply at start-up)."""
-    done = subprocess.run([PY, "-m", "bench.attention_vs_torch", "--json"], cwd=Path(__file__).resolve().parent.parent,
+    done = subprocess.run([PY, "-m", "bench.attention_vs_torch", "--json"], cwd=REPO_ROOT,
                           env={**os.environ, **env}, capture_output=True, text=True, check=True)
     return json.loads(done.stdout)["results"]
 
