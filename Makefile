@@ -30,18 +30,18 @@ $(STAMP): requirements.lock
 venv: $(STAMP) ## create the virtual environment (done automatically by every target)
 
 test: $(STAMP) ## the student's loop: public tests on SUBMISSION (EX=one_hot for one exercise)
-	@$(PY) -m pytest $(PUBLIC) -p autograder.plugin --submission $(SUBMISSION) -q --no-header -rN $(ARGS)
+	@$(PY) -m pytest $(PUBLIC) -p autograder.grading.plugin --submission $(SUBMISSION) -q --no-header -rN $(ARGS)
 
 grade: $(STAMP) ## grade SUBMISSION with the hidden suites; writes RESULTS (results.json)
 	@$(PY) -m autograder grade $(SUBMISSION) --results $(RESULTS) $(ONLY) $(ARGS)
 
 stubs: $(STAMP) ## regenerate assignments/ and the nbgrader source notebooks from solutions/
 	@$(PY) -m autograder stubs
-	@$(PY) -m autograder.release notebooks
+	@$(PY) -m autograder notebooks
 
 stubs-check: $(STAMP)
 	@$(PY) -m autograder stubs --check
-	@$(PY) -m autograder.release notebooks --check
+	@$(PY) -m autograder notebooks --check
 
 lint: $(STAMP) ## ruff
 	@$(PY) -m ruff check .
@@ -59,16 +59,16 @@ mutants: $(STAMP) ## grade every catalogued mistake + a sample of generated muta
 .PHONY: help venv test grade stubs check lint kit-tests stubs-check mutants bench batch
 
 notebooks: $(STAMP) ## regenerate nbgrader/source from solutions/; run the reference notebooks into build/notebooks (figures)
-	@$(PY) -m autograder.release notebooks --execute
+	@$(PY) -m autograder notebooks --execute
 
 notebooks-check: $(STAMP)
-	@$(PY) -m autograder.release notebooks --check
+	@$(PY) -m autograder notebooks --check
 
 release: $(STAMP) ## stubs + notebooks + `nbgrader generate_assignment` + the student bundle (dist/student, dist/student.zip)
-	@$(PY) -m autograder.release release
+	@$(PY) -m autograder release
 
 gradescope: $(STAMP) ## the Gradescope autograder: dist/autograder.zip (setup.sh, run_autograder, the grader)
-	@$(PY) -m autograder.release gradescope
+	@$(PY) -m autograder gradescope
 
 bench: $(STAMP) ## measure everything side by side; writes bench/RESULTS.md and the README table
 	@$(PY) -m bench.run --readme $(ARGS)

@@ -1,4 +1,13 @@
-"""``python -m autograder``: grade one submission, regenerate or check the stubs."""
+"""``python -m autograder <subcommand>``: the kit's one command line (the Makefile calls only this).
+
+Subcommands are a table (:data:`SUBCOMMANDS`, as nbgrader's ``subcommands = dict(...)``): a name, a
+one-line help, the arguments and the function that runs it. Grading subcommands import the grading
+path only; the instructor's subcommands import :mod:`autograder.authoring` when they run, so a kit
+without it (the student bundle, the Gradescope zip) still grades and says clearly what is missing.
+
+Exit codes: 0 done (for ``grade``: whatever the score), 1 a check found problems, 2 bad input
+(unknown exercise, missing submission, a setting that does not parse), 3 the grader itself could not run.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +16,35 @@ import os
 import signal
 import sys
 import tempfile
+import types
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.loader import ASSIGNMENTS, EXERCISES, SOLUTIONS
-from autograder.results import atomic_write
+from autograder.runtime.curriculum import EXERCISES
+from autograder.settings import Settings, SettingsError
 
 
-def _known_exercises(only: list[str] | None) -> bool:
+class UsageError(Exception):
+    """Bad input from the user of the command line (exit code 2)."""
+
+
+def _known_exercises(only: list[str] | None) -> None:
     unknown = [e for e in only or [] if e not in EXERCISES]
     if unknown:
-        print(f"error: unknown exercise(s) {unknown}; choose from {list(EXERCISES)}", file=sys.stderr)
-    return not unknown
+        raise UsageError(f"unknown exercise(s) {unknown}; choose from {list(EXERCISES)}")
+
+
+def _authoring(module: str) -> types.ModuleType:
+    """An authoring module, or a clear error where this copy of the kit has none (a student bundle, Gradescope)."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"autograder.authoring.{module}")
+    except ModuleNotFoundError as error:
+        if error.name and error.name.startswith("autograder.authoring"):
+            raise UsageError("this subcommand is the instructor's: it needs the full course kit (autograder/authoring/)") from None
+        raise
 
 
 def _terminate_gracefully() -> None:
@@ -29,15 +56,19 @@ def _terminate_gracefully() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+# --------------------------------------------------------------------------- grading
+
+
 def cmd_grade(ns: argparse.Namespace) -> int:
-    from autograder import grading, notebooks, sandbox
+    from autograder.grading import handin, runner, sandbox
+    from autograder.grading.loader import ASSIGNMENTS
+    from autograder.grading.results import atomic_write
+    from autograder.notebook.cells import notebook_files
 
     submission = Path(ns.submission)
     if not submission.exists():
-        print(f"error: submission {submission} does not exist", file=sys.stderr)
-        return 2
-    if not _known_exercises(ns.only):
-        return 2
+        raise UsageError(f"submission {submission} does not exist")
+    _known_exercises(ns.only)
     results = Path(ns.results).resolve()
     _terminate_gracefully()
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
@@ -47,14 +78,14 @@ def cmd_grade(ns: argparse.Namespace) -> int:
         notes: list[str] = []
         try:
             root = sandbox.prepare(submission, private / "submission")
-            if notebooks.notebook_files([root]):  # solution cells are mapped back onto the modules
-                root, notes = notebooks.prepare(root, private / "from-notebooks", stubs_root=ASSIGNMENTS)
+            if notebook_files([root]):  # solution cells are mapped back onto the modules
+                root, notes = handin.prepare(root, private / "from-notebooks", stubs_root=ASSIGNMENTS)
         except sandbox.SubmissionError as error:
             refused, root = str(error), private / "empty"
             root.mkdir()
         junit = private / "junit.xml" if ns.junit else None
         try:
-            report, _ = grading.grade(root, ns.only, isolated=not ns.in_process, junit=junit, refused=refused)
+            report, _ = runner.grade(root, ns.only, isolated=not ns.in_process, junit=junit, refused=refused)
         except RuntimeError as error:
             print(f"error: {error}", file=sys.stderr)
             return 3
@@ -67,75 +98,201 @@ def cmd_grade(ns: argparse.Namespace) -> int:
         if junit is not None and junit.exists():
             atomic_write(Path(ns.junit).resolve(), junit.read_bytes())
     if not ns.in_process and not refused:
-        from autograder.worker import LAST_SANDBOX, describe_sandbox
+        from autograder.grading.worker import LAST_SANDBOX, describe_sandbox
 
         print(describe_sandbox(LAST_SANDBOX), file=sys.stderr)
     return 0
 
 
 def cmd_batch(ns: argparse.Namespace) -> int:
-    from autograder import batch
+    from autograder.grading import batch
 
     folder = Path(ns.submissions)
     if not folder.is_dir():
-        print(f"error: {folder} is not a folder", file=sys.stderr)
-        return 2
-    if not _known_exercises(ns.only):
-        return 2
+        raise UsageError(f"{folder} is not a folder (pass the folder that holds one sub-folder or .zip per submission)")
+    _known_exercises(ns.only)
     try:
         shard = batch.parse_shard(ns.shard)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    rows = batch.run(folder, Path(ns.out), jobs=ns.jobs, only=ns.only, timeout=ns.timeout, in_process=ns.in_process, shard=shard)
+        raise UsageError(str(error)) from None
+    timeout = ns.timeout if ns.timeout is not None else Settings.from_env().batch_timeout
+    rows = batch.run(folder, Path(ns.out), jobs=ns.jobs, only=ns.only, timeout=timeout, in_process=ns.in_process, shard=shard)
     failed = sum(r.status != "graded" for r in rows)
     print(f"{len(rows)} submission(s): {len(rows) - failed} graded, {failed} not; gradebook: {Path(ns.out) / 'gradebook.csv'}", file=sys.stderr)
     return 0
 
 
-def cmd_stubs(ns: argparse.Namespace) -> int:
-    from autograder import stubs
+def cmd_gradescope_run(ns: argparse.Namespace) -> int:
+    from autograder.grading.gradescope import gradescope_run
 
-    if ns.check:
-        found = stubs.problems(Path(ns.src), Path(ns.dst))
-        for line in found:
-            print(line, file=sys.stderr)
-        return 1 if found else 0
-    written = stubs.generate(Path(ns.src), Path(ns.dst))
-    print(f"{len(written)} stub file(s) written to {ns.dst}")
+    return gradescope_run(ns.root, [a for a in ns.grade_args if a != "--"])
+
+
+def cmd_handin(ns: argparse.Namespace) -> int:
+    from autograder.grading.handin import prepare
+    from autograder.grading.loader import ASSIGNMENTS
+
+    root, notes = prepare(Path(ns.handin), Path(ns.out), stubs_root=ASSIGNMENTS)
+    print("\n".join(notes))
+    print(f"submission root: {root}")
     return 0
 
 
+def cmd_config(ns: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    rows = settings.describe()
+    width = max(len(r[0]) for r in rows)
+    for variable, value, origin, help_text in rows:
+        print(f"{variable:<{width}}  {value:<14} ({origin})  {help_text}")
+    return 0
+
+
+# --------------------------------------------------------------------------- authoring (the instructor's)
+
+
+def cmd_stubs(ns: argparse.Namespace) -> int:
+    stubs = _authoring("stubs")
+    from autograder.grading.loader import ASSIGNMENTS, SOLUTIONS
+
+    src, dst = Path(ns.src or SOLUTIONS), Path(ns.dst or ASSIGNMENTS)
+    if ns.check:
+        found = stubs.problems(src, dst)
+        for line in found:
+            print(line, file=sys.stderr)
+        return 1 if found else 0
+    written = stubs.generate(src, dst)
+    print(f"{len(written)} stub file(s) written to {dst}")
+    return 0
+
+
+def cmd_notebooks(ns: argparse.Namespace) -> int:
+    notebooks = _authoring("notebooks")
+    from autograder.grading.loader import REPO_ROOT
+
+    if ns.check:
+        found = notebooks.notebook_problems()
+        for line in found:
+            print(line, file=sys.stderr)
+        return 1 if found else 0
+    written = notebooks.write_source_notebooks()
+    print(f"{len(written)} source notebook(s) written to {notebooks.SOURCE_DIR.relative_to(REPO_ROOT)}")
+    if ns.execute:
+        for path in notebooks.execute_reference():
+            print(f"  {path.relative_to(REPO_ROOT)}")
+    return 0
+
+
+def cmd_release(ns: argparse.Namespace) -> int:
+    bundle = _authoring("bundle")
+    dest = ns.dest or bundle.DIST
+    built = bundle.release(dest)
+    print(f"student bundle: {built} (+ {dest / 'student.zip'}); nbgrader release: {bundle.COURSE_DIR / 'release'}")
+    return 0
+
+
+def cmd_gradescope(ns: argparse.Namespace) -> int:
+    gradescope = _authoring("gradescope")
+    print(f"Gradescope autograder: {gradescope.build_gradescope(ns.dest or gradescope.DIST / 'autograder.zip')}")
+    return 0
+
+
+def cmd_leaks(ns: argparse.Namespace) -> int:
+    found = _authoring("leaks").bundle_leaks(ns.bundle)
+    print("\n".join(found) or "no leaks")
+    return 1 if found else 0
+
+
+# --------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    help: str
+    run: Callable[[argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None]
+
+
+def _grade_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("submission", help="a folder with embeddings/, attention/, transformer/, a .zip of one, or notebooks")
+    p.add_argument("--results", default="results.json", help="where to write Gradescope results.json")
+    p.add_argument("--only", action="append", metavar="EXERCISE", help="grade only this exercise (repeatable)")
+    p.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here")
+    p.add_argument("--in-process", action="store_true", help="import the submission here instead of in the worker (debugging only)")
+
+
+def _batch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("submissions", help="a folder holding one sub-folder or .zip per submission")
+    p.add_argument("--out", required=True, help="output folder: results/<id>.json, logs/<id>.log, gradebook.csv")
+    p.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (each in its own grader process)")
+    p.add_argument("--only", action="append", metavar="EXERCISE", help="grade only this exercise (repeatable)")
+    p.add_argument("--timeout", type=float, default=None, help="seconds one submission may take in all (default: AUTOGRADER_BATCH_TIMEOUT)")
+    p.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N slices (1-based), e.g. one machine's share")
+    p.add_argument("--in-process", action="store_true", help="debugging only: no worker")
+
+
+def _gradescope_run_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--root", type=Path, default=Path("/autograder"))
+    p.add_argument("grade_args", nargs=argparse.REMAINDER, help="extra arguments of `python -m autograder grade`")
+
+
+def _handin_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("handin", help="a hand-in: a submission root, a repository, loose .py files, notebooks")
+    p.add_argument("--out", required=True, help="the submission root to write")
+
+
+def _stubs_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--check", action="store_true", help="only check that the stubs are up to date and leak nothing")
+    p.add_argument("--src", default=None, help="the reference (default: solutions/)")
+    p.add_argument("--dst", default=None, help="the stubs (default: assignments/)")
+
+
+def _notebooks_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--check", action="store_true", help="only check that they are up to date")
+    p.add_argument("--execute", action="store_true", help="also run the reference notebooks into build/notebooks (figures)")
+
+
+def _dest_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dest", type=Path, default=None, help="where to write it (default: under dist/)")
+
+
+def _leaks_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("bundle", type=Path)
+
+
+def _no_args(p: argparse.ArgumentParser) -> None:
+    pass
+
+
+SUBCOMMANDS: dict[str, Subcommand] = dict(
+    grade=Subcommand("grade one submission with the hidden suites; writes Gradescope results.json", cmd_grade, _grade_args),
+    batch=Subcommand("grade every sub-folder / .zip of a folder; results per submission and gradebook.csv", cmd_batch, _batch_args),
+    handin=Subcommand("turn a hand-in (repository, loose files, notebooks) into the submission root that is graded", cmd_handin, _handin_args),
+    config=Subcommand("print every setting in force (AUTOGRADER_* variables), with its description", cmd_config, _no_args),
+    stubs=Subcommand("regenerate assignments/ from solutions/ (nbgrader's ClearSolutions)", cmd_stubs, _stubs_args),
+    notebooks=Subcommand("write nbgrader/source/<part>/<part>.ipynb from solutions/ and release/notebooks/", cmd_notebooks, _notebooks_args),
+    release=Subcommand("stubs, notebooks, nbgrader generate_assignment and the student bundle in dist/", cmd_release, _dest_args),
+    gradescope=Subcommand("build Gradescope's autograder zip (dist/autograder.zip)", cmd_gradescope, _dest_args),
+    **{"gradescope-run": Subcommand("grade ROOT/submission into ROOT/results/results.json (what run_autograder runs)", cmd_gradescope_run,
+                                    _gradescope_run_args)},
+    leaks=Subcommand("list what in a bundle gives away solutions or hidden tests", cmd_leaks, _leaks_args),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    grade = sub.add_parser("grade", help="grade one submission with the hidden suites")
-    grade.add_argument("submission", help="a submission: a folder with embeddings/, attention/, transformer/, or a .zip of one")
-    grade.add_argument("--results", default="results.json", help="where to write Gradescope results.json")
-    grade.add_argument("--only", action="append", metavar="EXERCISE", help="grade only this exercise (repeatable)")
-    grade.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here")
-    grade.add_argument("--in-process", action="store_true", help="import the submission here instead of in the worker (debugging only)")
-    grade.set_defaults(run=cmd_grade)
-
-    bt = sub.add_parser("batch", help="grade every sub-folder / .zip of a folder; results per submission and gradebook.csv")
-    bt.add_argument("submissions", help="a folder holding one sub-folder or .zip per submission")
-    bt.add_argument("--out", required=True, help="output folder: results/<id>.json, logs/<id>.log, gradebook.csv")
-    bt.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (each in its own grader process)")
-    bt.add_argument("--only", action="append", metavar="EXERCISE", help="grade only this exercise (repeatable)")
-    bt.add_argument("--timeout", type=float, default=1800, help="seconds one submission may take in all (default 1800)")
-    bt.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N slices (1-based), e.g. one machine's share")
-    bt.add_argument("--in-process", action="store_true", help="debugging only: no worker")
-    bt.set_defaults(run=cmd_batch)
-
-    st = sub.add_parser("stubs", help="regenerate assignments/ from solutions/ (nbgrader's ClearSolutions)")
-    st.add_argument("--check", action="store_true", help="only check that the stubs are up to date and leak nothing")
-    st.add_argument("--src", default=str(SOLUTIONS))
-    st.add_argument("--dst", default=str(ASSIGNMENTS))
-    st.set_defaults(run=cmd_stubs)
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+    for name, command in SUBCOMMANDS.items():
+        p = sub.add_parser(name, help=command.help, description=command.help)
+        command.arguments(p)
+        p.set_defaults(run=command.run)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     ns = build_parser().parse_args(argv)
-    return ns.run(ns)
+    try:
+        Settings.from_env()  # a malformed AUTOGRADER_* variable stops every subcommand before it starts
+        return int(ns.run(ns))
+    except (UsageError, SettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2

@@ -47,7 +47,7 @@ from torch.utils import benchmark
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from autograder.loader import REPO_ROOT, reference
+from autograder.grading.loader import REPO_ROOT, reference
 from bench.common import PY, Row, timing_row
 
 TARGETS = {"sdpa": 1.5, "mha": 1.3}

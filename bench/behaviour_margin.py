@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 from bench.common import Row
 from course.tasks import BOS_ID, EOS_ID, make_generator
 from course.trainer import EVAL_SEED, RECIPES, lm_accuracy, sequence_accuracy, train_lm, train_seq2seq

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from autograder.loader import REPO_ROOT
+from autograder.grading.loader import REPO_ROOT
 
 
 @dataclass

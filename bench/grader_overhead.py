@@ -38,10 +38,10 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from autograder import batch, worker
-from autograder.adapter import InProcessStudent
-from autograder.loader import ASSIGNMENTS, REPO_ROOT, SOLUTIONS
-from autograder.worker import IsolatedStudent, Settings, describe_sandbox
+from autograder.grading import batch, worker
+from autograder.grading.adapter import InProcessStudent
+from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT, SOLUTIONS
+from autograder.grading.worker import IsolatedStudent, Settings, describe_sandbox
 from bench.common import Row
 
 ONE_HOT = "embeddings.one_hot:one_hot"
@@ -108,8 +108,8 @@ def grade_command(root: Path, only: list[str] | None, in_process: bool) -> tuple
 
 def breakdown(only: list[str] | None) -> dict[str, float]:
     """Grade the reference isolated in this process and split the grader's time."""
-    from autograder.grading import grade
-    from autograder.reporters import render_table
+    from autograder.grading.reporters import render_table
+    from autograder.grading.runner import grade
 
     students: list[IsolatedStudent] = []
     original = IsolatedStudent.__init__

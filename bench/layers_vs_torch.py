@@ -28,7 +28,7 @@ from torch import nn
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from autograder.loader import reference
+from autograder.grading.loader import reference
 from bench.common import Row, timing_row
 
 TARGET = 1.3

@@ -13,8 +13,10 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import release
-from autograder.loader import REPO_ROOT, SOLUTIONS
+from autograder.authoring.course import COURSE_DIR
+from autograder.authoring.nbgrader import fill_solutions, nbgrader
+from autograder.authoring.notebooks import source_notebooks
+from autograder.grading.loader import REPO_ROOT, SOLUTIONS
 from bench.common import PY, Row, median_of_runs
 
 
@@ -23,21 +25,21 @@ def autograde_seconds() -> float:
     env = {**os.environ, "COURSE_KIT": str(REPO_ROOT)}
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp)
-        shutil.copy(release.COURSE_DIR / "nbgrader_config.py", course)
-        for path, text in release.source_notebooks().items():
+        shutil.copy(COURSE_DIR / "nbgrader_config.py", course)
+        for path, text in source_notebooks().items():
             dest = course / "source" / path.parent.name / path.name
             dest.parent.mkdir(parents=True)
             dest.write_text(text)
-        release.nbgrader(["generate_assignment", "*", "--force"], course, env=env)
+        nbgrader(["generate_assignment", "*", "--force"], course, env=env)
         for folder in sorted((course / "release").iterdir()):
             part = folder.name
             source = nbformat.read(course / "source" / part / f"{part}.ipynb", as_version=4)
-            filled = release.fill_solutions(nbformat.read(folder / f"{part}.ipynb", as_version=4), source)
+            filled = fill_solutions(nbformat.read(folder / f"{part}.ipynb", as_version=4), source)
             (course / "submitted" / "reference" / part).mkdir(parents=True)
             nbformat.write(filled, course / "submitted" / "reference" / part / f"{part}.ipynb")
         start = time.perf_counter()
         for folder in sorted((course / "release").iterdir()):
-            release.nbgrader(["autograde", folder.name, "--force"], course, env=env)
+            nbgrader(["autograde", folder.name, "--force"], course, env=env)
         return time.perf_counter() - start
 
 

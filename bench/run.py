@@ -20,7 +20,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from autograder.loader import REPO_ROOT
+from autograder.grading.loader import REPO_ROOT
 from bench.common import PY, Row, median_of_runs
 
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
@@ -29,7 +29,7 @@ README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 def make_test_rows() -> list[Row]:
     rows = []
     for name in ("solutions", "assignments"):
-        seconds = median_of_runs([PY, "-m", "pytest", "tests/public", "-p", "autograder.plugin", "--submission", name, "-q"])
+        seconds = median_of_runs([PY, "-m", "pytest", "tests/public", "-p", "autograder.grading.plugin", "--submission", name, "-q"])
         rows.append(Row(f"`make test` on {name}/", f"{seconds:.1f} s", target="<= 5 s", met=seconds <= 5))
     return rows
 

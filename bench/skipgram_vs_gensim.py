@@ -33,7 +33,7 @@ import numpy as np
 
 if __package__ in (None, ""):  # run as a script: make the repository root importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from autograder.loader import reference
+from autograder.grading.loader import reference
 from bench.common import Row
 
 # The settings of tests/kit/test_reference_skipgram.py::test_quality_on_lee_corpus.

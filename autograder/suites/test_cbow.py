@@ -9,7 +9,7 @@ gradient, sign errors, an unstable softmax), so a student whose output equals on
 import numpy as np
 import pytest
 
-from autograder.compare import check, check_raises, describe_args
+from autograder.grading.compare import check, check_raises, describe_args
 
 CBOW = "embeddings.cbow:cbow_loss_and_gradient"
 OUTPUTS = ("loss", "grad_input_vectors", "grad_output_vectors")

@@ -11,7 +11,7 @@ extension of fastText's hash only shows on bytes >= 0x80.
 import numpy as np
 import pytest
 
-from autograder.compare import check, describe_args
+from autograder.grading.compare import check, describe_args
 
 NGRAMS = "embeddings.fasttext:char_ngrams"
 HASH = "embeddings.fasttext:fasttext_hash"

@@ -9,7 +9,7 @@ student whose output equals one of them is told which.
 import numpy as np
 import pytest
 
-from autograder.compare import check, describe_args
+from autograder.grading.compare import check, describe_args
 
 COOC = "embeddings.glove:cooccurrence_matrix"
 WEIGHT = "embeddings.glove:glove_weight"

@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 import pytest
 import torch
 
-from autograder.adapter import StudentError
-from autograder.compare import Feedback, check, describe_args
+from autograder.grading.adapter import StudentError
+from autograder.grading.compare import Feedback, check, describe_args
 
 LN = "transformer.layers:LayerNorm"
 FFN = "transformer.layers:FeedForward"

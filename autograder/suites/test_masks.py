@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from autograder.adapter import StudentError
-from autograder.compare import Feedback, check, describe_args
+from autograder.grading.adapter import StudentError
+from autograder.grading.compare import Feedback, check, describe_args
 
 CAUSAL = "attention.masks:causal_mask"
 PADDING = "attention.masks:padding_mask"

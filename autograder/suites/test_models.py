@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 import torch
 
-from autograder.adapter import StudentError
-from autograder.compare import Feedback, check, describe_args
+from autograder.grading.adapter import StudentError
+from autograder.grading.compare import Feedback, check, describe_args
 from course.tasks import BOS_ID, EOS_ID, PAD_ID, make_generator
 from course.trainer import EVAL_SEED, RECIPES, one_thread, sequence_accuracy
 

@@ -22,8 +22,8 @@ import math
 import pytest
 import torch
 
-from autograder.adapter import StudentError
-from autograder.compare import Feedback, check, check_raises, describe_args
+from autograder.grading.adapter import StudentError
+from autograder.grading.compare import Feedback, check, check_raises, describe_args
 
 SPLIT = "attention.multi_head:split_heads"
 MERGE = "attention.multi_head:merge_heads"

@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from autograder.compare import check, check_raises, describe_args
+from autograder.grading.compare import check, check_raises, describe_args
 
 BUILD_VOCAB = "embeddings.one_hot:build_vocab"
 ENCODE = "embeddings.one_hot:encode"

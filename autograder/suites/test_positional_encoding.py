@@ -14,7 +14,7 @@ import math
 import pytest
 import torch
 
-from autograder.compare import check, check_raises, describe_args
+from autograder.grading.compare import check, check_raises, describe_args
 
 SINUSOIDAL = "transformer.positional_encoding:sinusoidal_positional_encoding"
 PE = "transformer.positional_encoding:PositionalEncoding"

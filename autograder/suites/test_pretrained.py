@@ -12,7 +12,7 @@ reader the curriculum names.
 import numpy as np
 import pytest
 
-from autograder.compare import check, check_raises, describe_args
+from autograder.grading.compare import check, check_raises, describe_args
 
 LOAD = "embeddings.pretrained:load_vectors"
 SAVE = "embeddings.pretrained:save_vectors"

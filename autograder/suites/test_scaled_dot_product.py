@@ -15,7 +15,7 @@ import math
 import pytest
 import torch
 
-from autograder.compare import check, describe_args
+from autograder.grading.compare import check, describe_args
 
 SOFTMAX = "attention.scaled_dot_product:softmax"
 SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"

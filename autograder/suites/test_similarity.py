@@ -11,7 +11,7 @@ back its text labels and drawn points as plain data.
 import numpy as np
 import pytest
 
-from autograder.compare import check, check_raises, describe_args
+from autograder.grading.compare import check, check_raises, describe_args
 
 COSINE = "embeddings.similarity:cosine_similarity"
 MOST_SIMILAR = "embeddings.similarity:most_similar"

@@ -11,7 +11,7 @@ initialisation, for the recipe step by step, and for actually learning on a tiny
 import numpy as np
 import pytest
 
-from autograder.compare import check, check_raises, describe_args
+from autograder.grading.compare import check, check_raises, describe_args
 
 M = "embeddings.skipgram"
 PAIRS = f"{M}:skipgram_pairs"

@@ -19,4 +19,4 @@ fi
 /autograder/venv/bin/python -m pip install --quiet --upgrade pip
 /autograder/venv/bin/python -m pip install --quiet --index-url @TORCH_INDEX@ @TORCH_PIN@
 /autograder/venv/bin/python -m pip install --quiet -r requirements.txt
-/autograder/venv/bin/python -c "import autograder.release, autograder.grading, torch; print('grader ready, torch', torch.__version__)"
+/autograder/venv/bin/python -c "import autograder.grading.runner, torch; print('grader ready, torch', torch.__version__)"

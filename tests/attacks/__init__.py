@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from autograder.loader import ASSIGNMENTS
+from autograder.grading.loader import ASSIGNMENTS
 
 HERE = Path(__file__).resolve().parent
 

@@ -1,6 +1,6 @@
 """Attack: make every comparison say "equal", then return wrong answers.
 
-Patches NumPy's and torch's comparison functions (and ``autograder.compare``, were it importable)
+Patches NumPy's and torch's comparison functions (and ``autograder.grading.compare``, were it importable)
 in the process the code runs in. In the worker this changes nothing the grader uses: the verdict is
 computed in the trusted process from the returned values.
 """
@@ -34,7 +34,7 @@ try:
 except Exception:  # noqa: BLE001
     pass
 try:
-    import autograder.compare as compare  # not there in the worker; would be the lead's comparison
+    import autograder.grading.compare as compare  # not there in the worker; would be the lead's comparison
 
     compare.check = _never_raises
     compare.check_raises = _never_raises

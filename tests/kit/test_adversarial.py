@@ -23,26 +23,22 @@ from pathlib import Path
 
 import pytest
 
-from autograder import sandbox, worker
 from autograder.cli import main
-from autograder.grading import grade
-from autograder.loader import REPO_ROOT, SOLUTIONS
-from autograder.results import Report
-from autograder.worker import IsolatedStudent, Settings, isolation, processes_of
+from autograder.grading import sandbox, worker
+from autograder.grading.loader import REPO_ROOT, SOLUTIONS
+from autograder.grading.results import Report
+from autograder.grading.runner import grade
+from autograder.grading.worker import IsolatedStudent, isolation, processes_of
+from autograder.layout import grader_files
+from autograder.settings import Settings
 from tests.attacks import submission
 
 pytestmark = pytest.mark.timeout(180)
 ROOT = os.geteuid() == 0
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
-# What the attacks aim at: the reference and the hidden suite of the exercise they attack, and the grader's code.
-GUARDED = [
-    REPO_ROOT / "solutions" / "embeddings" / "one_hot.py",
-    REPO_ROOT / "autograder" / "suites" / "test_one_hot.py",
-    REPO_ROOT / "autograder" / "suites" / "pytest.ini",
-    *(REPO_ROOT / "autograder" / f"{name}.py" for name in (
-        "adapter", "batch", "cli", "compare", "forbidden", "grading", "loader", "plugin", "protocol", "results", "sandbox", "worker", "worker_main",
-    )),
-]
+# What the attacks aim at: every file that decides a grade (the grader, its suites, the reference, course/),
+# found by the trust-domain folders (autograder.layout), so a new module is guarded the day it is written.
+GUARDED = grader_files()
 
 
 def _digest(paths: list[Path]) -> dict[str, str]:
@@ -145,7 +141,7 @@ def test_objects_that_lie_or_carry_code_arrive_as_plain_data(tmp_path):
 
 
 def test_a_socket_server_with_the_answers_is_out_of_reach(tmp_path):
-    from autograder.loader import reference
+    from autograder.grading.loader import reference
 
     ref = reference()["one_hot"]
     server = socket.socket()
@@ -202,7 +198,7 @@ def test_conftest_sitecustomize_and_shadow_packages_are_ignored(tmp_path):
     files = {
         "conftest.py": mark("conftest") + fixture,
         "embeddings/conftest.py": mark("conftest2") + fixture,
-        "pytest.ini": "[pytest]\naddopts = -p no:autograder.plugin\npython_files = nothing_*.py\n",
+        "pytest.ini": "[pytest]\naddopts = -p no:autograder.grading.plugin\npython_files = nothing_*.py\n",
         "setup.cfg": "[tool:pytest]\naddopts = -x --co\n",
         "tox.ini": "[pytest]\naddopts = --co\n",
         "pyproject.toml": "[tool.pytest.ini_options]\naddopts = '--co'\n",
@@ -243,7 +239,10 @@ def test_traps_for_the_next_submission_fail(tmp_path, platform):
     shared = [f"/tmp/zz_poison_{token}", f"/dev/shm/zz_poison_{token}", f"/var/tmp/zz_poison_{token}", f"/tmp/pytest-of-root/zz_poison_{token}"]
     grader = [REPO_ROOT / f"zz_poison_{token}.py", REPO_ROOT / "autograder" / "suites" / f"zz_poison_{token}.py",
               REPO_ROOT / "solutions" / "embeddings" / f"zz_poison_{token}.py", SITE_PACKAGES / f"zz_poison_{token}.pth"]
-    append = [str(p) for p in GUARDED[:3]] + [str(SITE_PACKAGES / "numpy" / "__init__.py"), os.path.realpath(sys.executable)]
+    targets = [REPO_ROOT / "solutions" / "embeddings" / "one_hot.py", REPO_ROOT / "autograder" / "suites" / "test_one_hot.py",
+               REPO_ROOT / "autograder" / "suites" / "pytest.ini"]
+    assert set(targets) <= set(GUARDED)
+    append = [str(p) for p in targets] + [str(SITE_PACKAGES / "numpy" / "__init__.py"), os.path.realpath(sys.executable)]
     config = {"create": [*shared, *map(str, grader)], "append": append}
     try:
         with contextlib.closing(IsolatedStudent(submission(tmp_path / "sub", "poison", config=config), exercises={"one_hot"})) as s:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import batch
 from autograder.cli import main
-from autograder.loader import SOLUTIONS
+from autograder.grading import batch
+from autograder.grading.loader import SOLUTIONS
 from tests.attacks import submission
 
 pytestmark = pytest.mark.timeout(300)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.adapter import StudentError
-from autograder.compare import TOLERANCES, Feedback, check, check_raises, tolerance
+from autograder.grading.adapter import StudentError
+from autograder.grading.compare import TOLERANCES, Feedback, check, check_raises, tolerance
 
 
 def message(got, expected, **kw) -> str:

@@ -6,9 +6,10 @@ import sys
 
 import pytest
 
-from autograder.grading import grade, suite_files
-from autograder.loader import ASSIGNMENTS, EXERCISES, REPO_ROOT, SOLUTIONS
-from autograder.results import Report
+from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT, SOLUTIONS
+from autograder.grading.results import Report
+from autograder.grading.runner import grade, suite_files
+from autograder.runtime.curriculum import EXERCISES
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +64,7 @@ def test_grading_is_deterministic(tmp_path):
 
 def run_public(submission, *extra):
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/public", "-p", "autograder.plugin", "--submission", str(submission), "-q", *extra],
+        [sys.executable, "-m", "pytest", "tests/public", "-p", "autograder.grading.plugin", "--submission", str(submission), "-q", *extra],
         cwd=REPO_ROOT, capture_output=True, text=True, env={"COLUMNS": "80", "PATH": "/usr/bin:/bin"},
     )
 

@@ -3,9 +3,9 @@ every failing test's message is useful: it shows expected against got and leaks 
 
 import pytest
 
-from autograder.grading import grade
-from autograder.loader import SOLUTIONS
-from autograder.results import Report
+from autograder.grading.loader import SOLUTIONS
+from autograder.grading.results import Report
+from autograder.grading.runner import grade
 from tests.mutants import Mutant, all_mutants
 from tests.mutants.generated import solution_lines
 
@@ -58,7 +58,7 @@ def test_catalogue_is_large_and_mostly_named():
 
 
 def test_every_exercise_has_mutants():
-    from autograder.loader import EXERCISES
+    from autograder.runtime.curriculum import EXERCISES
 
     assert {m.exercise for m in MUTANTS} == set(EXERCISES)
 

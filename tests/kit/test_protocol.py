@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import protocol
+from autograder.runtime import protocol
 
 
 def test_roundtrip_keeps_values_and_kinds():

@@ -7,8 +7,8 @@ import pytest
 import torch
 from scipy import special
 
-from autograder.gradcheck import numerical_gradient
-from autograder.loader import reference
+from autograder.grading.gradcheck import numerical_gradient
+from autograder.grading.loader import reference
 
 CBOW = reference()["cbow"].cbow_loss_and_gradient
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from gensim.models.fasttext import FastTextKeyedVectors, compute_ngrams, ft_hash_bytes, ft_ngram_hashes
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 
 FT = reference()["fasttext"]
 

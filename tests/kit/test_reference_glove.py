@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 
 GLOVE = reference()["glove"]
 

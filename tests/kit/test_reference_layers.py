@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 
 LAYERS = reference()["layers"]
 B, L, LM, D, H, DFF = 2, 5, 7, 12, 3, 20

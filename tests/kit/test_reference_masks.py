@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 
 MASKS = reference()["masks"]
 SDPA = reference()["scaled_dot_product"].scaled_dot_product_attention

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 from course.tasks import BOS_ID, EOS_ID, PAD_ID, make_generator
 from course.trainer import EVAL_SEED, RECIPES, lm_accuracy, one_thread, sequence_accuracy, train_lm, train_seq2seq
 

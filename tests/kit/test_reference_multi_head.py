@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 
 MH = reference()["multi_head"]
 B, H, LQ, LK, D = 2, 3, 5, 7, 12

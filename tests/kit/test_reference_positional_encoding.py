@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 
 PE = reference()["positional_encoding"]
 

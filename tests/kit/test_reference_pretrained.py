@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 
 PRE = reference()["pretrained"]
 WORDS = ["the", ",", "naïve", "日本", "café", "🙂", "x"]

@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 
 SDP = reference()["scaled_dot_product"]
 B, H, LQ, LK, DK, DV = 2, 3, 5, 7, 4, 6

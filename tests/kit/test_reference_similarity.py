@@ -9,7 +9,7 @@ import pytest
 from gensim.models import KeyedVectors
 from sklearn.decomposition import PCA
 
-from autograder.loader import reference
+from autograder.grading.loader import reference
 
 SIM = reference()["similarity"]
 

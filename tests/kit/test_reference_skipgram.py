@@ -19,8 +19,8 @@ import pytest
 import torch
 from scipy import special
 
-from autograder.gradcheck import numerical_gradient
-from autograder.loader import reference
+from autograder.grading.gradcheck import numerical_gradient
+from autograder.grading.loader import reference
 from bench.skipgram_vs_gensim import SETTINGS, lee_corpus, train_reference, wordsim_spearman
 
 SG = reference()["skipgram"]

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from autograder import release
-from autograder.loader import REPO_ROOT
+from autograder.authoring.bundle import classroom_steps
+from autograder.authoring.course import TEMPLATES, TORCH_CPU_INDEX, suite_points
+from autograder.authoring.requirements import lock_pins
+from autograder.grading.loader import REPO_ROOT
 
 GRADER = "classroom-resources/autograding-command-grader@v1"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
@@ -17,19 +19,19 @@ REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 
 @pytest.fixture(scope="module")
 def points() -> dict[str, float]:
-    found = release.suite_points()
+    found = suite_points()
     assert found, "no hidden suite yet"
     return found
 
 
 @pytest.fixture(scope="module")
 def torch_pin() -> str:
-    return next(line for line in release.lock_pins().values() if line.lower().startswith("torch=="))
+    return next(line for line in lock_pins().values() if line.lower().startswith("torch=="))
 
 
 @pytest.fixture(scope="module")
 def generated(points, torch_pin) -> tuple[dict, dict]:
-    text, autograding = release.classroom_steps(points, torch_pin)
+    text, autograding = classroom_steps(points, torch_pin)
     return yaml.safe_load(text), autograding
 
 
@@ -53,7 +55,7 @@ def test_setup_python_with_a_pip_cache_then_the_pinned_cpu_torch(generated, torc
     assert setup["with"]["cache"] == "pip" and setup["with"]["cache-dependency-path"] == "requirements-test.txt"
     assert tuple(map(int, setup["with"]["python-version"].split("."))) >= (3, 11)
     install = next(s for s in all_steps if "run" in s and "pip install" in s["run"])
-    assert f"--index-url {release.TORCH_CPU_INDEX} {torch_pin}" in install["run"]
+    assert f"--index-url {TORCH_CPU_INDEX} {torch_pin}" in install["run"]
     assert "-r requirements-test.txt" in install["run"]
     assert all_steps.index(setup) < all_steps.index(install) < min(i for i, s in enumerate(all_steps) if s.get("uses") == GRADER)
 
@@ -68,7 +70,7 @@ def test_one_grading_step_per_exercise_worth_its_points_with_a_per_test_timeout(
         argv = shlex.split(step["with"]["command"])
         assert argv[:3] == ["python", "-m", "pytest"] and f"tests/public/test_{name}.py" in argv
         assert (REPO_ROOT / "tests" / "public" / f"test_{name}.py").exists()
-        assert "-p" in argv and argv[argv.index("-p") + 1] == "autograder.plugin"
+        assert "-p" in argv and argv[argv.index("-p") + 1] == "autograder.grading.plugin"
         timeout = next(int(a.split("=")[1]) for a in argv if a.startswith("--timeout="))  # pytest-timeout, per test
         assert 0 < timeout <= 60 * step["with"]["timeout"]
 
@@ -92,6 +94,6 @@ def test_classic_autograding_json_agrees_with_the_workflow(generated, points):
 
 
 def test_template_placeholders_are_all_filled(points, torch_pin):
-    text, _ = release.classroom_steps(points, torch_pin)
+    text, _ = classroom_steps(points, torch_pin)
     assert "@" not in text.replace("@v", "")
-    assert (Path(release.TEMPLATES) / "classroom" / "classroom.yml").read_text().count("@TORCH_") == 2
+    assert (Path(TEMPLATES) / "classroom" / "classroom.yml").read_text().count("@TORCH_") == 2

@@ -19,8 +19,12 @@ import jsonschema
 import nbformat
 import pytest
 
-from autograder import release
-from autograder.loader import ASSIGNMENTS, EXERCISES, SOLUTIONS
+from autograder.authoring.course import TORCH_CPU_INDEX, suite_points
+from autograder.authoring.gradescope import build_gradescope
+from autograder.authoring.notebooks import clear_hidden_tests, source_notebooks
+from autograder.authoring.requirements import lock_pins
+from autograder.grading.loader import ASSIGNMENTS, SOLUTIONS
+from autograder.runtime.curriculum import EXERCISES
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -69,7 +73,7 @@ RESULTS_SCHEMA = {
 
 @pytest.fixture(scope="module")
 def points() -> dict[str, float]:
-    return release.suite_points()
+    return suite_points()
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +86,7 @@ def one_per_part(points) -> list[str]:
 
 @pytest.fixture(scope="module")
 def autograder_zip(tmp_path_factory) -> Path:
-    return release.build_gradescope(tmp_path_factory.mktemp("dist") / "autograder.zip")
+    return build_gradescope(tmp_path_factory.mktemp("dist") / "autograder.zip")
 
 
 def start_autograder(autograder_zip: Path, tmp: Path, fill_submission, *args: str, python: str = sys.executable) -> tuple[subprocess.Popen, Path]:
@@ -127,8 +131,8 @@ def results(autograder_zip, tmp_path_factory, points, one_per_part) -> dict[str,
         """A whole student repository: untouched stubs, the work done in the notebooks."""
         shutil.copytree(ASSIGNMENTS, dest / "assignments", ignore=shutil.ignore_patterns("__pycache__"))
         (dest / "notebooks").mkdir()
-        for path, text in release.source_notebooks(points).items():
-            nbformat.write(release.clear_hidden_tests(nbformat.reads(text, as_version=4)), dest / "notebooks" / path.name)
+        for path, text in source_notebooks(points).items():
+            nbformat.write(clear_hidden_tests(nbformat.reads(text, as_version=4)), dest / "notebooks" / path.name)
 
     runs = {
         "stubs": (copy_tree(ASSIGNMENTS),),
@@ -150,13 +154,13 @@ def test_zip_layout_scripts_and_pins(autograder_zip):
     assert any(n.startswith("autograder/suites/test_") for n in names) and "autograder/suites/pytest.ini" in names
     assert any(n.startswith("solutions/") for n in names) and any(n.startswith("course/") for n in names)
     assert not any("__pycache__" in n for n in names)
-    torch_pin = next(line for line in release.lock_pins().values() if line.lower().startswith("torch=="))
-    assert torch_pin in setup and release.TORCH_CPU_INDEX in setup and "@" not in setup.replace("@TORCH", "")
+    torch_pin = next(line for line in lock_pins().values() if line.lower().startswith("torch=="))
+    assert torch_pin in setup and TORCH_CPU_INDEX in setup and "@" not in setup.replace("@TORCH", "")
     for name in ("torch==", "numpy==", "pytest==", "pytest-timeout==", "nbformat=="):
         assert name in requirements.lower(), name
     assert "nbgrader" not in requirements.lower()
     assert subprocess.run(["bash", "-n", "-c", setup]).returncode == 0
-    assert release.build_gradescope(autograder_zip.with_name("again.zip")).read_bytes() == autograder_zip.read_bytes(), "not reproducible"
+    assert build_gradescope(autograder_zip.with_name("again.zip")).read_bytes() == autograder_zip.read_bytes(), "not reproducible"
 
 
 def test_stubs_score_zero_on_every_exercise(results, points):

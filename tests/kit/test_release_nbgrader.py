@@ -29,9 +29,14 @@ import yaml
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.utils import determine_grade
 
-from autograder import release
-from autograder.loader import EXERCISES, REPO_ROOT, SOLUTIONS
-from autograder.stubs import MARKERS
+from autograder.authoring.bundle import build_bundle
+from autograder.authoring.course import COURSE_DIR, PARTS, SOURCE_DIR, available_exercises, suite_points
+from autograder.authoring.leaks import bundle_leaks
+from autograder.authoring.nbgrader import fill_solutions, gradebook_scores, nbgrader, start_nbgrader, wait_nbgrader
+from autograder.authoring.notebooks import source_notebooks
+from autograder.authoring.stubs import MARKERS
+from autograder.grading.loader import REPO_ROOT, SOLUTIONS
+from autograder.runtime.curriculum import EXERCISES
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -59,18 +64,18 @@ def build_vocab(*args, **kwargs):
 
 @pytest.fixture(scope="module")
 def points() -> dict[str, float]:
-    return release.suite_points()
+    return suite_points()
 
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory, points) -> Path:
     course = tmp_path_factory.mktemp("course")
-    shutil.copy(release.COURSE_DIR / "nbgrader_config.py", course)
-    for path, text in release.source_notebooks(points).items():
+    shutil.copy(COURSE_DIR / "nbgrader_config.py", course)
+    for path, text in source_notebooks(points).items():
         dest = course / "source" / path.parent.name / path.name
         dest.parent.mkdir(parents=True)
         dest.write_text(text)
-    release.nbgrader(["generate_assignment", "*", "--force"], course, env={**os.environ, "COURSE_KIT": str(REPO_ROOT)})
+    nbgrader(["generate_assignment", "*", "--force"], course, env={**os.environ, "COURSE_KIT": str(REPO_ROOT)})
     return course
 
 
@@ -84,7 +89,7 @@ def graded(course) -> dict[str, Path]:
         source = nbformat.read(course / "source" / part / f"{part}.ipynb", as_version=4)
         students = {
             "release": nbformat.read(folder / f"{part}.ipynb", as_version=4),
-            "reference": release.fill_solutions(nbformat.read(folder / f"{part}.ipynb", as_version=4), source),
+            "reference": fill_solutions(nbformat.read(folder / f"{part}.ipynb", as_version=4), source),
         }
         if part == "embeddings":
             noisy = next(c for c in students["reference"].cells if c.metadata.get("nbgrader", {}).get("grade_id") == "one_hot-one_hot")
@@ -94,16 +99,16 @@ def graded(course) -> dict[str, Path]:
         for student, nb in students.items():
             (copy / "submitted" / student / part).mkdir(parents=True)
             nbformat.write(nb, copy / "submitted" / student / part / f"{part}.ipynb")
-        started[part] = (copy, release.start_nbgrader(["autograde", part, "--force"], copy, env))
+        started[part] = (copy, start_nbgrader(["autograde", part, "--force"], copy, env))
     for _, process in started.values():
-        release.wait_nbgrader(process)
-    release.nbgrader(["generate_feedback", "embeddings", "--force"], started["embeddings"][0], env)  # the parts' cells are alike
+        wait_nbgrader(process)
+    nbgrader(["generate_feedback", "embeddings", "--force"], started["embeddings"][0], env)  # the parts' cells are alike
     return {part: copy for part, (copy, _) in started.items()}
 
 
 @pytest.fixture(scope="module")
 def scores(graded) -> dict[tuple[str, str], tuple[float, float]]:
-    return {key: value for copy in graded.values() for key, value in release.gradebook_scores(copy).items()}
+    return {key: value for copy in graded.values() for key, value in gradebook_scores(copy).items()}
 
 
 def expected_max(part: str, points: dict[str, float]) -> float:
@@ -165,14 +170,14 @@ def test_feedback_shows_the_feedback_but_not_the_hidden_tests(graded):
 
 @pytest.fixture(scope="module")
 def bundle(course, points, tmp_path_factory) -> Path:
-    return release.build_bundle(tmp_path_factory.mktemp("dist") / "student", course / "release", points)
+    return build_bundle(tmp_path_factory.mktemp("dist") / "student", course / "release", points)
 
 
 def test_bundle_holds_no_solution_code_no_hidden_test(bundle):
-    assert release.bundle_leaks(bundle) == []
+    assert bundle_leaks(bundle) == []
     assert not (bundle / "autograder" / "suites").exists()
     assert sorted(p.name for p in (bundle / "notebooks").glob("*.ipynb")) == sorted(
-        f"{p}.ipynb" for p in release.PARTS if (release.SOURCE_DIR / p / f"{p}.ipynb").exists()
+        f"{p}.ipynb" for p in PARTS if (SOURCE_DIR / p / f"{p}.ipynb").exists()
     )
 
 
@@ -181,13 +186,13 @@ def test_the_leak_scan_finds_a_planted_solution_and_a_hidden_test(bundle, tmp_pa
     shutil.copytree(bundle, planted)
     shutil.copy(SOLUTIONS / "embeddings" / "one_hot.py", planted / "assignments" / "embeddings" / "one_hot.py")
     (planted / "notes.py").write_text((REPO_ROOT / "autograder" / "suites" / "test_one_hot.py").read_text())
-    found = release.bundle_leaks(planted)
+    found = bundle_leaks(planted)
     assert any("one_hot.py: contains the marker" in f for f in found)
     assert any("notes.py: holds hidden test code" in f for f in found)
     (planted / "assignments" / "embeddings" / "one_hot.py").write_text(
         "\n".join(line for line in (SOLUTIONS / "embeddings" / "one_hot.py").read_text().splitlines() if "SOLUTION" not in line)
     )
-    assert any("one_hot.py: holds solution code" in f for f in release.bundle_leaks(planted))
+    assert any("one_hot.py: holds solution code" in f for f in bundle_leaks(planted))
 
 
 def _bundle_env() -> dict[str, str]:
@@ -202,9 +207,9 @@ def test_bundle_public_tests_run_on_its_own_runtime(bundle, points):
     argv = [sys.executable if a == "python" else a for a in shlex.split(one_hot)]
     stubs = subprocess.run(argv, cwd=bundle, capture_output=True, text=True, env=_bundle_env())
     assert stubs.returncode == 1 and "not implemented yet" in stubs.stdout and "passed" not in stubs.stdout.splitlines()[-1]
-    command = [sys.executable, "-m", "pytest", "-p", "autograder.plugin", "-q", "--no-header", "-rN"]
+    command = [sys.executable, "-m", "pytest", "-p", "autograder.grading.plugin", "-q", "--no-header", "-rN"]
     first = {}
-    for name in release.available_exercises():
+    for name in available_exercises():
         if (bundle / "tests" / "public" / f"test_{name}.py").exists():
             first.setdefault(EXERCISES[name].split(".")[0], f"tests/public/test_{name}.py")
     solved = subprocess.run([*command, *first.values(), "--submission", str(SOLUTIONS)], cwd=bundle, capture_output=True, text=True, env=_bundle_env())
@@ -228,8 +233,8 @@ def test_a_student_notebook_runs_from_the_bundle_alone(bundle, tmp_path):
     """In the bundle (no repository around it): the setup cell finds the kit, %%module runs, check() passes."""
     from nbclient import NotebookClient
 
-    source = nbformat.read(release.SOURCE_DIR / "embeddings" / "embeddings.ipynb", as_version=4)
-    nb = release.fill_solutions(nbformat.read(bundle / "notebooks" / "embeddings.ipynb", as_version=4), source)
+    source = nbformat.read(SOURCE_DIR / "embeddings" / "embeddings.ipynb", as_version=4)
+    nb = fill_solutions(nbformat.read(bundle / "notebooks" / "embeddings.ipynb", as_version=4), source)
     last = next(i for i, c in enumerate(nb.cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "one_hot-tests")
     nb.cells = nb.cells[: last + 1]
     nb.cells.append(nbformat.v4.new_code_cell('import autograder\nprint(autograder.__file__)\ncheck("one_hot")'))

@@ -8,32 +8,37 @@ import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import ClearSolutions
 
-from autograder import grading, notebooks, release
-from autograder.loader import ASSIGNMENTS, EXERCISES, SOLUTIONS
-from autograder.stubs import MARKERS
+from autograder.authoring.course import available_exercises, carried_modules, solution_modules, suite_points
+from autograder.authoring.notebooks import notebook_problems, parse_narrative, source_notebooks
+from autograder.authoring.stubs import MARKERS
+from autograder.grading import runner
+from autograder.grading.handin import prepare as prepare_handin
+from autograder.grading.loader import ASSIGNMENTS, SOLUTIONS
+from autograder.notebook import cells, kernel
+from autograder.runtime.curriculum import EXERCISES
 
 BEGIN_HIDDEN, END_HIDDEN = MARKERS[2:]
 
 
 @pytest.fixture(scope="module")
 def points() -> dict[str, float]:
-    return release.suite_points()
+    return suite_points()
 
 
 @pytest.fixture(scope="module")
 def generated(points) -> dict[str, nbformat.NotebookNode]:
     """part -> its source notebook, built now from solutions/."""
-    return {path.parent.name: nbformat.reads(text, as_version=4) for path, text in release.source_notebooks(points).items()}
+    return {path.parent.name: nbformat.reads(text, as_version=4) for path, text in source_notebooks(points).items()}
 
 
 def test_committed_source_notebooks_are_up_to_date(points):
-    assert release.notebook_problems(points) == []
+    assert notebook_problems(points) == []
 
 
 def test_every_written_exercise_is_in_its_part_notebook(generated):
-    for name in release.available_exercises():
+    for name in available_exercises():
         part = EXERCISES[name].split(".")[0]
-        modules = notebooks.notebook_modules(generated[part])
+        modules = cells.notebook_modules(generated[part])
         assert EXERCISES[name] in modules, f"{name} has no %%module cells in {part}.ipynb"
 
 
@@ -52,7 +57,7 @@ def test_nbgrader_metadata_is_valid_schema_3_with_unique_ids(generated):
 def test_each_exercise_has_one_autograded_test_cell_worth_its_hidden_suite(generated, points):
     for part, nb in generated.items():
         graded = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
-        mine = [n for n in release.available_exercises() if EXERCISES[n].split(".")[0] == part and n in points]
+        mine = [n for n in available_exercises() if EXERCISES[n].split(".")[0] == part and n in points]
         assert sorted(graded) == sorted(f"{n}-tests" for n in mine)
         for name in mine:
             cell = graded[f"{name}-tests"]
@@ -71,10 +76,10 @@ def test_solution_regions_are_only_in_solution_cells(generated):
 
 
 def test_split_and_join_give_back_every_module_exactly():
-    for path in release.solution_modules().values():
+    for path in solution_modules().values():
         source = path.read_text(encoding="utf-8")
-        chunks = notebooks.split_module(source)
-        assert notebooks.join_chunks(chunks) == source
+        chunks = cells.split_module(source)
+        assert cells.join_chunks(chunks) == source
         assert len(chunks) > 1 or source.count("\ndef ") + source.count("\nclass ") <= 1, f"{path} was not cut into cells"
 
 
@@ -82,8 +87,8 @@ def test_reference_notebooks_map_back_onto_the_reference_modules(generated, tmp_
     """A notebook hand-in is graded as exactly these files, so it gets the module submission's score."""
     for part, nb in generated.items():
         nbformat.write(nb, tmp_path / f"{part}.ipynb")
-    root = notebooks.to_submission([tmp_path], tmp_path / "root")
-    for module, path in release.solution_modules().items():
+    root = cells.to_submission([tmp_path], tmp_path / "root")
+    for module, path in solution_modules().items():
         assert (root / path.relative_to(SOLUTIONS)).read_text(encoding="utf-8") == path.read_text(encoding="utf-8"), module
 
 
@@ -92,17 +97,17 @@ def test_released_notebooks_map_back_onto_the_stubs(generated, tmp_path):
     for part, nb in generated.items():
         cleared, _ = ClearSolutions().preprocess(nbformat.from_dict(nb), {})
         nbformat.write(cleared, tmp_path / f"{part}.ipynb")
-    modules = notebooks.collect_modules([tmp_path])
-    for module, path in release.solution_modules().items():
+    modules = cells.collect_modules([tmp_path])
+    for module, path in solution_modules().items():
         stub = (ASSIGNMENTS / path.relative_to(SOLUTIONS)).read_text(encoding="utf-8")
         assert modules[module] == stub, module
 
 
 def test_part_three_carries_the_attention_it_imports_and_its_own_part_wins(generated, tmp_path):
-    carried = release.carried_modules("transformer", release.solution_modules())
+    carried = carried_modules("transformer", solution_modules())
     if "transformer" not in generated or not carried:
         pytest.skip("Part 3 imports no module of another part yet")
-    assert set(carried) <= set(notebooks.notebook_modules(generated["transformer"]))
+    assert set(carried) <= set(cells.notebook_modules(generated["transformer"]))
     # The student fixed a bug in Part 2 after pasting it into Part 3: the attention notebook wins.
     nbformat.write(generated["transformer"], tmp_path / "transformer.ipynb")
     attention = nbformat.from_dict(generated["attention"])
@@ -110,8 +115,8 @@ def test_part_three_carries_the_attention_it_imports_and_its_own_part_wins(gener
         if (cell.metadata.get("course") or {}).get("module") == carried[0]:
             cell.source += "\n\nFIXED_IN_PART_2 = True"
     nbformat.write(attention, tmp_path / "attention.ipynb")
-    assert "FIXED_IN_PART_2" in notebooks.collect_modules([tmp_path])[carried[0]]
-    assert "FIXED_IN_PART_2" not in notebooks.collect_modules([tmp_path / "transformer.ipynb"])[carried[0]]
+    assert "FIXED_IN_PART_2" in cells.collect_modules([tmp_path])[carried[0]]
+    assert "FIXED_IN_PART_2" not in cells.collect_modules([tmp_path / "transformer.ipynb"])[carried[0]]
 
 
 def test_an_edited_notebook_is_graded_like_the_same_edit_in_the_module(generated, tmp_path):
@@ -123,14 +128,14 @@ def test_an_edited_notebook_is_graded_like_the_same_edit_in_the_module(generated
         if (cell.metadata.get("course") or {}).get("module") == "embeddings.one_hot":
             cell.source = cell.source.replace(mistake, wrong)
     nbformat.write(nb, tmp_path / "embeddings.ipynb")
-    from_notebook = notebooks.to_submission([tmp_path / "embeddings.ipynb"], tmp_path / "from_notebook")
+    from_notebook = cells.to_submission([tmp_path / "embeddings.ipynb"], tmp_path / "from_notebook")
     by_hand = tmp_path / "by_hand" / "embeddings"
     by_hand.mkdir(parents=True)
     (by_hand / "__init__.py").write_text("")
     (by_hand / "one_hot.py").write_text((SOLUTIONS / "embeddings" / "one_hot.py").read_text().replace(mistake, wrong))
 
     def score(root):
-        report, _ = grading.grade(root, only=["one_hot"], isolated=False)
+        report, _ = runner.grade(root, only=["one_hot"], isolated=False)
         return report.score, report.max_score, [t.status for t in report.tests]
 
     a, b = score(from_notebook), score(by_hand.parent)
@@ -141,7 +146,7 @@ def test_an_edited_notebook_is_graded_like_the_same_edit_in_the_module(generated
 def test_prepare_picks_the_notebook_over_an_untouched_stub(generated, tmp_path):
     """A whole repository handed in: stubs in assignments/, the work in the notebooks."""
     handin = tmp_path / "repo"
-    for path in release.solution_modules().values():
+    for path in solution_modules().values():
         stub = handin / "assignments" / path.relative_to(SOLUTIONS)
         stub.parent.mkdir(parents=True, exist_ok=True)
         stub.write_text((ASSIGNMENTS / path.relative_to(SOLUTIONS)).read_text())
@@ -149,18 +154,18 @@ def test_prepare_picks_the_notebook_over_an_untouched_stub(generated, tmp_path):
     nbformat.write(generated["embeddings"], handin / "notebooks" / "embeddings.ipynb")
     (handin / "autograder").mkdir()
     (handin / "autograder" / "one_hot.py").write_text("raise SystemExit('the kit runtime is never graded')\n")
-    root, notes = notebooks.prepare(handin, tmp_path / "root", stubs_root=ASSIGNMENTS)
+    root, notes = prepare_handin(handin, tmp_path / "root", stubs_root=ASSIGNMENTS)
     solved = (root / "embeddings" / "one_hot.py").read_text()
     assert solved == (SOLUTIONS / "embeddings" / "one_hot.py").read_text()
     assert any("embeddings.one_hot: graded from the notebook" in n for n in notes)
-    for module in [m for m in release.solution_modules() if not m.startswith("embeddings.")]:
+    for module in [m for m in solution_modules() if not m.startswith("embeddings.")]:
         assert (root / (module.replace(".", "/") + ".py")).read_text() == (ASSIGNMENTS / (module.replace(".", "/") + ".py")).read_text()
 
 
 def test_prepare_places_loose_files_in_their_package(tmp_path):
     (tmp_path / "handin").mkdir()
     (tmp_path / "handin" / "one_hot.py").write_text((SOLUTIONS / "embeddings" / "one_hot.py").read_text())
-    root, notes = notebooks.prepare(tmp_path / "handin", tmp_path / "root")
+    root, notes = prepare_handin(tmp_path / "handin", tmp_path / "root")
     assert (root / "embeddings" / "one_hot.py").exists() and (root / "embeddings" / "__init__.py").exists()
     assert notes == ["embeddings.one_hot: graded from one_hot.py"]
 
@@ -168,23 +173,23 @@ def test_prepare_places_loose_files_in_their_package(tmp_path):
 def test_module_cells_run_as_modules_that_import_each_other():
     """What %%module does in Jupyter: each cell runs inside its module; modules see one another."""
     sources = {"embeddings.one_hot": (SOLUTIONS / "embeddings" / "one_hot.py").read_text()}
-    before = dict(notebooks._RUN)
+    before = dict(kernel._RUN)
     try:
         for module, source in sources.items():
-            for chunk in notebooks.split_module(source):
-                notebooks.run_module_cell(module, chunk)
-        notebooks.run_module_cell("embeddings.helper", "from embeddings.one_hot import one_hot\nX = one_hot([0, 2], 3)")
+            for chunk in cells.split_module(source):
+                kernel.run_module_cell(module, chunk)
+        kernel.run_module_cell("embeddings.helper", "from embeddings.one_hot import one_hot\nX = one_hot([0, 2], 3)")
         assert sys.modules["embeddings.helper"].X.tolist() == [[1, 0, 0], [0, 0, 1]]
-        assert notebooks.kernel_modules()["embeddings.one_hot"] == sources["embeddings.one_hot"]
+        assert kernel.kernel_modules()["embeddings.one_hot"] == sources["embeddings.one_hot"]
     finally:
-        notebooks._RUN.clear()
-        notebooks._RUN.update(before)
+        kernel._RUN.clear()
+        kernel._RUN.update(before)
         for name in [n for n in sys.modules if n.split(".")[0] == "embeddings" and getattr(sys.modules[n], "__notebook__", False)]:
             del sys.modules[name]
 
 
 def test_narrative_directives_and_requirements():
-    sections = release.parse_narrative(
+    sections = parse_narrative(
         "intro\n<!-- setup -->\n<!-- section: one_hot -->\n## A\ntext\n<!-- exercise: one_hot -->\n```python requires=glove figure=f\nx = 1\n```\n"
     )
     assert sections[0] == (frozenset(), [("markdown", "intro", {}), ("directive", "setup", {"arg": ""})])

@@ -8,8 +8,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import stubs
-from autograder.loader import ASSIGNMENTS, SOLUTIONS, Root, reference
+from autograder.authoring import stubs
+from autograder.grading.loader import ASSIGNMENTS, SOLUTIONS, Root, reference
 
 
 def test_assignments_are_up_to_date_and_leak_nothing():

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import forbidden
-from autograder.adapter import InProcessStudent, StudentError
-from autograder.loader import REPO_ROOT, SOLUTIONS
-from autograder.worker import IsolatedStudent, Settings, StaticallyChecked, processes_of
+from autograder.grading.adapter import InProcessStudent, StudentError
+from autograder.grading.loader import REPO_ROOT, SOLUTIONS
+from autograder.grading.worker import IsolatedStudent, Settings, StaticallyChecked, processes_of
+from autograder.runtime import forbidden
 from tests.attacks import submission
 
 pytestmark = pytest.mark.timeout(120)
@@ -327,7 +327,7 @@ def test_the_run_time_guard_lets_trusted_code_use_the_apis(tmp_path):
     script = f"""
         import sys
         sys.path.insert(0, {str(REPO_ROOT)!r})
-        from autograder import forbidden
+        from autograder.runtime import forbidden
         forbidden.install([{str(trusted)!r}, *sys.path[1:]])
         use = "import torch\\nout = (torch.nn.functional.layer_norm(torch.ones(2, 4), (4,)).sum().item(), tuple(torch.nn.LayerNorm(4).weight.shape))\\n"
         kit = {{}}

@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.loader import SOLUTIONS
+from autograder.grading.loader import SOLUTIONS
 
 
 @dataclass(frozen=True)

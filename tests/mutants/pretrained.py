@@ -1,4 +1,4 @@
-from autograder.loader import SOLUTIONS
+from autograder.grading.loader import SOLUTIONS
 from tests.mutants import Mutant
 
 F = "embeddings/pretrained.py"

@@ -39,7 +39,7 @@ class Outcome:
 
 
 def grade_mutant(mutant: Mutant | GeneratedMutant, isolated: bool) -> Outcome:
-    from autograder.grading import grade
+    from autograder.grading.runner import grade
 
     start = time.perf_counter()
     generated = isinstance(mutant, GeneratedMutant)

@@ -6,8 +6,8 @@ about 1e-7, hence the looser tolerance of those checks).
 
 import numpy as np
 
-from autograder.compare import check, check_raises
-from autograder.gradcheck import numerical_gradient
+from autograder.grading.compare import check, check_raises
+from autograder.grading.gradcheck import numerical_gradient
 
 CBOW = "embeddings.cbow:cbow_loss_and_gradient"
 

@@ -6,7 +6,7 @@ FNV-1a) and, for non-ASCII words, the values of gensim's ``ft_hash_bytes``, whic
 
 import numpy as np
 
-from autograder.compare import check
+from autograder.grading.compare import check
 
 NGRAMS = "embeddings.fasttext:char_ngrams"
 HASH = "embeddings.fasttext:fasttext_hash"

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.compare import check
+from autograder.grading.compare import check
 
 COOC = "embeddings.glove:cooccurrence_matrix"
 WEIGHT = "embeddings.glove:glove_weight"

@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from autograder.compare import check
+from autograder.grading.compare import check
 
 LN = "transformer.layers:LayerNorm"
 FFN = "transformer.layers:FeedForward"

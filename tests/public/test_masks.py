@@ -5,7 +5,7 @@ Reminder: ``True`` means *may attend*; rows are queries, columns are keys.
 
 import torch
 
-from autograder.compare import check
+from autograder.grading.compare import check
 
 CAUSAL = "attention.masks:causal_mask"
 PADDING = "attention.masks:padding_mask"

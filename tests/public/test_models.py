@@ -12,7 +12,7 @@ The scripted models (see ``autograder/probes_transformer.py``) stand in for a tr
 import torch
 from torch import nn
 
-from autograder.compare import check
+from autograder.grading.compare import check
 
 ENCODER = "transformer.models:Encoder"
 TRANSFORMER = "transformer.models:Transformer"

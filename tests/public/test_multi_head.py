@@ -11,7 +11,7 @@ Two conventions differ between this course and PyTorch, and the helpers below tr
 import torch
 from torch import nn
 
-from autograder.compare import check, check_raises
+from autograder.grading.compare import check, check_raises
 
 SPLIT = "attention.multi_head:split_heads"
 MERGE = "attention.multi_head:merge_heads"

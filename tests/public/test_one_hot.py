@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.compare import check, check_raises
+from autograder.grading.compare import check, check_raises
 
 BUILD_VOCAB = "embeddings.one_hot:build_vocab"
 ENCODE = "embeddings.one_hot:encode"

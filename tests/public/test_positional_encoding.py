@@ -4,7 +4,7 @@ import math
 
 import torch
 
-from autograder.compare import check, check_raises
+from autograder.grading.compare import check, check_raises
 
 SINUSOIDAL = "transformer.positional_encoding:sinusoidal_positional_encoding"
 PE = "transformer.positional_encoding:PositionalEncoding"

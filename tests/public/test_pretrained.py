@@ -7,7 +7,7 @@ it returned and the bytes of the files it wrote.
 
 import numpy as np
 
-from autograder.compare import check, check_raises
+from autograder.grading.compare import check, check_raises
 
 LOAD = "embeddings.pretrained:load_vectors"
 SAVE = "embeddings.pretrained:save_vectors"

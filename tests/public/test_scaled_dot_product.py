@@ -11,7 +11,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from autograder.compare import check
+from autograder.grading.compare import check
 
 SOFTMAX = "attention.scaled_dot_product:softmax"
 SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"

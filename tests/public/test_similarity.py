@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from autograder.compare import check
+from autograder.grading.compare import check
 
 COSINE = "embeddings.similarity:cosine_similarity"
 MOST_SIMILAR = "embeddings.similarity:most_similar"

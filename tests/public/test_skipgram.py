@@ -8,8 +8,8 @@ Finite differences are only accurate to about 1e-7, hence the looser tolerance o
 
 import numpy as np
 
-from autograder.compare import check, check_raises
-from autograder.gradcheck import numerical_gradient
+from autograder.grading.compare import check, check_raises
+from autograder.grading.gradcheck import numerical_gradient
 
 PAIRS = "embeddings.skipgram:skipgram_pairs"
 SIGMOID = "embeddings.skipgram:sigmoid"

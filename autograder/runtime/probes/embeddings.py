@@ -1,4 +1,4 @@
-"""Probes specific to the embeddings exercises (see :mod:`autograder.probes`).
+"""Probes specific to the embeddings exercises (see :mod:`autograder.runtime.probes`).
 
 Two things cannot cross the process boundary as they are: files (the worker has its own private
 working copy, so the grader cannot share a path with student code) and matplotlib objects. These
@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.probes import Resolve, probe
+from autograder.runtime.probes.registry import Resolve, probe
 
 MAX_FILE_BYTES = 1 << 20  # a vectors file of the suites is a few kB; a runaway write is not sent back whole
 

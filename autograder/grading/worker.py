@@ -4,16 +4,16 @@
 submission it
 
 - makes a private workspace (``mkdtemp``): ``runtime/`` holds a copy of the non-secret runtime
-  (:mod:`autograder.protocol`, the ``probes*`` modules, :mod:`autograder.forbidden`, the worker's
+  (:mod:`autograder.runtime.protocol`, the ``probes*`` modules, :mod:`autograder.runtime.forbidden`, the worker's
   main and the course's ``course/`` package), ``submission/`` a copy of the submission (plain
-  files only, see :mod:`autograder.sandbox`), ``home/`` the worker's ``HOME``. Nothing of the
+  files only, see :mod:`autograder.grading.sandbox`), ``home/`` the worker's ``HOME``. Nothing of the
   hidden suites or the reference is in it;
-- reads the copy's source for forbidden APIs (:mod:`autograder.forbidden`), so a probe whose
+- reads the copy's source for forbidden APIs (:mod:`autograder.runtime.forbidden`), so a probe whose
   target uses one fails with kind ``"forbidden"`` without running;
-- starts the worker ONCE (:mod:`autograder.worker_main`: ``python -I -B``, a clean environment,
+- starts the worker ONCE (:mod:`autograder.runtime.worker_main`: ``python -I -B``, a clean environment,
   its own session; as root under a dedicated uid claimed with a lock file, in new mount, network
   and PID namespaces where the platform allows) and keeps it for every test;
-- sends each probe as a request over a pipe (JSON + raw ``.npy``, :mod:`autograder.protocol`)
+- sends each probe as a request over a pipe (JSON + raw ``.npy``, :mod:`autograder.runtime.protocol`)
   and waits for the reply with a deadline: the test's own time limit when the plugin said it
   (:meth:`IsolatedStudent.begin_test`), else ``call_timeout``;
 - on a timeout, a crash (``os._exit``, a signal, a limit), a broken reply or an interrupted
@@ -25,7 +25,7 @@ submission it
   dedicated uid (no detached grandchild survives), then deletes the workspace.
 
 The worker's stdout and stderr go to a pipe that a thread drains into a capped buffer; they are
-never parsed. Settings come from :class:`Settings` (environment variables ``AUTOGRADER_*``).
+never parsed. Settings come from :class:`autograder.settings.Settings` (environment variables ``AUTOGRADER_*``).
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import json
 import os
 import pwd
 import random
-import select
+import selectors
 import shutil
 import signal
 import subprocess
@@ -46,61 +46,20 @@ import tempfile
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder import forbidden, protocol, sandbox
-from autograder.adapter import Student, StudentError, unwrap
-from autograder.loader import PACKAGES, PART_OF, REPO_ROOT
+from autograder.grading import sandbox
+from autograder.grading.adapter import Student, StudentError, unwrap
+from autograder.grading.loader import REPO_ROOT
+from autograder.layout import worker_runtime_files
+from autograder.runtime import forbidden, protocol
+from autograder.runtime.curriculum import PACKAGES, PART_OF
+from autograder.settings import Settings
 
 AUTOGRADER = Path(__file__).resolve().parent
-BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.worker_main import main; main(sys.argv[2])"
-MAX_REPLY_BYTES = 256 << 20
+BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.runtime.worker_main import main; main(sys.argv[2])"
 LAST_SANDBOX: dict[str, Any] = {}  # what the latest worker achieved (the CLI prints it)
-
-
-def _env_int(name: str, default: int) -> int:
-    try:
-        return int(os.environ.get(name, default))
-    except ValueError:
-        return default
-
-
-@dataclass
-class Settings:
-    """Limits and timeouts of a worker; defaults may be overridden by ``AUTOGRADER_<NAME>`` variables."""
-
-    memory: int = 4 << 30  # RLIMIT_AS bytes: the CPU build of torch needs ~0.8 GiB of address space
-    cpu: int = 600  # RLIMIT_CPU seconds over the worker's life (a restarted worker starts again)
-    nproc: int = 64  # RLIMIT_NPROC: processes and threads of the worker's uid
-    nofile: int = 256
-    fsize: int = 64 << 20  # largest file the worker may write
-    threads: int = 1  # torch/BLAS threads: deterministic, and fair with --jobs N
-    call_timeout: float = 60.0  # seconds per call when the test says nothing
-    startup_timeout: float = 60.0
-    output_cap: int = 16 << 10  # bytes of student output kept (head and tail)
-    namespaces: bool = True
-    uid_base: int = 61000
-    uid_slots: int = 1000
-    hide: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_env(cls) -> Settings:
-        s = cls()
-        for name in ("memory", "cpu", "nproc", "nofile", "fsize", "threads", "uid_base", "uid_slots", "output_cap"):
-            setattr(s, name, _env_int(f"AUTOGRADER_{name.upper()}", getattr(s, name)))
-        for name in ("call_timeout", "startup_timeout"):
-            try:
-                setattr(s, name, float(os.environ.get(f"AUTOGRADER_{name.upper()}", getattr(s, name))))
-            except ValueError:
-                pass
-        s.namespaces = os.environ.get("AUTOGRADER_NAMESPACES", "1") != "0"
-        s.hide = [p for p in os.environ.get("AUTOGRADER_HIDE", "").split(os.pathsep) if p]
-        return s
-
-    def limits(self) -> dict[str, int]:
-        return {"memory": self.memory, "cpu": self.cpu, "nproc": self.nproc, "nofile": self.nofile, "fsize": self.fsize, "core": 0}
 
 
 # -- processes of a uid ------------------------------------------------------------------------------------
@@ -215,8 +174,10 @@ class _Pipe:
         left = self.deadline - time.monotonic()
         if left <= 0:
             raise Timeout
-        r, w, _ = select.select([] if for_write else [self.fd], [self.fd] if for_write else [], [], min(left, 3600))
-        if not (r or w) and time.monotonic() >= self.deadline:
+        with selectors.DefaultSelector() as selector:  # poll/epoll: no FD_SETSIZE limit on descriptor numbers
+            selector.register(self.fd, selectors.EVENT_WRITE if for_write else selectors.EVENT_READ)
+            ready = selector.select(min(left, 3600))
+        if not ready and time.monotonic() >= self.deadline:
             raise Timeout
 
     def read(self, n: int) -> bytes:
@@ -301,16 +262,6 @@ class _Output:
 # -- the workspace and the worker process ------------------------------------------------------------------
 
 
-def runtime_files() -> list[tuple[Path, str]]:
-    """(source, name in the runtime) of the non-secret modules the worker needs."""
-    files = [(AUTOGRADER / name, f"autograder/{name}") for name in ("protocol.py", "forbidden.py", "worker_main.py")]
-    files += [(p, f"autograder/{p.name}") for p in sorted(AUTOGRADER.glob("probes*.py"))]
-    course = REPO_ROOT / "course"
-    if course.is_dir():
-        files += [(p, f"course/{p.relative_to(course).as_posix()}") for p in sorted(course.rglob("*.py")) if "__pycache__" not in p.parts]
-    return files
-
-
 class Workspace:
     """``mkdtemp`` folder with ``runtime/``, ``submission/`` (a private copy) and ``home/``."""
 
@@ -321,7 +272,7 @@ class Workspace:
         self.submission = self.path / "submission"
         self.home = self.path / "home"
         self.error: str | None = None
-        for src, name in runtime_files():
+        for src, name in worker_runtime_files():
             dst = self.runtime / name
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
@@ -407,7 +358,7 @@ class Worker:
         if self.hello is None:
             self.replies.deadline = self.started + self.settings.startup_timeout
             try:
-                message = protocol.read_message(self.replies, MAX_REPLY_BYTES)
+                message = protocol.read_message(self.replies, self.settings.max_reply)
             except (Timeout, EOFError, protocol.ProtocolError, OSError, ValueError) as error:
                 raise WorkerDied(f"the worker did not start ({type(error).__name__})") from None
             if not isinstance(message, dict) or not isinstance(message.get("hello"), dict):
@@ -427,7 +378,7 @@ class Worker:
         self.requests.deadline = self.replies.deadline = deadline
         try:
             protocol.write_message(self.requests, {"id": ident, **payload})
-            message = protocol.read_message(self.replies, MAX_REPLY_BYTES)
+            message = protocol.read_message(self.replies, self.settings.max_reply)
         except (EOFError, BrokenPipeError, ConnectionError) as error:
             raise WorkerDied(type(error).__name__) from None
         except (protocol.ProtocolError, ValueError, TypeError, KeyError) as error:

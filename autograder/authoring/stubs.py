@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 from nbgrader.preprocessors import ClearSolutions
 
-from autograder.loader import ASSIGNMENTS, SOLUTIONS
+from autograder.grading.loader import ASSIGNMENTS, SOLUTIONS
 
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from autograder.adapter import StudentError
+from autograder.grading.adapter import StudentError
 
 # dtype -> (rtol, atol).
 TOLERANCES: dict[np.dtype, tuple[float, float]] = {

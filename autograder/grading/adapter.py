@@ -1,12 +1,12 @@
 """The one seam between every test and the student's code.
 
 Tests (public and hidden) hold a :class:`Student` and ask it to ``call`` a function or run a
-``probe``; they get plain data back (:mod:`autograder.protocol`) or a :class:`StudentError`.
+``probe``; they get plain data back (:mod:`autograder.runtime.protocol`) or a :class:`StudentError`.
 Two implementations share this interface:
 
 - :class:`InProcessStudent` imports the submission privately in the test process, so ``print``
   and ``pdb`` work (``make test``);
-- the isolated worker (:mod:`autograder.worker`) runs the same probes in a separate, limited
+- the isolated worker (:mod:`autograder.grading.worker`) runs the same probes in a separate, limited
   process and sends the same plain data back (``make grade`` / ``python -m autograder grade``).
 
 Both pass every argument and result through the protocol's encoding, so a test sees the same
@@ -20,9 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from autograder import protocol
-from autograder.loader import Root
-from autograder.probes import execute
+from autograder.grading.loader import Root
+from autograder.runtime import protocol
+from autograder.runtime.probes import execute
 
 
 class StudentError(Exception):

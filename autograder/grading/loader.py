@@ -18,28 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from autograder.layout import REPO_ROOT
+from autograder.runtime.curriculum import EXERCISES, PACKAGES
+from autograder.runtime.errors import ModuleLoadError
+
 SOLUTIONS = REPO_ROOT / "solutions"
 ASSIGNMENTS = REPO_ROOT / "assignments"
-PACKAGES = ("embeddings", "attention", "transformer")
-
-# exercise name -> module path inside a submission root (one name per exercise everywhere).
-EXERCISES: dict[str, str] = {
-    "one_hot": "embeddings.one_hot",
-    "skipgram": "embeddings.skipgram",
-    "cbow": "embeddings.cbow",
-    "glove": "embeddings.glove",
-    "fasttext": "embeddings.fasttext",
-    "pretrained": "embeddings.pretrained",
-    "similarity": "embeddings.similarity",
-    "scaled_dot_product": "attention.scaled_dot_product",
-    "masks": "attention.masks",
-    "multi_head": "attention.multi_head",
-    "positional_encoding": "transformer.positional_encoding",
-    "layers": "transformer.layers",
-    "models": "transformer.models",
-}
-PART_OF = {name: module.split(".")[0] for name, module in EXERCISES.items()}
+__all__ = ["ASSIGNMENTS", "REPO_ROOT", "SOLUTIONS", "ModuleLoadError", "Root", "private_imports", "reference"]
 
 
 def _owned(name: str) -> bool:
@@ -61,15 +46,6 @@ def private_imports(root: Path) -> Iterator[None]:
         for name in [n for n in sys.modules if _owned(n)]:
             del sys.modules[name]
         sys.modules.update(saved)
-
-
-class ModuleLoadError(Exception):
-    """A module of the root could not be imported; carries the original exception."""
-
-    def __init__(self, module: str, error: BaseException) -> None:
-        super().__init__(f"{module}: {type(error).__name__}: {error}")
-        self.module = module
-        self.error = error
 
 
 class Root:

@@ -1,10 +1,10 @@
-"""Probes specific to the transformer exercises (see :mod:`autograder.probes`)."""
+"""Probes specific to the transformer exercises (see :mod:`autograder.runtime.probes`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from autograder.probes import Resolve, probe
+from autograder.runtime.probes.registry import Resolve, probe
 
 # -- transformer/models.py: decoding with stand-in models, and training on the course's tasks -------------
 # (owned by the models exercise)
@@ -64,7 +64,7 @@ def build_model(resolve: Resolve, spec: dict[str, Any]) -> Any:
     """A model for a decoding test, in eval mode.
 
     - ``{"kind": "student", "target", "init_args", "init_kwargs", "state", "dtype", "seed"}``: the
-      student's class, built like :func:`autograder.probes.module_run` builds it;
+      student's class, built like :func:`autograder.runtime.probes.general.module_run` builds it;
     - ``{"kind": "scripted_seq2seq", "script", "pad_id"}`` or ``{"kind": "bigram_lm", "table", "max_len"}``: a stand-in.
     """
     import torch
@@ -121,7 +121,7 @@ def train_on_task(resolve: Resolve, target: str, task: str, seed: int, inputs: A
     """
     import torch
 
-    from autograder.probes import describe
+    from autograder.runtime.errors import describe
     from course.tasks import BOS_ID, EOS_ID
     from course.trainer import RECIPES, train_lm, train_seq2seq
 

@@ -8,7 +8,7 @@ import shutil
 from rich.console import Console
 from rich.table import Table
 
-from autograder.results import Report
+from autograder.grading.results import Report
 
 STYLE = {"passed": "green", "failed": "red", "not implemented yet": "yellow"}
 

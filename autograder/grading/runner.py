@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder.loader import EXERCISES
-from autograder.results import Report
+from autograder.grading.results import Report
+from autograder.layout import PACKAGE
+from autograder.runtime.curriculum import EXERCISES
 
-SUITES = Path(__file__).resolve().parent / "suites"
+SUITES = PACKAGE / "suites"
 
 
 def suite_files(only: list[str] | None = None) -> list[Path]:
@@ -25,7 +26,7 @@ def pytest_args(
         "-c", str(SUITES / "pytest.ini"),
         "--rootdir", str(SUITES),
         "--import-mode=importlib",
-        "-p", "autograder.plugin",
+        "-p", "autograder.grading.plugin",
         "-p", "no:cacheprovider",
         "--submission", str(submission),
         "-q", "--no-header", "-rN", "--tb=no", "--points",
@@ -48,7 +49,7 @@ class _Capture:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        from autograder.plugin import report_of
+        from autograder.grading.plugin import report_of
 
         self.report = report_of(session.config)
 
@@ -63,7 +64,7 @@ def grade(
 ) -> tuple[Report, int]:
     """Grade ``submission``; returns the report and pytest's exit code.
 
-    ``refused``: the submission was refused before grading (see :mod:`autograder.sandbox`); every test fails with this reason.
+    ``refused``: the submission was refused before grading (see :mod:`autograder.grading.sandbox`); every test fails with this reason.
     """
     capture = _Capture()
     code = pytest.main(pytest_args(Path(submission).resolve(), only, isolated, results, junit, refused), plugins=[capture])

@@ -22,7 +22,7 @@ may not call ``F.scaled_dot_product_attention``, ``nn.MultiheadAttention``,
   ``getattr(F, "scaled_dot" + "_product_attention")`` reach the guard. Each use is also recorded,
   so a student who catches the error still fails the call.
 
-This module imports nothing outside the standard library: it is copied into the worker's runtime.
+This module imports nothing outside the standard library and the runtime: it is copied into the worker's runtime.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PACKAGES = ("embeddings", "attention", "transformer")
+from autograder.runtime.curriculum import PACKAGES
 
 FORBIDDEN_CLASSES = (
     "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer",

@@ -25,7 +25,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-from autograder.loader import PACKAGES
+from autograder.runtime.curriculum import PACKAGES
 
 MAX_FILES = 2000
 MAX_TOTAL_BYTES = 64 << 20

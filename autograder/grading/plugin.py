@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 
-from autograder.adapter import InProcessStudent, Student, StudentError
-from autograder.compare import Feedback
-from autograder.loader import ASSIGNMENTS, Root, reference
-from autograder.results import Report, TestResult
+from autograder.grading.adapter import InProcessStudent, Student, StudentError
+from autograder.grading.compare import Feedback
+from autograder.grading.loader import ASSIGNMENTS, Root, reference
+from autograder.grading.results import Report, TestResult
 
 REPORT_KEY = pytest.StashKey[Report]()
 STUDENT_KEY = pytest.StashKey[Student]()
@@ -67,7 +67,7 @@ def title_of(item: pytest.Item) -> str:
 
 
 def make_student(config: pytest.Config, exercises: set[str] | None = None) -> Student:
-    from autograder.worker import IsolatedStudent, RefusedStudent, StaticallyChecked
+    from autograder.grading.worker import IsolatedStudent, RefusedStudent, StaticallyChecked
 
     root = Path(config.getoption("--submission")).resolve()
     if config.getoption("--refused"):
@@ -193,7 +193,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    from autograder.reporters import render_table
+    from autograder.grading.reporters import render_table
 
     report = config.stash[REPORT_KEY]
     if report.tests:

@@ -42,8 +42,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder import sandbox
-from autograder.loader import EXERCISES, REPO_ROOT
+from autograder.grading import sandbox
+from autograder.grading.loader import REPO_ROOT
+from autograder.layout import grader_files
+from autograder.runtime.curriculum import EXERCISES
 
 LOG_CAP = 256 << 10
 STATUSES = ("graded", "refused", "error")
@@ -89,8 +91,8 @@ def fingerprint(only: list[str] | None) -> str:
     """The grader's identity: its code, the hidden suites graded, the reference, the course's files, and what is graded."""
     exercises = sorted(only or EXERCISES)
     suites = REPO_ROOT / "autograder" / "suites"
-    paths = [*sorted((REPO_ROOT / "autograder").glob("*.py")), suites / "pytest.ini", *(suites / f"test_{e}.py" for e in exercises)]
-    paths += [p for folder in ("solutions", "course") for p in sorted((REPO_ROOT / folder).rglob("*.py")) if "__pycache__" not in p.parts]
+    other_suites = {suites / f"test_{e}.py" for e in EXERCISES if e not in exercises}
+    paths = [p for p in grader_files() if p not in other_suites]
     digest = hashlib.sha256(json.dumps(exercises).encode())
     for path in paths:
         if path.exists():

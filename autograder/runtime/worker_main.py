@@ -1,4 +1,4 @@
-"""The worker: the only process that imports student code (the child side of :mod:`autograder.worker`).
+"""The worker: the only process that imports student code (the child side of :mod:`autograder.grading.worker`).
 
 Started by the grader as a fresh interpreter in isolated mode (``python -I -B``, a clean
 environment, ``cwd`` the private copy of the submission) with this module's folder, a private
@@ -19,10 +19,10 @@ runs it, in this order:
 3. sets resource limits (address space, CPU seconds, processes and threads, open files, file
    size, no core dumps);
 4. imports NumPy, the protocol and the probes, guards the forbidden torch APIs
-   (:mod:`autograder.forbidden`), installs an importer that loads only the submission's three
+   (:mod:`autograder.runtime.forbidden`), installs an importer that loads only the submission's three
    packages and only from source, and says hello with what it achieved.
 
-Then it loops: read a request (:func:`autograder.protocol.read_message`) from the request pipe,
+Then it loops: read a request (:func:`autograder.runtime.protocol.read_message`) from the request pipe,
 run it, write the reply to the reply pipe. Student output goes to stdout/stderr, which the grader
 captures and caps and never parses; the protocol uses other file descriptors.
 """
@@ -38,7 +38,10 @@ import signal
 import stat
 import sys
 import time
-from typing import Any
+from typing import Any, cast
+
+from autograder.runtime.errors import ModuleLoadError
+from autograder.runtime.messages import Hello, WorkerConfig
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
@@ -253,9 +256,9 @@ def set_limits(limits: dict[str, int], achieved: dict[str, Any]) -> None:
     achieved["limits"] = done
 
 
-def sandbox(config: dict[str, Any]) -> dict[str, Any]:
+def sandbox(config: WorkerConfig) -> Hello:
     """Stage 1 (see the module docstring); returns what was achieved, for the hello message."""
-    achieved: dict[str, Any] = {"namespaces": [], "uid": os.getuid(), "covered": []}
+    achieved: Hello = {"namespaces": [], "uid": os.getuid(), "covered": [], "pid": os.getpid()}
     protocol_fds = [config["fds"]["request"], config["fds"]["reply"]]
     try:
         global_pid = int(os.readlink("/proc/self"))
@@ -377,15 +380,6 @@ def _after_import(name: str, then: Any) -> Any:
     return Hook()
 
 
-class ModuleLoadError(Exception):
-    """A student module could not be imported (probes.describe reports it as kind "import")."""
-
-    def __init__(self, module: str, error: BaseException) -> None:
-        super().__init__(f"{module}: {type(error).__name__}: {error}")
-        self.module = module
-        self.error = error
-
-
 class Submission:
     """The student's modules, imported on first use; a failed import is remembered, not retried."""
 
@@ -423,7 +417,7 @@ def _trusted_folders(runtime: str) -> list[str]:
     return sorted(paths)
 
 
-def serve(config: dict[str, Any], achieved: dict[str, Any]) -> None:
+def serve(config: WorkerConfig, achieved: Hello) -> None:
     """Stage 2: load the runtime, say hello, answer requests until the pipe closes."""
     root = config["root"]
     runtime = config["runtime"]
@@ -431,8 +425,9 @@ def serve(config: dict[str, Any], achieved: dict[str, Any]) -> None:
     request = os.fdopen(config["fds"]["request"], "rb", buffering=1 << 16)
     reply = os.fdopen(config["fds"]["reply"], "wb", buffering=1 << 16)
 
-    from autograder import forbidden, protocol
-    from autograder.probes import describe, execute
+    from autograder.runtime import forbidden, protocol
+    from autograder.runtime.errors import ErrorKind, describe, error_reply
+    from autograder.runtime.probes import execute
 
     def guard_torch() -> None:
         import torch
@@ -457,8 +452,7 @@ def serve(config: dict[str, Any], achieved: dict[str, Any]) -> None:
     def forbidden_error() -> dict[str, Any]:
         used = list(dict.fromkeys(forbidden.USED))
         forbidden.USED.clear()
-        return {"kind": "forbidden", "types": ["ForbiddenAPIError"], "traceback": "",
-                "message": "forbidden API: " + ", ".join(used) + f" is not allowed ({forbidden.ADVICE})"}
+        return error_reply(ErrorKind.FORBIDDEN, "forbidden API: " + ", ".join(used) + f" is not allowed ({forbidden.ADVICE})", ("ForbiddenAPIError",))
 
     protocol.write_message(reply, {"hello": achieved})
     while True:
@@ -479,7 +473,7 @@ def serve(config: dict[str, Any], achieved: dict[str, Any]) -> None:
             elif op == "ping":
                 result = {"ok": "pong"}
             else:
-                result = {"error": {"kind": "grader", "types": ["KeyError"], "message": f"unknown request {op!r}", "traceback": ""}}
+                result = {"error": error_reply(ErrorKind.GRADER, f"unknown request {op!r}", ("KeyError",))}
         except BaseException as error:  # noqa: BLE001 - SystemExit, KeyboardInterrupt ... from student code
             result = {"error": describe(error, roots)}
         if forbidden.USED or ("error" in result and "ForbiddenAPIError" in result["error"].get("types", [])):
@@ -489,12 +483,12 @@ def serve(config: dict[str, Any], achieved: dict[str, Any]) -> None:
             # write_message encodes everything before it writes a byte, so a refused value leaves the pipe clean
             protocol.write_message(reply, {"id": ident, "reply": result, "seconds": seconds})
         except Exception as error:  # noqa: BLE001 - a value that cannot be graded is the student's error
-            result = {"error": {"kind": "protocol", "types": ["ProtocolError"], "message": f"your code returned {error}", "traceback": ""}}
+            result = {"error": error_reply(ErrorKind.PROTOCOL, f"your code returned {error}", ("ProtocolError",))}
             protocol.write_message(reply, {"id": ident, "reply": result})
 
 
 def main(config_json: str) -> None:
-    config = json.loads(config_json)
+    config = cast(WorkerConfig, json.loads(config_json))
     try:
         achieved = sandbox(config)
     except OSError as error:

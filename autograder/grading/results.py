@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder.loader import EXERCISES
+from autograder.runtime.curriculum import EXERCISES
 
 STATUSES = ("passed", "failed", "not_implemented", "error")
 

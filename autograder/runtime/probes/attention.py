@@ -1,4 +1,4 @@
-"""Probes specific to the attention exercises (see :mod:`autograder.probes`).
+"""Probes specific to the attention exercises (see :mod:`autograder.runtime.probes`).
 
 - ``function_run``: call a student function and back-propagate through it (``softmax``,
   ``scaled_dot_product_attention`` are functions, not modules, so ``module_run`` does not apply);
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autograder.probes import Resolve, probe
+from autograder.runtime.probes.registry import Resolve, probe
 
 
 def _tensors(value: Any) -> list[Any]:

@@ -1,0 +1,283 @@
+"""The nbgrader source notebooks, built from ``solutions/`` and ``release/notebooks/<part>.md``; the reference run and its figures."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from autograder.authoring.course import (
+    BUILD,
+    KERNELSPEC,
+    PARTS,
+    SOURCE_DIR,
+    TEMPLATES,
+    available_exercises,
+    carried_modules,
+    markers,
+    solution_modules,
+    suite_points,
+)
+from autograder.grading.loader import REPO_ROOT
+from autograder.notebook.cells import METADATA_KEY, cell_source, split_module
+from autograder.runtime.curriculum import EXERCISES, PART_OF
+
+
+def _nbgrader(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False, points: float | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def _code(source: str, **nbgrader: Any) -> Any:
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(source)
+    if nbgrader:
+        cell.metadata["nbgrader"] = _nbgrader(**nbgrader)
+    return cell
+
+
+def _first_definition(chunk: str) -> str:
+    for node in ast.parse(chunk).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return node.name
+    return "module"
+
+
+def module_cells(module: str, path: Path, prefix: str) -> list[Any]:
+    """One cell per chunk of the module: a solution cell where the chunk has a region to write, else read-only."""
+    cells = []
+    for chunk in split_module(path.read_text(encoding="utf-8")):
+        grade_id = f"{prefix}-{_first_definition(chunk)}"
+        if markers()[0] in chunk:
+            cell = _code(cell_source(module, chunk), grade_id=grade_id, solution=True)
+        else:
+            cell = _code(cell_source(module, chunk), grade_id=grade_id, locked=True)
+        cell.metadata[METADATA_KEY] = {"module": module}
+        cells.append(cell)
+    return cells
+
+
+def test_cell(exercise: str, points: float) -> Any:
+    """The exercise's autograded test cell: public tests for the student, the hidden suite for nbgrader."""
+    begin_hidden, end_hidden = markers()[2:]
+    source = "\n".join(
+        [
+            f"# Tests of {exercise}: its public tests (tests/public/test_{exercise}.py) run here; hidden tests decide its {points:g} points.",
+            f'check("{exercise}")',
+            f"### {begin_hidden}",
+            f'grade_hidden("{exercise}", points={points:g})',
+            f"### {end_hidden}",
+        ]
+    )
+    return _code(source, grade_id=f"{exercise}-tests", grade=True, locked=True, points=points)
+
+
+SETUP = """\
+# Setup (read-only): run this cell first. It finds the course kit and defines %%module.
+import os
+import sys
+from pathlib import Path
+
+here = Path.cwd().resolve()
+places = [Path(os.environ.get("COURSE_KIT", here)), *(q for p in (here, *here.parents) for q in (p, p / "kit"))]
+KIT = next((p for p in places if (p / "autograder" / "notebook" / "kernel.py").is_file()), None)
+if KIT is None:
+    raise RuntimeError("cannot find the course kit (a folder holding autograder/): open this notebook inside it, or set COURSE_KIT")
+if str(KIT) not in sys.path:
+    sys.path.insert(0, str(KIT))
+%load_ext autograder.notebook"""
+PART_IMPORTS = {
+    "embeddings": "import matplotlib.pyplot as plt\nimport numpy as np",
+    "attention": "import matplotlib.pyplot as plt\nimport torch",
+    "transformer": "import matplotlib.pyplot as plt\nimport torch",
+}
+
+
+def setup_cells(part: str) -> list[Any]:
+    """The read-only cells that open a notebook: find the kit, then the imports every cell below uses."""
+    imports = PART_IMPORTS[part] + "\n\nfrom autograder.notebook import check, grade_hidden"
+    return [_code(SETUP, grade_id="setup", locked=True), _code(imports, grade_id="imports", locked=True)]
+
+
+# --------------------------------------------------------------------------- the narrative
+
+
+DIRECTIVES = ("section", "setup", "exercise", "carry-over", "contents")
+DIRECTIVE = re.compile(r"^<!--\s*(" + "|".join(DIRECTIVES) + r")\s*:?\s*(.*?)\s*-->\s*$")
+
+
+def parse_narrative(text: str) -> list[tuple[frozenset[str], list[tuple[str, str, dict[str, str]]]]]:
+    """The sections of a narrative file: ``(required exercises, blocks)``; a block is markdown, code or a directive.
+
+    Format: markdown; fenced ```` ```python ```` blocks become code cells (``requires=a,b`` and
+    ``figure=name`` after ``python``); ``<!-- section: a b -->`` starts a section kept only when
+    exercises ``a`` and ``b`` exist; ``<!-- setup -->``, ``<!-- exercise: name -->``,
+    ``<!-- carry-over -->`` and ``<!-- contents -->`` insert generated cells.
+    """
+    sections: list[tuple[frozenset[str], list[tuple[str, str, dict[str, str]]]]] = [(frozenset(), [])]
+    markdown: list[str] = []
+
+    def flush() -> None:
+        if "".join(markdown).strip():
+            sections[-1][1].append(("markdown", "\n".join(markdown).strip("\n"), {}))
+        markdown.clear()
+
+    lines = iter(text.splitlines())
+    for line in lines:
+        directive = DIRECTIVE.match(line)
+        if line.startswith("```python"):
+            flush()
+            info = dict(item.split("=", 1) for item in line.removeprefix("```python").split())
+            code = []
+            for inner in lines:
+                if inner.startswith("```"):
+                    break
+                code.append(inner)
+            sections[-1][1].append(("code", "\n".join(code).strip("\n"), info))
+        elif directive:
+            flush()
+            name, arg = directive.groups()
+            if name == "section":
+                sections.append((frozenset(arg.split()), []))
+            else:
+                sections[-1][1].append(("directive", name, {"arg": arg}))
+        else:
+            markdown.append(line)
+    flush()
+    return sections
+
+
+def _contents(exercises: list[str], points: dict[str, float]) -> str:
+    """A markdown table of the notebook's exercises and their points."""
+    rows = ["| exercise | module | points |", "| --- | --- | --- |"]
+    rows += [f"| {name} | `{EXERCISES[name]}` | {points.get(name, 0):g} |" for name in exercises]
+    return "\n".join(rows)
+
+
+def build_notebook(part: str, points: dict[str, float] | None = None, modules: dict[str, Path] | None = None) -> Any:
+    """The nbgrader source notebook of ``part``, from its narrative and the solution modules that exist."""
+    import nbformat
+
+    modules = solution_modules() if modules is None else modules
+    points = suite_points() if points is None else points
+    have = set(available_exercises(modules))
+    mine = [name for name in available_exercises(modules) if PART_OF[name] == part]
+    narrative = (TEMPLATES / "notebooks" / f"{part}.md").read_text(encoding="utf-8")
+    cells: list[Any] = []
+    placed = []
+    for requires, blocks in parse_narrative(narrative):
+        unknown = requires - set(EXERCISES)
+        if unknown:
+            raise ValueError(f"release/notebooks/{part}.md: unknown exercise(s) {sorted(unknown)} in a section")
+        if not requires <= have:
+            continue
+        for kind, text, info in blocks:
+            if kind == "markdown":
+                cells.append(nbformat.v4.new_markdown_cell(text))
+            elif kind == "code":
+                if not {r for r in info.get("requires", "").split(",") if r} <= have:
+                    continue
+                cell = _code(text)
+                if "figure" in info:
+                    cell.metadata[METADATA_KEY] = {"figure": info["figure"]}
+                cells.append(cell)
+            elif text == "setup":
+                cells += setup_cells(part)
+            elif text == "contents":
+                cells.append(nbformat.v4.new_markdown_cell(_contents(mine, points)))
+            elif text == "carry-over":
+                for module in carried_modules(part, modules):
+                    cells += module_cells(module, modules[module], f"carry-{module.replace('.', '-')}")
+            elif text == "exercise":
+                name = info["arg"]
+                if PART_OF.get(name) != part:
+                    raise ValueError(f"release/notebooks/{part}.md: {name!r} is not an exercise of part {part}")
+                if name in have:
+                    cells += module_cells(EXERCISES[name], modules[EXERCISES[name]], name)
+                    cells.append(test_cell(name, points[name]) if name in points else _code(f'check("{name}")'))
+                    placed.append(name)
+    missing = [name for name in mine if name not in placed]
+    if missing:
+        raise ValueError(f"release/notebooks/{part}.md places no <!-- exercise: ... --> for {missing}")
+    for i, cell in enumerate(cells):
+        cell.id = cell.metadata["nbgrader"]["grade_id"] if "nbgrader" in cell.metadata else f"{part}-{i:03d}"
+    return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, METADATA_KEY: {"part": part}})
+
+
+def source_notebooks(points: dict[str, float] | None = None) -> dict[Path, str]:
+    """path -> text of every source notebook (parts with at least one exercise written)."""
+    import nbformat
+
+    modules = solution_modules()
+    points = suite_points() if points is None else points
+    out = {}
+    for part in PARTS:
+        if any(PART_OF[name] == part for name in available_exercises(modules)):
+            out[SOURCE_DIR / part / f"{part}.ipynb"] = nbformat.writes(build_notebook(part, points, modules)) + "\n"
+    return out
+
+
+def write_source_notebooks() -> list[Path]:
+    written = []
+    expected = source_notebooks()
+    for path, text in expected.items():
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+    for stale in SOURCE_DIR.glob("*/*.ipynb"):
+        if stale not in expected:
+            stale.unlink()
+    return written
+
+
+def notebook_problems(points: dict[str, float] | None = None) -> list[str]:
+    """Why ``nbgrader/source`` is not what ``make notebooks`` writes (empty when it is)."""
+    expected = source_notebooks(points)
+    found = [f"{p}: missing (run `make notebooks`)" for p in expected if not p.exists()]
+    found += [f"{p}: stale (run `make notebooks`)" for p, text in expected.items() if p.exists() and p.read_text(encoding="utf-8") != text]
+    found += [f"{p}: has no part (run `make notebooks`)" for p in SOURCE_DIR.glob("*/*.ipynb") if p not in expected]
+    return found
+
+
+def clear_hidden_tests(nb: Any) -> Any:
+    """``nb`` without the hidden part of its test cells (nbgrader's own preprocessor)."""
+    from nbgrader.preprocessors import ClearHiddenTests
+
+    nb, _ = ClearHiddenTests().preprocess(nb, {})
+    return nb
+
+
+def execute_reference(out: Path = BUILD / "notebooks", parts: Iterable[str] = PARTS, timeout: int = 600) -> list[Path]:
+    """Run the reference notebooks (hidden tests cleared) into ``out``; save their figures in ``out/figures``."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "COURSE_KIT": str(REPO_ROOT)}
+    written = []
+    for part in parts:
+        path = SOURCE_DIR / part / f"{part}.ipynb"
+        if not path.exists():
+            continue
+        nb = clear_hidden_tests(nbformat.read(path, as_version=4))
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute(env=env)
+        nbformat.write(nb, out / f"{part}.ipynb")
+        written.append(out / f"{part}.ipynb")
+        for cell in nb.cells:
+            name = (cell.metadata.get(METADATA_KEY) or {}).get("figure")
+            images = [o["data"]["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+            for i, image in enumerate(images):
+                figure = out / "figures" / (f"{name}.png" if i == 0 else f"{name}-{i + 1}.png")
+                figure.write_bytes(base64.b64decode(image))
+                written.append(figure)
+    return written
+
+

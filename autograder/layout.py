@@ -1,0 +1,62 @@
+"""What goes where, decided by the trust-domain folders alone (see :mod:`autograder`).
+
+Each copy of the kit is one folder rule, never a list of file names:
+
+- the worker (:func:`worker_runtime_files`): ``autograder/runtime/`` and ``course/``;
+- the student bundle (:func:`student_kit_files`): ``autograder/`` without ``suites/`` and ``authoring/``;
+- the Gradescope zip (:func:`gradescope_kit_files`): ``autograder/`` without ``authoring/``;
+- the grader's own files, which no submission may change (:func:`grader_files`): all of ``autograder/``,
+  ``solutions/`` and ``course/``.
+
+A new module lands in the right copies by the folder it is written in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent  # autograder/
+REPO_ROOT = PACKAGE.parent
+DOMAINS = {
+    "runtime": "runs next to student code in the worker; imports nothing from the other folders",
+    "grading": "the trusted process; never imports student code or authoring/",
+    "notebook": "what the student's Jupyter kernel loads",
+    "authoring": "instructor-only tooling; never shipped, never on the grading path",
+    "suites": "the hidden tests; never shipped",
+}
+NOT_FOR_STUDENTS = ("suites", "authoring")
+NOT_FOR_GRADESCOPE = ("authoring",)
+
+
+def _files(folder: Path) -> list[Path]:
+    """Every file of ``folder`` that a copy carries (no caches, no compiled files), sorted."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"))
+
+
+def _kit(without: tuple[str, ...]) -> list[tuple[Path, str]]:
+    return [(p, p.relative_to(REPO_ROOT).as_posix()) for p in _files(PACKAGE) if p.relative_to(PACKAGE).parts[0] not in without]
+
+
+def worker_runtime_files() -> list[tuple[Path, str]]:
+    """(source, name in the worker's runtime folder) of ``autograder/runtime/`` and ``course/``.
+
+    The worker's ``autograder/__init__.py`` is an empty file the workspace writes, so the worker
+    imports nothing of the package but ``runtime``.
+    """
+    files = [(p, p.relative_to(REPO_ROOT).as_posix()) for folder in (PACKAGE / "runtime", REPO_ROOT / "course") for p in _files(folder)]
+    return [(p, name) for p, name in files if p.suffix == ".py"]
+
+
+def student_kit_files() -> list[tuple[Path, str]]:
+    """(source, name in the bundle) of the grader a student gets: ``autograder/`` without the hidden suites and authoring/."""
+    return _kit(NOT_FOR_STUDENTS)
+
+
+def gradescope_kit_files() -> list[tuple[Path, str]]:
+    """(source, name in the zip) of the grader Gradescope runs: ``autograder/`` without authoring/."""
+    return _kit(NOT_FOR_GRADESCOPE)
+
+
+def grader_files() -> list[Path]:
+    """The files that decide a grade: all of ``autograder/``, the reference and ``course/``."""
+    return [p for folder in (PACKAGE, REPO_ROOT / "solutions", REPO_ROOT / "course") for p in _files(folder)]

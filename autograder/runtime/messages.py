@@ -1,0 +1,65 @@
+"""The messages both sides of the worker pipe agree on: the worker's start-up config and its hello.
+
+The grader builds a :class:`WorkerConfig` (passed as JSON on the worker's command line); the
+worker answers with a :class:`Hello` saying what isolation it achieved. Requests and replies are
+:class:`Request` and :class:`Reply`. Both sides type-check against these definitions, so a key
+renamed on one side is a type error on the other.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+
+class PipeFds(TypedDict):
+    request: int  # the worker reads requests here
+    reply: int  # the worker writes replies here
+
+
+class WorkerConfig(TypedDict):
+    runtime: str  # the folder holding this runtime (``runtime/autograder/runtime/...``)
+    root: str  # the private copy of the submission
+    packages: list[str]  # the submission's packages, the only ones its importer serves
+    fds: PipeFds
+    uid: int | None  # the dedicated uid to drop to (as root), or None
+    gid: int | None
+    grader_uid: int
+    grader_pid: int
+    namespaces: bool  # try mount/net/pid namespaces
+    userns: bool  # enter a user namespace even as root (to test the unprivileged path)
+    limits: dict[str, int]  # rlimits by name: memory, cpu, nproc, nofile, fsize, core
+    threads: int  # torch/BLAS threads
+    torch: Literal["preload", "lazy"]
+    hide: list[str]  # folders covered by an empty read-only tmpfs
+    scratch: list[str]  # folders covered by a small private writable tmpfs
+    expose: list[str]  # folders mounted back read-only (the Python installation, the workspace)
+    writable: list[str]  # of ``expose``, those that stay writable
+
+
+class Hello(TypedDict):
+    namespaces: list[str]  # "mount", "net", "pid", "ipc", "user"
+    uid: int  # the uid student code runs as
+    covered: list[str]  # folders hidden from the worker
+    pid: int  # the worker's pid as the grader sees it
+    limits: NotRequired[dict[str, int]]
+    limit_errors: NotRequired[list[str]]
+    unshare_errors: NotRequired[list[str]]
+    uid_note: NotRequired[str]
+    proc: NotRequired[bool]
+    capabilities: NotRequired[str]
+    guarded: NotRequired[int]
+    torch: NotRequired[bool]
+
+
+class Request(TypedDict):
+    id: int
+    op: Literal["import", "probe", "ping"]
+    module: NotRequired[str]  # op "import"
+    name: NotRequired[str]  # op "probe"
+    kwargs: NotRequired[dict[str, Any]]
+
+
+class Reply(TypedDict):
+    id: int
+    reply: dict[str, Any]  # {"ok": value} or {"error": {"kind", "types", "message", "traceback"}}
+    seconds: NotRequired[float]

@@ -1,0 +1,51 @@
+"""The probe registry: :func:`probe` registers a function by name, :func:`execute` runs one as plain data in, plain data out.
+
+Every probe takes ``resolve`` first: ``resolve("embeddings.one_hot:build_vocab")`` returns the
+student's object. Probes are registered by the modules of this package (imported by
+:mod:`autograder.runtime.probes`), which import this module and nothing else of the package.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from autograder.runtime.errors import ErrorKind, GraderError, describe, error_reply
+
+Resolve = Callable[[str], Any]
+PROBES: dict[str, Callable[..., Any]] = {}
+
+
+def probe(fn: Callable[..., Any]) -> Callable[..., Any]:
+    PROBES[fn.__name__] = fn
+    return fn
+
+
+def _signature_problem(fn: Callable[..., Any], kwargs: dict[str, Any]) -> str | None:
+    """Why ``fn(resolve, **kwargs)`` cannot bind (a suite's mistake), or None."""
+    try:
+        inspect.signature(fn).bind(None, **kwargs)
+    except TypeError as error:
+        return str(error)
+    return None
+
+
+def execute(resolve: Resolve, name: str, kwargs: dict[str, Any], roots: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Run one probe; the reply is ``{"ok": value}`` or ``{"error": ...}``.
+
+    A probe that does not exist or is called with arguments it does not take is the grader's
+    mistake (kind ``grader``), checked before any student code runs, never blamed on the student.
+    """
+    fn = PROBES.get(name)
+    if fn is None:
+        return {"error": error_reply(ErrorKind.GRADER, f"unknown probe {name!r}", ("KeyError",))}
+    problem = _signature_problem(fn, kwargs)
+    if problem is not None:
+        return {"error": error_reply(ErrorKind.GRADER, f"probe {name!r} called wrongly by the grader: {problem}", ("TypeError",))}
+    try:
+        return {"ok": fn(resolve, **kwargs)}
+    except GraderError as error:
+        return {"error": error_reply(ErrorKind.GRADER, f"probe {name!r}: {error}", ("GraderError",))}
+    except Exception as error:  # noqa: BLE001 - whatever student code raises is reported as data
+        return {"error": describe(error, roots)}
