@@ -43,12 +43,16 @@ def _authoring(module: str) -> types.ModuleType:
         return importlib.import_module(f"autograder.authoring.{module}")
     except ModuleNotFoundError as error:
         if error.name and error.name.startswith("autograder.authoring"):
-            raise UsageError("this subcommand is the instructor's: it needs the full course kit (autograder/authoring/)") from None
+            raise UsageError(
+                "this subcommand is the instructor's: it needs the full course kit (autograder/authoring/)"
+            ) from None
         raise
 
 
 def _terminate_gracefully() -> None:
-    """SIGTERM (from batch grading's timeout, CI's cancel) ends the run like Ctrl-C: the workers are killed on the way out."""
+    """SIGTERM (from batch grading's timeout, CI's cancel) ends the run like Ctrl-C: the workers are killed on the way
+    out.
+    """
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -116,9 +120,15 @@ def cmd_batch(ns: argparse.Namespace) -> int:
     except ValueError as error:
         raise UsageError(str(error)) from None
     timeout = ns.timeout if ns.timeout is not None else Settings.from_env().batch_timeout
-    rows = batch.run(folder, Path(ns.out), jobs=ns.jobs, only=ns.only, timeout=timeout, in_process=ns.in_process, shard=shard)
+    rows = batch.run(
+        folder, Path(ns.out), jobs=ns.jobs, only=ns.only, timeout=timeout, in_process=ns.in_process, shard=shard
+    )
     failed = sum(r.status != "graded" for r in rows)
-    print(f"{len(rows)} submission(s): {len(rows) - failed} graded, {failed} not; gradebook: {Path(ns.out) / 'gradebook.csv'}", file=sys.stderr)
+    print(
+        f"{len(rows)} submission(s): {len(rows) - failed} graded, {failed} not; gradebook: "
+        f"{Path(ns.out) / 'gradebook.csv'}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -213,20 +223,36 @@ class Subcommand:
 
 
 def _grade_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("submission", help="a folder with embeddings/, attention/, transformer/, a .zip of one, or notebooks")
+    p.add_argument(
+        "submission", help="a folder with embeddings/, attention/, transformer/, a .zip of one, or notebooks"
+    )
     p.add_argument("--results", default="results.json", help="where to write Gradescope results.json")
     p.add_argument("--only", action="append", metavar="EXERCISE", help="grade only this exercise (repeatable)")
     p.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here")
-    p.add_argument("--in-process", action="store_true", help="import the submission here instead of in the worker (debugging only)")
+    p.add_argument(
+        "--in-process", action="store_true", help="import the submission here instead of in the worker (debugging only)"
+    )
 
 
 def _batch_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("submissions", help="a folder holding one sub-folder or .zip per submission")
     p.add_argument("--out", required=True, help="output folder: results/<id>.json, logs/<id>.log, gradebook.csv")
-    p.add_argument("--jobs", type=int, default=1, help="submissions graded at the same time (each in its own grader process)")
+    p.add_argument(
+        "--jobs", type=int, default=1, help="submissions graded at the same time (each in its own grader process)"
+    )
     p.add_argument("--only", action="append", metavar="EXERCISE", help="grade only this exercise (repeatable)")
-    p.add_argument("--timeout", type=float, default=None, help="seconds one submission may take in all (default: AUTOGRADER_BATCH_TIMEOUT)")
-    p.add_argument("--shard", default=None, metavar="K/N", help="grade only the K-th of N slices (1-based), e.g. one machine's share")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        help="seconds one submission may take in all (default: AUTOGRADER_BATCH_TIMEOUT)",
+    )
+    p.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="grade only the K-th of N slices (1-based), e.g. one machine's share",
+    )
     p.add_argument("--in-process", action="store_true", help="debugging only: no worker")
 
 
@@ -248,7 +274,9 @@ def _stubs_args(p: argparse.ArgumentParser) -> None:
 
 def _notebooks_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="store_true", help="only check that they are up to date")
-    p.add_argument("--execute", action="store_true", help="also run the reference notebooks into build/notebooks (figures)")
+    p.add_argument(
+        "--execute", action="store_true", help="also run the reference notebooks into build/notebooks (figures)"
+    )
 
 
 def _dest_args(p: argparse.ArgumentParser) -> None:
@@ -264,16 +292,37 @@ def _no_args(p: argparse.ArgumentParser) -> None:
 
 
 SUBCOMMANDS: dict[str, Subcommand] = dict(
-    grade=Subcommand("grade one submission with the hidden suites; writes Gradescope results.json", cmd_grade, _grade_args),
-    batch=Subcommand("grade every sub-folder / .zip of a folder; results per submission and gradebook.csv", cmd_batch, _batch_args),
-    handin=Subcommand("turn a hand-in (repository, loose files, notebooks) into the submission root that is graded", cmd_handin, _handin_args),
-    config=Subcommand("print every setting in force (AUTOGRADER_* variables), with its description", cmd_config, _no_args),
+    grade=Subcommand(
+        "grade one submission with the hidden suites; writes Gradescope results.json", cmd_grade, _grade_args
+    ),
+    batch=Subcommand(
+        "grade every sub-folder / .zip of a folder; results per submission and gradebook.csv", cmd_batch, _batch_args
+    ),
+    handin=Subcommand(
+        "turn a hand-in (repository, loose files, notebooks) into the submission root that is graded",
+        cmd_handin,
+        _handin_args,
+    ),
+    config=Subcommand(
+        "print every setting in force (AUTOGRADER_* variables), with its description", cmd_config, _no_args
+    ),
     stubs=Subcommand("regenerate assignments/ from solutions/ (nbgrader's ClearSolutions)", cmd_stubs, _stubs_args),
-    notebooks=Subcommand("write nbgrader/source/<part>/<part>.ipynb from solutions/ and release/notebooks/", cmd_notebooks, _notebooks_args),
-    release=Subcommand("stubs, notebooks, nbgrader generate_assignment and the student bundle in dist/", cmd_release, _dest_args),
+    notebooks=Subcommand(
+        "write nbgrader/source/<part>/<part>.ipynb from solutions/ and release/notebooks/",
+        cmd_notebooks,
+        _notebooks_args,
+    ),
+    release=Subcommand(
+        "stubs, notebooks, nbgrader generate_assignment and the student bundle in dist/", cmd_release, _dest_args
+    ),
     gradescope=Subcommand("build Gradescope's autograder zip (dist/autograder.zip)", cmd_gradescope, _dest_args),
-    **{"gradescope-run": Subcommand("grade ROOT/submission into ROOT/results/results.json (what run_autograder runs)", cmd_gradescope_run,
-                                    _gradescope_run_args)},
+    **{
+        "gradescope-run": Subcommand(
+            "grade ROOT/submission into ROOT/results/results.json (what run_autograder runs)",
+            cmd_gradescope_run,
+            _gradescope_run_args,
+        )
+    },
     leaks=Subcommand("list what in a bundle gives away solutions or hidden tests", cmd_leaks, _leaks_args),
 )
 

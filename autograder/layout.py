@@ -30,11 +30,19 @@ NOT_FOR_GRADESCOPE = ("authoring",)
 
 def _files(folder: Path) -> list[Path]:
     """Every file of ``folder`` that a copy carries (no caches, no compiled files), sorted."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"))
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
+    )
 
 
 def _kit(without: tuple[str, ...]) -> list[tuple[Path, str]]:
-    return [(p, p.relative_to(REPO_ROOT).as_posix()) for p in _files(PACKAGE) if p.relative_to(PACKAGE).parts[0] not in without]
+    return [
+        (p, p.relative_to(REPO_ROOT).as_posix())
+        for p in _files(PACKAGE)
+        if p.relative_to(PACKAGE).parts[0] not in without
+    ]
 
 
 def worker_runtime_files() -> list[tuple[Path, str]]:
@@ -43,12 +51,18 @@ def worker_runtime_files() -> list[tuple[Path, str]]:
     The worker's ``autograder/__init__.py`` is an empty file the workspace writes, so the worker
     imports nothing of the package but ``runtime``.
     """
-    files = [(p, p.relative_to(REPO_ROOT).as_posix()) for folder in (PACKAGE / "runtime", REPO_ROOT / "course") for p in _files(folder)]
+    files = [
+        (p, p.relative_to(REPO_ROOT).as_posix())
+        for folder in (PACKAGE / "runtime", REPO_ROOT / "course")
+        for p in _files(folder)
+    ]
     return [(p, name) for p, name in files if p.suffix == ".py"]
 
 
 def student_kit_files() -> list[tuple[Path, str]]:
-    """(source, name in the bundle) of the grader a student gets: ``autograder/`` without the hidden suites and authoring/."""
+    """(source, name in the bundle) of the grader a student gets: ``autograder/`` without the hidden suites and
+    authoring/.
+    """
     return _kit(NOT_FOR_STUDENTS)
 
 

@@ -69,7 +69,9 @@ def parse_paths(text: str) -> list[str]:
 
 
 def _option(default: Any, parse: Callable[[str], Any], help: str) -> Any:
-    return field(default_factory=lambda: default() if callable(default) else default, metadata={"parse": parse, "help": help})
+    return field(
+        default_factory=lambda: default() if callable(default) else default, metadata={"parse": parse, "help": help}
+    )
 
 
 @dataclass(frozen=True)
@@ -77,25 +79,45 @@ class Settings:
     """The grader's settings; see the module docstring. Build with :meth:`from_env`."""
 
     # -- the worker's limits (per worker process, see autograder/grading/worker.py)
-    memory: int = _option(4 << 30, parse_size, "address space of the worker (RLIMIT_AS); the CPU build of torch needs ~0.8 GiB")
-    cpu: int = _option(600, parse_int, "CPU seconds over one worker's life (RLIMIT_CPU); a restarted worker starts again")
+    memory: int = _option(
+        4 << 30, parse_size, "address space of the worker (RLIMIT_AS); the CPU build of torch needs ~0.8 GiB"
+    )
+    cpu: int = _option(
+        600, parse_int, "CPU seconds over one worker's life (RLIMIT_CPU); a restarted worker starts again"
+    )
     nproc: int = _option(64, parse_int, "processes and threads of the worker's uid (RLIMIT_NPROC)")
     nofile: int = _option(256, parse_int, "open files of the worker (RLIMIT_NOFILE)")
     fsize: int = _option(64 << 20, parse_size, "largest file the worker may write (RLIMIT_FSIZE)")
     threads: int = _option(1, parse_int, "torch/BLAS threads in the worker: deterministic, and fair with --jobs N")
-    output_cap: int = _option(16 << 10, parse_size, "bytes of the student's printed output kept per worker (head and tail)")
-    max_reply: int = _option(256 << 20, parse_size, "largest reply the grader accepts from the worker (header and arrays)")
+    output_cap: int = _option(
+        16 << 10, parse_size, "bytes of the student's printed output kept per worker (head and tail)"
+    )
+    max_reply: int = _option(
+        256 << 20, parse_size, "largest reply the grader accepts from the worker (header and arrays)"
+    )
     # -- time
-    call_timeout: float = _option(60.0, parse_seconds, "seconds one call of student code may take when the test sets no limit")
-    startup_timeout: float = _option(60.0, parse_seconds, "seconds the worker may take to start (import torch, set up its sandbox)")
-    batch_timeout: float = _option(1800.0, parse_seconds, "seconds one submission may take in all in `batch` (its grade process is stopped then)")
-    public_test_timeout: float = _option(120.0, parse_seconds, "seconds per public test in the GitHub Classroom workflow (pytest-timeout)")
+    call_timeout: float = _option(
+        60.0, parse_seconds, "seconds one call of student code may take when the test sets no limit"
+    )
+    startup_timeout: float = _option(
+        60.0, parse_seconds, "seconds the worker may take to start (import torch, set up its sandbox)"
+    )
+    batch_timeout: float = _option(
+        1800.0, parse_seconds, "seconds one submission may take in all in `batch` (its grade process is stopped then)"
+    )
+    public_test_timeout: float = _option(
+        120.0, parse_seconds, "seconds per public test in the GitHub Classroom workflow (pytest-timeout)"
+    )
     # -- isolation
-    namespaces: bool = _option(True, parse_bool, "put the worker in new mount, network and PID namespaces where the kernel allows")
+    namespaces: bool = _option(
+        True, parse_bool, "put the worker in new mount, network and PID namespaces where the kernel allows"
+    )
     userns: bool = _option(False, parse_bool, "enter a user namespace even as root (to exercise the unprivileged path)")
     uid_base: int = _option(61000, parse_int, "first of the dedicated uids a root grader gives its workers")
     uid_slots: int = _option(1000, parse_int, "how many dedicated uids, from uid_base, concurrent graders may claim")
-    hide: list[str] = _option(list, parse_paths, "more folders to hide from the worker (os.pathsep-separated), beside the kit's own")
+    hide: list[str] = _option(
+        list, parse_paths, "more folders to hide from the worker (os.pathsep-separated), beside the kit's own"
+    )
     # -- submissions
     max_files: int = _option(2000, parse_int, "most files a submission may hold")
     max_total_bytes: int = _option(64 << 20, parse_size, "most bytes a submission may hold in all")
@@ -103,7 +125,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        """The settings in force: defaults, overridden by ``AUTOGRADER_<NAME>``; :class:`SettingsError` for a bad value."""
+        """The settings in force: defaults, overridden by ``AUTOGRADER_<NAME>``; a bad value raises SettingsError."""
         env = os.environ if env is None else env
         values: dict[str, Any] = {}
         for f in fields(cls):
@@ -117,7 +139,14 @@ class Settings:
 
     def limits(self) -> dict[str, int]:
         """The worker's rlimits by name (what :class:`~autograder.runtime.messages.WorkerConfig` carries)."""
-        return {"memory": self.memory, "cpu": self.cpu, "nproc": self.nproc, "nofile": self.nofile, "fsize": self.fsize, "core": 0}
+        return {
+            "memory": self.memory,
+            "cpu": self.cpu,
+            "nproc": self.nproc,
+            "nofile": self.nofile,
+            "fsize": self.fsize,
+            "core": 0,
+        }
 
     def describe(self, env: Mapping[str, str] | None = None) -> list[tuple[str, str, str, str]]:
         """``(variable, value, "env" or "default", description)`` for every setting."""
@@ -125,5 +154,7 @@ class Settings:
         rows = []
         for f in fields(self):
             variable = PREFIX + f.name.upper()
-            rows.append((variable, repr(getattr(self, f.name)), "env" if variable in env else "default", f.metadata["help"]))
+            rows.append(
+                (variable, repr(getattr(self, f.name)), "env" if variable in env else "default", f.metadata["help"])
+            )
         return rows

@@ -1,1 +1,1 @@
-"""Instructor-only tooling (stubs, nbgrader notebooks, bundles, leak scans): may import every other folder; nothing imports it but the CLI."""
+"""Instructor-only tooling (stubs, notebooks, bundles, leak scans): nothing imports it but the CLI."""

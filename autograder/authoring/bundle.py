@@ -48,7 +48,12 @@ def student_requirements(bundle: Path) -> tuple[list[str], list[str]]:
     import nbformat
 
     test = closure({*STUDENT_TEST_EXTRAS, *distributions(top_level_imports(_texts(_pyfiles(bundle))))})
-    notebook_code = [c.source for nb in bundle.glob("notebooks/*.ipynb") for c in nbformat.read(nb, as_version=4).cells if c.cell_type == "code"]
+    notebook_code = [
+        c.source
+        for nb in bundle.glob("notebooks/*.ipynb")
+        for c in nbformat.read(nb, as_version=4).cells
+        if c.cell_type == "code"
+    ]
     extra = closure({*STUDENT_EXTRAS, *distributions(top_level_imports(notebook_code))}) - test
     return pinned(test), pinned(extra)
 
@@ -62,7 +67,10 @@ def classroom_steps(points: dict[str, float], torch_pin: str) -> tuple[str, dict
     steps, tests = [], []
     for name, value in points.items():
         score = int(value) if float(value).is_integer() else value
-        command = f"python -m pytest tests/public/test_{name}.py -p autograder.grading.plugin -q --no-header --timeout={PUBLIC_TEST_TIMEOUT}"
+        command = (
+            f"python -m pytest tests/public/test_{name}.py -p autograder.grading.plugin -q --no-header "
+            f"--timeout={PUBLIC_TEST_TIMEOUT}"
+        )
         steps.append(
             {
                 "name": f"{name} ({score} points)",
@@ -71,7 +79,18 @@ def classroom_steps(points: dict[str, float], torch_pin: str) -> tuple[str, dict
                 "with": {"test-name": name, "command": command, "timeout": 10, "max-score": score},
             }
         )
-        tests.append({"name": name, "setup": "", "run": command, "input": "", "output": "", "comparison": "included", "timeout": 10, "points": score})
+        tests.append(
+            {
+                "name": name,
+                "setup": "",
+                "run": command,
+                "input": "",
+                "output": "",
+                "comparison": "included",
+                "timeout": 10,
+                "points": score,
+            }
+        )
     steps.append(
         {
             "name": "Autograding Reporter",
@@ -81,13 +100,22 @@ def classroom_steps(points: dict[str, float], torch_pin: str) -> tuple[str, dict
         }
     )
     generated = yaml.safe_dump(steps, sort_keys=False, width=1000, default_flow_style=False)
-    text = template.rstrip("\n") + "\n" + "".join("      " + line if line.strip() else line for line in generated.splitlines(keepends=True))
+    text = (
+        template.rstrip("\n")
+        + "\n"
+        + "".join("      " + line if line.strip() else line for line in generated.splitlines(keepends=True))
+    )
     if tests:
-        tests[0]["setup"] = f"python -m pip install --index-url {TORCH_CPU_INDEX} {torch_pin} && python -m pip install -r requirements-test.txt"
+        tests[0]["setup"] = (
+            f"python -m pip install --index-url {TORCH_CPU_INDEX} {torch_pin} && python -m pip install -r "
+            "requirements-test.txt"
+        )
     return text, {"tests": tests}
 
 
-def build_bundle(dest: Path = DIST / "student", release_dir: Path = COURSE_DIR / "release", points: dict[str, float] | None = None) -> Path:
+def build_bundle(
+    dest: Path = DIST / "student", release_dir: Path = COURSE_DIR / "release", points: dict[str, float] | None = None
+) -> Path:
     """The student bundle at ``dest``: what a student clones (a GitHub Classroom template repository)."""
     points = suite_points() if points is None else points
     if dest.exists():
@@ -107,12 +135,18 @@ def build_bundle(dest: Path = DIST / "student", release_dir: Path = COURSE_DIR /
         shutil.copy2(TEMPLATES / "student" / name, dest / name)
     shutil.copy2(TEMPLATES / "student" / "gitignore", dest / ".gitignore")
     test, extra = student_requirements(dest)
-    (dest / "requirements-test.txt").write_text("# Pinned from the course's requirements.lock: what `make test` needs.\n" + "\n".join(test) + "\n")
+    (dest / "requirements-test.txt").write_text(
+        "# Pinned from the course's requirements.lock: what `make test` needs.\n" + "\n".join(test) + "\n"
+    )
     (dest / "requirements.txt").write_text(
-        "# Pinned from the course's requirements.lock: `make test` and the notebooks.\n-r requirements-test.txt\n" + "\n".join(extra) + "\n"
+        "# Pinned from the course's requirements.lock: `make test` and the notebooks.\n-r requirements-test.txt\n"
+        + "\n".join(extra)
+        + "\n"
     )
     torch_pin = next(line for line in test if line.lower().startswith("torch=="))
-    workflow, autograding = classroom_steps({name: points[name] for name in available_exercises() if name in points}, torch_pin)
+    workflow, autograding = classroom_steps(
+        {name: points[name] for name in available_exercises() if name in points}, torch_pin
+    )
     (dest / ".github" / "workflows").mkdir(parents=True)
     (dest / ".github" / "workflows" / "classroom.yml").write_text(workflow)
     (dest / ".github" / "classroom").mkdir(parents=True)
@@ -131,7 +165,9 @@ def copy_kit_into(release_dir: Path, bundle: Path) -> None:
 
 
 def release(dest: Path = DIST, course_dir: Path = COURSE_DIR) -> Path:
-    """stubs, source notebooks, ``nbgrader generate_assignment``, the student bundle and its zip; refuses to ship a leak."""
+    """stubs, source notebooks, ``nbgrader generate_assignment``, the student bundle and its zip; refuses to ship a
+    leak.
+    """
     from autograder.authoring import stubs
 
     stubs.generate()
@@ -145,5 +181,3 @@ def release(dest: Path = DIST, course_dir: Path = COURSE_DIR) -> Path:
     copy_kit_into(course_dir / "release", bundle)
     zip_tree(bundle, dest / "student.zip")
     return bundle
-
-

@@ -43,7 +43,9 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 
 
 def markers() -> tuple[str, str, str, str]:
-    """nbgrader's markers (begin/end solution, begin/end hidden tests), spelled once in :mod:`autograder.authoring.stubs`."""
+    """nbgrader's markers (begin/end solution, begin/end hidden tests), spelled once in
+    :mod:`autograder.authoring.stubs`.
+    """
     from autograder.authoring.stubs import MARKERS
 
     return MARKERS
@@ -92,7 +94,12 @@ def course_imports(source: str) -> list[str]:
     """The course modules (``attention.masks``) that ``source`` imports."""
     found = []
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.ImportFrom) and node.module and not node.level and node.module.split(".")[0] in PACKAGES:
+        if (
+            isinstance(node, ast.ImportFrom)
+            and node.module
+            and not node.level
+            and node.module.split(".")[0] in PACKAGES
+        ):
             found += [f"{node.module}.{a.name}" for a in node.names] if node.module in PACKAGES else [node.module]
         elif isinstance(node, ast.Import):
             found += [a.name for a in node.names if a.name.split(".")[0] in PACKAGES]
@@ -107,7 +114,9 @@ def carried_modules(part: str, modules: dict[str, Path]) -> list[str]:
 
     def visit(module: str) -> None:
         seen.add(module)
-        for dep in sorted(set(course_imports(modules[module].read_text(encoding="utf-8"))) & set(modules), key=order.get):
+        for dep in sorted(
+            set(course_imports(modules[module].read_text(encoding="utf-8"))) & set(modules), key=order.get
+        ):
             if dep not in seen:
                 visit(dep)
                 if dep.split(".")[0] != part:

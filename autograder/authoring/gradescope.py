@@ -27,7 +27,7 @@ def grader_requirements() -> list[str]:
 
 
 def build_gradescope(dest: Path = DIST / "autograder.zip") -> Path:
-    """Gradescope's autograder zip: setup.sh and run_autograder at its root, the grader and the reference beside them."""
+    """Gradescope's autograder zip: setup.sh and run_autograder at its root, the grader and reference beside them."""
     requirements = grader_requirements()
     torch_pin = next(line for line in requirements if line.lower().startswith("torch=="))
     setup = (TEMPLATES / "gradescope" / "setup.sh").read_text(encoding="utf-8")
@@ -40,8 +40,10 @@ def build_gradescope(dest: Path = DIST / "autograder.zip") -> Path:
         for path, name in gradescope_kit_files():  # the folder rule: autograder/ without authoring/
             _add(z, name, path.read_bytes())
         for folder in ("course", "solutions", "assignments"):
-            for path in sorted(p for p in (REPO_ROOT / folder).rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"):
+            for path in sorted(
+                p
+                for p in (REPO_ROOT / folder).rglob("*")
+                if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+            ):
                 _add(z, path.relative_to(REPO_ROOT).as_posix(), path.read_bytes())
     return dest
-
-

@@ -40,7 +40,7 @@ def solution_fingerprints(root: Path = SOLUTIONS) -> set[str]:
 
 
 def hidden_fingerprints() -> set[str]:
-    """Telling runs of lines of the hidden suites that the shipped sources (public tests, runtime, stubs) do not share."""
+    """Telling runs of lines of the hidden suites that the shipped sources (public tests, runtime, stubs) lack."""
     from autograder.grading.runner import SUITES
 
     shipped = set()
@@ -74,11 +74,11 @@ def bundle_leaks(bundle: Path) -> list[str]:
             lines = [line for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines()]
         else:
             lines = text.splitlines()
-        windows = set().union(*(_windows(lines, size, min_chars=0) for size in (1, 2, 3)))  # short regions give short prints
+        windows = set().union(
+            *(_windows(lines, size, min_chars=0) for size in (1, 2, 3))
+        )  # short regions give short prints
         for what, prints in fingerprints.items():
             hits = prints & windows
             if hits:
                 problems.append(f"{rel}: holds {what}: {sorted(hits)[0]!r}")
     return problems
-
-

@@ -14,7 +14,9 @@ from autograder.authoring.course import (
 
 
 def tools_on_path(env: dict[str, str] | None = None) -> dict[str, str]:
-    """``env`` (default: this process's) with this interpreter's scripts first on PATH: nbgrader runs ``alembic`` by name."""
+    """``env`` (default: this process's) with this interpreter's scripts first on PATH: nbgrader runs ``alembic`` by
+    name.
+    """
     env = dict(os.environ if env is None else env)
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     return env
@@ -23,7 +25,12 @@ def tools_on_path(env: dict[str, str] | None = None) -> dict[str, str]:
 def start_nbgrader(args: list[str], course_dir: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
     """Start an nbgrader command in ``course_dir`` (see :func:`wait_nbgrader`)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "nbgrader", *args], cwd=course_dir, env=tools_on_path(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course_dir,
+        env=tools_on_path(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -48,7 +55,11 @@ def generate_assignments(course_dir: Path = COURSE_DIR) -> list[Path]:
 
 def fill_solutions(released: Any, source: Any) -> Any:
     """``released`` (a release notebook) with every solution cell holding the reference: a perfect hand-in."""
-    reference = {c.metadata["nbgrader"]["grade_id"]: c.source for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    reference = {
+        c.metadata["nbgrader"]["grade_id"]: c.source
+        for c in source.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
     for cell in released.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
             cell.source = reference[cell.metadata["nbgrader"]["grade_id"]]
@@ -70,5 +81,3 @@ def gradebook_scores(course_dir: Path, course_id: str = "eat") -> dict[tuple[str
     finally:
         os.environ["PATH"] = saved
     return scores
-
-

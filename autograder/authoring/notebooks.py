@@ -1,4 +1,6 @@
-"""The nbgrader source notebooks, built from ``solutions/`` and ``release/notebooks/<part>.md``; the reference run and its figures."""
+"""The nbgrader source notebooks, built from ``solutions/`` and ``release/notebooks/<part>.md``; the reference run and
+its figures.
+"""
 
 from __future__ import annotations
 
@@ -27,8 +29,17 @@ from autograder.notebook.cells import METADATA_KEY, cell_source, split_module
 from autograder.runtime.curriculum import EXERCISES, PART_OF
 
 
-def _nbgrader(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False, points: float | None = None) -> dict[str, Any]:
-    meta: dict[str, Any] = {"grade": grade, "grade_id": grade_id, "locked": locked, "schema_version": 3, "solution": solution, "task": False}
+def _nbgrader(
+    grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False, points: float | None = None
+) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "grade": grade,
+        "grade_id": grade_id,
+        "locked": locked,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         meta["points"] = points
     return meta
@@ -69,7 +80,8 @@ def test_cell(exercise: str, points: float) -> Any:
     begin_hidden, end_hidden = markers()[2:]
     source = "\n".join(
         [
-            f"# Tests of {exercise}: its public tests (tests/public/test_{exercise}.py) run here; hidden tests decide its {points:g} points.",
+            f"# Tests of {exercise}: its public tests (tests/public/test_{exercise}.py) run here; hidden tests decide "
+            f"its {points:g} points.",
             f'check("{exercise}")',
             f"### {begin_hidden}",
             f'grade_hidden("{exercise}", points={points:g})',
@@ -89,7 +101,8 @@ here = Path.cwd().resolve()
 places = [Path(os.environ.get("COURSE_KIT", here)), *(q for p in (here, *here.parents) for q in (p, p / "kit"))]
 KIT = next((p for p in places if (p / "autograder" / "notebook" / "kernel.py").is_file()), None)
 if KIT is None:
-    raise RuntimeError("cannot find the course kit (a folder holding autograder/): open this notebook inside it, or set COURSE_KIT")
+    raise RuntimeError("cannot find the course kit (a folder holding autograder/): open this notebook inside it, "
+                       "or set COURSE_KIT")
 if str(KIT) not in sys.path:
     sys.path.insert(0, str(KIT))
 %load_ext autograder.notebook"""
@@ -208,7 +221,10 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
         raise ValueError(f"release/notebooks/{part}.md places no <!-- exercise: ... --> for {missing}")
     for i, cell in enumerate(cells):
         cell.id = cell.metadata["nbgrader"]["grade_id"] if "nbgrader" in cell.metadata else f"{part}-{i:03d}"
-    return nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, METADATA_KEY: {"part": part}})
+    return nbformat.v4.new_notebook(
+        cells=cells,
+        metadata={"kernelspec": KERNELSPEC, "language_info": {"name": "python"}, METADATA_KEY: {"part": part}},
+    )
 
 
 def source_notebooks(points: dict[str, float] | None = None) -> dict[Path, str]:
@@ -242,7 +258,11 @@ def notebook_problems(points: dict[str, float] | None = None) -> list[str]:
     """Why ``nbgrader/source`` is not what ``make notebooks`` writes (empty when it is)."""
     expected = source_notebooks(points)
     found = [f"{p}: missing (run `make notebooks`)" for p in expected if not p.exists()]
-    found += [f"{p}: stale (run `make notebooks`)" for p, text in expected.items() if p.exists() and p.read_text(encoding="utf-8") != text]
+    found += [
+        f"{p}: stale (run `make notebooks`)"
+        for p, text in expected.items()
+        if p.exists() and p.read_text(encoding="utf-8") != text
+    ]
     found += [f"{p}: has no part (run `make notebooks`)" for p in SOURCE_DIR.glob("*/*.ipynb") if p not in expected]
     return found
 
@@ -268,7 +288,9 @@ def execute_reference(out: Path = BUILD / "notebooks", parts: Iterable[str] = PA
         if not path.exists():
             continue
         nb = clear_hidden_tests(nbformat.read(path, as_version=4))
-        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute(env=env)
+        NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute(
+            env=env
+        )
         nbformat.write(nb, out / f"{part}.ipynb")
         written.append(out / f"{part}.ipynb")
         for cell in nb.cells:
@@ -279,5 +301,3 @@ def execute_reference(out: Path = BUILD / "notebooks", parts: Iterable[str] = PA
                 figure.write_bytes(base64.b64decode(image))
                 written.append(figure)
     return written
-
-

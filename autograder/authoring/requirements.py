@@ -68,5 +68,3 @@ def pinned(names: Iterable[str]) -> list[str]:
 def _texts(paths: Iterable[Path]) -> Iterator[str]:
     for path in paths:
         yield path.read_text(encoding="utf-8")
-
-

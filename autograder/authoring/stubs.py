@@ -44,7 +44,9 @@ def source_cell(source: str, grade_id: str = "solution") -> nbformat.NotebookNod
 
 def make_stub(source: str) -> str:
     """The stub nbgrader would produce from one solution file's source."""
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"language": "python", "name": "python3", "display_name": "Python 3"}})
+    nb = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"language": "python", "name": "python3", "display_name": "Python 3"}}
+    )
     nb.cells.append(source_cell(source))
     nb, _ = ClearSolutions().preprocess(nb, {})
     return nb.cells[0].source

@@ -82,13 +82,17 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 
 def find_submissions(folder: Path) -> list[tuple[str, Path]]:
     """(id, path) of every sub-folder and .zip (hidden entries ignored); ids are unique."""
-    entries = sorted(p for p in folder.iterdir() if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() == ".zip" or p.is_symlink()))
+    entries = sorted(
+        p
+        for p in folder.iterdir()
+        if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() == ".zip" or p.is_symlink())
+    )
     stems = [p.stem if p.suffix.lower() == ".zip" and not p.is_dir() else p.name for p in entries]
     return [(stem if stems.count(stem) == 1 else p.name, p) for stem, p in zip(stems, entries)]
 
 
 def fingerprint(only: list[str] | None) -> str:
-    """The grader's identity: its code, the hidden suites graded, the reference, the course's files, and what is graded."""
+    """The grader's identity: its code, the hidden suites graded, the reference, course/ and what is graded."""
     exercises = sorted(only or EXERCISES)
     suites = REPO_ROOT / "autograder" / "suites"
     other_suites = {suites / f"test_{e}.py" for e in EXERCISES if e not in exercises}
@@ -119,18 +123,31 @@ def read_results(path: Path, exercises: list[str]) -> tuple[dict[str, float], fl
     for t in data.get("tests", []):
         exercise = (t.get("tags") or [str(t.get("name", "")).split(":")[0]])[0]
         scores[exercise] = scores.get(exercise, 0.0) + float(t.get("score", 0))
-    return {e: round(scores[e], 6) for e in exercises if e in scores}, float(data.get("score", 0)), float(data.get("max_score", 0))
+    return (
+        {e: round(scores[e], 6) for e in exercises if e in scores},
+        float(data.get("score", 0)),
+        float(data.get("max_score", 0)),
+    )
 
 
-def _run_grader(path: Path, results: Path, log: Path, only: list[str] | None, timeout: float, in_process: bool) -> tuple[int | None, str]:
+def _run_grader(
+    path: Path, results: Path, log: Path, only: list[str] | None, timeout: float, in_process: bool
+) -> tuple[int | None, str]:
     """One ``grade`` process; returns (exit code or None on timeout, the tail of its output)."""
     cmd = [sys.executable, "-m", "autograder", "grade", str(path), "--results", str(results)]
     cmd += [a for e in only or [] for a in ("--only", e)]
     cmd += ["--in-process"] if in_process else []
     env = {**os.environ, "COLUMNS": "100", "PYTHONPATH": str(REPO_ROOT)}
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+        )
         try:
             output, _ = proc.communicate(timeout=timeout)
             code: int | None = proc.returncode
@@ -142,17 +159,29 @@ def _run_grader(path: Path, results: Path, log: Path, only: list[str] | None, ti
                 os.killpg(proc.pid, signal.SIGKILL)
                 output, _ = proc.communicate()
             code = None
-        out.write(output[:LOG_CAP // 2] + (b"\n[...]\n" + output[-LOG_CAP // 2:] if len(output) > LOG_CAP else b""))
+        out.write(output[: LOG_CAP // 2] + (b"\n[...]\n" + output[-LOG_CAP // 2 :] if len(output) > LOG_CAP else b""))
     lines = [line for line in output.decode("utf-8", "replace").splitlines() if line.strip()]
     return code, lines[-1][:300] if lines else ""
 
 
-def grade_one(ident: str, path: Path, out: Path, exercises: list[str], only: list[str] | None, timeout: float, in_process: bool,
-              grader: str) -> Row:
+def grade_one(
+    ident: str,
+    path: Path,
+    out: Path,
+    exercises: list[str],
+    only: list[str] | None,
+    timeout: float,
+    in_process: bool,
+    grader: str,
+) -> Row:
     """Grade one submission (or reuse its earlier row); never raises."""
     start = time.perf_counter()
     row = Row(ident)
-    results, log, meta = out / "results" / f"{ident}.json", out / "logs" / f"{ident}.log", out / "meta" / f"{ident}.json"
+    results, log, meta = (
+        out / "results" / f"{ident}.json",
+        out / "logs" / f"{ident}.log",
+        out / "meta" / f"{ident}.json",
+    )
     try:
         row.hash, refusal = submission_hash(path)
         if meta.exists() and results.exists():
@@ -174,7 +203,9 @@ def grade_one(ident: str, path: Path, out: Path, exercises: list[str], only: lis
         row.status, row.reason = "error", f"{type(error).__name__}: {error}"[:300]
     row.seconds = round(time.perf_counter() - start, 2)
     if row.status != "error":  # an error is retried on the next run
-        meta.write_text(json.dumps({"hash": row.hash, "grader": grader, "row": asdict(row)}, indent=1), encoding="utf-8")
+        meta.write_text(
+            json.dumps({"hash": row.hash, "grader": grader, "row": asdict(row)}, indent=1), encoding="utf-8"
+        )
     else:
         meta.unlink(missing_ok=True)
     return row
@@ -190,8 +221,16 @@ def write_gradebook(path: Path, rows: list[Row], exercises: list[str]) -> None:
     tmp.replace(path)
 
 
-def run(folder: Path, out: Path, jobs: int = 1, only: list[str] | None = None, timeout: float = 1800, in_process: bool = False,
-        shard: tuple[int, int] | None = None, progress: bool = True) -> list[Row]:
+def run(
+    folder: Path,
+    out: Path,
+    jobs: int = 1,
+    only: list[str] | None = None,
+    timeout: float = 1800,
+    in_process: bool = False,
+    shard: tuple[int, int] | None = None,
+    progress: bool = True,
+) -> list[Row]:
     """Grade every submission of ``folder`` into ``out``; returns one row per submission."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -200,21 +239,34 @@ def run(folder: Path, out: Path, jobs: int = 1, only: list[str] | None = None, t
     subs = find_submissions(folder)
     if shard:
         k, n = shard
-        subs = subs[k - 1::n]
+        subs = subs[k - 1 :: n]
     for name in ("results", "logs", "meta"):
         (out / name).mkdir(parents=True, exist_ok=True)
     grader = fingerprint(only)
     rows: list[Row] = []
     console = Console(stderr=True)
-    with Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-                  console=console, disable=not progress, transient=False) as bar:
+    with Progress(
+        TextColumn("grading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        disable=not progress,
+        transient=False,
+    ) as bar:
         task = bar.add_task("", total=len(subs))
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(grade_one, ident, path, out, exercises, only, timeout, in_process, grader): ident for ident, path in subs}
+            futures = {
+                pool.submit(grade_one, ident, path, out, exercises, only, timeout, in_process, grader): ident
+                for ident, path in subs
+            }
             for future in as_completed(futures):
                 row = future.result()
                 rows.append(row)
-                bar.update(task, advance=1, description=f"{row.id}: {row.status}" + (" (unchanged)" if row.skipped else ""))
+                bar.update(
+                    task, advance=1, description=f"{row.id}: {row.status}" + (" (unchanged)" if row.skipped else "")
+                )
     # A shard writes the rows it graded beside those already in OUT, so the last run sees the whole class.
     known = {r.id for r in rows}
     for ident, _ in find_submissions(folder):

@@ -136,7 +136,9 @@ def _compare_arrays(got: Any, expected: Any, check_dtype: bool, rtol: float | No
         bad = g != e
         if bad.any():
             i = _first_mismatch(bad)
-            raise Feedback(f"{int(bad.sum())} of {bad.size} elements differ; first at index {i}: expected {e[i]!r}, got {g[i]!r}")
+            raise Feedback(
+                f"{int(bad.sum())} of {bad.size} elements differ; first at index {i}: expected {e[i]!r}, got {g[i]!r}"
+            )
         return
     default_rtol, default_atol = tolerance(got, expected)
     rtol = default_rtol if rtol is None else rtol
@@ -232,8 +234,12 @@ def check_raises(fn: Callable[[], Any], exception: str, *, what: str, match: str
         if error.kind in ("not_implemented", "import", "crash", "timeout", "forbidden"):
             raise
         if not error.is_a(exception):
-            raise Feedback(f"{what}: expected {exception}, but your code raised {error.type_name}: {error.message}") from None
+            raise Feedback(
+                f"{what}: expected {exception}, but your code raised {error.type_name}: {error.message}"
+            ) from None
         if match is not None and match not in error.message:
-            raise Feedback(f"{what}: raised {exception} as expected, but its message {error.message!r} should mention {match!r}") from None
+            raise Feedback(
+                f"{what}: raised {exception} as expected, but its message {error.message!r} should mention {match!r}"
+            ) from None
         return error
     raise Feedback(f"{what}: expected {exception} to be raised, but it returned {short(value, 120)}")

@@ -1,4 +1,6 @@
-"""Gradescope's side of grading: what ``run_autograder`` runs for each submission (on the grading path, never authoring/)."""
+"""Gradescope's side of grading: what ``run_autograder`` runs for each submission (on the grading path, never
+authoring/).
+"""
 
 from __future__ import annotations
 
@@ -24,5 +26,3 @@ def gradescope_run(root: Path, grade_args: list[str]) -> int:
         data["output"] = "\n".join([*notes, data.get("output", "")]).strip()
         results.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return code
-
-

@@ -36,7 +36,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--isolated", action="store_true", help="run student code in the sandboxed worker")
     group.addoption("--results", default=None, help="write Gradescope results.json here")
     group.addoption("--points", action="store_true", help="show points in the closing table (grading runs)")
-    group.addoption("--refused", default=None, help=argparse.SUPPRESS)  # the grader refused the submission: every test fails with this
+    group.addoption(
+        "--refused", default=None, help=argparse.SUPPRESS
+    )  # the grader refused the submission: every test fails with this
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,7 +62,9 @@ def points_of(item: pytest.Item) -> float:
 
 def title_of(item: pytest.Item) -> str:
     doc = getattr(getattr(item, "function", None), "__doc__", None)
-    title = doc.strip().splitlines()[0] if doc and doc.strip() else item.name.removeprefix("test_").replace("_", " ")
+    # the first paragraph of the docstring, wrapped or not, is the title students read
+    first = " ".join(line.strip() for line in doc.strip().split("\n\n")[0].splitlines()) if doc and doc.strip() else ""
+    title = first or item.name.removeprefix("test_").replace("_", " ")
     if "[" in item.name:
         title += " [" + item.name.split("[", 1)[1]
     return title
@@ -102,7 +106,7 @@ def _timeout_of(item: pytest.Item) -> float | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
-    """Tell an isolated student the test's time limit, so a hang is reported by the worker, not cut by pytest-timeout."""
+    """Tell an isolated student the test's time limit, so the worker reports a hang before pytest-timeout cuts it."""
     s = item.config.stash.get(STUDENT_KEY, None)
     if s is not None and hasattr(s, "begin_test"):
         s.begin_test(_timeout_of(item))
@@ -144,8 +148,17 @@ class _PlainFailures:
             return None
         sections = [(f"Captured {key} {when}", content) for when, key, content in item._report_sections]
         return pytest.TestReport(
-            item.nodeid, item.location, {x: 1 for x in item.keywords}, "failed", f"[{exercise_of(item)}] {message}",
-            call.when, sections, call.duration, call.start, call.stop, user_properties=item.user_properties,
+            item.nodeid,
+            item.location,
+            {x: 1 for x in item.keywords},
+            "failed",
+            f"[{exercise_of(item)}] {message}",
+            call.when,
+            sections,
+            call.duration,
+            call.start,
+            call.stop,
+            user_properties=item.user_properties,
         )
 
 
@@ -153,7 +166,11 @@ class _PlainFailures:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if report.when == "call" or (report.when == "setup" and report.failed) or (report.when == "setup" and report.skipped):
+    if (
+        report.when == "call"
+        or (report.when == "setup" and report.failed)
+        or (report.when == "setup" and report.skipped)
+    ):
         if report.skipped:
             return
         message = _message(call.excinfo) if call.excinfo else None

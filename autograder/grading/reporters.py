@@ -32,9 +32,16 @@ def render_table(report: Report, points: bool = True, width: int | None = None) 
         table.add_row(*row)
     if points:
         table.add_section()
-        table.add_row("total", f"{sum(t.status == 'passed' for t in report.tests)}/{len(report.tests)}", f"{report.score:g}/{report.max_score:g}", "")
+        table.add_row(
+            "total",
+            f"{sum(t.status == 'passed' for t in report.tests)}/{len(report.tests)}",
+            f"{report.score:g}/{report.max_score:g}",
+            "",
+        )
     buf = io.StringIO()
-    Console(file=buf, width=width, force_terminal=None, force_jupyter=False, color_system="auto" if _isatty() else None).print(table)
+    Console(
+        file=buf, width=width, force_terminal=None, force_jupyter=False, color_system="auto" if _isatty() else None
+    ).print(table)
     return buf.getvalue()
 
 

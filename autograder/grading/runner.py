@@ -18,18 +18,32 @@ def suite_files(only: list[str] | None = None) -> list[Path]:
 
 
 def pytest_args(
-    submission: Path, only: list[str] | None, isolated: bool, results: Path | None = None, junit: Path | None = None, refused: str | None = None
+    submission: Path,
+    only: list[str] | None,
+    isolated: bool,
+    results: Path | None = None,
+    junit: Path | None = None,
+    refused: str | None = None,
 ) -> list[str]:
     """The pytest command line of a grading run: our suites and our config, nothing of the submission's."""
     args = [
         *map(str, suite_files(only)),
-        "-c", str(SUITES / "pytest.ini"),
-        "--rootdir", str(SUITES),
+        "-c",
+        str(SUITES / "pytest.ini"),
+        "--rootdir",
+        str(SUITES),
         "--import-mode=importlib",
-        "-p", "autograder.grading.plugin",
-        "-p", "no:cacheprovider",
-        "--submission", str(submission),
-        "-q", "--no-header", "-rN", "--tb=no", "--points",
+        "-p",
+        "autograder.grading.plugin",
+        "-p",
+        "no:cacheprovider",
+        "--submission",
+        str(submission),
+        "-q",
+        "--no-header",
+        "-rN",
+        "--tb=no",
+        "--points",
     ]
     if isolated:
         args.append("--isolated")
@@ -64,10 +78,13 @@ def grade(
 ) -> tuple[Report, int]:
     """Grade ``submission``; returns the report and pytest's exit code.
 
-    ``refused``: the submission was refused before grading (see :mod:`autograder.grading.sandbox`); every test fails with this reason.
+    ``refused``: the submission was refused before grading (see :mod:`autograder.grading.sandbox`); every test fails
+    with this reason.
     """
     capture = _Capture()
-    code = pytest.main(pytest_args(Path(submission).resolve(), only, isolated, results, junit, refused), plugins=[capture])
+    code = pytest.main(
+        pytest_args(Path(submission).resolve(), only, isolated, results, junit, refused), plugins=[capture]
+    )
     if capture.report is None:
         raise RuntimeError(f"the hidden suites did not run (pytest exit code {code})")
     return capture.report, int(code)

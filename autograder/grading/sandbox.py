@@ -32,7 +32,19 @@ MAX_TOTAL_BYTES = 64 << 20
 MAX_FILE_BYTES = 16 << 20
 # Never copied: caches and metadata that no submission needs, and compiled code that would run
 # instead of the source the checks read.
-SKIP_DIRS = frozenset({"__pycache__", "__MACOSX", ".git", ".hg", ".svn", ".ipynb_checkpoints", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
+SKIP_DIRS = frozenset(
+    {
+        "__pycache__",
+        "__MACOSX",
+        ".git",
+        ".hg",
+        ".svn",
+        ".ipynb_checkpoints",
+        ".pytest_cache",
+        ".mypy_cache",
+        ".ruff_cache",
+    }
+)
 SKIP_SUFFIXES = (".pyc", ".pyo", ".so", ".pyd", ".dylib", ".dll")
 SKIP_FILES = frozenset({".DS_Store", "Thumbs.db"})
 
@@ -42,7 +54,12 @@ class SubmissionError(Exception):
 
 
 def _skipped(parts: tuple[str, ...]) -> bool:
-    return any(p in SKIP_DIRS for p in parts[:-1]) or parts[-1] in SKIP_DIRS or parts[-1] in SKIP_FILES or parts[-1].endswith(SKIP_SUFFIXES)
+    return (
+        any(p in SKIP_DIRS for p in parts[:-1])
+        or parts[-1] in SKIP_DIRS
+        or parts[-1] in SKIP_FILES
+        or parts[-1].endswith(SKIP_SUFFIXES)
+    )
 
 
 class _Budget:
@@ -148,7 +165,15 @@ def extract_zip(archive: Path, dest: Path) -> None:
                     raise SubmissionError(f"the zip file was refused: {raw} appears twice") from None
     except SubmissionError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError, ValueError) as error:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        RuntimeError,
+        EOFError,
+        OSError,
+        ValueError,
+    ) as error:
         raise SubmissionError(f"the zip file could not be read: {error}") from None
 
 
@@ -189,7 +214,9 @@ def content_hash(root: str | Path) -> str:
     """SHA-256 of the files that would be graded (relative names and bytes), independent of how they were packed."""
     digest = hashlib.sha256()
     root = Path(root)
-    files = sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and not _skipped(p.relative_to(root).parts))
+    files = sorted(
+        p for p in root.rglob("*") if p.is_file() and not p.is_symlink() and not _skipped(p.relative_to(root).parts)
+    )
     for path in files:
         rel = path.relative_to(root).as_posix().encode()
         data = path.read_bytes()

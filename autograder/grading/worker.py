@@ -198,7 +198,7 @@ class _Pipe:
         view = memoryview(data)
         while view:
             try:
-                view = view[os.write(self.fd, view[: 1 << 16]):]
+                view = view[os.write(self.fd, view[: 1 << 16]) :]
             except BlockingIOError:
                 self._wait(True)
 
@@ -246,7 +246,7 @@ class _Output:
         os.close(self._fd)
 
     def text(self) -> str:
-        tail = b"".join(self.tail)[-(self.cap * 3 // 4):]
+        tail = b"".join(self.tail)[-(self.cap * 3 // 4) :]
         skipped = self.total - len(self.head) - len(tail)
         middle = f"\n[... {skipped} bytes of output skipped ...]\n".encode() if skipped > 0 else b""
         return (bytes(self.head) + middle + tail).decode("utf-8", "replace")
@@ -336,16 +336,28 @@ class Worker:
             "writable": [str(workspace.path)],
         }
         env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "HOME": str(workspace.home), "TMPDIR": "/tmp",
-            "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads, "OPENBLAS_NUM_THREADS": threads, "MPLBACKEND": "Agg",
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "HOME": str(workspace.home),
+            "TMPDIR": "/tmp",
+            "OMP_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads,
+            "MPLBACKEND": "Agg",
             "MPLCONFIGDIR": str(workspace.home / ".matplotlib"),
         }
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", "-c", BOOT, str(workspace.runtime), json.dumps(config)],
-                stdin=subprocess.DEVNULL, stdout=out_w, stderr=out_w, pass_fds=(req_r, rep_w), cwd=workspace.path,
-                env=env, start_new_session=True,
+                stdin=subprocess.DEVNULL,
+                stdout=out_w,
+                stderr=out_w,
+                pass_fds=(req_r, rep_w),
+                cwd=workspace.path,
+                env=env,
+                start_new_session=True,
             )
         finally:
             for fd in (req_r, rep_w, out_w):
@@ -467,7 +479,9 @@ class IsolatedStudent(Student):
         self._worker: Worker | None = None
         self._closed = False
         if not self.refused:
-            self._worker = Worker(self.workspace, self.settings, self.uid, self.preload_torch)  # starts now; the first call waits
+            self._worker = Worker(
+                self.workspace, self.settings, self.uid, self.preload_torch
+            )  # starts now; the first call waits
 
     # -- the test's time limit
     def begin_test(self, timeout: float | None) -> None:
@@ -494,7 +508,9 @@ class IsolatedStudent(Student):
         except WorkerDied as error:
             output = worker.output.last_lines(12)
             self._stop()
-            raise StudentError("grader", ["WorkerDied"], f"the grader could not start the worker: {error}\n{output}".rstrip()) from None
+            raise StudentError(
+                "grader", ["WorkerDied"], f"the grader could not start the worker: {error}\n{output}".rstrip()
+            ) from None
         finally:
             self.seconds["startup"] += time.perf_counter() - start
         if not self.sandbox:
@@ -535,7 +551,9 @@ class IsolatedStudent(Student):
             return worker.request(payload, timeout)
         except Timeout:
             self._stop()
-            raise self._failure("timeout", f"{doing} did not finish within {timeout:.3g} s (an endless loop? far too slow?)", worker) from None
+            raise self._failure(
+                "timeout", f"{doing} did not finish within {timeout:.3g} s (an endless loop? far too slow?)", worker
+            ) from None
         except WorkerDied as died:
             how = _describe_exit(worker.exit_status(), self.settings) if died.ended else str(died)
             self._stop()
@@ -626,7 +644,9 @@ class RefusedStudent(Student):
 
 
 def isolation(hello: dict[str, Any]) -> set[str]:
-    """What separates a worker from its grader: ``"uid"`` (another user), ``"mount"``, ``"net"``, ``"pid"`` (namespaces)."""
+    """What separates a worker from its grader: ``"uid"`` (another user), ``"mount"``, ``"net"``, ``"pid"``
+    (namespaces).
+    """
     found = set(hello.get("namespaces", [])) & {"mount", "net", "pid"}
     if hello.get("uid") not in (None, os.getuid()):
         found.add("uid")
@@ -648,4 +668,3 @@ def describe_sandbox(hello: dict[str, Any]) -> str:
     if hello.get("uid_note"):
         parts.append(hello["uid_note"])
     return "worker sandbox: " + "; ".join(parts)
-

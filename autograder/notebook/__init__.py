@@ -1,4 +1,4 @@
-"""What the student's Jupyter kernel loads (``%load_ext autograder.notebook``); may import runtime/ and grading/, never authoring/."""
+"""The student's Jupyter kernel side (``%load_ext autograder.notebook``): may import runtime/ and grading/."""
 
 from autograder.notebook.kernel import check, grade_hidden, load_ipython_extension
 

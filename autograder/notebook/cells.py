@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 MAGIC = "%%module"
-METADATA_KEY = "course"  # cell.metadata["course"] = {"module": "embeddings.one_hot"}; nb.metadata["course"] = {"part": ...}
+METADATA_KEY = (
+    "course"  # cell.metadata["course"] = {"module": "embeddings.one_hot"}; nb.metadata["course"] = {"part": ...}
+)
 CHUNK_SEPARATOR = "\n\n\n"  # two blank lines, as between top-level definitions
 
 

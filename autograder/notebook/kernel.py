@@ -64,7 +64,12 @@ def run_module_cell(name: str, code: str) -> None:
     """Execute ``code`` inside the module ``name`` and remember it (what ``%%module name`` does)."""
     module = _module(name)
     filename = f"<{name} cell {sum(map(len, _RUN.values())) + 1}>"
-    linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)  # tracebacks show the cell's lines
+    linecache.cache[filename] = (
+        len(code),
+        None,
+        code.splitlines(keepends=True),
+        filename,
+    )  # tracebacks show the cell's lines
     flags = __future__.annotations.compiler_flag if module.__dict__.get("annotations") is __future__.annotations else 0
     compiled = compile(code, filename, "exec", flags=flags, dont_inherit=True)
     exec(compiled, module.__dict__)  # running the student's cell is the point
@@ -179,8 +184,25 @@ def check(exercise: str) -> None:
     with tempfile.TemporaryDirectory(prefix="notebook-") as tmp, contextlib.redirect_stderr(sys.stdout):
         root = write_root(kernel_modules(), tmp)
         report = _run_tests(
-            [str(tests), "-p", "autograder.grading.plugin", "-p", "no:cacheprovider", "-p", "no:faulthandler", "--rootdir", str(tests.parent),
-             "--capture=sys", "-q", "--no-header", "--color=no", "-W", "ignore::pytest.PytestAssertRewriteWarning", "--submission", str(root)]
+            [
+                str(tests),
+                "-p",
+                "autograder.grading.plugin",
+                "-p",
+                "no:cacheprovider",
+                "-p",
+                "no:faulthandler",
+                "--rootdir",
+                str(tests.parent),
+                "--capture=sys",
+                "-q",
+                "--no-header",
+                "--color=no",
+                "-W",
+                "ignore::pytest.PytestAssertRewriteWarning",
+                "--submission",
+                str(root),
+            ]
         )
     failing = [t for t in report.tests if t.status != "passed"] if report and report.tests else [None]
     if failing:
@@ -199,7 +221,8 @@ def _feedback(report: Any) -> str:
 
 
 def grade_hidden(exercise: str, points: float) -> float:
-    """Grade this notebook's code with ``exercise``'s hidden suite; print the feedback; return the score out of ``points``.
+    """Grade this notebook's code with ``exercise``'s hidden suite; print the feedback; return the score out of
+    ``points``.
 
     Called by the hidden part of a test cell, whose value nbgrader reads as the cell's partial
     credit. Nothing reaches stderr (see :func:`_quiet`): what the code or pytest print while the
@@ -209,7 +232,9 @@ def grade_hidden(exercise: str, points: float) -> float:
 
     with tempfile.TemporaryDirectory(prefix="notebook-") as tmp, _quiet() as captured:
         root = write_root(kernel_modules(), tmp)
-        report = _run_tests([*runner.pytest_args(root, [exercise], isolated=False), "-p", "no:faulthandler", "--capture=sys"])
+        report = _run_tests(
+            [*runner.pytest_args(root, [exercise], isolated=False), "-p", "no:faulthandler", "--capture=sys"]
+        )
     if report is None or not report.tests:
         print(f"{exercise}: the hidden tests did not run")
         print(captured.getvalue()[-3000:])

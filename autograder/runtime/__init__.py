@@ -1,1 +1,1 @@
-"""Runs next to student code in the worker: imports only itself, the standard library, NumPy and torch (copied whole into the worker)."""
+"""Runs next to student code in the worker (copied whole): imports only itself, the stdlib, NumPy and torch."""

@@ -1,4 +1,5 @@
-"""What can go wrong with student code, as plain data: one :class:`ErrorKind`, one :class:`ModuleLoadError`, :func:`describe`.
+"""What can go wrong with student code, as plain data: one :class:`ErrorKind`, one :class:`ModuleLoadError`,
+:func:`describe`.
 
 Both sides of the worker pipe use these: the worker describes an exception of student code as a
 plain dict (:func:`describe`), the grader rebuilds a ``StudentError`` from it. Nothing here refers
@@ -29,7 +30,14 @@ class ErrorKind(StrEnum):
     @property
     def stops_checks(self) -> bool:
         """True when no check of the value or of the exception's type applies (the call never really ran)."""
-        return self in (ErrorKind.NOT_IMPLEMENTED, ErrorKind.IMPORT, ErrorKind.CRASH, ErrorKind.TIMEOUT, ErrorKind.FORBIDDEN, ErrorKind.GRADER)
+        return self in (
+            ErrorKind.NOT_IMPLEMENTED,
+            ErrorKind.IMPORT,
+            ErrorKind.CRASH,
+            ErrorKind.TIMEOUT,
+            ErrorKind.FORBIDDEN,
+            ErrorKind.GRADER,
+        )
 
 
 class ModuleLoadError(Exception):

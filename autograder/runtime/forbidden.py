@@ -38,20 +38,46 @@ from typing import Any
 from autograder.runtime.curriculum import PACKAGES
 
 FORBIDDEN_CLASSES = (
-    "MultiheadAttention", "Transformer", "TransformerEncoder", "TransformerDecoder", "TransformerEncoderLayer", "TransformerDecoderLayer",
+    "MultiheadAttention",
+    "Transformer",
+    "TransformerEncoder",
+    "TransformerDecoder",
+    "TransformerEncoderLayer",
+    "TransformerDecoderLayer",
     "LayerNorm",
 )
 # Parts of the names of the functions and private ops behind them (F.layer_norm, torch.native_layer_norm,
 # torch._scaled_dot_product_flash_attention_for_cpu, torch._native_multi_head_attention ...).
-FORBIDDEN_FRAGMENTS = ("scaled_dot_product", "multi_head_attention", "layer_norm", "flash_attention", "scaled_dot_attention", "transformer_encoder_layer")
+FORBIDDEN_FRAGMENTS = (
+    "scaled_dot_product",
+    "multi_head_attention",
+    "layer_norm",
+    "flash_attention",
+    "scaled_dot_attention",
+    "transformer_encoder_layer",
+)
 # Names the curriculum gives the student's own code: as strings they are not evidence of anything.
 STUDENT_NAMES = frozenset({"LayerNorm", "Transformer", "scaled_dot_product_attention"})
 # Ways around both checks: dynamic code, raw memory, digging objects out of the interpreter.
 DYNAMIC_CALLS = frozenset({"exec", "eval", "compile", "__import__"})
 DYNAMIC_MODULES = frozenset({"ctypes", "cffi", "gc", "builtins", "_ctypes"})
 DYNAMIC_ATTRS = frozenset(
-    {"__code__", "__globals__", "__builtins__", "__closure__", "cell_contents", "__subclasses__", "_getframe", "f_back", "f_globals",
-     "f_locals", "f_builtins", "gi_frame", "tb_frame", "__wrapped__"}
+    {
+        "__code__",
+        "__globals__",
+        "__builtins__",
+        "__closure__",
+        "cell_contents",
+        "__subclasses__",
+        "_getframe",
+        "f_back",
+        "f_globals",
+        "f_locals",
+        "f_builtins",
+        "gi_frame",
+        "tb_frame",
+        "__wrapped__",
+    }
 )
 ADVICE = "the exercise asks you to write it yourself"
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\s*(?:\.|::)\s*[A-Za-z_]\w*)+")
@@ -59,7 +85,7 @@ _API_ROOTS = frozenset({"torch", "nn", "F", "functional", "aten", "ops"})
 
 
 def is_forbidden_name(name: str) -> bool:
-    """True for the name of a forbidden torch API (``LayerNorm``, ``layer_norm``, ``_native_multi_head_attention`` ...)."""
+    """True for the name of a forbidden torch API (``LayerNorm``, ``layer_norm``, ``_native_multi_head_attention``)."""
     return name in FORBIDDEN_CLASSES or any(f in name for f in FORBIDDEN_FRAGMENTS)
 
 
@@ -88,7 +114,10 @@ def _fold(node: ast.AST) -> str | None:
         parts = [_fold(v.value if isinstance(v, ast.FormattedValue) else v) for v in node.values]
         return None if any(p is None for p in parts) else "".join(parts)  # type: ignore[arg-type]
     if (
-        isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join" and len(node.args) == 1
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "join"
+        and len(node.args) == 1
         and isinstance(node.args[0], (ast.List, ast.Tuple))
     ):
         sep, items = _fold(node.func.value), [_fold(e) for e in node.args[0].elts]
@@ -129,7 +158,11 @@ class _Scanner(ast.NodeVisitor):
         for node in nodes:
             if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
                 first = node.body[0]
-                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                if (
+                    isinstance(first, ast.Expr)
+                    and isinstance(first.value, ast.Constant)
+                    and isinstance(first.value.value, str)
+                ):
                     self.docstrings.add(id(first.value))
 
     def rooted(self, node: ast.AST) -> str | None:
@@ -167,7 +200,11 @@ class _Scanner(ast.NodeVisitor):
         elif top == "torch":
             for a in node.names:
                 if a.name == "*":
-                    self.flag(node, f"from {module} import *", "import the names you use, so that none of the forbidden APIs comes with them")
+                    self.flag(
+                        node,
+                        f"from {module} import *",
+                        "import the names you use, so that none of the forbidden APIs comes with them",
+                    )
                 elif is_forbidden_name(a.name):
                     self.flag(node, f"{module}.{a.name}")
         elif top == "sys" and any(a.name == "modules" for a in node.names):
@@ -200,13 +237,25 @@ class _Scanner(ast.NodeVisitor):
             elif attr is not None and is_forbidden_name(attr) and (obj or attr not in STUDENT_NAMES):
                 self.flag(node, f"{obj}.{attr}" if obj else f"{name}(..., {attr!r})")
             elif attr is None and len(node.args) > 1 and obj:
-                self.flag(node, f"{name}({obj}, <computed name>)", "the grader cannot check a torch attribute looked up by a computed name")
-        elif isinstance(func, ast.Attribute) and func.attr in ("import_module", "__import__") and node.args and _fold(node.args[0]) is None:
-            self.flag(node, f"{func.attr}(<computed name>)", "the grader cannot check a module imported by a computed name")
+                self.flag(
+                    node,
+                    f"{name}({obj}, <computed name>)",
+                    "the grader cannot check a torch attribute looked up by a computed name",
+                )
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("import_module", "__import__")
+            and node.args
+            and _fold(node.args[0]) is None
+        ):
+            self.flag(
+                node, f"{func.attr}(<computed name>)", "the grader cannot check a module imported by a computed name"
+            )
         self.generic_visit(node)
 
     def _string(self, node: ast.AST, value: str) -> None:
-        """A string that names a forbidden torch API: exactly (``"layer_norm"``) or as a path (``"aten::layer_norm"``)."""
+        """A string that names a forbidden torch API: exactly (``"layer_norm"``) or as a path "
+        "(``"aten::layer_norm"``)."""
         name = value.strip().lstrip(".")
         exact = name if name.isidentifier() and is_forbidden_name(name) and name not in STUDENT_NAMES else None
         path = None
@@ -312,7 +361,8 @@ class Findings:
 
 
 def targets_of(kwargs: dict[str, Any]) -> list[str]:
-    """The student modules a probe's arguments name (``target="attention.masks:causal_mask"`` -> ``attention.masks``)."""
+    """The student modules a probe's arguments name (``target="attention.masks:causal_mask"`` -> "
+    "``attention.masks``)."""
     out = []
     for value in kwargs.values():
         values = value if isinstance(value, (list, tuple)) else [value]
@@ -417,7 +467,10 @@ def install(trusted: Iterable[str]) -> list[str]:
     Returns the APIs guarded (for the worker's log).
     """
     global _TRUSTED
-    _TRUSTED = (__file__, *(str(Path(p)).rstrip("/") + "/" for p in trusted))  # a guard calling a guarded op is not the student
+    _TRUSTED = (
+        __file__,
+        *(str(Path(p)).rstrip("/") + "/" for p in trusted),
+    )  # a guard calling a guarded op is not the student
     import torch
 
     guarded: list[str] = []
@@ -442,6 +495,10 @@ def install(trusted: Iterable[str]) -> list[str]:
         cls = getattr(torch.nn, name)
         for method in ("__init__", "forward"):
             if method in vars(cls):
-                setattr(cls, method, _guard(vars(cls)[method], f"torch.nn.{name}" + (f".{method}" if method == "forward" else "")))
+                setattr(
+                    cls,
+                    method,
+                    _guard(vars(cls)[method], f"torch.nn.{name}" + (f".{method}" if method == "forward" else "")),
+                )
         guarded.append(f"torch.nn.{name}")
     return guarded

@@ -67,7 +67,10 @@ def _bytes(text: str | None) -> bytes | None:
 
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    _check(_libc.mount(_bytes(source), _bytes(target), _bytes(fstype), ctypes.c_ulong(flags), _bytes(data)), f"mount {target}")
+    _check(
+        _libc.mount(_bytes(source), _bytes(target), _bytes(fstype), ctypes.c_ulong(flags), _bytes(data)),
+        f"mount {target}",
+    )
 
 
 # -- stage 1: namespaces, file system view, privileges, limits (stdlib only, single-threaded) ---------------
@@ -139,7 +142,12 @@ def _enter_namespaces(config: dict[str, Any], achieved: dict[str, Any]) -> int |
     Without root (or with ``"userns"`` in the config, to test that path as root), a user namespace comes first.
     """
     root = os.geteuid() == 0 and not config.get("userns")
-    wanted = [CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC, CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID, CLONE_NEWNS | CLONE_NEWNET, CLONE_NEWNET]
+    wanted = [
+        CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC,
+        CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID,
+        CLONE_NEWNS | CLONE_NEWNET,
+        CLONE_NEWNET,
+    ]
     uid, gid = os.getuid(), os.getgid()
     for flags in wanted:
         flags |= 0 if root else CLONE_NEWUSER
@@ -239,8 +247,12 @@ def _count_my_tasks(uid: int) -> int:
 
 def set_limits(limits: dict[str, int], achieved: dict[str, Any]) -> None:
     names = {
-        "memory": resource.RLIMIT_AS, "cpu": resource.RLIMIT_CPU, "nproc": resource.RLIMIT_NPROC, "nofile": resource.RLIMIT_NOFILE,
-        "fsize": resource.RLIMIT_FSIZE, "core": resource.RLIMIT_CORE,
+        "memory": resource.RLIMIT_AS,
+        "cpu": resource.RLIMIT_CPU,
+        "nproc": resource.RLIMIT_NPROC,
+        "nofile": resource.RLIMIT_NOFILE,
+        "fsize": resource.RLIMIT_FSIZE,
+        "core": resource.RLIMIT_CORE,
     }
     done = {}
     for name, value in limits.items():
@@ -266,8 +278,17 @@ def sandbox(config: WorkerConfig) -> Hello:
         global_pid = os.getpid()
     flags = _enter_namespaces(config, achieved) if config.get("namespaces", True) else None
     if flags:
-        achieved["namespaces"] = [n for n, f in (("mount", CLONE_NEWNS), ("net", CLONE_NEWNET), ("pid", CLONE_NEWPID), ("ipc", CLONE_NEWIPC),
-                                                  ("user", CLONE_NEWUSER)) if flags & f]
+        achieved["namespaces"] = [
+            n
+            for n, f in (
+                ("mount", CLONE_NEWNS),
+                ("net", CLONE_NEWNET),
+                ("pid", CLONE_NEWPID),
+                ("ipc", CLONE_NEWIPC),
+                ("user", CLONE_NEWUSER),
+            )
+            if flags & f
+        ]
     if flags and flags & CLONE_NEWPID:
         _fork_into_pid_namespace(protocol_fds, config["grader_pid"])  # only the child returns
         try:
@@ -277,7 +298,9 @@ def sandbox(config: WorkerConfig) -> Hello:
     achieved["pid"] = global_pid
     if flags and flags & CLONE_NEWNS:
         try:
-            achieved["covered"] = _hide_and_expose(config["hide"], config["scratch"], config["expose"], config["writable"])
+            achieved["covered"] = _hide_and_expose(
+                config["hide"], config["scratch"], config["expose"], config["writable"]
+            )
         except OSError as error:
             # A half-built view must not be trusted: stop here, the grader reports it.
             raise SystemExit(f"worker: could not set up the file system view: {error}") from None
@@ -290,9 +313,15 @@ def sandbox(config: WorkerConfig) -> Hello:
     if flags and flags & CLONE_NEWPID:
         _become_init(protocol_fds)  # only the worker (PID 2) returns
     uid, gid = config.get("uid"), config.get("gid")
-    unreadable = [] if flags and flags & CLONE_NEWNS else [p for p in config["expose"] if os.path.exists(p) and _blocking_ancestor(p)]
+    unreadable = (
+        []
+        if flags and flags & CLONE_NEWNS
+        else [p for p in config["expose"] if os.path.exists(p) and _blocking_ancestor(p)]
+    )
     if unreadable and uid is not None:
-        achieved["uid_note"] = f"kept the grader's uid: {unreadable[0]} cannot be read by other users and no mount namespace is available"
+        achieved["uid_note"] = (
+            f"kept the grader's uid: {unreadable[0]} cannot be read by other users and no mount namespace is available"
+        )
         uid = None
     if os.geteuid() == 0 and not (flags and flags & CLONE_NEWUSER) and uid is not None:
         os.setgroups([])
@@ -342,10 +371,13 @@ def _importer(root: str, packages: tuple[str, ...]) -> Any:
                 package = os.path.join(folder, name)
                 init = os.path.join(package, "__init__.py")
                 if os.path.isfile(init):
-                    return importlib.util.spec_from_file_location(fullname, init, loader=SourceOnlyLoader(fullname, init),
-                                                                  submodule_search_locations=[package])
+                    return importlib.util.spec_from_file_location(
+                        fullname, init, loader=SourceOnlyLoader(fullname, init), submodule_search_locations=[package]
+                    )
                 if os.path.isfile(package + ".py"):
-                    return importlib.util.spec_from_file_location(fullname, package + ".py", loader=SourceOnlyLoader(fullname, package + ".py"))
+                    return importlib.util.spec_from_file_location(
+                        fullname, package + ".py", loader=SourceOnlyLoader(fullname, package + ".py")
+                    )
                 if os.path.isdir(package):
                     spec = importlib.machinery.ModuleSpec(fullname, None, is_package=True)
                     spec.submodule_search_locations = [package]
@@ -452,7 +484,11 @@ def serve(config: WorkerConfig, achieved: Hello) -> None:
     def forbidden_error() -> dict[str, Any]:
         used = list(dict.fromkeys(forbidden.USED))
         forbidden.USED.clear()
-        return error_reply(ErrorKind.FORBIDDEN, "forbidden API: " + ", ".join(used) + f" is not allowed ({forbidden.ADVICE})", ("ForbiddenAPIError",))
+        return error_reply(
+            ErrorKind.FORBIDDEN,
+            "forbidden API: " + ", ".join(used) + f" is not allowed ({forbidden.ADVICE})",
+            ("ForbiddenAPIError",),
+        )
 
     protocol.write_message(reply, {"hello": achieved})
     while True:

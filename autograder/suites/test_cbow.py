@@ -17,7 +17,19 @@ OUTPUTS = ("loss", "grad_input_vectors", "grad_output_vectors")
 pytestmark = pytest.mark.timeout(10)
 
 
-def cbow_variant(context, center, V_in, U, mean=True, dedup=False, accumulate=True, backward_mean=True, sign=1.0, subtract_y=True, stable=True):
+def cbow_variant(
+    context,
+    center,
+    V_in,
+    U,
+    mean=True,
+    dedup=False,
+    accumulate=True,
+    backward_mean=True,
+    sign=1.0,
+    subtract_y=True,
+    stable=True,
+):
     """CBOW written out, with switches for the known mistakes."""
     context = np.unique(context) if dedup else np.asarray(context)
     C = len(context)
@@ -43,13 +55,24 @@ def cbow_variant(context, center, V_in, U, mean=True, dedup=False, accumulate=Tr
 def cbow_mistakes(context, center, V_in, U) -> dict:
     args = (context, center, V_in, U)
     return {
-        "context vectors summed instead of averaged: h is the MEAN of the context's input vectors": lambda: cbow_variant(*args, mean=False),
-        "duplicate context words de-duplicated: a word that appears twice counts twice in the mean": lambda: cbow_variant(*args, dedup=True),
-        "repeated context words not accumulated in grad_input_vectors: grad[idx] += g adds once (use np.add.at)": lambda: cbow_variant(*args, accumulate=False),
-        "grad_input_vectors misses the 1/C of the mean: each occurrence gets grad_h / C": lambda: cbow_variant(*args, backward_mean=False),
-        "gradient sign flipped (the gradient of the loss, not of -loss: y_hat - y)": lambda: cbow_variant(*args, sign=-1.0),
+        "context vectors summed instead of averaged: h is the MEAN of the context's input vectors": lambda: (
+            cbow_variant(*args, mean=False)
+        ),
+        "duplicate context words de-duplicated: a word that appears twice counts twice in the mean": lambda: (
+            cbow_variant(*args, dedup=True)
+        ),
+        "repeated context words not accumulated in grad_input_vectors: grad[idx] += g adds once (use "
+        "np.add.at)": lambda: cbow_variant(*args, accumulate=False),
+        "grad_input_vectors misses the 1/C of the mean: each occurrence gets grad_h / C": lambda: cbow_variant(
+            *args, backward_mean=False
+        ),
+        "gradient sign flipped (the gradient of the loss, not of -loss: y_hat - y)": lambda: cbow_variant(
+            *args, sign=-1.0
+        ),
         "y not subtracted: the gradients use y_hat instead of y_hat - y": lambda: cbow_variant(*args, subtract_y=False),
-        "softmax without subtracting the max: exp overflows (NaN/inf at |x| = 1000)": lambda: cbow_variant(*args, stable=False),
+        "softmax without subtracting the max: exp overflows (NaN/inf at |x| = 1000)": lambda: cbow_variant(
+            *args, stable=False
+        ),
     }
 
 
@@ -57,7 +80,12 @@ def check_cbow(got, expected, what: str, mistakes: dict) -> None:
     if not isinstance(got, (tuple, list)) or len(got) != len(OUTPUTS):
         check(got, expected, what=f"{what}: the returned (loss, grad_input_vectors, grad_output_vectors)")
     for i, name in enumerate(OUTPUTS):
-        check(got[i], expected[i], what=f"{what} -> {name}", mistakes={m: (lambda make=make, i=i: make()[i]) for m, make in mistakes.items()})
+        check(
+            got[i],
+            expected[i],
+            what=f"{what} -> {name}",
+            mistakes={m: (lambda make=make, i=i: make()[i]) for m, make in mistakes.items()},
+        )
 
 
 def vectors(seed: int, V: int, D: int, scale: float = 0.7):
@@ -87,7 +115,12 @@ def test_cbow_single_context_word(student, ref):
     V_in, U = vectors(3, 5, 3)
     expected = ref["cbow"].cbow_loss_and_gradient([2], 4, V_in, U)
     got = student.call(CBOW, [2], 4, V_in, U)
-    check_cbow(got, expected, f"cbow_loss_and_gradient(context=[2], center=4, {describe_args(V_in, U)})", cbow_mistakes([2], 4, V_in, U))
+    check_cbow(
+        got,
+        expected,
+        f"cbow_loss_and_gradient(context=[2], center=4, {describe_args(V_in, U)})",
+        cbow_mistakes([2], 4, V_in, U),
+    )
 
 
 @pytest.mark.points(1)
@@ -97,14 +130,21 @@ def test_cbow_context_as_list_with_center_inside(student, ref):
     context = [3, 0, 3, 5]
     expected = ref["cbow"].cbow_loss_and_gradient(context, 3, V_in, U)
     got = student.call(CBOW, context, 3, V_in, U)
-    check_cbow(got, expected, f"cbow_loss_and_gradient(context={context}, center=3, {describe_args(V_in, U)})", cbow_mistakes(context, 3, V_in, U))
+    check_cbow(
+        got,
+        expected,
+        f"cbow_loss_and_gradient(context={context}, center=3, {describe_args(V_in, U)})",
+        cbow_mistakes(context, 3, V_in, U),
+    )
 
 
 @pytest.mark.points(2)
 def test_cbow_stable_for_large_scores(student, ref):
     """cbow_loss_and_gradient: scores near +-1000 give no NaN"""
     V_in = np.array([[10.0, 0.0], [0.0, 10.0], [5.0, 5.0]])
-    U = np.array([[100.0, 0.0], [0.0, -100.0], [-100.0, 1.0], [98.0, 3.0]])  # scores of context [0, 0] near (1000, 0, -1000, 980)
+    U = np.array(
+        [[100.0, 0.0], [0.0, -100.0], [-100.0, 1.0], [98.0, 3.0]]
+    )  # scores of context [0, 0] near (1000, 0, -1000, 980)
     context = [0, 0]
     expected = ref["cbow"].cbow_loss_and_gradient(context, 3, V_in, U)
     got = student.call(CBOW, context, 3, V_in, U)
@@ -120,4 +160,8 @@ def test_cbow_stable_for_large_scores(student, ref):
 def test_cbow_empty_context_raises(student):
     """cbow_loss_and_gradient: an empty context raises ValueError"""
     V_in, U = vectors(5, 4, 2)
-    check_raises(lambda: student.call(CBOW, np.zeros(0, dtype=np.int64), 1, V_in, U), "ValueError", what="cbow_loss_and_gradient(context=[], ...)")
+    check_raises(
+        lambda: student.call(CBOW, np.zeros(0, dtype=np.int64), 1, V_in, U),
+        "ValueError",
+        what="cbow_loss_and_gradient(context=[], ...)",
+    )

@@ -36,12 +36,16 @@ def ngram_mistakes(word: str, n_min: int, n_max: int) -> dict:
     lengths = range(n_min, n_max + 1)
     return {
         "n-grams without the '<' and '>' boundary markers: cut \"<\" + word + \">\"": lambda: grams(word, lengths),
-        "longest n-grams first: the order is shortest first, then left to right": lambda: grams(marked, reversed(lengths)),
+        "longest n-grams first: the order is shortest first, then left to right": lambda: grams(
+            marked, reversed(lengths)
+        ),
         "grouped by start position (fastText's C++ order): the order is by length first, then left to right": lambda: [
             marked[i : i + n] for i in range(len(marked)) for n in lengths if i + n <= len(marked)
         ],
         "n_max left out: lengths run from n_min to n_max inclusive": lambda: grams(marked, range(n_min, n_max)),
-        "right to left within a length: the order is left to right": lambda: [g for n in lengths for g in reversed(grams(marked, [n]))],
+        "right to left within a length: the order is left to right": lambda: [
+            g for n in lengths for g in reversed(grams(marked, [n]))
+        ],
     }
 
 
@@ -52,7 +56,12 @@ def test_ngrams_match_reference(student, ref, n_min, n_max):
     for word in ASCII_WORDS + UNICODE_WORDS:
         expected = ref["fasttext"].char_ngrams(word, n_min, n_max)
         got = student.call(NGRAMS, word, n_min, n_max)
-        check(got, expected, what=f"char_ngrams({word!r}, n_min={n_min}, n_max={n_max})", mistakes=ngram_mistakes(word, n_min, n_max))
+        check(
+            got,
+            expected,
+            what=f"char_ngrams({word!r}, n_min={n_min}, n_max={n_max})",
+            mistakes=ngram_mistakes(word, n_min, n_max),
+        )
 
 
 @pytest.mark.points(1)
@@ -80,11 +89,21 @@ def _fnv(units, sign_extend: bool, multiply_first: bool = False, reduce: bool = 
 def hash_mistakes(s: str, expected: int | None = None) -> dict:
     data = s.encode("utf-8")
     return {
-        "unsigned bytes: fastText sign-extends each byte >= 0x80 before the xor (0xC3 -> 0xFFFFFFC3)": lambda: _fnv(data, False),
-        "hashed the characters (ord(ch)) instead of the UTF-8 bytes of the string": lambda: _fnv([ord(ch) for ch in s], False),
-        "hashed the characters (ord(ch)), sign-extended, instead of the UTF-8 bytes": lambda: _fnv([ord(ch) for ch in s], True),
-        "FNV-1 (multiply, then xor) instead of FNV-1a (xor, then multiply)": lambda: _fnv(data, True, multiply_first=True),
-        "not reduced modulo 2**32: keep h & 0xFFFFFFFF after each multiplication": lambda: _fnv(data, True, reduce=False),
+        "unsigned bytes: fastText sign-extends each byte >= 0x80 before the xor (0xC3 -> 0xFFFFFFC3)": lambda: _fnv(
+            data, False
+        ),
+        "hashed the characters (ord(ch)) instead of the UTF-8 bytes of the string": lambda: _fnv(
+            [ord(ch) for ch in s], False
+        ),
+        "hashed the characters (ord(ch)), sign-extended, instead of the UTF-8 bytes": lambda: _fnv(
+            [ord(ch) for ch in s], True
+        ),
+        "FNV-1 (multiply, then xor) instead of FNV-1a (xor, then multiply)": lambda: _fnv(
+            data, True, multiply_first=True
+        ),
+        "not reduced modulo 2**32: keep h & 0xFFFFFFFF after each multiplication": lambda: _fnv(
+            data, True, reduce=False
+        ),
         "returned as a signed 32-bit value: the hash is unsigned, in [0, 2**32)": lambda: (
             expected - 2**32 if expected is not None and expected >= 2**31 else None
         ),
@@ -104,7 +123,12 @@ def test_hash_non_ascii_sign_extension(student, ref):
     """fasttext_hash: non-ASCII strings hash their UTF-8 bytes, sign-extended like fastText's signed char"""
     for s in UNICODE_WORDS + ["<na", "ïve>", "<日本>", "é", "Āā"]:  # "Āā" has the bytes 0x80 and 0x81
         expected = ref["fasttext"].fasttext_hash(s)
-        check(student.call(HASH, s), expected, what=f"fasttext_hash({s!r})  (UTF-8 bytes {s.encode('utf-8').hex(' ')})", mistakes=hash_mistakes(s, expected))
+        check(
+            student.call(HASH, s),
+            expected,
+            what=f"fasttext_hash({s!r})  (UTF-8 bytes {s.encode('utf-8').hex(' ')})",
+            mistakes=hash_mistakes(s, expected),
+        )
 
 
 # -- buckets -------------------------------------------------------------------------------------------
@@ -115,9 +139,11 @@ def bucket_mistakes(word: str, num_buckets: int, n_min: int, n_max: int, ref) ->
     data = [g.encode("utf-8") for g in grams]
     out = {}
     for name, make in ngram_mistakes(word, n_min, n_max).items():
-        out[name] = lambda make=make: np.array([ref["fasttext"].fasttext_hash(g) % num_buckets for g in make()], dtype=np.int64)
-    out["unsigned bytes: fastText sign-extends each byte >= 0x80 before the xor (0xC3 -> 0xFFFFFFC3)"] = lambda: np.array(
-        [_fnv(d, False) % num_buckets for d in data], dtype=np.int64
+        out[name] = lambda make=make: np.array(
+            [ref["fasttext"].fasttext_hash(g) % num_buckets for g in make()], dtype=np.int64
+        )
+    out["unsigned bytes: fastText sign-extends each byte >= 0x80 before the xor (0xC3 -> 0xFFFFFFC3)"] = lambda: (
+        np.array([_fnv(d, False) % num_buckets for d in data], dtype=np.int64)
     )
     out["hashed the characters (ord(ch)) instead of the UTF-8 bytes of the string"] = lambda: np.array(
         [_fnv([ord(c) for c in g], False) % num_buckets for g in grams], dtype=np.int64
@@ -129,8 +155,8 @@ def bucket_mistakes(word: str, num_buckets: int, n_min: int, n_max: int, ref) ->
     out["hash treated as a signed 32-bit value before % num_buckets: the hash is unsigned"] = lambda: np.array(
         [signed(_fnv(d, True)) % num_buckets for d in data], dtype=np.int64
     )
-    out["hash treated as a signed 32-bit value (C remainder) before % num_buckets: the hash is unsigned"] = lambda: np.array(
-        [np.fmod(signed(_fnv(d, True)), num_buckets) for d in data], dtype=np.int64
+    out["hash treated as a signed 32-bit value (C remainder) before % num_buckets: the hash is unsigned"] = lambda: (
+        np.array([np.fmod(signed(_fnv(d, True)), num_buckets) for d in data], dtype=np.int64)
     )
     return out
 
@@ -153,7 +179,11 @@ def test_buckets_match_reference(student, ref, num_buckets, n_min, n_max):
 @pytest.mark.points(1)
 def test_buckets_no_ngrams_is_empty_int64(student):
     """ngram_buckets: a word too short for any n-gram gives an empty int64 array"""
-    check(student.call(BUCKETS, "a", 100, 4, 6), np.zeros(0, dtype=np.int64), what="ngram_buckets('a', 100, n_min=4, n_max=6)")
+    check(
+        student.call(BUCKETS, "a", 100, 4, 6),
+        np.zeros(0, dtype=np.int64),
+        what="ngram_buckets('a', 100, n_min=4, n_max=6)",
+    )
 
 
 # -- word vectors ----------------------------------------------------------------------------------------
@@ -167,7 +197,11 @@ def tables(seed: int, V: int, num_buckets: int, D: int, dtype=np.float64):
 def vector_mistakes(word, vocab, word_vectors, ngram_vectors, n_min, n_max, ref) -> dict:
     buckets = ref["fasttext"].ngram_buckets(word, len(ngram_vectors), n_min, n_max)
     grams = ngram_vectors[buckets]  # (n, D)
-    own = word_vectors[vocab[word]][None, :] if word in vocab else np.zeros((0, word_vectors.shape[1]), word_vectors.dtype)
+    own = (
+        word_vectors[vocab[word]][None, :]
+        if word in vocab
+        else np.zeros((0, word_vectors.shape[1]), word_vectors.dtype)
+    )
     rows = np.concatenate([own, grams])
     dtype = np.result_type(word_vectors, ngram_vectors)
 
@@ -177,9 +211,8 @@ def vector_mistakes(word, vocab, word_vectors, ngram_vectors, n_min, n_max, ref)
     out = {
         "sum instead of mean of the rows": lambda: rows.sum(axis=0).astype(dtype),
         "the word's own vector left out when the word is in vocab": lambda: mean(grams) if len(own) else None,
-        "own vector and the n-gram mean averaged 50/50: every row (the word's and each n-gram's) counts equally": lambda: (
-            ((own[0] + grams.mean(axis=0)) / 2).astype(dtype) if len(own) and len(grams) else None
-        ),
+        "own vector and the n-gram mean averaged 50/50: every row (the word's and each n-gram's) counts "
+        "equally": lambda: ((own[0] + grams.mean(axis=0)) / 2).astype(dtype) if len(own) and len(grams) else None,
         "a repeated n-gram (or bucket) counted once: each n-gram counts every time it occurs": lambda: mean(
             np.concatenate([own, ngram_vectors[np.unique(buckets)]])
         ),
@@ -187,7 +220,14 @@ def vector_mistakes(word, vocab, word_vectors, ngram_vectors, n_min, n_max, ref)
     }
     for name, make in ngram_mistakes(word, n_min, n_max).items():
         out[name] = lambda make=make: mean(
-            np.concatenate([own, ngram_vectors[[ref["fasttext"].fasttext_hash(g) % len(ngram_vectors) for g in make()]].reshape(-1, own.shape[1])])
+            np.concatenate(
+                [
+                    own,
+                    ngram_vectors[[ref["fasttext"].fasttext_hash(g) % len(ngram_vectors) for g in make()]].reshape(
+                        -1, own.shape[1]
+                    ),
+                ]
+            )
         )
     return out
 
@@ -220,7 +260,8 @@ def test_vector_out_of_vocabulary(student, ref, word):
     check(
         got,
         expected,
-        what=f"fasttext_word_vector({word!r} (not in vocab), <vocab of {len(VOCAB)}>, {describe_args(W, G)}, n_min=2, n_max=5)",
+        what=f"fasttext_word_vector({word!r} (not in vocab), <vocab of {len(VOCAB)}>, {describe_args(W, G)}, n_min=2, "
+        "n_max=5)",
         mistakes=vector_mistakes(word, VOCAB, W, G, 2, 5, ref),
     )
 

@@ -27,7 +27,9 @@ def corpus(seed: int, n: int, vocab_size: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, vocab_size, size=n)
 
 
-def _cooc(ids: np.ndarray, V: int, window: int, weight, both: bool = True, accumulate: bool = True, last: int | None = None) -> np.ndarray:
+def _cooc(
+    ids: np.ndarray, V: int, window: int, weight, both: bool = True, accumulate: bool = True, last: int | None = None
+) -> np.ndarray:
     X = np.zeros((V, V))
     for d in range(1, (window if last is None else last) + 1):
         left, right = ids[:-d], ids[d:]
@@ -44,14 +46,17 @@ def cooc_mistakes(ids: np.ndarray, V: int, window: int) -> dict:
     ids = np.asarray(ids)
     return {
         "no 1/d weighting: a pair at distance d must add 1/d, not 1": lambda: _cooc(ids, V, window, lambda d: 1.0),
-        "only one direction counted (X[t_i, t_j] for j > i): every pair adds to both X[t_i, t_j] and X[t_j, t_i], so X is symmetric": lambda: _cooc(
-            ids, V, window, lambda d: 1.0 / d, both=False
+        "only one direction counted (X[t_i, t_j] for j > i): every pair adds to both X[t_i, t_j] and X[t_j, t_i], so "
+        "X is symmetric": lambda: _cooc(ids, V, window, lambda d: 1.0 / d, both=False),
+        "each pair counted twice in each direction: looping over every j != i already sees both ends": lambda: (
+            2 * _cooc(ids, V, window, lambda d: 1.0 / d)
         ),
-        "each pair counted twice in each direction: looping over every j != i already sees both ends": lambda: 2 * _cooc(ids, V, window, lambda d: 1.0 / d),
         "repeated pairs not accumulated (X[rows, cols] += w adds once per distinct pair; use np.add.at)": lambda: _cooc(
             ids, V, window, lambda d: 1.0 / d, accumulate=False
         ),
-        "distance `window` left out: the window includes |i - j| = window": lambda: _cooc(ids, V, window, lambda d: 1.0 / d, last=window - 1),
+        "distance `window` left out: the window includes |i - j| = window": lambda: _cooc(
+            ids, V, window, lambda d: 1.0 / d, last=window - 1
+        ),
         "1/d**2 weighting instead of 1/d": lambda: _cooc(ids, V, window, lambda d: 1.0 / d**2),
     }
 
@@ -63,7 +68,12 @@ def test_cooccurrence_matches_reference(student, ref, seed, n, V, window):
     ids = corpus(seed, n, V)
     expected = ref["glove"].cooccurrence_matrix(ids, V, window)
     got = student.call(COOC, ids, V, window)
-    check(got, expected, what=f"cooccurrence_matrix({describe_args(ids)}, vocab_size={V}, window={window})", mistakes=cooc_mistakes(ids, V, window))
+    check(
+        got,
+        expected,
+        what=f"cooccurrence_matrix({describe_args(ids)}, vocab_size={V}, window={window})",
+        mistakes=cooc_mistakes(ids, V, window),
+    )
 
 
 @pytest.mark.points(1)
@@ -71,7 +81,12 @@ def test_cooccurrence_small_by_hand(student, ref):
     """cooccurrence_matrix: [0, 1, 2] with window 2 is [[0, 1, .5], [1, 0, 1], [.5, 1, 0]]"""
     ids = [0, 1, 2]
     expected = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 1.0], [0.5, 1.0, 0.0]])
-    check(student.call(COOC, ids, 3, 2), expected, what="cooccurrence_matrix([0, 1, 2], 3, window=2)", mistakes=cooc_mistakes(np.array(ids), 3, 2))
+    check(
+        student.call(COOC, ids, 3, 2),
+        expected,
+        what="cooccurrence_matrix([0, 1, 2], 3, window=2)",
+        mistakes=cooc_mistakes(np.array(ids), 3, 2),
+    )
 
 
 @pytest.mark.points(1)
@@ -91,7 +106,11 @@ def test_cooccurrence_python_list_and_window_longer_than_text(student, ref):
 def test_cooccurrence_short_sequences(student):
     """cooccurrence_matrix: empty and one-token sequences give a zero (V, V) float64 matrix"""
     for ids in ([], [2]):
-        check(student.call(COOC, np.array(ids, dtype=np.int64), 3, 2), np.zeros((3, 3)), what=f"cooccurrence_matrix({ids}, 3, window=2)")
+        check(
+            student.call(COOC, np.array(ids, dtype=np.int64), 3, 2),
+            np.zeros((3, 3)),
+            what=f"cooccurrence_matrix({ids}, 3, window=2)",
+        )
 
 
 # -- the weighting function ---------------------------------------------------------------------------
@@ -108,11 +127,18 @@ def weight_mistakes(x: np.ndarray, x_max: float, alpha: float) -> dict:
 @pytest.mark.parametrize("x_max,alpha", [(100.0, 0.75), (10.0, 0.5), (3.0, 1.0)])
 def test_weight_matches_reference(student, ref, x_max, alpha):
     """glove_weight: (x / x_max)^alpha below x_max, 1 from x_max on"""
-    x = np.concatenate([[0.0, x_max, x_max * 0.999, x_max * 1.001], np.random.default_rng(7).uniform(0, 2.5 * x_max, size=14)])
+    x = np.concatenate(
+        [[0.0, x_max, x_max * 0.999, x_max * 1.001], np.random.default_rng(7).uniform(0, 2.5 * x_max, size=14)]
+    )
     x = x.reshape(3, 6)
     expected = ref["glove"].glove_weight(x, x_max=x_max, alpha=alpha)
     got = student.call(WEIGHT, x, x_max=x_max, alpha=alpha)
-    check(got, expected, what=f"glove_weight({describe_args(x)}, x_max={x_max}, alpha={alpha})", mistakes=weight_mistakes(x, x_max, alpha))
+    check(
+        got,
+        expected,
+        what=f"glove_weight({describe_args(x)}, x_max={x_max}, alpha={alpha})",
+        mistakes=weight_mistakes(x, x_max, alpha),
+    )
 
 
 @pytest.mark.points(1)
@@ -120,13 +146,30 @@ def test_weight_defaults(student, ref):
     """glove_weight: the defaults are x_max=100, alpha=0.75"""
     x = np.array([1.0, 10.0, 99.0, 100.0, 1000.0])
     expected = ref["glove"].glove_weight(x)
-    check(student.call(WEIGHT, x), expected, what=f"glove_weight({x.tolist()})", mistakes=weight_mistakes(x, 100.0, 0.75))
+    check(
+        student.call(WEIGHT, x), expected, what=f"glove_weight({x.tolist()})", mistakes=weight_mistakes(x, 100.0, 0.75)
+    )
 
 
 # -- the loss and its gradients ----------------------------------------------------------------------
 
 
-def _loss_variant(W, W_ctx, b, b_ctx, X, x_max, alpha, *, log=None, square_weight=False, loss_scale=1.0, grad_scale=1.0, swap_ctx=False, swap_bias=False):
+def _loss_variant(
+    W,
+    W_ctx,
+    b,
+    b_ctx,
+    X,
+    x_max,
+    alpha,
+    *,
+    log=None,
+    square_weight=False,
+    loss_scale=1.0,
+    grad_scale=1.0,
+    swap_ctx=False,
+    swap_bias=False,
+):
     """A GloVe loss written out, with switches for the known mistakes."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if log is None:
@@ -150,15 +193,23 @@ def _loss_variant(W, W_ctx, b, b_ctx, X, x_max, alpha, *, log=None, square_weigh
 def loss_mistakes(W, W_ctx, b, b_ctx, X, x_max, alpha) -> dict:
     args = (W, W_ctx, b, b_ctx, X, x_max, alpha)
     return {
-        "factor 1/2 in the loss (the curriculum's loss has none, so the gradients are halved too)": lambda: _loss_variant(
-            *args, loss_scale=0.5, grad_scale=0.5
+        "factor 1/2 in the loss (the curriculum's loss has none, so the gradients are halved too)": lambda: (
+            _loss_variant(*args, loss_scale=0.5, grad_scale=0.5)
         ),
         "gradients lack the factor 2 of the square's derivative": lambda: _loss_variant(*args, grad_scale=0.5),
-        "log of zero entries included (0 * log 0 is NaN): sum only over X_ij > 0": lambda: _loss_variant(*args, log=np.log),
+        "log of zero entries included (0 * log 0 is NaN): sum only over X_ij > 0": lambda: _loss_variant(
+            *args, log=np.log
+        ),
         "log(1 + X) instead of log X": lambda: _loss_variant(*args, log=np.log1p),
-        "weight applied outside the square: f(X_ij) * e_ij ** 2, not (f(X_ij) * e_ij) ** 2": lambda: _loss_variant(*args, square_weight=True),
-        "dW_ctx computed as g @ W: the context gradient is g.T @ W (column j of g belongs to context word j)": lambda: _loss_variant(*args, swap_ctx=True),
-        "bias gradients swapped: db sums g over j (each row), db_ctx over i (each column)": lambda: _loss_variant(*args, swap_bias=True),
+        "weight applied outside the square: f(X_ij) * e_ij ** 2, not (f(X_ij) * e_ij) ** 2": lambda: _loss_variant(
+            *args, square_weight=True
+        ),
+        "dW_ctx computed as g @ W: the context gradient is g.T @ W (column j of g belongs to context word j)": lambda: (
+            _loss_variant(*args, swap_ctx=True)
+        ),
+        "bias gradients swapped: db sums g over j (each row), db_ctx over i (each column)": lambda: _loss_variant(
+            *args, swap_bias=True
+        ),
     }
 
 
@@ -186,7 +237,10 @@ def check_loss_outputs(got, expected, what: str, mistakes: dict) -> None:
 
 
 @pytest.mark.points(4)
-@pytest.mark.parametrize("seed,V,D,x_max,alpha,symmetric", [(0, 7, 3, 10.0, 0.75, False), (1, 6, 4, 3.0, 0.5, True), (2, 9, 5, 100.0, 0.75, False)])
+@pytest.mark.parametrize(
+    "seed,V,D,x_max,alpha,symmetric",
+    [(0, 7, 3, 10.0, 0.75, False), (1, 6, 4, 3.0, 0.5, True), (2, 9, 5, 100.0, 0.75, False)],
+)
 def test_loss_and_gradients_match_reference(student, ref, seed, V, D, x_max, alpha, symmetric):
     """glove_loss_and_gradients: the loss and all four gradients"""
     W, W_ctx, b, b_ctx, X = glove_inputs(seed, V, D, x_max, symmetric)
@@ -204,7 +258,12 @@ def test_loss_on_a_cooccurrence_matrix_with_defaults(student, ref):
     W, W_ctx, b, b_ctx, _ = glove_inputs(5, V, D, 100.0)
     expected = ref["glove"].glove_loss_and_gradients(W, W_ctx, b, b_ctx, X)
     got = student.call(LOSS, W, W_ctx, b, b_ctx, X)
-    check_loss_outputs(got, expected, f"glove_loss_and_gradients({describe_args(W, W_ctx, b, b_ctx, X)})", loss_mistakes(W, W_ctx, b, b_ctx, X, 100.0, 0.75))
+    check_loss_outputs(
+        got,
+        expected,
+        f"glove_loss_and_gradients({describe_args(W, W_ctx, b, b_ctx, X)})",
+        loss_mistakes(W, W_ctx, b, b_ctx, X, 100.0, 0.75),
+    )
 
 
 @pytest.mark.points(1)
@@ -216,7 +275,12 @@ def test_loss_single_pair_by_hand(student):
     # e = w_0 . w~_1 + b_0 + b~_1 - log 1 = 2 + 0.5 + 0.25 = 2.75; loss = e^2; g_01 = 2e = 5.5
     expected = (7.5625, np.array([[11.0], [0.0]]), np.array([[0.0], [5.5]]), np.array([5.5, 0.0]), np.array([0.0, 5.5]))
     got = student.call(LOSS, W, W_ctx, b, b_ctx, X, x_max=1.0, alpha=0.75)
-    check_loss_outputs(got, expected, "glove_loss_and_gradients(<one pair X[0, 1] = 1>, x_max=1)", loss_mistakes(W, W_ctx, b, b_ctx, X, 1.0, 0.75))
+    check_loss_outputs(
+        got,
+        expected,
+        "glove_loss_and_gradients(<one pair X[0, 1] = 1>, x_max=1)",
+        loss_mistakes(W, W_ctx, b, b_ctx, X, 1.0, 0.75),
+    )
 
 
 @pytest.mark.points(1)

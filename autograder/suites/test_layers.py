@@ -65,7 +65,9 @@ def sorted_dict(d: dict) -> dict:
     return {k: d[k] for k in sorted(d)}
 
 
-def run_reference(module: torch.nn.Module, args: Sequence, kwargs: dict, grad_output: torch.Tensor | None = None) -> dict:
+def run_reference(
+    module: torch.nn.Module, args: Sequence, kwargs: dict, grad_output: torch.Tensor | None = None
+) -> dict:
     """What module_run returns, computed on the reference: output, input grads, parameter grads."""
     module.zero_grad(set_to_none=True)
     args = [a.detach().clone().requires_grad_() if isinstance(a, torch.Tensor) and a.requires_grad else a for a in args]
@@ -78,7 +80,17 @@ def run_reference(module: torch.nn.Module, args: Sequence, kwargs: dict, grad_ou
     return result
 
 
-def run_student(student, target: str, init_args: list, init_kwargs: dict, args: list, kwargs: dict, state: dict, grad_output=None, **extra) -> dict:
+def run_student(
+    student,
+    target: str,
+    init_args: list,
+    init_kwargs: dict,
+    args: list,
+    kwargs: dict,
+    state: dict,
+    grad_output=None,
+    **extra,
+) -> dict:
     got = student.probe(
         "module_run",
         target=target,
@@ -90,7 +102,11 @@ def run_student(student, target: str, init_args: list, init_kwargs: dict, args: 
         grad_outputs=None if grad_output is None else [grad_output],
         **extra,
     )
-    return {"output": got["outputs"][0], "input_grads": got["input_grads"][0] if got["input_grads"] else [], "param_grads": sorted_dict(got["param_grads"])}
+    return {
+        "output": got["outputs"][0],
+        "input_grads": got["input_grads"][0] if got["input_grads"] else [],
+        "param_grads": sorted_dict(got["param_grads"]),
+    }
 
 
 def mha_note(student, ref) -> str:
@@ -100,17 +116,31 @@ def mha_note(student, ref) -> str:
     mask = causal(LT) & padding_mask([LT, LT - 1], LT)
     calls = [{"args": [q, kv, kv]}, {"args": [q, q, q, mask]}]
     try:
-        got = student.probe("module_run", target=MHA, init_args=[D, H], init_kwargs={}, calls=calls, state=state_of(mha), dtype="float64")
+        got = student.probe(
+            "module_run",
+            target=MHA,
+            init_args=[D, H],
+            init_kwargs={},
+            calls=calls,
+            state=state_of(mha),
+            dtype="float64",
+        )
         got = [out[0] for out in got["outputs"]]
     except StudentError as error:
-        return f"\n  Note: these layers use your MultiHeadAttention (attention/multi_head.py), which fails on its own: {error.summary()[:300]}"
+        return (
+            "\n  Note: these layers use your MultiHeadAttention (attention/multi_head.py), which fails on its "
+            f"own: {error.summary()[:300]}"
+        )
     except (TypeError, IndexError, KeyError):
         return "\n  Note: your MultiHeadAttention (attention/multi_head.py) must return (output, weights)."
     try:
         with torch.no_grad():
             check(got, [mha(q, kv, kv)[0], mha(q, q, q, mask)[0]], what="MultiHeadAttention")
     except Feedback:
-        return "\n  Note: these layers use your MultiHeadAttention, whose output is wrong on its own: fix the multi_head exercise first."
+        return (
+            "\n  Note: these layers use your MultiHeadAttention, whose output is wrong on its own: fix the "
+            "multi_head exercise first."
+        )
     return ""
 
 
@@ -125,8 +155,16 @@ def check_layer(student, ref, got, expected, *, what: str, mistakes: dict | None
 # -- wrong wirings of the reference's own submodules ----------------------------------------------------
 
 
-def stack(x: torch.Tensor, sublayers: Sequence[Callable], norms: Sequence[torch.nn.Module], pre: bool, residual: Sequence[bool]) -> torch.Tensor:
-    """Sublayers with Add & Norm: post-norm x = norm(x + f(x)) or pre-norm x = x + f(norm(x)); residual False drops the x +."""
+def stack(
+    x: torch.Tensor,
+    sublayers: Sequence[Callable],
+    norms: Sequence[torch.nn.Module],
+    pre: bool,
+    residual: Sequence[bool],
+) -> torch.Tensor:
+    """Sublayers with Add & Norm: post-norm x = norm(x + f(x)) or pre-norm x = x + f(norm(x)); residual False drops the
+    x +.
+    """
     for f, norm, res in zip(sublayers, norms, residual):
         if pre:
             y = f(norm(x))
@@ -143,12 +181,18 @@ def encoder_mistakes(m: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor | N
         with torch.no_grad():
             return stack(x, [lambda h: m.self_attn(h, h, h, mk)[0], m.ffn], norms, pre, residual)
 
-    order = "post-norm computed where pre-norm was asked (norm_first=True)" if norm_first else "pre-norm computed where post-norm was asked (norm_first=False)"
+    order = (
+        "post-norm computed where pre-norm was asked (norm_first=True)"
+        if norm_first
+        else "pre-norm computed where post-norm was asked (norm_first=False)"
+    )
     out = {
         order: lambda: run(pre=not norm_first),
         "missing residual connection around the self-attention": lambda: run(residual=(False, True)),
         "missing residual connection around the feed-forward": lambda: run(residual=(True, False)),
-        "norm1 used for both sublayers (norm2 must normalise the feed-forward sublayer)": lambda: run(norms=(m.norm1, m.norm1)),
+        "norm1 used for both sublayers (norm2 must normalise the feed-forward sublayer)": lambda: run(
+            norms=(m.norm1, m.norm1)
+        ),
     }
     if mask is not None:
         out["mask ignored by the self-attention"] = lambda: run(attn_mask="none")
@@ -157,7 +201,15 @@ def encoder_mistakes(m: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor | N
 
 
 def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> dict:
-    def run(pre=norm_first, residual=(True, True, True), tgt="given", mem="given", kv="memory", swapped=False, norm_memory=False):
+    def run(
+        pre=norm_first,
+        residual=(True, True, True),
+        tgt="given",
+        mem="given",
+        kv="memory",
+        swapped=False,
+        norm_memory=False,
+    ):
         tm = {"given": tgt_mask, "none": None}[tgt]
         mm = {"given": memory_mask, "none": None}[mem]
         self_attn, cross_attn = (m.cross_attn, m.self_attn) if swapped else (m.self_attn, m.cross_attn)
@@ -169,24 +221,36 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
             return cross_attn(h, source, source, mm)[0]
 
         with torch.no_grad():
-            return stack(x, [lambda h: self_attn(h, h, h, tm)[0], cross, m.ffn], [m.norm1, m.norm2, m.norm3], pre, residual)
+            return stack(
+                x, [lambda h: self_attn(h, h, h, tm)[0], cross, m.ffn], [m.norm1, m.norm2, m.norm3], pre, residual
+            )
 
-    order = "post-norm computed where pre-norm was asked (norm_first=True)" if norm_first else "pre-norm computed where post-norm was asked (norm_first=False)"
+    order = (
+        "post-norm computed where pre-norm was asked (norm_first=True)"
+        if norm_first
+        else "pre-norm computed where post-norm was asked (norm_first=False)"
+    )
     out = {
         order: lambda: run(pre=not norm_first),
         "missing residual connection around the self-attention": lambda: run(residual=(False, True, True)),
         "missing residual connection around the cross-attention": lambda: run(residual=(True, False, True)),
         "missing residual connection around the feed-forward": lambda: run(residual=(True, True, False)),
-        "self_attn and cross_attn swapped (self_attn attends within x, cross_attn to memory)": lambda: run(swapped=True),
+        "self_attn and cross_attn swapped (self_attn attends within x, cross_attn to memory)": lambda: run(
+            swapped=True
+        ),
     }
     if tgt_mask is not None:
         out["tgt_mask ignored by the self-attention"] = lambda: run(tgt="none")
     if memory_mask is not None:
         out["memory_mask ignored by the cross-attention"] = lambda: run(mem="none")
     else:
-        out["cross-attention on the decoder's own input instead of memory (keys and values come from memory)"] = lambda: run(kv="self")
+        out["cross-attention on the decoder's own input instead of memory (keys and values come from memory)"] = (
+            lambda: run(kv="self")
+        )
     if norm_first:
-        out["memory passed through norm2 (pre-norm normalises only the decoder's stream)"] = lambda: run(norm_memory=True)
+        out["memory passed through norm2 (pre-norm normalises only the decoder's stream)"] = lambda: run(
+            norm_memory=True
+        )
     return out
 
 
@@ -224,8 +288,12 @@ def layer_norm_mistakes(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
     return {
         "unbiased variance (divided by d_model - 1; LayerNorm divides by d_model)": lambda: norm(unbiased=True),
         "eps added outside the square root (use sqrt(var + eps))": lambda: norm(eps_outside=True),
-        "the Annotated Transformer's LayerNorm (unbiased std, eps added to the std)": lambda: norm(unbiased=True, eps_outside=True),
-        "normalised over the wrong axis (dim=-2); the statistics are over the last axis, per token": lambda: norm(dims=(-2,)),
+        "the Annotated Transformer's LayerNorm (unbiased std, eps added to the std)": lambda: norm(
+            unbiased=True, eps_outside=True
+        ),
+        "normalised over the wrong axis (dim=-2); the statistics are over the last axis, per token": lambda: norm(
+            dims=(-2,)
+        ),
         "normalised over the whole sequence (last two axes) instead of each token": lambda: norm(dims=(-2, -1)),
         "weight and bias not applied": lambda: norm(affine=False),
         "eps argument ignored (1e-5 used)": lambda: norm(eps_value=1e-5),
@@ -255,7 +323,12 @@ def test_layer_norm_forward(student, ref, shape, eps, scale):
     expected = run_reference(module, [x], {}, g)
     got = run_student(student, LN, [d], {"eps": eps}, [x], {}, state_of(module), g)
     what = f"LayerNorm({d}, eps={eps})({describe_args(x.detach())})"
-    check(got["output"], expected["output"], what=what, mistakes=layer_norm_mistakes(x.detach(), module.weight.detach(), module.bias.detach(), eps))
+    check(
+        got["output"],
+        expected["output"],
+        what=what,
+        mistakes=layer_norm_mistakes(x.detach(), module.weight.detach(), module.bias.detach(), eps),
+    )
     check(got["input_grads"], expected["input_grads"], what=f"gradient of x for {what}")
     check(got["param_grads"], expected["param_grads"], what=f"gradients of weight and bias for {what}")
 
@@ -345,7 +418,9 @@ ENCODER_CASES = [(False, "padding"), (False, "none"), (True, "causal+padding"), 
 
 
 @pytest.mark.points(2)
-@pytest.mark.parametrize("norm_first,mask_name", ENCODER_CASES, ids=[f"norm_first={n}-mask={m}" for n, m in ENCODER_CASES])
+@pytest.mark.parametrize(
+    "norm_first,mask_name", ENCODER_CASES, ids=[f"norm_first={n}-mask={m}" for n, m in ENCODER_CASES]
+)
 def test_encoder_layer_forward(student, ref, norm_first, mask_name):
     """EncoderLayer: self-attention then feed-forward, each with Add & Norm (float64)"""
     m = randomise(ref["layers"].EncoderLayer(D, H, DFF, norm_first=norm_first), seed=10 + norm_first).eval()
@@ -369,7 +444,10 @@ def test_encoder_layer_gradients(student, ref, norm_first):
     g = randn(B, L, D, seed=14)
     expected = run_reference(m, [x], {"mask": mask}, g)
     got = run_student(student, ENC, [D, H, DFF], {"norm_first": norm_first}, [x], {"mask": mask}, state_of(m), g)
-    what = f"EncoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x.detach())}, mask={describe_mask(mask)})"
+    what = (
+        f"EncoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x.detach())}, "
+        f"mask={describe_mask(mask)})"
+    )
     check_layer(student, ref, got["output"], expected["output"], what=what)
     check(got["input_grads"], expected["input_grads"], what=f"gradient of x for {what}")
     check(got["param_grads"], expected["param_grads"], what=f"parameter gradients for {what}")
@@ -383,7 +461,13 @@ def test_encoder_layer_eval_has_no_dropout(student, ref):
     got = run_student(student, ENC, [D, H, DFF], {"dropout": 0.3}, [x], {}, state_of(m))
     with torch.no_grad():
         expected = m(x)
-    check_layer(student, ref, got["output"], expected, what=f"EncoderLayer({D}, {H}, {DFF}, dropout=0.3).eval()({describe_args(x)})")
+    check_layer(
+        student,
+        ref,
+        got["output"],
+        expected,
+        what=f"EncoderLayer({D}, {H}, {DFF}, dropout=0.3).eval()({describe_args(x)})",
+    )
 
 
 @pytest.mark.points(1)
@@ -397,7 +481,8 @@ def test_encoder_layer_train_uses_dropout(student, ref):
     check(
         bool((train_out - eval_out).abs().max() > 1e-6),
         True,
-        what=f"EncoderLayer({D}, {H}, {DFF}, dropout=0.5).train()({describe_args(x)}) differs from eval mode (dropout is applied)",
+        what=f"EncoderLayer({D}, {H}, {DFF}, dropout=0.5).train()({describe_args(x)}) differs from eval mode (dropout "
+        "is applied)",
     )
 
 
@@ -428,14 +513,29 @@ def test_decoder_layer_forward(student, ref, norm_first, with_tgt_mask, with_mem
     x, memory = randn(B, LT, D, seed=21), randn(B, LM, D, seed=22)
     tgt_mask = causal(LT) & padding_mask([LT, LT - 1], LT) if with_tgt_mask else None
     memory_mask = padding_mask([LM - 3, LM], LM) if with_memory_mask else None
-    got = run_student(student, DEC, [D, H, DFF], {"norm_first": norm_first}, [x, memory], {"tgt_mask": tgt_mask, "memory_mask": memory_mask}, state_of(m))
+    got = run_student(
+        student,
+        DEC,
+        [D, H, DFF],
+        {"norm_first": norm_first},
+        [x, memory],
+        {"tgt_mask": tgt_mask, "memory_mask": memory_mask},
+        state_of(m),
+    )
     with torch.no_grad():
         expected = m(x, memory, tgt_mask, memory_mask)
     what = (
         f"DecoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x, memory)}, "
         f"tgt_mask={describe_mask(tgt_mask)}, memory_mask={describe_mask(memory_mask)})"
     )
-    check_layer(student, ref, got["output"], expected, what=what, mistakes=decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first))
+    check_layer(
+        student,
+        ref,
+        got["output"],
+        expected,
+        what=what,
+        mistakes=decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first),
+    )
 
 
 @pytest.mark.points(1)
@@ -448,7 +548,10 @@ def test_decoder_layer_gradients(student, ref, norm_first):
     masks = {"tgt_mask": causal(LT), "memory_mask": padding_mask([LM, LM - 2], LM)}
     expected = run_reference(m, [x, memory], masks, g)
     got = run_student(student, DEC, [D, H, DFF], {"norm_first": norm_first}, [x, memory], masks, state_of(m), g)
-    what = f"DecoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x.detach(), memory.detach())}, <causal tgt_mask>, <padding memory_mask>)"
+    what = (
+        f"DecoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x.detach(), memory.detach())}, "
+        "<causal tgt_mask>, <padding memory_mask>)"
+    )
     check_layer(student, ref, got["output"], expected["output"], what=what)
     check(got["input_grads"], expected["input_grads"], what=f"gradients of x and memory for {what}")
     check(got["param_grads"], expected["param_grads"], what=f"parameter gradients for {what}")
@@ -462,4 +565,10 @@ def test_decoder_layer_eval_has_no_dropout(student, ref):
     got = run_student(student, DEC, [D, H, DFF], {"dropout": 0.3}, [x, memory], {}, state_of(m))
     with torch.no_grad():
         expected = m(x, memory)
-    check_layer(student, ref, got["output"], expected, what=f"DecoderLayer({D}, {H}, {DFF}, dropout=0.3).eval()({describe_args(x, memory)})")
+    check_layer(
+        student,
+        ref,
+        got["output"],
+        expected,
+        what=f"DecoderLayer({D}, {H}, {DFF}, dropout=0.3).eval()({describe_args(x, memory)})",
+    )

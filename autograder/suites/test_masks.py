@@ -25,7 +25,9 @@ pytestmark = pytest.mark.timeout(20)
 
 
 def tokens_with_padding(pad_id: int, seed: int) -> torch.Tensor:
-    """(B, L) token ids, sequences of lengths 6, 4 and 1 padded with pad_id at the end; no other token equals pad_id or 0."""
+    """(B, L) token ids, sequences of lengths 6, 4 and 1 padded with pad_id at the end; no other token equals pad_id or
+    0.
+    """
     tokens = torch.randint(5, 50, (B, L), generator=torch.Generator().manual_seed(seed))
     for row, length in enumerate([L, 4, 1]):
         tokens[row, length:] = pad_id
@@ -38,9 +40,13 @@ def tokens_with_padding(pad_id: int, seed: int) -> torch.Tensor:
 def causal_mistakes(size: int) -> dict:
     ones = torch.ones(size, size, dtype=torch.bool)
     return {
-        "strict causal mask: the diagonal must be True (a position may attend to itself)": lambda: torch.tril(ones, diagonal=-1),
+        "strict causal mask: the diagonal must be True (a position may attend to itself)": lambda: torch.tril(
+            ones, diagonal=-1
+        ),
         "transposed causal mask (True above the diagonal): query i may read the keys j <= i": lambda: torch.triu(ones),
-        "inverted causal mask: True must mark the keys that may be attended (j <= i), not the future": lambda: torch.triu(ones, diagonal=1),
+        "inverted causal mask: True must mark the keys that may be attended (j <= i), not the future": lambda: (
+            torch.triu(ones, diagonal=1)
+        ),
         "causal mask is not boolean (create it with dtype=torch.bool)": lambda: torch.tril(torch.ones(size, size)),
     }
 
@@ -51,7 +57,9 @@ def padding_mistakes(tokens: torch.Tensor, pad_id: int) -> dict:
         "padding mask on the query axis: the shape must be (B, 1, 1, L), keys last": lambda: keep[:, None, :, None],
         "padding mask not reshaped to (B, 1, 1, L) (the two singleton axes are heads and queries)": lambda: keep,
         "padding mask of shape (B, 1, L): it needs both singleton axes, (B, 1, 1, L)": lambda: keep[:, None, :],
-        "inverted padding mask: True must mark real tokens (which may be attended), False the padding": lambda: (tokens == pad_id)[:, None, None, :],
+        "inverted padding mask: True must mark real tokens (which may be attended), False the padding": lambda: (
+            tokens == pad_id
+        )[:, None, None, :],
         "pad_id ignored (compared with 0)": lambda: (tokens != 0)[:, None, None, :],
         "padding mask is not boolean": lambda: keep[:, None, None, :].long(),
     }
@@ -72,10 +80,14 @@ def decoder_mistakes(tokens: torch.Tensor, pad_id: int, got=None) -> dict:
     full = (tokens.size(0), 1, length, length)
     return {
         "causal part missing: decoder_mask = padding_mask & causal_mask": lambda: like(got, keys, keys.expand(full)),
-        "padding part missing: decoder_mask = padding_mask & causal_mask": lambda: like(got, causal, causal.expand(full)),
+        "padding part missing: decoder_mask = padding_mask & causal_mask": lambda: like(
+            got, causal, causal.expand(full)
+        ),
         "padding applied on the query axis instead of the key axis": lambda: queries & causal,
         "padding applied on both the query and the key axes (only keys are masked)": lambda: queries & keys & causal,
-        "strict causal mask: the diagonal must be True (a position may attend to itself)": lambda: keys & causal.tril(-1),
+        "strict causal mask: the diagonal must be True (a position may attend to itself)": lambda: (
+            keys & causal.tril(-1)
+        ),
         "transposed causal mask (True above the diagonal): query i may read the keys j <= i": lambda: keys & causal.T,
         "padding and causal masks combined with OR instead of AND": lambda: keys | causal,
         "decoder mask of shape (B, L, L): it needs the head axis, (B, 1, L, L)": lambda: (keys & causal)[:, 0],
@@ -107,9 +119,15 @@ def test_causal_mask(student, ref, size):
 @pytest.mark.points(1)
 def test_causal_mask_on_device(student):
     """causal_mask: created on the device it is given"""
-    got = on_device(student, CAUSAL, [5], {"device": "meta"}, "meta", "pass device= to the function that creates the tensor")
-    check(got, {"device": "meta", "dtype": "bool", "shape": [5, 5]}, what="causal_mask(5, device='meta'): device, dtype and shape",
-          mistakes={"device argument ignored": {"device": "cpu", "dtype": "bool", "shape": [5, 5]}})
+    got = on_device(
+        student, CAUSAL, [5], {"device": "meta"}, "meta", "pass device= to the function that creates the tensor"
+    )
+    check(
+        got,
+        {"device": "meta", "dtype": "bool", "shape": [5, 5]},
+        what="causal_mask(5, device='meta'): device, dtype and shape",
+        mistakes={"device argument ignored": {"device": "cpu", "dtype": "bool", "shape": [5, 5]}},
+    )
 
 
 # -- padding_mask --------------------------------------------------------------------------------------------
@@ -121,16 +139,26 @@ def test_padding_mask(student, ref, pad_id):
     """padding_mask: bool (B, 1, 1, L), True where the key is not padding"""
     tokens = tokens_with_padding(pad_id, seed=pad_id)
     expected = ref["masks"].padding_mask(tokens, pad_id)
-    check(student.call(PADDING, tokens, pad_id), expected, what=f"padding_mask({describe_args(tokens)} with rows of length 6, 4, 1, pad_id={pad_id})",
-          mistakes=padding_mistakes(tokens, pad_id))
+    check(
+        student.call(PADDING, tokens, pad_id),
+        expected,
+        what=f"padding_mask({describe_args(tokens)} with rows of length 6, 4, 1, pad_id={pad_id})",
+        mistakes=padding_mistakes(tokens, pad_id),
+    )
 
 
 @pytest.mark.points(1)
 def test_padding_mask_on_device(student):
     """padding_mask: on the device of the tokens"""
     tokens = tokens_with_padding(0, seed=1)
-    got = on_device(student, PADDING, [tokens, 0], {}, "meta", "build the mask from the tokens themselves (tokens != pad_id)")
-    check(got, {"device": "meta", "dtype": "bool", "shape": [B, 1, 1, L]}, what="padding_mask(tokens on 'meta', 0): device, dtype and shape")
+    got = on_device(
+        student, PADDING, [tokens, 0], {}, "meta", "build the mask from the tokens themselves (tokens != pad_id)"
+    )
+    check(
+        got,
+        {"device": "meta", "dtype": "bool", "shape": [B, 1, 1, L]},
+        what="padding_mask(tokens on 'meta', 0): device, dtype and shape",
+    )
 
 
 # -- combine_masks -------------------------------------------------------------------------------------------
@@ -147,8 +175,14 @@ def test_combine_masks_broadcasts(student, ref):
         union = masks[0]
         for m in masks[1:]:
             union = union | m
-        check(student.call(COMBINE, *masks), expected, what=f"combine_masks({describe_args(*masks)})",
-              mistakes={"masks combined with OR instead of AND (a key may be attended only if every mask allows it)": union})
+        check(
+            student.call(COMBINE, *masks),
+            expected,
+            what=f"combine_masks({describe_args(*masks)})",
+            mistakes={
+                "masks combined with OR instead of AND (a key may be attended only if every mask allows it)": union
+            },
+        )
 
 
 @pytest.mark.points(2)
@@ -156,7 +190,11 @@ def test_combine_masks_skips_none(student, ref):
     """combine_masks: None entries are skipped; all None (or no mask) gives None"""
     pad = ref["masks"].padding_mask(tokens_with_padding(0, seed=4), 0)
     causal = ref["masks"].causal_mask(L)
-    check(student.call(COMBINE, None, pad, None, causal), pad & causal, what=f"combine_masks(None, {describe_args(pad)}, None, {describe_args(causal)})")
+    check(
+        student.call(COMBINE, None, pad, None, causal),
+        pad & causal,
+        what=f"combine_masks(None, {describe_args(pad)}, None, {describe_args(causal)})",
+    )
     check(student.call(COMBINE, pad, None), pad, what=f"combine_masks({describe_args(pad)}, None)")
     check(student.call(COMBINE, None, None), None, what="combine_masks(None, None)")
     check(student.call(COMBINE), None, what="combine_masks()")
@@ -172,13 +210,28 @@ def test_decoder_mask(student, ref, pad_id):
     tokens = tokens_with_padding(pad_id, seed=10 + pad_id)
     expected = ref["masks"].decoder_mask(tokens, pad_id)
     got = student.call(DECODER, tokens, pad_id)
-    check(got, expected, what=f"decoder_mask({describe_args(tokens)} with rows of length 6, 4, 1, pad_id={pad_id})",
-          mistakes=decoder_mistakes(tokens, pad_id, got))
+    check(
+        got,
+        expected,
+        what=f"decoder_mask({describe_args(tokens)} with rows of length 6, 4, 1, pad_id={pad_id})",
+        mistakes=decoder_mistakes(tokens, pad_id, got),
+    )
 
 
 @pytest.mark.points(1)
 def test_decoder_mask_on_device(student):
     """decoder_mask: built on the device of the tokens"""
     tokens = tokens_with_padding(0, seed=20)
-    got = on_device(student, DECODER, [tokens, 0], {}, "meta", "build the causal part on the tokens' device: causal_mask(L, device=tokens.device)")
-    check(got, {"device": "meta", "dtype": "bool", "shape": [B, 1, L, L]}, what="decoder_mask(tokens on 'meta', 0): device, dtype and shape")
+    got = on_device(
+        student,
+        DECODER,
+        [tokens, 0],
+        {},
+        "meta",
+        "build the causal part on the tokens' device: causal_mask(L, device=tokens.device)",
+    )
+    check(
+        got,
+        {"device": "meta", "dtype": "bool", "shape": [B, 1, L, L]},
+        what="decoder_mask(tokens on 'meta', 0): device, dtype and shape",
+    )

@@ -47,16 +47,26 @@ SAMPLING_ATOL = 0.03  # 3000 draws: a frequency's standard deviation is <= 0.009
 # Every dimension differs, so a transposed axis cannot pass.
 D_MODEL, HEADS, D_FF, SRC_V, TGT_V, MAX_LEN = 12, 3, 20, 11, 13, 40
 TRANSFORMER_KWARGS = dict(
-    src_vocab_size=SRC_V, tgt_vocab_size=TGT_V, d_model=D_MODEL, num_heads=HEADS, num_encoder_layers=2,
-    num_decoder_layers=3, d_ff=D_FF, dropout=0.0, max_len=MAX_LEN, pad_id=PAD_ID,
+    src_vocab_size=SRC_V,
+    tgt_vocab_size=TGT_V,
+    d_model=D_MODEL,
+    num_heads=HEADS,
+    num_encoder_layers=2,
+    num_decoder_layers=3,
+    d_ff=D_FF,
+    dropout=0.0,
+    max_len=MAX_LEN,
+    pad_id=PAD_ID,
 )
 GPT_V, GPT_MAX_LEN = 9, 7
-GPT_KWARGS = dict(vocab_size=GPT_V, d_model=D_MODEL, num_heads=HEADS, num_layers=2, d_ff=D_FF, max_len=GPT_MAX_LEN, dropout=0.0)
+GPT_KWARGS = dict(
+    vocab_size=GPT_V, d_model=D_MODEL, num_heads=HEADS, num_layers=2, d_ff=D_FF, max_len=GPT_MAX_LEN, dropout=0.0
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
 def _one_thread():
-    """These models are tiny: one thread is fastest, and on a busy machine extra threads spin and slow everything down."""
+    """These models are tiny: one thread is fastest, and on a busy machine extra threads spin and slow it all."""
     with one_thread():
         yield
 
@@ -64,8 +74,12 @@ def _one_thread():
 # -- inputs and reference models ---------------------------------------------------------------------------------
 
 
-def tokens(seed: int, batch: int, length: int, vocab: int, lengths: list[int] | None = None, first: int | None = None) -> torch.Tensor:
-    """Random ids in [3, vocab) (no special token), then PAD after ``lengths[b]`` real tokens; optional ``first`` column."""
+def tokens(
+    seed: int, batch: int, length: int, vocab: int, lengths: list[int] | None = None, first: int | None = None
+) -> torch.Tensor:
+    """Random ids in [3, vocab) (no special token), then PAD after ``lengths[b]`` real tokens; optional ``first``
+    column.
+    """
     g = make_generator(seed)
     out = torch.randint(3, vocab, (batch, length), generator=g)
     if first is not None:
@@ -92,10 +106,25 @@ def state_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
-def run(student, target: str, init_kwargs: dict[str, Any], calls: list[dict[str, Any]], state: dict | None, grad_outputs=None) -> dict[str, Any]:
+def run(
+    student,
+    target: str,
+    init_kwargs: dict[str, Any],
+    calls: list[dict[str, Any]],
+    state: dict | None,
+    grad_outputs=None,
+) -> dict[str, Any]:
     return student.probe(
-        "module_run", target=target, init_args=[], init_kwargs=init_kwargs, calls=calls, state=state,
-        seed=0, train=False, dtype="float64", grad_outputs=grad_outputs,
+        "module_run",
+        target=target,
+        init_args=[],
+        init_kwargs=init_kwargs,
+        calls=calls,
+        state=state,
+        seed=0,
+        train=False,
+        dtype="float64",
+        grad_outputs=grad_outputs,
     )
 
 
@@ -114,8 +143,19 @@ def stack(layers, x, *extra, final=None, mask_args=None, repeat_last: bool = Fal
     return final(x) if final is not None else x
 
 
-def transformer_variant(m, masks, src, tgt, *, scale_src=True, scale_tgt=True, positions=True, causal=True,
-                        memory_mask=True, encoder_mask=True) -> torch.Tensor:
+def transformer_variant(
+    m,
+    masks,
+    src,
+    tgt,
+    *,
+    scale_src=True,
+    scale_tgt=True,
+    positions=True,
+    causal=True,
+    memory_mask=True,
+    encoder_mask=True,
+) -> torch.Tensor:
     """The reference Transformer's forward with one convention switched off."""
 
     def embed(table, ids, scale):
@@ -129,7 +169,9 @@ def transformer_variant(m, masks, src, tgt, *, scale_src=True, scale_tgt=True, p
     return m.generator(hidden)
 
 
-def gpt_variant(m, masks, layers_mod, ids, *, causal=True, final_norm=True, positions=True, scale=False, post_norm=False):
+def gpt_variant(
+    m, masks, layers_mod, ids, *, causal=True, final_norm=True, positions=True, scale=False, post_norm=False
+):
     """The reference DecoderOnlyTransformer's forward with one convention switched off."""
     x = m.token_embed(ids) * (math.sqrt(m.token_embed.embedding_dim) if scale else 1.0)
     x = m.pos_embed(x) if positions else x
@@ -159,11 +201,27 @@ def test_transformer_submodules(student, ref):
     """Transformer: submodules and parameter names as in the curriculum"""
     state = student.probe("module_state", target=TRANSFORMER, init_args=[], init_kwargs=TRANSFORMER_KWARGS, seed=0)
     m = build(ref["models"].Transformer, **TRANSFORMER_KWARGS)
-    check(sorted(state["state"]), sorted(m.state_dict()), what=f"Transformer({describe_args(**TRANSFORMER_KWARGS)}).state_dict() names")
-    kinds = {name: state["modules"].get(name) for name in ("src_embed", "tgt_embed", "generator", "encoder.layers", "encoder.norm", "decoder.norm")}
-    check(kinds, {"src_embed": "Embedding", "tgt_embed": "Embedding", "generator": "Linear", "encoder.layers": "ModuleList",
-                  "encoder.norm": "Identity", "decoder.norm": "Identity"},
-          what="Transformer submodule types (post-norm stacks end with norm = nn.Identity)")
+    check(
+        sorted(state["state"]),
+        sorted(m.state_dict()),
+        what=f"Transformer({describe_args(**TRANSFORMER_KWARGS)}).state_dict() names",
+    )
+    kinds = {
+        name: state["modules"].get(name)
+        for name in ("src_embed", "tgt_embed", "generator", "encoder.layers", "encoder.norm", "decoder.norm")
+    }
+    check(
+        kinds,
+        {
+            "src_embed": "Embedding",
+            "tgt_embed": "Embedding",
+            "generator": "Linear",
+            "encoder.layers": "ModuleList",
+            "encoder.norm": "Identity",
+            "decoder.norm": "Identity",
+        },
+        what="Transformer submodule types (post-norm stacks end with norm = nn.Identity)",
+    )
 
 
 @pytest.mark.points(1)
@@ -171,10 +229,23 @@ def test_decoder_only_submodules(student, ref):
     """DecoderOnlyTransformer: submodules and parameter names as in the curriculum"""
     state = student.probe("module_state", target=GPT, init_args=[], init_kwargs=GPT_KWARGS, seed=0)
     m = build(ref["models"].DecoderOnlyTransformer, **GPT_KWARGS)
-    check(sorted(state["state"]), sorted(m.state_dict()), what=f"DecoderOnlyTransformer({describe_args(**GPT_KWARGS)}).state_dict() names")
+    check(
+        sorted(state["state"]),
+        sorted(m.state_dict()),
+        what=f"DecoderOnlyTransformer({describe_args(**GPT_KWARGS)}).state_dict() names",
+    )
     kinds = {name: state["modules"].get(name) for name in ("token_embed", "pos_embed", "layers", "norm", "lm_head")}
-    check(kinds, {"token_embed": "Embedding", "pos_embed": "LearnedPositionalEmbedding", "layers": "ModuleList", "norm": "LayerNorm",
-                  "lm_head": "Linear"}, what="DecoderOnlyTransformer submodule types")
+    check(
+        kinds,
+        {
+            "token_embed": "Embedding",
+            "pos_embed": "LearnedPositionalEmbedding",
+            "layers": "ModuleList",
+            "norm": "LayerNorm",
+            "lm_head": "Linear",
+        },
+        what="DecoderOnlyTransformer submodule types",
+    )
 
 
 @pytest.mark.points(2)
@@ -189,12 +260,20 @@ def test_encoder_matches_reference(student, ref, norm_first):
     with torch.no_grad():
         expected = m(x, mask)
     got = run(student, ENCODER, kwargs, [fwd(x, mask)], state_of(m))["outputs"][0]
-    check(got, expected, what=f"Encoder({describe_args(**kwargs)})(x {describe_args(x)}, mask {describe_args(mask)})", mistakes={
-        "final norm not applied (a pre-norm stack must end with norm)": no_grad(lambda: stack(m.layers, x, mask_args=(mask,))),
-        "the mask is not passed to the layers": no_grad(lambda: stack(m.layers, x, final=m.norm)),
-        "the same layer object repeated (nn.ModuleList([layer] * n) shares one set of weights)": no_grad(
-            lambda: stack(m.layers, x, final=m.norm, mask_args=(mask,), repeat_last=True)),
-    })
+    check(
+        got,
+        expected,
+        what=f"Encoder({describe_args(**kwargs)})(x {describe_args(x)}, mask {describe_args(mask)})",
+        mistakes={
+            "final norm not applied (a pre-norm stack must end with norm)": no_grad(
+                lambda: stack(m.layers, x, mask_args=(mask,))
+            ),
+            "the mask is not passed to the layers": no_grad(lambda: stack(m.layers, x, final=m.norm)),
+            "the same layer object repeated (nn.ModuleList([layer] * n) shares one set of weights)": no_grad(
+                lambda: stack(m.layers, x, final=m.norm, mask_args=(mask,), repeat_last=True)
+            ),
+        },
+    )
 
 
 @pytest.mark.points(2)
@@ -210,14 +289,26 @@ def test_decoder_matches_reference(student, ref, norm_first):
     with torch.no_grad():
         expected = m(x, memory, tgt_mask, memory_mask)
     got = run(student, DECODER, kwargs, [fwd(x, memory, tgt_mask, memory_mask)], state_of(m))["outputs"][0]
-    check(got, expected, what=f"Decoder({describe_args(**kwargs)})(x {describe_args(x)}, memory {describe_args(memory)}, tgt_mask, memory_mask)",
-          mistakes={
-              "final norm not applied (a pre-norm stack must end with norm)": no_grad(lambda: stack(m.layers, x, memory, mask_args=(tgt_mask, memory_mask))),
-              "memory mask missing (memory_mask not passed to the layers)": no_grad(lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(tgt_mask,))),
-              "tgt_mask not passed to the layers": no_grad(lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(None, memory_mask))),
-              "the same layer object repeated (nn.ModuleList([layer] * n) shares one set of weights)": no_grad(
-                  lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(tgt_mask, memory_mask), repeat_last=True)),
-          })
+    check(
+        got,
+        expected,
+        what=f"Decoder({describe_args(**kwargs)})(x {describe_args(x)}, memory {describe_args(memory)}, tgt_mask, "
+        "memory_mask)",
+        mistakes={
+            "final norm not applied (a pre-norm stack must end with norm)": no_grad(
+                lambda: stack(m.layers, x, memory, mask_args=(tgt_mask, memory_mask))
+            ),
+            "memory mask missing (memory_mask not passed to the layers)": no_grad(
+                lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(tgt_mask,))
+            ),
+            "tgt_mask not passed to the layers": no_grad(
+                lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(None, memory_mask))
+            ),
+            "the same layer object repeated (nn.ModuleList([layer] * n) shares one set of weights)": no_grad(
+                lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(tgt_mask, memory_mask), repeat_last=True)
+            ),
+        },
+    )
 
 
 def transformer_mistakes(m, masks, src, tgt) -> dict[str, Callable[[], Any]]:
@@ -243,8 +334,12 @@ def test_transformer_forward_matches_reference(student, ref):
     with torch.no_grad():
         expected = m(src, tgt)
     got = run(student, TRANSFORMER, TRANSFORMER_KWARGS, [fwd(src, tgt)], state_of(m))["outputs"][0]
-    check(got, expected, what=f"Transformer(...)(src {describe_args(src)} padded, tgt {describe_args(tgt)} padded) logits",
-          mistakes=transformer_mistakes(m, ref["masks"], src, tgt))
+    check(
+        got,
+        expected,
+        what=f"Transformer(...)(src {describe_args(src)} padded, tgt {describe_args(tgt)} padded) logits",
+        mistakes=transformer_mistakes(m, ref["masks"], src, tgt),
+    )
 
 
 @pytest.mark.points(2)
@@ -261,19 +356,45 @@ def test_transformer_encode_decode(student, ref):
     def unscaled(table, ids):
         return m.pos_encoding(table(ids))
 
-    got = run(student, TRANSFORMER, TRANSFORMER_KWARGS,
-              [fwd(src, src_mask, method="encode"), fwd(src, method="encode"), fwd(tgt, memory, tgt_mask, src_mask, method="decode")],
-              state_of(m))["outputs"]
-    names = ["encode(src, src_mask)", "encode(src) (no mask: attend everywhere)", "decode(tgt, memory, tgt_mask, memory_mask)"]
+    got = run(
+        student,
+        TRANSFORMER,
+        TRANSFORMER_KWARGS,
+        [
+            fwd(src, src_mask, method="encode"),
+            fwd(src, method="encode"),
+            fwd(tgt, memory, tgt_mask, src_mask, method="decode"),
+        ],
+        state_of(m),
+    )["outputs"]
+    names = [
+        "encode(src, src_mask)",
+        "encode(src) (no mask: attend everywhere)",
+        "decode(tgt, memory, tgt_mask, memory_mask)",
+    ]
     variants = [
-        {"token embeddings not scaled by sqrt(d_model)": no_grad(lambda: m.encoder(unscaled(m.src_embed, src), src_mask)),
-         "positions not added (pos_encoding not applied)": no_grad(lambda: m.encoder(m.src_embed(src) * math.sqrt(D_MODEL), src_mask))},
+        {
+            "token embeddings not scaled by sqrt(d_model)": no_grad(
+                lambda: m.encoder(unscaled(m.src_embed, src), src_mask)
+            ),
+            "positions not added (pos_encoding not applied)": no_grad(
+                lambda: m.encoder(m.src_embed(src) * math.sqrt(D_MODEL), src_mask)
+            ),
+        },
         {"encode builds a padding mask itself when src_mask is None": no_grad(lambda: m.encode(src, src_mask))},
-        {"token embeddings not scaled by sqrt(d_model)": no_grad(lambda: m.decoder(unscaled(m.tgt_embed, tgt), memory, tgt_mask, src_mask)),
-         "memory mask missing (memory_mask not passed to the decoder)": no_grad(lambda: m.decode(tgt, memory, tgt_mask))},
+        {
+            "token embeddings not scaled by sqrt(d_model)": no_grad(
+                lambda: m.decoder(unscaled(m.tgt_embed, tgt), memory, tgt_mask, src_mask)
+            ),
+            "memory mask missing (memory_mask not passed to the decoder)": no_grad(
+                lambda: m.decode(tgt, memory, tgt_mask)
+            ),
+        },
     ]
     for g, e, name, mistakes in zip(got, expected, names, variants):
-        check(g, e, what=f"Transformer.{name} with src {describe_args(src)}, tgt {describe_args(tgt)}", mistakes=mistakes)
+        check(
+            g, e, what=f"Transformer.{name} with src {describe_args(src)}, tgt {describe_args(tgt)}", mistakes=mistakes
+        )
 
 
 @pytest.mark.points(3)
@@ -289,13 +410,18 @@ def test_decoder_only_matches_reference(student, ref):
         return no_grad(lambda: gpt_variant(m, masks, layers, ids, **kw))
 
     got = run(student, GPT, GPT_KWARGS, [fwd(ids)], state_of(m))["outputs"][0]
-    check(got, expected, what=f"DecoderOnlyTransformer({describe_args(**GPT_KWARGS)})(tokens {describe_args(ids)}) logits", mistakes={
-        "no causal mask in the decoder (every layer needs causal_mask(L))": v(causal=False),
-        "pre-norm final LayerNorm missing (norm not applied before lm_head)": v(final_norm=False),
-        "positions not added (pos_embed not applied)": v(positions=False),
-        "token embeddings scaled by sqrt(d_model) (GPT does not scale them)": v(scale=True),
-        "post-norm layers (the blocks need EncoderLayer(..., norm_first=True))": v(post_norm=True),
-    })
+    check(
+        got,
+        expected,
+        what=f"DecoderOnlyTransformer({describe_args(**GPT_KWARGS)})(tokens {describe_args(ids)}) logits",
+        mistakes={
+            "no causal mask in the decoder (every layer needs causal_mask(L))": v(causal=False),
+            "pre-norm final LayerNorm missing (norm not applied before lm_head)": v(final_norm=False),
+            "positions not added (pos_embed not applied)": v(positions=False),
+            "token embeddings scaled by sqrt(d_model) (GPT does not scale them)": v(scale=True),
+            "post-norm layers (the blocks need EncoderLayer(..., norm_first=True))": v(post_norm=True),
+        },
+    )
 
 
 @pytest.mark.points(2)
@@ -313,9 +439,17 @@ def test_gradients_match_reference(student, ref):
         got = run(student, target, kwargs, [fwd(*inputs)], state_of(m), grad_outputs=[g])["param_grads"]
         name = target.rpartition(":")[2]
         finite = {k: bool(torch.isfinite(v).all()) if isinstance(v, torch.Tensor) else v for k, v in got.items()}
-        check(finite, {k: True for k in expected}, what=f"{name}: every parameter has a finite gradient (None = no gradient reached it)")
+        check(
+            finite,
+            {k: True for k in expected},
+            what=f"{name}: every parameter has a finite gradient (None = no gradient reached it)",
+        )
         for param, grad in expected.items():
-            check(got[param], grad, what=f"{name}: gradient of {param} for sum(logits * g) with inputs {describe_args(*inputs)}")
+            check(
+                got[param],
+                grad,
+                what=f"{name}: gradient of {param} for sum(logits * g) with inputs {describe_args(*inputs)}",
+            )
 
 
 # -- properties with the student's own initialisation ------------------------------------------------------------
@@ -328,8 +462,12 @@ def test_decoder_only_is_causal(student):
     later = ids.clone()
     later[:, 4:] = tokens(14, 2, 3, GPT_V)
     out = run(student, GPT, GPT_KWARGS, [fwd(ids), fwd(later)], None)["outputs"]
-    check(out[1][:, :4], out[0][:, :4], what=f"DecoderOnlyTransformer logits at positions 0..3 after changing tokens 4..6 of {describe_args(ids)} "
-          "(they must not change: no causal mask?)")
+    check(
+        out[1][:, :4],
+        out[0][:, :4],
+        what=f"DecoderOnlyTransformer logits at positions 0..3 after changing tokens 4..6 of {describe_args(ids)} "
+        "(they must not change: no causal mask?)",
+    )
 
 
 @pytest.mark.points(2)
@@ -340,8 +478,12 @@ def test_transformer_decoder_is_causal(student):
     later = tgt.clone()
     later[:, 2:] = tokens(17, 3, 3, TGT_V)
     out = run(student, TRANSFORMER, TRANSFORMER_KWARGS, [fwd(src, tgt), fwd(src, later)], None)["outputs"]
-    check(out[1][:, :2], out[0][:, :2], what=f"Transformer logits at target positions 0..1 after changing target tokens 2..4 of {describe_args(tgt)} "
-          "(they must not change: no causal mask in the decoder?)")
+    check(
+        out[1][:, :2],
+        out[0][:, :2],
+        what=f"Transformer logits at target positions 0..1 after changing target tokens 2..4 of {describe_args(tgt)} "
+        "(they must not change: no causal mask in the decoder?)",
+    )
 
 
 @pytest.mark.points(2)
@@ -350,8 +492,12 @@ def test_source_padding_does_not_change_outputs(student):
     src, tgt = src_tgt(18)
     padded = torch.cat([src, torch.full((3, 4), PAD_ID)], dim=1)
     out = run(student, TRANSFORMER, TRANSFORMER_KWARGS, [fwd(src, tgt), fwd(padded, tgt)], None)["outputs"]
-    check(out[1], out[0], what=f"Transformer logits with src {describe_args(src)} and with 4 more PAD columns "
-          "(they must be equal: are padding_mask(src) and the memory mask both used?)")
+    check(
+        out[1],
+        out[0],
+        what=f"Transformer logits with src {describe_args(src)} and with 4 more PAD columns "
+        "(they must be equal: are padding_mask(src) and the memory mask both used?)",
+    )
 
 
 # -- greedy_decode -------------------------------------------------------------------------------------------------
@@ -370,7 +516,9 @@ def script_of(rows: dict[int, list[int]], length: int, vocab: int = 7) -> torch.
     return script
 
 
-def simulate_greedy(script: torch.Tensor, src: torch.Tensor, max_len: int, *, pad_after=True, keep_eos=True, stop=True, steps=None) -> torch.Tensor:
+def simulate_greedy(
+    script: torch.Tensor, src: torch.Tensor, max_len: int, *, pad_after=True, keep_eos=True, stop=True, steps=None
+) -> torch.Tensor:
     """What a greedy loop produces on a scripted model, with one rule switched off (to name mistakes)."""
     rows = script[src[:, 0]]  # (B, T, V)
     ys = torch.full((src.shape[0], 1), BOS_ID)
@@ -391,11 +539,21 @@ def simulate_greedy(script: torch.Tensor, src: torch.Tensor, max_len: int, *, pa
 
 def greedy_mistakes(script, src, max_len) -> dict[str, Callable[[], Any]]:
     return {
-        "does not pad after eos_id (tokens after eos_id must be pad_id)": lambda: simulate_greedy(script, src, max_len, pad_after=False),
-        "eos_id replaced by padding (a finished sequence keeps its eos_id)": lambda: simulate_greedy(script, src, max_len, keep_eos=False),
-        "does not stop once every sequence has produced eos_id": lambda: simulate_greedy(script, src, max_len, stop=False),
-        "bos_id not counted in max_len (one token too many)": lambda: simulate_greedy(script, src, max_len, steps=max_len),
-        "bos_id not counted in max_len and no early stop": lambda: simulate_greedy(script, src, max_len, stop=False, steps=max_len),
+        "does not pad after eos_id (tokens after eos_id must be pad_id)": lambda: simulate_greedy(
+            script, src, max_len, pad_after=False
+        ),
+        "eos_id replaced by padding (a finished sequence keeps its eos_id)": lambda: simulate_greedy(
+            script, src, max_len, keep_eos=False
+        ),
+        "does not stop once every sequence has produced eos_id": lambda: simulate_greedy(
+            script, src, max_len, stop=False
+        ),
+        "bos_id not counted in max_len (one token too many)": lambda: simulate_greedy(
+            script, src, max_len, steps=max_len
+        ),
+        "bos_id not counted in max_len and no early stop": lambda: simulate_greedy(
+            script, src, max_len, stop=False, steps=max_len
+        ),
     }
 
 
@@ -411,9 +569,15 @@ def test_greedy_decode_eos_and_padding(student):
     src = torch.tensor([[3, 6, 2], [4, 2, 0], [5, 5, 2]])
     max_len = 6
     expected = torch.tensor([[1, 5, 6, 2, 0, 0], [1, 2, 0, 0, 0, 0], [1, 6, 5, 6, 5, 6]])
-    got = student.probe("decode_run", function=GREEDY, model=scripted_spec(script), args=[src, max_len, BOS_ID, EOS_ID], kwargs={})[0]
-    check(got, expected, what=f"greedy_decode(<scripted model>, src {describe_args(src)}, max_len={max_len}, bos_id=1, eos_id=2)",
-          mistakes=greedy_mistakes(script, src, max_len))
+    got = student.probe(
+        "decode_run", function=GREEDY, model=scripted_spec(script), args=[src, max_len, BOS_ID, EOS_ID], kwargs={}
+    )[0]
+    check(
+        got,
+        expected,
+        what=f"greedy_decode(<scripted model>, src {describe_args(src)}, max_len={max_len}, bos_id=1, eos_id=2)",
+        mistakes=greedy_mistakes(script, src, max_len),
+    )
 
 
 @pytest.mark.points(2)
@@ -424,12 +588,20 @@ def test_greedy_decode_stops_early(student):
     src = torch.tensor([[4, 6, 2], [3, 2, 0], [5, 6, 2], [3, 3, 2]])
     max_len = 9
     expected = torch.tensor([[1, 6, 5, 5, 2], [1, 5, 2, 0, 0], [1, 2, 0, 0, 0], [1, 5, 2, 0, 0]])
-    got = student.probe("decode_run", function=GREEDY, model=scripted_spec(script), args=[src, max_len, BOS_ID, EOS_ID], kwargs={})[0]
-    check(got, expected, what=f"greedy_decode(<scripted model>, src {describe_args(src)}, max_len={max_len}, bos_id=1, eos_id=2)",
-          mistakes=greedy_mistakes(script, src, max_len))
+    got = student.probe(
+        "decode_run", function=GREEDY, model=scripted_spec(script), args=[src, max_len, BOS_ID, EOS_ID], kwargs={}
+    )[0]
+    check(
+        got,
+        expected,
+        what=f"greedy_decode(<scripted model>, src {describe_args(src)}, max_len={max_len}, bos_id=1, eos_id=2)",
+        mistakes=greedy_mistakes(script, src, max_len),
+    )
 
 
-def reference_greedy(m, masks, src, max_len, *, encoder_mask=True, memory_mask=True, pad_after=True, stop=True) -> torch.Tensor:
+def reference_greedy(
+    m, masks, src, max_len, *, encoder_mask=True, memory_mask=True, pad_after=True, stop=True
+) -> torch.Tensor:
     """The greedy loop on the reference model, optionally with one of its rules switched off."""
     src_mask = masks.padding_mask(src, m.pad_id)
     memory = m.encode(src, src_mask if encoder_mask else None)
@@ -458,19 +630,34 @@ def test_greedy_decode_matches_reference(student, ref):
     max_len = 8
     with torch.no_grad():
         expected = ref["models"].greedy_decode(m, src, max_len, BOS_ID, EOS_ID)
-    spec = {"kind": "student", "target": TRANSFORMER, "init_kwargs": TRANSFORMER_KWARGS, "state": state_of(m), "dtype": "float64"}
+    spec = {
+        "kind": "student",
+        "target": TRANSFORMER,
+        "init_kwargs": TRANSFORMER_KWARGS,
+        "state": state_of(m),
+        "dtype": "float64",
+    }
     got = student.probe("decode_run", function=GREEDY, model=spec, args=[src, max_len, BOS_ID, EOS_ID], kwargs={})[0]
-    check(got, expected, what=f"greedy_decode(Transformer with the reference's weights, src {describe_args(src)} padded, max_len={max_len})",
-          mistakes={
-              "memory mask missing in greedy_decode (decode must get the source padding mask)": no_grad(
-                  lambda: reference_greedy(m, ref["masks"], src, max_len, memory_mask=False)),
-              "encoder padding mask missing in greedy_decode (encode must get padding_mask(src))": no_grad(
-                  lambda: reference_greedy(m, ref["masks"], src, max_len, encoder_mask=False)),
-              "no source masks in greedy_decode": no_grad(
-                  lambda: reference_greedy(m, ref["masks"], src, max_len, encoder_mask=False, memory_mask=False)),
-              "does not pad after eos_id (tokens after eos_id must be pad_id)": no_grad(
-                  lambda: reference_greedy(m, ref["masks"], src, max_len, pad_after=False)),
-          })
+    check(
+        got,
+        expected,
+        what=f"greedy_decode(Transformer with the reference's weights, src {describe_args(src)} padded, "
+        f"max_len={max_len})",
+        mistakes={
+            "memory mask missing in greedy_decode (decode must get the source padding mask)": no_grad(
+                lambda: reference_greedy(m, ref["masks"], src, max_len, memory_mask=False)
+            ),
+            "encoder padding mask missing in greedy_decode (encode must get padding_mask(src))": no_grad(
+                lambda: reference_greedy(m, ref["masks"], src, max_len, encoder_mask=False)
+            ),
+            "no source masks in greedy_decode": no_grad(
+                lambda: reference_greedy(m, ref["masks"], src, max_len, encoder_mask=False, memory_mask=False)
+            ),
+            "does not pad after eos_id (tokens after eos_id must be pad_id)": no_grad(
+                lambda: reference_greedy(m, ref["masks"], src, max_len, pad_after=False)
+            ),
+        },
+    )
 
 
 # -- generate ------------------------------------------------------------------------------------------------------
@@ -480,7 +667,7 @@ def rollout(m, prompt, steps, crop: str = "last") -> torch.Tensor:
     """Greedy continuation by the reference model; ``crop="first"`` models the wrong crop."""
     ys = prompt
     for _ in range(steps):
-        context = ys[:, -m.max_len:] if crop == "last" else ys[:, : m.max_len]
+        context = ys[:, -m.max_len :] if crop == "last" else ys[:, : m.max_len]
         ys = torch.cat([ys, m(context)[:, -1].argmax(-1, keepdim=True)], 1)
     return ys
 
@@ -508,11 +695,24 @@ def test_generate_greedy_matches_reference(student, ref):
     with torch.no_grad():
         expected = rollout(m, prompt, steps)
     spec = {"kind": "student", "target": GPT, "init_kwargs": GPT_KWARGS, "state": state_of(m), "dtype": "float64"}
-    got = calling(lambda: student.probe("decode_run", function=GENERATE, model=spec, args=[prompt, steps], kwargs={"temperature": 0.0})[0], CROP_HINT)
-    check(got, expected, what=f"generate(DecoderOnlyTransformer with the reference's weights and max_len={GPT_MAX_LEN}, prompt {describe_args(prompt)}, "
-          f"max_new_tokens={steps}, temperature=0)", mistakes={
-              "context crop keeps the first max_len tokens instead of the last": no_grad(lambda: rollout(m, prompt, steps, crop="first")),
-          })
+    got = calling(
+        lambda: student.probe(
+            "decode_run", function=GENERATE, model=spec, args=[prompt, steps], kwargs={"temperature": 0.0}
+        )[0],
+        CROP_HINT,
+    )
+    check(
+        got,
+        expected,
+        what=f"generate(DecoderOnlyTransformer with the reference's weights and max_len={GPT_MAX_LEN}, prompt "
+        f"{describe_args(prompt)}, "
+        f"max_new_tokens={steps}, temperature=0)",
+        mistakes={
+            "context crop keeps the first max_len tokens instead of the last": no_grad(
+                lambda: rollout(m, prompt, steps, crop="first")
+            ),
+        },
+    )
 
 
 def bigram_spec(table: torch.Tensor, max_len: int = 50) -> dict[str, Any]:
@@ -526,12 +726,16 @@ def sampled_ranks(table: torch.Tensor, out: Any, start: int) -> list[int]:
     return sorted(int(r) for r in rank[ids[:, start - 1 : -1], ids[:, start:]].unique())
 
 
-LOGITS = torch.tensor([0.2, -1.0, 1.0, 2.0, 0.5, -0.5, 1.5], dtype=torch.float64)  # the next-token logits after any token
+LOGITS = torch.tensor(
+    [0.2, -1.0, 1.0, 2.0, 0.5, -0.5, 1.5], dtype=torch.float64
+)  # the next-token logits after any token
 
 
 def near(got: Any, candidate: torch.Tensor) -> Callable[[], Any]:
-    """A mistake model for a sampled frequency: the frequency itself when it is within sampling noise of ``candidate``."""
-    return lambda: got if isinstance(got, torch.Tensor) and float((got - candidate).abs().max()) < SAMPLING_ATOL else candidate
+    """A mistake model for a sampled frequency: the frequency itself when within sampling noise of ``candidate``."""
+    return lambda: (
+        got if isinstance(got, torch.Tensor) and float((got - candidate).abs().max()) < SAMPLING_ATOL else candidate
+    )
 
 
 @pytest.mark.points(2)
@@ -541,18 +745,34 @@ def test_generate_temperature_changes_sampling(student, temperature):
     table = LOGITS.expand(7, 7).clone()
     n = 3000
     prompt = torch.full((n, 1), 3)
-    out = student.probe("decode_run", function=GENERATE, model=bigram_spec(table), args=[prompt, 1],
-                        kwargs={"temperature": temperature}, generator_seeds=[21])[0]
+    out = student.probe(
+        "decode_run",
+        function=GENERATE,
+        model=bigram_spec(table),
+        args=[prompt, 1],
+        kwargs={"temperature": temperature},
+        generator_seeds=[21],
+    )[0]
     check(tuple(out.shape), (n, 2), what=f"generate(<model>, prompt {describe_args(prompt)}, max_new_tokens=1).shape")
     got = torch.bincount(out[:, 1].long().clamp(0, 6), minlength=7).double() / n
     expected = torch.softmax(LOGITS / temperature, -1)
-    check(got, expected, atol=SAMPLING_ATOL, rtol=0.0,
-          what=f"frequency of each token in {n} draws of generate(<model with logits {LOGITS.tolist()}>, temperature={temperature})",
-          mistakes={
-              "temperature ignored (sampled at temperature 1)": near(got, torch.softmax(LOGITS, -1)),
-              "logits multiplied by the temperature instead of divided": near(got, torch.softmax(LOGITS * temperature, -1)),
-              "always the argmax (temperature > 0 must sample)": near(got, torch.nn.functional.one_hot(LOGITS.argmax(), 7).double()),
-          })
+    check(
+        got,
+        expected,
+        atol=SAMPLING_ATOL,
+        rtol=0.0,
+        what=f"frequency of each token in {n} draws of generate(<model with logits {LOGITS.tolist()}>, "
+        f"temperature={temperature})",
+        mistakes={
+            "temperature ignored (sampled at temperature 1)": near(got, torch.softmax(LOGITS, -1)),
+            "logits multiplied by the temperature instead of divided": near(
+                got, torch.softmax(LOGITS * temperature, -1)
+            ),
+            "always the argmax (temperature > 0 must sample)": near(
+                got, torch.nn.functional.one_hot(LOGITS.argmax(), 7).double()
+            ),
+        },
+    )
 
 
 @pytest.mark.points(2)
@@ -562,16 +782,31 @@ def test_generate_top_k_restricts_support(student):
     table = torch.randn(7, 7, generator=g, dtype=torch.float64)
     prompt = torch.randint(0, 7, (500, 2), generator=g)
     k, steps = 3, 4
-    out = student.probe("decode_run", function=GENERATE, model=bigram_spec(table), args=[prompt, steps],
-                        kwargs={"temperature": 2.0, "top_k": k}, generator_seeds=[23])[0]
-    check(tuple(out.shape), (500, 2 + steps), what=f"generate(<model>, prompt {describe_args(prompt)}, max_new_tokens={steps}, top_k={k}).shape")
+    out = student.probe(
+        "decode_run",
+        function=GENERATE,
+        model=bigram_spec(table),
+        args=[prompt, steps],
+        kwargs={"temperature": 2.0, "top_k": k},
+        generator_seeds=[23],
+    )[0]
+    check(
+        tuple(out.shape),
+        (500, 2 + steps),
+        what=f"generate(<model>, prompt {describe_args(prompt)}, max_new_tokens={steps}, top_k={k}).shape",
+    )
     got = sampled_ranks(table, out, start=2)
-    check(got, list(range(k)), what=f"ranks (0 = most likely) of the tokens sampled by generate(<bigram model>, temperature=2.0, top_k={k}) "
-          f"over {500 * steps} draws", mistakes={
-              "top_k ignored": list(range(7)),
-              "top_k keeps k + 1 tokens (off by one)": list(range(k + 1)),
-              "top_k keeps k - 1 tokens (off by one)": list(range(k - 1)),
-          })
+    check(
+        got,
+        list(range(k)),
+        what=f"ranks (0 = most likely) of the tokens sampled by generate(<bigram model>, temperature=2.0, top_k={k}) "
+        f"over {500 * steps} draws",
+        mistakes={
+            "top_k ignored": list(range(7)),
+            "top_k keeps k + 1 tokens (off by one)": list(range(k + 1)),
+            "top_k keeps k - 1 tokens (off by one)": list(range(k - 1)),
+        },
+    )
 
 
 @pytest.mark.points(1)
@@ -580,30 +815,64 @@ def test_generate_top_k_larger_than_vocabulary(student):
     g = make_generator(24)
     table = torch.randn(7, 7, generator=g, dtype=torch.float64)
     prompt = torch.randint(0, 7, (500, 2), generator=g)
-    out = student.probe("decode_run", function=GENERATE, model=bigram_spec(table), args=[prompt, 4],
-                        kwargs={"temperature": 2.0, "top_k": 10}, generator_seeds=[26])[0]
+    out = student.probe(
+        "decode_run",
+        function=GENERATE,
+        model=bigram_spec(table),
+        args=[prompt, 4],
+        kwargs={"temperature": 2.0, "top_k": 10},
+        generator_seeds=[26],
+    )[0]
     got = sampled_ranks(table, out, start=2)
-    check(got, list(range(7)), what="ranks (0 = most likely) of the tokens sampled by generate(<bigram model with 7 tokens>, temperature=2.0, "
-          "top_k=10) over 2000 draws (every token may be drawn)")
+    check(
+        got,
+        list(range(7)),
+        what="ranks (0 = most likely) of the tokens sampled by generate(<bigram model with 7 tokens>, temperature=2.0, "
+        "top_k=10) over 2000 draws (every token may be drawn)",
+    )
 
 
 @pytest.mark.points(1)
 def test_generate_uses_the_generator(student):
     """generate: the same generator seed gives the same tokens, another seed other tokens"""
     prompt = torch.randint(0, 7, (20, 3), generator=make_generator(27))
-    outs = student.probe("decode_run", function=GENERATE, model=bigram_spec(torch.zeros(7, 7, dtype=torch.float64)), args=[prompt, 8],
-                         kwargs={"temperature": 1.0}, generator_seeds=[28, 28, 29])
+    outs = student.probe(
+        "decode_run",
+        function=GENERATE,
+        model=bigram_spec(torch.zeros(7, 7, dtype=torch.float64)),
+        args=[prompt, 8],
+        kwargs={"temperature": 1.0},
+        generator_seeds=[28, 28, 29],
+    )
     check(outs[1], outs[0], what="generate(..., generator=torch.Generator().manual_seed(28)) called twice")
-    check(bool((outs[2] != outs[0]).any()), True, what="generate with generator seeds 28 and 29 on a uniform model gave different tokens")
+    check(
+        bool((outs[2] != outs[0]).any()),
+        True,
+        what="generate with generator seeds 28 and 29 on a uniform model gave different tokens",
+    )
 
 
 @pytest.mark.points(1)
 def test_generate_crops_while_sampling(student):
     """generate: with temperature > 0 the model also sees at most max_len tokens"""
     prompt = torch.randint(0, 7, (4, 5), generator=make_generator(30))
-    out = calling(lambda: student.probe("decode_run", function=GENERATE, model=bigram_spec(torch.zeros(7, 7, dtype=torch.float64), max_len=3),
-                                        args=[prompt, 4], kwargs={"temperature": 1.0, "top_k": 2}, generator_seeds=[31])[0], CROP_HINT)
-    check(out[:, :5], prompt, what=f"generate(<model with max_len=3>, prompt {describe_args(prompt)}, max_new_tokens=4)[:, :5] (the prompt, unchanged)")
+    out = calling(
+        lambda: student.probe(
+            "decode_run",
+            function=GENERATE,
+            model=bigram_spec(torch.zeros(7, 7, dtype=torch.float64), max_len=3),
+            args=[prompt, 4],
+            kwargs={"temperature": 1.0, "top_k": 2},
+            generator_seeds=[31],
+        )[0],
+        CROP_HINT,
+    )
+    check(
+        out[:, :5],
+        prompt,
+        what=f"generate(<model with max_len=3>, prompt {describe_args(prompt)}, max_new_tokens=4)[:, :5] (the prompt, "
+        "unchanged)",
+    )
 
 
 # -- behaviour: learning the course's tasks ------------------------------------------------------------------------
@@ -641,8 +910,16 @@ def reference_with(ref, task: str, state: Any) -> torch.nn.Module:
     cls = ref["models"].DecoderOnlyTransformer if task == "language" else ref["models"].Transformer
     model = cls(**recipe.model_kwargs)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    shapes = {k: tuple(v.shape) for k, v in state.items()} if isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values()) else state
-    check(shapes, expected, what=f"{cls.__name__}(**{describe_args(**recipe.model_kwargs)}).state_dict() after training: names and shapes")
+    shapes = (
+        {k: tuple(v.shape) for k, v in state.items()}
+        if isinstance(state, dict) and all(isinstance(v, torch.Tensor) for v in state.values())
+        else state
+    )
+    check(
+        shapes,
+        expected,
+        what=f"{cls.__name__}(**{describe_args(**recipe.model_kwargs)}).state_dict() after training: names and shapes",
+    )
     model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
     return model.eval()
 
@@ -655,7 +932,9 @@ def reference_predictions(ref, task: str, model: torch.nn.Module, inputs: torch.
 
 
 def accuracy(task: str, predictions: torch.Tensor, data: dict[str, Any]) -> float:
-    """Held-out token accuracy of ``predictions`` (decoded sequences, or the argmax at every position of a language model)."""
+    """Held-out token accuracy of ``predictions`` (decoded sequences, or the argmax at every position of a language
+    model).
+    """
     if task == "language":
         language = RECIPES[task].task
         truth = language.most_likely_next(data["inputs"])
@@ -669,18 +948,28 @@ def check_learned(ref, trained, task: str) -> None:
     model = reference_with(ref, task, result["state"])
     score = accuracy(task, reference_predictions(ref, task, model, data["inputs"]), data)
     losses = result["losses"]
-    trend = f"{losses[0]:.2f} -> {losses[-1]:.2f}" if isinstance(losses, list) and losses and all(isinstance(x, float) for x in losses) else "?"
+    trend = (
+        f"{losses[0]:.2f} -> {losses[-1]:.2f}"
+        if isinstance(losses, list) and losses and all(isinstance(x, float) for x in losses)
+        else "?"
+    )
     hint = ""
     own = result.get("predictions")
     if score < THRESHOLD and isinstance(own, torch.Tensor) and own.dim() == 2 and own.shape[0] == NUM_HELD_OUT:
         own_score = accuracy(task, own.long(), data)
         if own_score >= THRESHOLD:
-            hint = (f"; your own model gets {own_score:.1%}, so it learns, but its weights do not work in the curriculum's "
-                    "architecture (see the feedback of the forward tests: scaling, positions, masks)")
+            hint = (
+                f"; your own model gets {own_score:.1%}, so it learns, but its weights do not work in the curriculum's "
+                "architecture (see the feedback of the forward tests: scaling, positions, masks)"
+            )
     unit = "positions" if task == "language" else "sequences"
-    check(round(min(score, THRESHOLD), 4), THRESHOLD,
-          what=f"{task}: held-out token accuracy (needs >= {THRESHOLD:.0%}) of your trained weights loaded into the curriculum's architecture, "
-               f"on {NUM_HELD_OUT} {unit}: {score:.1%}; training loss {trend}{hint}")
+    check(
+        round(min(score, THRESHOLD), 4),
+        THRESHOLD,
+        what=f"{task}: held-out token accuracy (needs >= {THRESHOLD:.0%}) of your trained weights loaded into the "
+        "curriculum's architecture, "
+        f"on {NUM_HELD_OUT} {unit}: {score:.1%}; training loss {trend}{hint}",
+    )
 
 
 def check_agreement(ref, trained, task: str) -> None:
@@ -698,8 +987,12 @@ def check_agreement(ref, trained, task: str) -> None:
         if float((a == b).double().mean()) >= AGREEMENT:
             return
     name = "argmax of your model's logits" if task == "language" else "your greedy_decode of your trained model"
-    check(got, expected, what=f"{task}: {name} on {NUM_HELD_OUT} held-out inputs, against the curriculum's architecture "
-          f"with your weights (at least {AGREEMENT:.0%} of the tokens must agree)")
+    check(
+        got,
+        expected,
+        what=f"{task}: {name} on {NUM_HELD_OUT} held-out inputs, against the curriculum's architecture "
+        f"with your weights (at least {AGREEMENT:.0%} of the tokens must agree)",
+    )
 
 
 @pytest.mark.points(4)

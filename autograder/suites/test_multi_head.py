@@ -40,14 +40,19 @@ def randn(*shape: int, seed: int, dtype: torch.dtype = torch.float64) -> torch.T
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
 
 
-def reference_mha(ref, seed: int, dropout: float = 0.0, bias: bool = True, dtype: torch.dtype = torch.float64, heads: int = H) -> torch.nn.Module:
+def reference_mha(
+    ref, seed: int, dropout: float = 0.0, bias: bool = True, dtype: torch.dtype = torch.float64, heads: int = H
+) -> torch.nn.Module:
     """The reference module, every parameter drawn afresh (PyTorch starts biases near 0), in eval mode."""
     torch.manual_seed(seed)
     module = ref["multi_head"].MultiHeadAttention(D, heads, dropout=dropout, bias=bias).to(dtype)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in module.parameters():
-            p.copy_(torch.randn(p.shape, generator=gen, dtype=torch.float64) / (math.sqrt(p.shape[-1]) if p.dim() == 2 else 3.0))
+            p.copy_(
+                torch.randn(p.shape, generator=gen, dtype=torch.float64)
+                / (math.sqrt(p.shape[-1]) if p.dim() == 2 else 3.0)
+            )
     return module.eval()
 
 
@@ -67,11 +72,28 @@ def causal(size: int) -> torch.Tensor:
 # -- the student's module, and the reference's --------------------------------------------------------------
 
 
-def run_student(student, calls: list[dict], state: dict, *, init_kwargs: dict | None = None, train: bool = False,
-                grad_outputs: list | None = None, dtype: str = "float64", heads: int = H) -> dict:
+def run_student(
+    student,
+    calls: list[dict],
+    state: dict,
+    *,
+    init_kwargs: dict | None = None,
+    train: bool = False,
+    grad_outputs: list | None = None,
+    dtype: str = "float64",
+    heads: int = H,
+) -> dict:
     return student.probe(
-        "module_run", target=MHA, init_args=[D, heads], init_kwargs=init_kwargs or {}, calls=calls, state=state,
-        seed=0, train=train, dtype=dtype, grad_outputs=grad_outputs,
+        "module_run",
+        target=MHA,
+        init_args=[D, heads],
+        init_kwargs=init_kwargs or {},
+        calls=calls,
+        state=state,
+        seed=0,
+        train=train,
+        dtype=dtype,
+        grad_outputs=grad_outputs,
     )
 
 
@@ -94,10 +116,17 @@ def sdpa_note(student, ref) -> str:
     mask = key_padding(LK, 3)
     try:
         got = student.call(SDPA, q, k, v, mask)
-        check(got, ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask), what="scaled_dot_product_attention")
+        check(
+            got,
+            ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask),
+            what="scaled_dot_product_attention",
+        )
     except (StudentError, Feedback):
-        return ("\n  Note: your scaled_dot_product_attention (attention/scaled_dot_product.py) is wrong on its own; if your "
-                "MultiHeadAttention uses it, fix that exercise first.")
+        return (
+            "\n  Note: your scaled_dot_product_attention (attention/scaled_dot_product.py) is wrong on its own; if "
+            "your "
+            "MultiHeadAttention uses it, fix that exercise first."
+        )
     return ""
 
 
@@ -111,7 +140,9 @@ def check_pair(got, expected: tuple, *, what: str, mistakes: dict | None = None)
         return lambda: (candidate() if callable(candidate) else candidate)[i]
 
     for i, name in [(1, "weights"), (0, "output")]:
-        check(got[i], expected[i], what=f"{what} -> {name}", mistakes={k: part(c, i) for k, c in (mistakes or {}).items()})
+        check(
+            got[i], expected[i], what=f"{what} -> {name}", mistakes={k: part(c, i) for k, c in (mistakes or {}).items()}
+        )
 
 
 def check_mha(student, ref, got, expected, *, what: str, mistakes: dict | None = None) -> None:
@@ -125,7 +156,21 @@ def check_mha(student, ref, got, expected, *, what: str, mistakes: dict | None =
 # -- wrong variants of multi-head attention, from the reference's own projections --------------------------
 
 
-def variant(m, query, key, value, mask=None, *, scale="head", split="ok", merge="ok", kv="given", dim=-1, mask_mode="given", w_o=True):
+def variant(
+    m,
+    query,
+    key,
+    value,
+    mask=None,
+    *,
+    scale="head",
+    split="ok",
+    merge="ok",
+    kv="given",
+    dim=-1,
+    mask_mode="given",
+    w_o=True,
+):
     """Multi-head attention with one thing changed (the defaults give the right answer): (output, weights)."""
     with torch.no_grad():
         k_in, v_in = {"given": (key, value), "query": (query, query), "swapped": (value, key)}[kv]
@@ -143,7 +188,11 @@ def variant(m, query, key, value, mask=None, *, scale="head", split="ok", merge=
         if mask is not None and mask_mode == "after":
             weights = weights.masked_fill(~mask, 0.0)
         out = weights @ v  # (B, H, Lq, d_head)
-        merged = out.reshape(out.size(0), out.size(2), D) if merge == "reshape" else out.transpose(1, 2).reshape(out.size(0), out.size(2), D)
+        merged = (
+            out.reshape(out.size(0), out.size(2), D)
+            if merge == "reshape"
+            else out.transpose(1, 2).reshape(out.size(0), out.size(2), D)
+        )
         return (m.w_o(merged) if w_o else merged), weights
 
 
@@ -152,13 +201,17 @@ def mha_mistakes(m, query, key, value, mask=None) -> dict:
         return lambda: variant(m, query, key, value, mask, **changes)
 
     out = {
-        "scores scaled by sqrt(d_model) instead of sqrt(d_head) (each head's keys have d_head = d_model / num_heads features)": v(scale="model"),
+        "scores scaled by sqrt(d_model) instead of sqrt(d_head) (each head's keys have d_head = d_model / num_heads "
+        "features)": v(scale="model"),
         "no 1/sqrt(d_head) scaling of the scores": v(scale="none"),
-        "heads split without the transpose: view as (B, L, H, D/H), then transpose(1, 2); a reshape straight to (B, H, L, D/H) mixes positions": v(
-            split="reshape"
+        "heads split without the transpose: view as (B, L, H, D/H), then transpose(1, 2); a reshape straight to (B, "
+        "H, L, D/H) mixes positions": v(split="reshape"),
+        "heads split feature-major: head h takes the features h*D/H to (h+1)*D/H - 1, i.e. view (B, L, H, D/H)": v(
+            split="feature-major"
         ),
-        "heads split feature-major: head h takes the features h*D/H to (h+1)*D/H - 1, i.e. view (B, L, H, D/H)": v(split="feature-major"),
-        "heads merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening": v(merge="reshape"),
+        "heads merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening": v(
+            merge="reshape"
+        ),
         "softmax over the wrong axis (the queries, dim=-2) instead of the keys": v(dim=-2),
         "output projection w_o not applied": v(w_o=False),
     }
@@ -185,10 +238,18 @@ def test_split_heads(student, ref, heads):
     x = randn(B, LQ, D, seed=heads)
     expected = ref["multi_head"].split_heads(x, heads)
     dh = D // heads
-    check(student.call(SPLIT, x, heads), expected, what=f"split_heads({describe_args(x)}, {heads})", mistakes={
-        "reshaped straight to (B, H, L, D/H) without the transpose: view (B, L, H, D/H), then transpose(1, 2)": lambda: x.reshape(B, heads, LQ, dh),
-        "features grouped as (D/H, H) instead of (H, D/H): head h takes consecutive features": lambda: x.view(B, LQ, dh, heads).permute(0, 3, 1, 2),
-    })
+    check(
+        student.call(SPLIT, x, heads),
+        expected,
+        what=f"split_heads({describe_args(x)}, {heads})",
+        mistakes={
+            "reshaped straight to (B, H, L, D/H) without the transpose: view (B, L, H, D/H), then transpose(1, "
+            "2)": lambda: x.reshape(B, heads, LQ, dh),
+            "features grouped as (D/H, H) instead of (H, D/H): head h takes consecutive features": lambda: x.view(
+                B, LQ, dh, heads
+            ).permute(0, 3, 1, 2),
+        },
+    )
 
 
 @pytest.mark.points(2)
@@ -196,9 +257,15 @@ def test_merge_heads(student, ref):
     """merge_heads: (B, H, L, D/H) -> (B, L, D), the heads concatenated per position"""
     x = randn(B, H, LQ, DH, seed=5)
     expected = ref["multi_head"].merge_heads(x)
-    check(student.call(MERGE, x), expected, what=f"merge_heads({describe_args(x)})", mistakes={
-        "merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening to (B, L, D)": lambda: x.reshape(B, LQ, D),
-    })
+    check(
+        student.call(MERGE, x),
+        expected,
+        what=f"merge_heads({describe_args(x)})",
+        mistakes={
+            "merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening to (B, L, "
+            "D)": lambda: x.reshape(B, LQ, D),
+        },
+    )
 
 
 @pytest.mark.points(1)
@@ -216,8 +283,11 @@ def test_merge_inverts_split(student):
 @pytest.mark.parametrize("d_model,heads", [(10, 3), (12, 5)])
 def test_rejects_heads_not_dividing_d_model(student, d_model, heads):
     """MultiHeadAttention: ValueError unless num_heads divides d_model"""
-    check_raises(lambda: student.probe("module_state", target=MHA, init_args=[d_model, heads], init_kwargs={}), "ValueError",
-                 what=f"MultiHeadAttention({d_model}, {heads})")
+    check_raises(
+        lambda: student.probe("module_state", target=MHA, init_args=[d_model, heads], init_kwargs={}),
+        "ValueError",
+        what=f"MultiHeadAttention({d_model}, {heads})",
+    )
 
 
 @pytest.mark.points(2)
@@ -226,11 +296,25 @@ def test_submodules_and_parameters(student, ref, bias):
     """MultiHeadAttention: w_q, w_k, w_v, w_o are nn.Linear(d_model, d_model, bias)"""
     got = student.probe("module_state", target=MHA, init_args=[D, H], init_kwargs={"bias": bias})
     what = f"MultiHeadAttention({D}, {H}, bias={bias})"
-    check({name: got["modules"].get(name) for name in NAMES}, {name: "Linear" for name in NAMES}, what=f"{what}: submodules w_q, w_k, w_v, w_o")
+    check(
+        {name: got["modules"].get(name) for name in NAMES},
+        {name: "Linear" for name in NAMES},
+        what=f"{what}: submodules w_q, w_k, w_v, w_o",
+    )
     shapes = {name: list(t.shape) for name, t in sorted(got["state"].items())}
-    expected = {name: list(t.shape) for name, t in sorted(ref["multi_head"].MultiHeadAttention(D, H, bias=bias).state_dict().items())}
-    with_bias = {name: list(t.shape) for name, t in sorted(ref["multi_head"].MultiHeadAttention(D, H).state_dict().items())}
-    check(shapes, expected, what=f"{what}: parameter names and shapes", mistakes={"bias argument ignored: pass bias=bias to each nn.Linear": with_bias})
+    expected = {
+        name: list(t.shape)
+        for name, t in sorted(ref["multi_head"].MultiHeadAttention(D, H, bias=bias).state_dict().items())
+    }
+    with_bias = {
+        name: list(t.shape) for name, t in sorted(ref["multi_head"].MultiHeadAttention(D, H).state_dict().items())
+    }
+    check(
+        shapes,
+        expected,
+        what=f"{what}: parameter names and shapes",
+        mistakes={"bias argument ignored: pass bias=bias to each nn.Linear": with_bias},
+    )
 
 
 # -- forward --------------------------------------------------------------------------------------------------
@@ -242,8 +326,14 @@ def test_self_attention(student, ref):
     m = reference_mha(ref, seed=10)
     x = randn(B, LQ, D, seed=11)
     got = run_student(student, [{"args": [x, x, x]}], state_of(m))["outputs"][0]
-    check_mha(student, ref, got, run_reference(m, [x, x, x])["outputs"], what=f"MultiHeadAttention({D}, {H})(x, x, x) with x {describe_args(x)}",
-              mistakes=mha_mistakes(m, x, x, x))
+    check_mha(
+        student,
+        ref,
+        got,
+        run_reference(m, [x, x, x])["outputs"],
+        what=f"MultiHeadAttention({D}, {H})(x, x, x) with x {describe_args(x)}",
+        mistakes=mha_mistakes(m, x, x, x),
+    )
 
 
 @pytest.mark.points(3)
@@ -252,9 +342,14 @@ def test_cross_attention(student, ref):
     m = reference_mha(ref, seed=20)
     query, key, value = randn(B, LQ, D, seed=21), randn(B, LK, D, seed=22), randn(B, LK, D, seed=23)
     got = run_student(student, [{"args": [query, key, value]}], state_of(m))["outputs"][0]
-    check_mha(student, ref, got, run_reference(m, [query, key, value])["outputs"],
-              what=f"MultiHeadAttention({D}, {H})(query, key, value) with {describe_args(query, key, value)}",
-              mistakes=mha_mistakes(m, query, key, value))
+    check_mha(
+        student,
+        ref,
+        got,
+        run_reference(m, [query, key, value])["outputs"],
+        what=f"MultiHeadAttention({D}, {H})(query, key, value) with {describe_args(query, key, value)}",
+        mistakes=mha_mistakes(m, query, key, value),
+    )
 
 
 MASKED_CASES = {
@@ -274,9 +369,14 @@ def test_masked_attention(student, ref, case):
     key, value = (randn(B, LK, D, seed=32), randn(B, LK, D, seed=33)) if length == LK else (query, query)
     mask = make_mask()
     got = run_student(student, [{"args": [query, key, value, mask]}], state_of(m))["outputs"][0]
-    check_mha(student, ref, got, run_reference(m, [query, key, value, mask])["outputs"],
-              what=f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)}), {case} mask",
-              mistakes=mha_mistakes(m, query, key, value, mask))
+    check_mha(
+        student,
+        ref,
+        got,
+        run_reference(m, [query, key, value, mask])["outputs"],
+        what=f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)}), {case} mask",
+        mistakes=mha_mistakes(m, query, key, value, mask),
+    )
 
 
 @pytest.mark.points(2)
@@ -287,8 +387,13 @@ def test_extreme_head_counts(student, ref, heads):
     query, memory = randn(B, LQ, D, seed=36), randn(B, LK, D, seed=37)
     mask = key_padding(LK, 6)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), heads=heads)["outputs"][0]
-    check_mha(student, ref, got, run_reference(m, [query, memory, memory, mask])["outputs"],
-              what=f"MultiHeadAttention({D}, {heads})({describe_args(query, memory, memory, mask)})")
+    check_mha(
+        student,
+        ref,
+        got,
+        run_reference(m, [query, memory, memory, mask])["outputs"],
+        what=f"MultiHeadAttention({D}, {heads})({describe_args(query, memory, memory, mask)})",
+    )
 
 
 @pytest.mark.points(1)
@@ -298,9 +403,15 @@ def test_fully_masked_sequence(student, ref):
     query, memory = randn(B, LQ, D, seed=41), randn(B, LK, D, seed=42)
     mask = key_padding(LK, 0)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m))["outputs"][0]
-    check_mha(student, ref, got, run_reference(m, [query, memory, memory, mask])["outputs"],
-              what=f"MultiHeadAttention({D}, {H})({describe_args(query, memory, memory, mask)}), every key of sequence 1 masked",
-              mistakes=mha_mistakes(m, query, memory, memory, mask))
+    check_mha(
+        student,
+        ref,
+        got,
+        run_reference(m, [query, memory, memory, mask])["outputs"],
+        what=f"MultiHeadAttention({D}, {H})({describe_args(query, memory, memory, mask)}), every key of sequence 1 "
+        "masked",
+        mistakes=mha_mistakes(m, query, memory, memory, mask),
+    )
 
 
 @pytest.mark.points(1)
@@ -308,9 +419,17 @@ def test_without_bias(student, ref):
     """MultiHeadAttention(bias=False): projections without biases"""
     m = reference_mha(ref, seed=50, bias=False)
     query, memory = randn(B, LQ, D, seed=51), randn(B, LK, D, seed=52)
-    got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"bias": False})["outputs"][0]
-    check_mha(student, ref, got, run_reference(m, [query, memory, memory])["outputs"],
-              what=f"MultiHeadAttention({D}, {H}, bias=False)({describe_args(query, memory, memory)})", mistakes=mha_mistakes(m, query, memory, memory))
+    got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"bias": False})[
+        "outputs"
+    ][0]
+    check_mha(
+        student,
+        ref,
+        got,
+        run_reference(m, [query, memory, memory])["outputs"],
+        what=f"MultiHeadAttention({D}, {H}, bias=False)({describe_args(query, memory, memory)})",
+        mistakes=mha_mistakes(m, query, memory, memory),
+    )
 
 
 @pytest.mark.points(1)
@@ -320,8 +439,13 @@ def test_float32(student, ref):
     query, memory = randn(B, LQ, D, seed=61, dtype=torch.float32), randn(B, LK, D, seed=62, dtype=torch.float32)
     mask = key_padding(LK, 5)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), dtype="float32")["outputs"][0]
-    check_mha(student, ref, got, run_reference(m, [query, memory, memory, mask])["outputs"],
-              what=f"MultiHeadAttention({D}, {H}).float()({describe_args(query, memory, memory, mask)})")
+    check_mha(
+        student,
+        ref,
+        got,
+        run_reference(m, [query, memory, memory, mask])["outputs"],
+        what=f"MultiHeadAttention({D}, {H}).float()({describe_args(query, memory, memory, mask)})",
+    )
 
 
 @pytest.mark.points(3)
@@ -337,13 +461,30 @@ def test_gradients(student, ref):
         got = run_student(student, [{"args": [query, key, value, mask]}], state_of(m), grad_outputs=[g])
     except StudentError:  # say what is wrong with the forward pass first, if anything
         got = run_student(student, [{"args": [query.detach(), key.detach(), value.detach(), mask]}], state_of(m))
-        check_mha(student, ref, got["outputs"][0], expected["outputs"], what=what, mistakes=mha_mistakes(m, query, key, value, mask))
+        check_mha(
+            student,
+            ref,
+            got["outputs"][0],
+            expected["outputs"],
+            what=what,
+            mistakes=mha_mistakes(m, query, key, value, mask),
+        )
         raise
-    check_mha(student, ref, got["outputs"][0], expected["outputs"], what=what, mistakes=mha_mistakes(m, query, key, value, mask))
+    check_mha(
+        student,
+        ref,
+        got["outputs"][0],
+        expected["outputs"],
+        what=what,
+        mistakes=mha_mistakes(m, query, key, value, mask),
+    )
     for name, got_grad, exp_grad in zip(["query", "key", "value"], got["input_grads"][0], expected["input_grads"]):
         check(got_grad, exp_grad, what=f"gradient of sum(output * g) with respect to {name} ({what})")
-    check(dict(sorted(got["param_grads"].items())), expected["param_grads"],
-          what=f"parameter gradients of sum(output * g) ({what}): every parameter must get one")
+    check(
+        dict(sorted(got["param_grads"].items())),
+        expected["param_grads"],
+        what=f"parameter gradients of sum(output * g) ({what}): every parameter must get one",
+    )
 
 
 # -- dropout (train mode) ---------------------------------------------------------------------------------------
@@ -355,30 +496,52 @@ def test_train_mode_without_dropout(student, ref):
     m = reference_mha(ref, seed=80)
     query, memory = randn(B, LQ, D, seed=81), randn(B, LK, D, seed=82)
     got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), train=True)["outputs"][0]
-    check_mha(student, ref, got, run_reference(m, [query, memory, memory])["outputs"],
-              what=f"MultiHeadAttention({D}, {H}, dropout=0.0).train()({describe_args(query, memory, memory)})")
+    check_mha(
+        student,
+        ref,
+        got,
+        run_reference(m, [query, memory, memory])["outputs"],
+        what=f"MultiHeadAttention({D}, {H}, dropout=0.0).train()({describe_args(query, memory, memory)})",
+    )
 
 
 @pytest.mark.points(2)
 def test_dropout_one_drops_every_weight(student, ref):
-    """MultiHeadAttention: dropout=1 in train mode drops every attention weight (output = w_o's bias); the weights returned are pre-dropout"""
+    """MultiHeadAttention: dropout=1 in train mode drops every attention weight (output = w_o's bias); the weights
+    returned are pre-dropout
+    """
     m = reference_mha(ref, seed=90, dropout=1.0)
     query, memory = randn(B, LQ, D, seed=91), randn(B, LK, D, seed=92)
     eval_out, eval_weights = run_reference(m, [query, memory, memory])["outputs"]
     bias = m.w_o.bias.detach().expand(B, LQ, D)
-    got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"dropout": 1.0}, train=True)["outputs"][0]
-    check_pair(got, (bias, eval_weights), what=f"MultiHeadAttention({D}, {H}, dropout=1.0).train()({describe_args(query, memory, memory)})",
-          mistakes={
-              "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": (eval_out, eval_weights),
-              "weights returned after dropout: return them as they were before dropout": (bias, torch.zeros_like(eval_weights)),
-              "dropout applied to the output instead of the attention weights": (torch.zeros_like(bias), eval_weights),
-          })
+    got = run_student(
+        student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"dropout": 1.0}, train=True
+    )["outputs"][0]
+    check_pair(
+        got,
+        (bias, eval_weights),
+        what=f"MultiHeadAttention({D}, {H}, dropout=1.0).train()({describe_args(query, memory, memory)})",
+        mistakes={
+            "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": (
+                eval_out,
+                eval_weights,
+            ),
+            "weights returned after dropout: return them as they were before dropout": (
+                bias,
+                torch.zeros_like(eval_weights),
+            ),
+            "dropout applied to the output instead of the attention weights": (torch.zeros_like(bias), eval_weights),
+        },
+    )
 
 
 def nearest_dropout_output(weights: torch.Tensor, got: torch.Tensor, scale: float) -> torch.Tensor:
-    """The output (B, Lq, D) closest to ``got`` that dropout on ``weights`` (B, H, Lq, Lk) can give when every value is 1:
+    """The output (B, Lq, D) closest to ``got`` that dropout on ``weights`` (B, H, Lq, Lk) can give when every value is
+    1:
     each head's features at a position all equal ``scale * sum of the kept weights`` for some subset of the keys."""
-    subsets = torch.tensor(list(itertools.product([0.0, 1.0], repeat=weights.size(-1))), dtype=weights.dtype)  # (2^Lk, Lk)
+    subsets = torch.tensor(
+        list(itertools.product([0.0, 1.0], repeat=weights.size(-1))), dtype=weights.dtype
+    )  # (2^Lk, Lk)
     sums = scale * weights @ subsets.T  # (B, H, Lq, 2^Lk)
     target = got.reshape(B, LQ, H, DH)[..., 0].transpose(1, 2)  # (B, H, Lq): each head's first feature
     best = (sums - target[..., None]).abs().argmin(dim=-1, keepdim=True)
@@ -400,27 +563,44 @@ def test_dropout_acts_on_attention_weights(student, ref):
     eval_out, eval_weights = run_reference(m, [query, memory, memory])["outputs"]
     calls = [{"args": [query, memory, memory]}] * 3
     outputs = run_student(student, calls, state_of(m), init_kwargs={"dropout": p}, train=True)["outputs"]
-    what = f"MultiHeadAttention({D}, {H}, dropout={p}).train()({describe_args(query, memory, memory)}), values all 1, w_o the identity"
+    what = (
+        f"MultiHeadAttention({D}, {H}, dropout={p}).train()({describe_args(query, memory, memory)}), values all 1, "
+        "w_o the identity"
+    )
     for i, (out, weights) in enumerate(outputs):
         check_dropout_call(out, weights, eval_out, eval_weights, p, what=f"{what}, call {i}")
 
 
 def check_dropout_call(out, weights, eval_out, eval_weights, p: float, *, what: str) -> None:
-    """One train-mode call of test_dropout_acts_on_attention_weights: pre-dropout weights, and an output dropout on weights can give."""
+    """One train-mode call of test_dropout_acts_on_attention_weights: pre-dropout weights, and an output dropout on
+    weights can give.
+    """
     comparable = isinstance(weights, torch.Tensor) and weights.shape == eval_weights.shape
     dropped = comparable and bool(((weights == 0) | (weights - eval_weights / (1 - p)).abs().lt(1e-9)).all())
-    check(weights, eval_weights, what=f"{what}: the weights returned (before dropout)", mistakes={
-        "weights returned after dropout: return them as they were before dropout": weights if dropped else None,
-    })
+    check(
+        weights,
+        eval_weights,
+        what=f"{what}: the weights returned (before dropout)",
+        mistakes={
+            "weights returned after dropout: return them as they were before dropout": weights if dropped else None,
+        },
+    )
     if not isinstance(out, torch.Tensor) or out.shape != (B, LQ, D):
         check(out, eval_out, what=f"{what}: output")
     heads = out.reshape(B, LQ, H, DH)
     per_feature = (heads - heads[..., :1]).abs().max() > 1e-9
-    check(out, nearest_dropout_output(eval_weights, out, 1 / (1 - p)),
-          what=f"{what}: output (each head's features must all equal the sum of its kept weights times 1/(1-p); "
-               "expected shows the nearest such output)",
-          mistakes={
-              "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": eval_out,
-              "dropout applied to the values or to the output instead of the attention weights": out if per_feature else None,
-              "dropout not rescaled by 1/(1-p) (nn.Dropout does it)": lambda: nearest_dropout_output(eval_weights, out, 1.0),
-          })
+    check(
+        out,
+        nearest_dropout_output(eval_weights, out, 1 / (1 - p)),
+        what=f"{what}: output (each head's features must all equal the sum of its kept weights times 1/(1-p); "
+        "expected shows the nearest such output)",
+        mistakes={
+            "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": eval_out,
+            "dropout applied to the values or to the output instead of the attention weights": out
+            if per_feature
+            else None,
+            "dropout not rescaled by 1/(1-p) (nn.Dropout does it)": lambda: nearest_dropout_output(
+                eval_weights, out, 1.0
+            ),
+        },
+    )

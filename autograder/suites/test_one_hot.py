@@ -43,11 +43,19 @@ def vocab_mistakes(tokens, min_count=1, specials=()):
         ),
         "ascending count instead of descending": lambda: ranked(sorted(counts, key=lambda w: (counts[w], w))),
         "specials put after the corpus words": lambda: {
-            w: i for i, w in enumerate([*sorted((w for w in counts if counts[w] >= min_count), key=lambda w: (-counts[w], w)), *specials])
+            w: i
+            for i, w in enumerate(
+                [*sorted((w for w in counts if counts[w] >= min_count), key=lambda w: (-counts[w], w)), *specials]
+            )
         },
         "min_count compared with > instead of >=": lambda: {
             **{w: i for i, w in enumerate(dict.fromkeys(specials))},
-            **{w: len(dict.fromkeys(specials)) + i for i, w in enumerate(sorted((w for w in counts if counts[w] > min_count), key=lambda w: (-counts[w], w)))},
+            **{
+                w: len(dict.fromkeys(specials)) + i
+                for i, w in enumerate(
+                    sorted((w for w in counts if counts[w] > min_count), key=lambda w: (-counts[w], w))
+                )
+            },
         },
     }
 
@@ -72,7 +80,11 @@ def test_build_vocab_special_in_corpus_not_duplicated(student, ref):
     """build_vocab: a special that also occurs in the corpus keeps its special id"""
     tokens = ["<unk>", "a", "a", "<unk>", "<unk>", "b"]
     expected = ref["one_hot"].build_vocab(tokens, specials=["<unk>"])
-    check(student.call(BUILD_VOCAB, tokens, specials=["<unk>"]), expected, what=f"build_vocab({tokens}, specials=['<unk>'])")
+    check(
+        student.call(BUILD_VOCAB, tokens, specials=["<unk>"]),
+        expected,
+        what=f"build_vocab({tokens}, specials=['<unk>'])",
+    )
 
 
 @pytest.mark.points(1)
@@ -94,7 +106,12 @@ def test_encode_matches_reference(student, ref):
 @pytest.mark.points(1)
 def test_encode_unknown_raises_keyerror(student):
     """encode: an unknown word without unk_token raises KeyError naming it"""
-    check_raises(lambda: student.call(ENCODE, ["a", "naïve"], {"a": 0}), "KeyError", match="naïve", what="encode(['a', 'naïve'], {'a': 0})")
+    check_raises(
+        lambda: student.call(ENCODE, ["a", "naïve"], {"a": 0}),
+        "KeyError",
+        match="naïve",
+        what="encode(['a', 'naïve'], {'a': 0})",
+    )
 
 
 @pytest.mark.points(1)

@@ -43,16 +43,17 @@ def table_mistakes(max_len: int, d_model: int) -> dict:
     half = d_model // 2
     a = _angles(max_len, two_i, d_model)
     return {
-        "sin and cos swapped (even columns must be sines)": lambda: _interleave(torch.cos(a), torch.sin(a[:, :half]), d_model),
+        "sin and cos swapped (even columns must be sines)": lambda: _interleave(
+            torch.cos(a), torch.sin(a[:, :half]), d_model
+        ),
         "sin and cos concatenated instead of interleaved (PE[p, 2i] = sin, PE[p, 2i+1] = cos)": lambda: torch.cat(
             [torch.sin(a), torch.cos(a[:, :half])], dim=1
         ).float(),
         "exponent uses i instead of 2i (10000^(i/d_model))": lambda: _interleave(
             torch.sin(b := _angles(max_len, two_i / 2, d_model)), torch.cos(b[:, :half]), d_model
         ),
-        "exponent uses the column index: the cosine column 2i+1 must share the frequency 10000^(2i/d_model) of column 2i": lambda: _interleave(
-            torch.sin(a), torch.cos(_angles(max_len, two_i[:half] + 1, d_model)), d_model
-        ),
+        "exponent uses the column index: the cosine column 2i+1 must share the frequency 10000^(2i/d_model) of column "
+        "2i": lambda: _interleave(torch.sin(a), torch.cos(_angles(max_len, two_i[:half] + 1, d_model)), d_model),
         "position multiplied by 10000^(2i/d_model) instead of divided": lambda: _interleave(
             torch.sin(b := _angles(max_len, two_i, d_model, sign=1.0)), torch.cos(b[:, :half]), d_model
         ),
@@ -69,7 +70,9 @@ def forward_mistakes(x: torch.Tensor, pe: torch.Tensor, max_len: int) -> dict:
     out = {
         "positional encoding not added (x returned unchanged)": x,
         "positional encoding multiplied instead of added": lambda: x * pe[:L],
-        "sequence-first layout assumed: positions taken along the batch axis (x is (B, L, d_model))": lambda: x + pe[:B].unsqueeze(1),
+        "sequence-first layout assumed: positions taken along the batch axis (x is (B, L, d_model))": lambda: (
+            x + pe[:B].unsqueeze(1)
+        ),
     }
     for name, table in table_mistakes(max_len, D).items():
         out[name] = lambda table=table: x + table()[:L]
@@ -85,7 +88,12 @@ def test_sinusoidal_matches_formula(student, ref, max_len, d_model):
     """sinusoidal: PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(...), float32"""
     expected = ref["positional_encoding"].sinusoidal_positional_encoding(max_len, d_model)
     got = student.call(SINUSOIDAL, max_len, d_model)
-    check(got, expected, what=f"sinusoidal_positional_encoding({max_len}, {d_model})", mistakes=table_mistakes(max_len, d_model))
+    check(
+        got,
+        expected,
+        what=f"sinusoidal_positional_encoding({max_len}, {d_model})",
+        mistakes=table_mistakes(max_len, d_model),
+    )
 
 
 @pytest.mark.points(1)
@@ -94,7 +102,12 @@ def test_sinusoidal_odd_d_model(student, ref, max_len, d_model):
     """sinusoidal: an odd d_model works (the last column is a sine)"""
     expected = ref["positional_encoding"].sinusoidal_positional_encoding(max_len, d_model)
     got = student.call(SINUSOIDAL, max_len, d_model)
-    check(got, expected, what=f"sinusoidal_positional_encoding({max_len}, {d_model})", mistakes=table_mistakes(max_len, d_model))
+    check(
+        got,
+        expected,
+        what=f"sinusoidal_positional_encoding({max_len}, {d_model})",
+        mistakes=table_mistakes(max_len, d_model),
+    )
 
 
 @pytest.mark.points(1)
@@ -119,12 +132,18 @@ def test_pe_buffer(student, ref):
         {"pe": table},
         what=what,
         mistakes={
-            "pe registered with a batch axis: it must be (max_len, d_model), not (1, max_len, d_model)": {"pe": table.unsqueeze(0)},
+            "pe registered with a batch axis: it must be (max_len, d_model), not (1, max_len, d_model)": {
+                "pe": table.unsqueeze(0)
+            },
             "pe registered with persistent=False (it must be saved in state_dict)": {},
             **{name: (lambda t=t: {"pe": t()}) for name, t in table_mistakes(max_len, d_model).items()},
         },
     )
-    check(got["parameters"], [], what=f"the parameters of PositionalEncoding({d_model}) (pe is a buffer: nothing learns it)")
+    check(
+        got["parameters"],
+        [],
+        what=f"the parameters of PositionalEncoding({d_model}) (pe is a buffer: nothing learns it)",
+    )
 
 
 @pytest.mark.points(1)
@@ -143,9 +162,16 @@ def test_pe_forward(student, ref, B, L, D, max_len):
     """PositionalEncoding: forward(x) = x + pe[:L], added to every sequence of the batch"""
     x = randn(B, L, D, seed=L)
     expected = ref["positional_encoding"].PositionalEncoding(D, max_len=max_len)(x)
-    got = student.probe("module_run", target=PE, init_args=[D], init_kwargs={"max_len": max_len}, calls=[{"args": [x]}])["outputs"][0]
+    got = student.probe(
+        "module_run", target=PE, init_args=[D], init_kwargs={"max_len": max_len}, calls=[{"args": [x]}]
+    )["outputs"][0]
     pe = ref["positional_encoding"].sinusoidal_positional_encoding(max_len, D)
-    check(got, expected, what=f"PositionalEncoding({D}, max_len={max_len})({describe_args(x)})", mistakes=forward_mistakes(x, pe, max_len))
+    check(
+        got,
+        expected,
+        what=f"PositionalEncoding({D}, max_len={max_len})({describe_args(x)})",
+        mistakes=forward_mistakes(x, pe, max_len),
+    )
 
 
 @pytest.mark.points(1)
@@ -153,13 +179,17 @@ def test_pe_forward_keeps_dtype(student, ref):
     """PositionalEncoding: the output keeps x's dtype (float16 in, float16 out)"""
     x = randn(2, 4, 6, seed=5, dtype=torch.float16)
     expected = ref["positional_encoding"].PositionalEncoding(6, max_len=10)(x)
-    got = student.probe("module_run", target=PE, init_args=[6], init_kwargs={"max_len": 10}, calls=[{"args": [x]}])["outputs"][0]
+    got = student.probe("module_run", target=PE, init_args=[6], init_kwargs={"max_len": 10}, calls=[{"args": [x]}])[
+        "outputs"
+    ][0]
     pe = ref["positional_encoding"].sinusoidal_positional_encoding(10, 6)
     check(
         got,
         expected,
         what=f"PositionalEncoding(6, max_len=10)({describe_args(x)})",
-        mistakes={"the table's float32 dtype leaked into the result (cast pe to x's dtype)": lambda: x.float() + pe[:4]},
+        mistakes={
+            "the table's float32 dtype leaked into the result (cast pe to x's dtype)": lambda: x.float() + pe[:4]
+        },
     )
 
 
@@ -179,7 +209,13 @@ def test_pe_dropout_in_train_mode(student, ref):
         return torch.nn.functional.dropout(x, p, True) + pe
 
     got = student.probe(
-        "module_run", target=PE, init_args=[D], init_kwargs={"max_len": 20, "dropout": p}, calls=[{"args": [x]}], seed=seed, train=True
+        "module_run",
+        target=PE,
+        init_args=[D],
+        init_kwargs={"max_len": 20, "dropout": p},
+        calls=[{"args": [x]}],
+        seed=seed,
+        train=True,
     )["outputs"][0]
     check(
         got,
@@ -197,7 +233,9 @@ def test_pe_no_dropout_in_eval_mode(student, ref):
     """PositionalEncoding: eval() turns dropout off"""
     x = randn(2, 5, 4, seed=2)
     expected = ref["positional_encoding"].PositionalEncoding(4, max_len=8, dropout=0.5).eval()(x)
-    got = student.probe("module_run", target=PE, init_args=[4], init_kwargs={"max_len": 8, "dropout": 0.5}, calls=[{"args": [x]}])
+    got = student.probe(
+        "module_run", target=PE, init_args=[4], init_kwargs={"max_len": 8, "dropout": 0.5}, calls=[{"args": [x]}]
+    )
     check(got["outputs"][0], expected, what=f"PositionalEncoding(4, max_len=8, dropout=0.5).eval()({describe_args(x)})")
 
 
@@ -206,7 +244,9 @@ def test_pe_too_long_raises(student):
     """PositionalEncoding: ValueError when the sequence is longer than max_len"""
     x = randn(2, 6, 4, seed=0)
     check_raises(
-        lambda: student.probe("module_run", target=PE, init_args=[4], init_kwargs={"max_len": 5}, calls=[{"args": [x]}]),
+        lambda: student.probe(
+            "module_run", target=PE, init_args=[4], init_kwargs={"max_len": 5}, calls=[{"args": [x]}]
+        ),
         "ValueError",
         what=f"PositionalEncoding(4, max_len=5)({describe_args(x)})",
     )
@@ -238,7 +278,14 @@ def test_learned_forward_and_gradients(student, ref, B, L, D, max_len):
     (expected * g).sum().backward()
     weight = state["embedding.weight"]
     got = student.probe(
-        "module_run", target=LEARNED, init_args=[max_len, D], init_kwargs={}, calls=[{"args": [x]}], state=state, dtype="float64", grad_outputs=[g]
+        "module_run",
+        target=LEARNED,
+        init_args=[max_len, D],
+        init_kwargs={},
+        calls=[{"args": [x]}],
+        state=state,
+        dtype="float64",
+        grad_outputs=[g],
     )
     what = f"LearnedPositionalEmbedding({max_len}, {D})({describe_args(x)})"
     check(
@@ -252,7 +299,11 @@ def test_learned_forward_and_gradients(student, ref, B, L, D, max_len):
         },
     )
     check(got["input_grads"][0][0], x_ref.grad, what=f"gradient of x for {what}")
-    check(got["param_grads"], {"embedding.weight": module.embedding.weight.grad}, what=f"gradient of embedding.weight for {what}")
+    check(
+        got["param_grads"],
+        {"embedding.weight": module.embedding.weight.grad},
+        what=f"gradient of embedding.weight for {what}",
+    )
 
 
 @pytest.mark.points(1)

@@ -39,7 +39,11 @@ def w2v_text(words, vectors, header=True, trailing_space=False, newline="\n", fm
 
 
 def student_load(student, text: str, **kwargs):
-    out = student.probe("files_roundtrip", files={"vectors.txt": text}, calls=[{"target": LOAD, "path": "vectors.txt", "kwargs": kwargs}])
+    out = student.probe(
+        "files_roundtrip",
+        files={"vectors.txt": text},
+        calls=[{"target": LOAD, "path": "vectors.txt", "kwargs": kwargs}],
+    )
     return out["results"][0]
 
 
@@ -53,23 +57,37 @@ def load_mistakes(ref, tmp_path, text: str, kwargs: dict) -> dict:
     lines = text.splitlines(keepends=True)
     limit = kwargs.get("limit")
     out = {
-        "the first line always skipped as a header: GloVe files have none (a header is exactly two integers)": lambda: ref_load(
-            ref, tmp_path, "".join(lines[1:]), **kwargs
+        "the first line always skipped as a header: GloVe files have none (a header is exactly two integers)": lambda: (
+            ref_load(ref, tmp_path, "".join(lines[1:]), **kwargs)
         ),
     }
     if limit is not None:
         out["limit ignored: keep only the first `limit` words"] = lambda: ref_load(ref, tmp_path, text)
         if limit > 0:
-            out["limit counts the header line: it counts words"] = lambda: ref_load(ref, tmp_path, text, limit=limit - 1)
-            out["one word too many: keep exactly `limit` words"] = lambda: ref_load(ref, tmp_path, text, limit=limit + 1)
+            out["limit counts the header line: it counts words"] = lambda: ref_load(
+                ref, tmp_path, text, limit=limit - 1
+            )
+            out["one word too many: keep exactly `limit` words"] = lambda: ref_load(
+                ref, tmp_path, text, limit=limit + 1
+            )
     return out
 
 
 def check_loaded(got, expected, what: str, mistakes: dict) -> None:
     if not isinstance(got, (tuple, list)) or len(got) != 2:
         check(got, expected, what=f"{what}: the returned (vocab, vectors)")
-    check(got[0], expected[0], what=f"{what} -> vocab", mistakes={m: (lambda make=make: make()[0]) for m, make in mistakes.items()})
-    check(got[1], expected[1], what=f"{what} -> vectors", mistakes={m: (lambda make=make: make()[1]) for m, make in mistakes.items()})
+    check(
+        got[0],
+        expected[0],
+        what=f"{what} -> vocab",
+        mistakes={m: (lambda make=make: make()[0]) for m, make in mistakes.items()},
+    )
+    check(
+        got[1],
+        expected[1],
+        what=f"{what} -> vectors",
+        mistakes={m: (lambda make=make: make()[1]) for m, make in mistakes.items()},
+    )
 
 
 CASES = {
@@ -90,7 +108,9 @@ def test_load_formats(student, ref, tmp_path, case):
     text = w2v_text(words, vectors_for(len(words) * D, len(words), D), **spec)
     expected = ref_load(ref, tmp_path, text)
     got = student_load(student, text)
-    check_loaded(got, expected, f"load_vectors(<{case} file: {len(words)} words, D={D}>)", load_mistakes(ref, tmp_path, text, {}))
+    check_loaded(
+        got, expected, f"load_vectors(<{case} file: {len(words)} words, D={D}>)", load_mistakes(ref, tmp_path, text, {})
+    )
 
 
 @pytest.mark.points(1)
@@ -98,7 +118,9 @@ def test_load_number_formats_and_blank_lines(student, ref, tmp_path):
     """load_vectors: integers, exponents, signs; blank lines skipped"""
     text = "a 1 -2 3.5\n\nb 1e-05 -2.5E+02 +0.25\nc .5 -0 7.\n\n"
     expected = ref_load(ref, tmp_path, text)
-    check_loaded(student_load(student, text), expected, f"load_vectors(<file {text!r}>)", load_mistakes(ref, tmp_path, text, {}))
+    check_loaded(
+        student_load(student, text), expected, f"load_vectors(<file {text!r}>)", load_mistakes(ref, tmp_path, text, {})
+    )
 
 
 @pytest.mark.points(2)
@@ -109,7 +131,10 @@ def test_load_limit(student, ref, tmp_path, header, limit):
     expected = ref_load(ref, tmp_path, text, limit=limit)
     got = student_load(student, text, limit=limit)
     check_loaded(
-        got, expected, f"load_vectors(<{len(WORDS)} words, D=3, header={header}>, limit={limit})", load_mistakes(ref, tmp_path, text, {"limit": limit})
+        got,
+        expected,
+        f"load_vectors(<{len(WORDS)} words, D=3, header={header}>, limit={limit})",
+        load_mistakes(ref, tmp_path, text, {"limit": limit}),
     )
 
 
@@ -119,7 +144,12 @@ def test_load_limit_stops_reading(student, ref, tmp_path):
     text = w2v_text(WORDS[:3], vectors_for(12, 3, 3)) + "broken 1.0 oops\nshort 1.0\n"
     expected = ref_load(ref, tmp_path, text, limit=2)
     got = student_load(student, text, limit=2)
-    check_loaded(got, expected, "load_vectors(<3 good words, then 2 malformed lines>, limit=2)", load_mistakes(ref, tmp_path, text, {"limit": 2}))
+    check_loaded(
+        got,
+        expected,
+        "load_vectors(<3 good words, then 2 malformed lines>, limit=2)",
+        load_mistakes(ref, tmp_path, text, {"limit": 2}),
+    )
 
 
 @pytest.mark.points(1)
@@ -155,7 +185,9 @@ def test_load_malformed_line_names_its_number(student, case):
 
 
 def student_save(student, vocab, vectors) -> bytes | None:
-    out = student.probe("files_roundtrip", files={}, calls=[{"target": SAVE, "path": "out.txt", "args": [vocab, vectors]}])
+    out = student.probe(
+        "files_roundtrip", files={}, calls=[{"target": SAVE, "path": "out.txt", "args": [vocab, vectors]}]
+    )
     data = out["files"].get("out.txt")
     return None if data is None else bytes(np.asarray(data, dtype=np.uint8))
 
@@ -173,7 +205,11 @@ def check_saved_file(data, vocab, vectors, tmp_path, what: str) -> None:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         text = None
-        check(f"UnicodeDecodeError: {error}", None, what=f"{what}: the file must be UTF-8 (open(path, 'w', encoding='utf-8'))")
+        check(
+            f"UnicodeDecodeError: {error}",
+            None,
+            what=f"{what}: the file must be UTF-8 (open(path, 'w', encoding='utf-8'))",
+        )
     order = [w for w, _ in sorted(vocab.items(), key=lambda item: item[1])]
     V, D = np.shape(vectors)
     header = text.split("\n", 1)[0].split()
@@ -182,7 +218,9 @@ def check_saved_file(data, vocab, vectors, tmp_path, what: str) -> None:
         [str(V), str(D)],
         what=f"{what}: the first line (the header 'count dim')",
         mistakes={
-            "no header line: the word2vec format starts with the line 'count dim'": lambda: header if header and header[0] in vocab else None,
+            "no header line: the word2vec format starts with the line 'count dim'": lambda: (
+                header if header and header[0] in vocab else None
+            ),
             "header is 'dim count': the word count comes first": [str(D), str(V)],
         },
     )
@@ -197,9 +235,12 @@ def check_saved_file(data, vocab, vectors, tmp_path, what: str) -> None:
         check(
             message,
             None,
-            what=f"{what}: gensim's KeyedVectors.load_word2vec_format could not read the file (its first lines: {first!r})",
+            what=f"{what}: gensim's KeyedVectors.load_word2vec_format could not read the file (its first lines: "
+            f"{first!r})",
             mistakes={
-                "values written with repr() of NumPy scalars ('np.float32(0.1)'): write str(x)": message if "np.float" in text else None,
+                "values written with repr() of NumPy scalars ('np.float32(0.1)'): write str(x)": message
+                if "np.float" in text
+                else None,
                 "fields separated by tabs or several spaces: the format separates them by single spaces": message
                 if "\t" in text or "  " in text.rstrip()
                 else None,
@@ -214,18 +255,23 @@ def check_saved_file(data, vocab, vectors, tmp_path, what: str) -> None:
     )
     expected = np.asarray(vectors, dtype=np.float32)[[vocab[w] for w in order]]
     mistakes = {
-        "values rounded when written ('%.6f' or similar): write every digit a float32 needs, e.g. str(np.float32(x))": lambda: _written(lambda v: f"{v:.6f}")(
-            expected
-        ),
-        "values rounded when written ('%.4f' or similar): write every digit a float32 needs, e.g. str(np.float32(x))": lambda: _written(lambda v: f"{v:.4f}")(
-            expected
-        ),
-        "values rounded when written ('%.6g' or similar): write every digit a float32 needs, e.g. str(np.float32(x))": lambda: _written(lambda v: f"{v:.6g}")(
-            expected
-        ),
+        "values rounded when written ('%.6f' or similar): write every digit a float32 needs, e.g. "
+        "str(np.float32(x))": lambda: _written(lambda v: f"{v:.6f}")(expected),
+        "values rounded when written ('%.4f' or similar): write every digit a float32 needs, e.g. "
+        "str(np.float32(x))": lambda: _written(lambda v: f"{v:.4f}")(expected),
+        "values rounded when written ('%.6g' or similar): write every digit a float32 needs, e.g. "
+        "str(np.float32(x))": lambda: _written(lambda v: f"{v:.6g}")(expected),
     }
-    # "Unchanged" is exact: the float32 values written must read back bit for bit (float32 tolerance would let '%.6f' pass).
-    check(kv.vectors, expected, what=f"{what}: the vectors gensim reads back (exactly, as float32)", mistakes=mistakes, rtol=0.0, atol=0.0)
+    # "Unchanged" is exact: the float32 values written must read back bit for bit (float32 tolerance would let '%.6f'
+    # pass).
+    check(
+        kv.vectors,
+        expected,
+        what=f"{what}: the vectors gensim reads back (exactly, as float32)",
+        mistakes=mistakes,
+        rtol=0.0,
+        atol=0.0,
+    )
 
 
 @pytest.mark.points(3)
@@ -235,7 +281,9 @@ def test_save_read_back_by_gensim(student, tmp_path, V, D):
     vocab = {w: i for i, w in enumerate(WORDS[:V])}
     vectors = vectors_for(V * D, V, D)
     data = student_save(student, vocab, vectors)
-    check_saved_file(data, vocab, vectors, tmp_path, f"save_vectors(path, <vocab of {V} words>, {describe_args(vectors)})")
+    check_saved_file(
+        data, vocab, vectors, tmp_path, f"save_vectors(path, <vocab of {V} words>, {describe_args(vectors)})"
+    )
 
 
 @pytest.mark.points(2)
@@ -253,7 +301,13 @@ def test_save_float64_input(student, tmp_path):
     vocab = {w: i for i, w in enumerate(WORDS[:4])}
     vectors = np.random.default_rng(6).normal(size=(4, 3))
     data = student_save(student, vocab, vectors)
-    check_saved_file(data, vocab, vectors.astype(np.float32), tmp_path, f"save_vectors(path, <vocab of 4 words>, {describe_args(vectors)})")
+    check_saved_file(
+        data,
+        vocab,
+        vectors.astype(np.float32),
+        tmp_path,
+        f"save_vectors(path, <vocab of 4 words>, {describe_args(vectors)})",
+    )
 
 
 @pytest.mark.points(1)
@@ -266,7 +320,12 @@ def test_save_then_load_roundtrip(student, tmp_path):
         files={},
         calls=[{"target": SAVE, "path": "v.txt", "args": [vocab, vectors]}, {"target": LOAD, "path": "v.txt"}],
     )
-    check_loaded(out["results"][1], (vocab, vectors), f"load_vectors(save_vectors(path, <vocab of {len(WORDS)} words>, {describe_args(vectors)}))", {})
+    check_loaded(
+        out["results"][1],
+        (vocab, vectors),
+        f"load_vectors(save_vectors(path, <vocab of {len(WORDS)} words>, {describe_args(vectors)}))",
+        {},
+    )
 
 
 @pytest.mark.points(1)
@@ -278,4 +337,8 @@ def test_save_then_load_roundtrip(student, tmp_path):
 def test_save_rejects_what_cannot_be_read_back(student, vocab, shape):
     """save_vectors: ValueError for a word with whitespace or empty, or vectors that are not (len(vocab), D)"""
     vectors = np.ones(shape, dtype=np.float32)
-    check_raises(lambda: student_save(student, vocab, vectors), "ValueError", what=f"save_vectors(path, {vocab}, {describe_args(vectors)})")
+    check_raises(
+        lambda: student_save(student, vocab, vectors),
+        "ValueError",
+        what=f"save_vectors(path, {vocab}, {describe_args(vectors)})",
+    )

@@ -75,7 +75,9 @@ def softmax_mistakes(x: torch.Tensor, dim: int = -1, got=None) -> dict:
         "softmax not stabilised: subtract each slice's maximum before exp (exp(1000) is inf)": unstable,
         "subtracted the maximum of the whole tensor instead of each slice's maximum": global_max,
         "an all -inf slice gives NaN (as torch.softmax does); it must give zeros": lambda: torch.softmax(x, dim=dim),
-        "an all -inf slice gives a uniform distribution; it must give zeros": lambda: torch.softmax(x.nan_to_num(neginf=-1e9), dim=dim),
+        "an all -inf slice gives a uniform distribution; it must give zeros": lambda: torch.softmax(
+            x.nan_to_num(neginf=-1e9), dim=dim
+        ),
     }
     if dim % x.dim() != x.dim() - 1:
         out["dim argument ignored (softmax taken over the last axis)"] = lambda: torch_softmax_zero_rows(x, -1)
@@ -87,7 +89,18 @@ def softmax_mistakes(x: torch.Tensor, dim: int = -1, got=None) -> dict:
 # -- attention and its known mistakes ----------------------------------------------------------------
 
 
-def attention(q, k, v, mask=None, *, scale: float | None = None, dim: int = -1, fill: float = NEG_INF, after: bool = False, nan_rows: bool = False):
+def attention(
+    q,
+    k,
+    v,
+    mask=None,
+    *,
+    scale: float | None = None,
+    dim: int = -1,
+    fill: float = NEG_INF,
+    after: bool = False,
+    nan_rows: bool = False,
+):
     """Scaled dot-product attention with one thing changed (the defaults give the right answer)."""
     scale = math.sqrt(q.size(-1)) if scale is None else scale
     scores = q @ k.transpose(-2, -1) / scale
@@ -106,20 +119,24 @@ def sdpa_mistakes(q, k, v, mask=None) -> dict:
     out = {
         "no 1/sqrt(d_k) scaling of the scores": lambda: attention(q, k, v, mask, scale=1.0),
         "scores divided by d_k instead of sqrt(d_k)": lambda: attention(q, k, v, mask, scale=d_k),
-        "scores scaled by sqrt(d_v) (the values' size) instead of sqrt(d_k) (the keys' size)": lambda: attention(q, k, v, mask, scale=math.sqrt(d_v)),
-        "softmax over the wrong axis (the queries, dim=-2) instead of the keys (dim=-1)": lambda: attention(q, k, v, mask, dim=-2),
+        "scores scaled by sqrt(d_v) (the values' size) instead of sqrt(d_k) (the keys' size)": lambda: attention(
+            q, k, v, mask, scale=math.sqrt(d_v)
+        ),
+        "softmax over the wrong axis (the queries, dim=-2) instead of the keys (dim=-1)": lambda: attention(
+            q, k, v, mask, dim=-2
+        ),
     }
     if mask is not None:
         out |= {
-            "mask applied after the softmax (masked weights zeroed without renormalising): mask the scores before it": lambda: attention(
-                q, k, v, mask, after=True
-            ),
+            "mask applied after the softmax (masked weights zeroed without renormalising): mask the scores before "
+            "it": lambda: attention(q, k, v, mask, after=True),
             "mask inverted: True means the key may be attended": lambda: attention(q, k, v, ~mask),
             "mask ignored": lambda: attention(q, k, v),
-            "a fully masked query row gives NaN: it must give zero weights and a zero output": lambda: attention(q, k, v, mask, nan_rows=True),
-            "masked with a large negative number instead of -inf: a fully masked row gets uniform weights instead of zeros": lambda: attention(
-                q, k, v, mask, fill=-1e9
+            "a fully masked query row gives NaN: it must give zero weights and a zero output": lambda: attention(
+                q, k, v, mask, nan_rows=True
             ),
+            "masked with a large negative number instead of -inf: a fully masked row gets uniform weights instead of "
+            "zeros": lambda: attention(q, k, v, mask, fill=-1e9),
         }
     return out
 
@@ -134,7 +151,9 @@ def check_pair(got, expected: tuple, *, what: str, mistakes: dict | None = None)
         return lambda: (candidate() if callable(candidate) else candidate)[i]
 
     for i, name in [(1, "weights"), (0, "output")]:
-        check(got[i], expected[i], what=f"{what} -> {name}", mistakes={k: part(c, i) for k, c in (mistakes or {}).items()})
+        check(
+            got[i], expected[i], what=f"{what} -> {name}", mistakes={k: part(c, i) for k, c in (mistakes or {}).items()}
+        )
 
 
 def detached(value):
@@ -161,7 +180,12 @@ def test_softmax_respects_dim(student, ref, dim):
     """softmax: normalises along the axis given by dim"""
     x = randn(B, LQ, LK, seed=2, scale=3.0)
     expected = ref["scaled_dot_product"].softmax(x, dim=dim)
-    check(student.call(SOFTMAX, x, dim=dim), expected, what=f"softmax({describe_args(x)}, dim={dim})", mistakes=softmax_mistakes(x, dim))
+    check(
+        student.call(SOFTMAX, x, dim=dim),
+        expected,
+        what=f"softmax({describe_args(x)}, dim={dim})",
+        mistakes=softmax_mistakes(x, dim),
+    )
 
 
 @pytest.mark.points(2)
@@ -170,7 +194,12 @@ def test_softmax_is_stable_for_large_inputs(student, ref):
     x = randn(LQ, LK, seed=3, scale=10.0) + torch.tensor([1000.0, -1000.0, 0.0, 800.0, -800.0])[:, None]
     expected = ref["scaled_dot_product"].softmax(x)
     got = student.call(SOFTMAX, x)
-    check(got, expected, what=f"softmax({describe_args(x)} with entries near +-1000)", mistakes=softmax_mistakes(x, got=got))
+    check(
+        got,
+        expected,
+        what=f"softmax({describe_args(x)} with entries near +-1000)",
+        mistakes=softmax_mistakes(x, got=got),
+    )
 
 
 @pytest.mark.points(2)
@@ -199,7 +228,11 @@ def test_softmax_gradient(student, ref):
     got = student.probe("function_run", target=SOFTMAX, args=[x.clone().requires_grad_()], kwargs={}, grad_outputs=[g])
     what = f"softmax({describe_args(x)})"
     check(got["outputs"], ref["scaled_dot_product"].softmax(x), what=what)
-    check(got["differentiable"], True, what=f"{what} is on autograd's graph (no .detach(), .numpy() or torch.tensor(...) of the input)")
+    check(
+        got["differentiable"],
+        True,
+        what=f"{what} is on autograd's graph (no .detach(), .numpy() or torch.tensor(...) of the input)",
+    )
     check(got["input_grads"][0], xr.grad, what=f"gradient of sum(softmax(x) * g) with respect to x <{tuple(x.shape)}>")
 
 
@@ -223,7 +256,11 @@ def test_sdpa_matches_reference(student, ref, lead):
 @pytest.mark.points(1)
 def test_sdpa_by_hand(student):
     """sdpa: one query, two keys, d_k = 1: weights softmax([2, 0]), output their average of 10 and 20"""
-    q, k, v = torch.tensor([[2.0]], dtype=torch.float64), torch.tensor([[1.0], [0.0]], dtype=torch.float64), torch.tensor([[10.0], [20.0]], dtype=torch.float64)
+    q, k, v = (
+        torch.tensor([[2.0]], dtype=torch.float64),
+        torch.tensor([[1.0], [0.0]], dtype=torch.float64),
+        torch.tensor([[10.0], [20.0]], dtype=torch.float64),
+    )
     w = torch.tensor([[math.exp(2) / (math.exp(2) + 1), 1 / (math.exp(2) + 1)]], dtype=torch.float64)
     what = "scaled_dot_product_attention(q=[[2.]], k=[[1.], [0.]], v=[[10.], [20.]])"
     check_pair(student.call(SDPA, q, k, v), (w @ v, w), what=what, mistakes=sdpa_mistakes(q, k, v))
@@ -246,7 +283,8 @@ def test_sdpa_with_mask(student, ref, mask_kind):
     check_pair(
         student.call(SDPA, q, k, v, mask),
         expected,
-        what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}) with a {mask_kind} mask (True = may attend)",
+        what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}) with a {mask_kind} mask (True = may "
+        "attend)",
         mistakes=sdpa_mistakes(q, k, v, mask),
     )
 
@@ -254,7 +292,11 @@ def test_sdpa_with_mask(student, ref, mask_kind):
 @pytest.mark.points(1)
 def test_sdpa_mask_by_hand(student):
     """sdpa: with the first key masked, the only query reads the second value: weights [0, 1], output 20"""
-    q, k, v = torch.tensor([[2.0]], dtype=torch.float64), torch.tensor([[1.0], [0.0]], dtype=torch.float64), torch.tensor([[10.0], [20.0]], dtype=torch.float64)
+    q, k, v = (
+        torch.tensor([[2.0]], dtype=torch.float64),
+        torch.tensor([[1.0], [0.0]], dtype=torch.float64),
+        torch.tensor([[10.0], [20.0]], dtype=torch.float64),
+    )
     mask = torch.tensor([[False, True]])
     expected = (torch.tensor([[20.0]], dtype=torch.float64), torch.tensor([[0.0, 1.0]], dtype=torch.float64))
     what = "scaled_dot_product_attention(q=[[2.]], k=[[1.], [0.]], v=[[10.], [20.]], mask=[[False, True]])"
@@ -295,7 +337,11 @@ def test_sdpa_float32(student, ref):
     q, k, v = qkv(60, dtype=torch.float32)
     mask = random_mask(B, 1, 1, LK, seed=61)
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
-    check_pair(student.call(SDPA, q, k, v, mask), expected, what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)})")
+    check_pair(
+        student.call(SDPA, q, k, v, mask),
+        expected,
+        what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)})",
+    )
 
 
 @pytest.mark.points(3)
@@ -308,10 +354,22 @@ def test_sdpa_gradients(student, ref):
     out, w = ref["scaled_dot_product"].scaled_dot_product_attention(*leaves, mask)
     ((out * g_out).sum() + (w * g_w).sum()).backward()
     got = student.probe(
-        "function_run", target=SDPA, args=[t.clone().requires_grad_() for t in (q, k, v)] + [mask], kwargs={}, grad_outputs=[g_out, g_w]
+        "function_run",
+        target=SDPA,
+        args=[t.clone().requires_grad_() for t in (q, k, v)] + [mask],
+        kwargs={},
+        grad_outputs=[g_out, g_w],
     )
     what = f"scaled_dot_product_attention({describe_args(q, k, v, mask)})"
     check_pair(got["outputs"], detached((out, w)), what=what, mistakes=sdpa_mistakes(q, k, v, mask))
-    check(got["differentiable"], True, what=f"{what}: output and weights on autograd's graph (no .detach(), .numpy() or torch.tensor(...))")
+    check(
+        got["differentiable"],
+        True,
+        what=f"{what}: output and weights on autograd's graph (no .detach(), .numpy() or torch.tensor(...))",
+    )
     for name, got_grad, leaf in zip("qkv", got["input_grads"], leaves):
-        check(got_grad, leaf.grad, what=f"gradient of sum(output * g_out) + sum(weights * g_w) with respect to {name} <{tuple(leaf.shape)}>")
+        check(
+            got_grad,
+            leaf.grad,
+            what=f"gradient of sum(output * g_out) + sum(weights * g_w) with respect to {name} <{tuple(leaf.shape)}>",
+        )

@@ -53,8 +53,12 @@ def cosine_mistakes(a: np.ndarray, b: np.ndarray, expected) -> dict:
     out = {
         "NaN for zero vectors: a zero vector has similarity 0 with everything": lambda: shaped(naive),
         "not normalised: plain dot products instead of cosines": lambda: shaped(A @ B.T),
-        "only the first argument normalised": lambda: shaped(np.nan_to_num((A / np.where(_norms(A) > 0, _norms(A), 1)) @ B.T)),
-        "only the second argument normalised": lambda: shaped(np.nan_to_num(A @ (B / np.where(_norms(B) > 0, _norms(B), 1)).T)),
+        "only the first argument normalised": lambda: shaped(
+            np.nan_to_num((A / np.where(_norms(A) > 0, _norms(A), 1)) @ B.T)
+        ),
+        "only the second argument normalised": lambda: shaped(
+            np.nan_to_num(A @ (B / np.where(_norms(B) > 0, _norms(B), 1)).T)
+        ),
         "normalised over the wrong axis (columns instead of rows)": lambda: shaped(cols),
         "squared norms in the denominator (a . b / (|a|^2 |b|^2))": lambda: shaped(
             np.nan_to_num((A @ B.T) / (_norms(A) ** 2 * _norms(B).T ** 2), nan=0.0, posinf=0.0)
@@ -98,9 +102,19 @@ def test_cosine_zero_vectors_give_zero(student, ref):
     a = rows(3, 3, 4, zero_rows=(1,))
     b = rows(4, 5, 4, zero_rows=(0, 3))
     expected = ref["similarity"].cosine_similarity(a, b)
-    check(student.call(COSINE, a, b), expected, what=f"cosine_similarity({describe_args(a, b)}) with zero rows", mistakes=cosine_mistakes(a, b, expected))
+    check(
+        student.call(COSINE, a, b),
+        expected,
+        what=f"cosine_similarity({describe_args(a, b)}) with zero rows",
+        mistakes=cosine_mistakes(a, b, expected),
+    )
     z = np.zeros(4)
-    check(student.call(COSINE, z, z), 0.0, what="cosine_similarity(zeros(4), zeros(4))", mistakes=cosine_mistakes(z, z, 0.0))
+    check(
+        student.call(COSINE, z, z),
+        0.0,
+        what="cosine_similarity(zeros(4), zeros(4))",
+        mistakes=cosine_mistakes(z, z, 0.0),
+    )
 
 
 @pytest.mark.points(1)
@@ -109,7 +123,12 @@ def test_cosine_by_hand(student):
     a = np.array([[1.0, 0.0], [0.0, 3.0]])
     b = np.array([[2.0, 0.0], [0.0, -1.0], [1.0, 1.0]])
     expected = np.array([[1.0, 0.0, 1 / np.sqrt(2)], [0.0, -1.0, 1 / np.sqrt(2)]])
-    check(student.call(COSINE, a, b), expected, what=f"cosine_similarity({a.tolist()}, {b.tolist()})", mistakes=cosine_mistakes(a, b, expected))
+    check(
+        student.call(COSINE, a, b),
+        expected,
+        what=f"cosine_similarity({a.tolist()}, {b.tolist()})",
+        mistakes=cosine_mistakes(a, b, expected),
+    )
 
 
 @pytest.mark.points(1)
@@ -118,7 +137,12 @@ def test_cosine_integer_input(student, ref):
     a = np.array([[1, 2, 0], [3, 0, 4]])
     b = np.array([[0, 1, 1], [2, 2, 2], [0, 0, 0], [5, 0, 0]])
     expected = ref["similarity"].cosine_similarity(a, b)
-    check(student.call(COSINE, a, b), expected, what=f"cosine_similarity({describe_args(a, b)})", mistakes=cosine_mistakes(a, b, expected))
+    check(
+        student.call(COSINE, a, b),
+        expected,
+        what=f"cosine_similarity({describe_args(a, b)})",
+        mistakes=cosine_mistakes(a, b, expected),
+    )
 
 
 # -- most_similar ----------------------------------------------------------------------------------
@@ -142,8 +166,12 @@ def most_similar_mistakes(query, E, k, exclude) -> dict:
             [i for i in np.argsort(cos, kind="stable") if i not in set(exclude)][:k], dtype=np.int64
         ),
         "ranked by dot product instead of cosine similarity": lambda: _rank(E @ query, k, exclude),
-        "ranked by Euclidean distance instead of cosine similarity": lambda: _rank(-np.linalg.norm(E - query, axis=1), k, exclude),
-        "ties broken by higher index: equal similarities go to the lower index first (a stable sort)": lambda: _rank(cos, k, exclude, high_first_ties=True),
+        "ranked by Euclidean distance instead of cosine similarity": lambda: _rank(
+            -np.linalg.norm(E - query, axis=1), k, exclude
+        ),
+        "ties broken by higher index: equal similarities go to the lower index first (a stable sort)": lambda: _rank(
+            cos, k, exclude, high_first_ties=True
+        ),
     }
 
 
@@ -185,7 +213,11 @@ def test_most_similar_fewer_rows_than_k(student, ref):
     E = rows(6, 4, 3)
     query = rows(7, 1, 3)[0]
     expected = ref["similarity"].most_similar(query, E, 10, exclude=[1])
-    check(student.call(MOST_SIMILAR, query, E, 10, exclude=[1]), expected, what=f"most_similar({describe_args(query, E)}, k=10, exclude=[1])")
+    check(
+        student.call(MOST_SIMILAR, query, E, 10, exclude=[1]),
+        expected,
+        what=f"most_similar({describe_args(query, E)}, k=10, exclude=[1])",
+    )
 
 
 # -- analogy ---------------------------------------------------------------------------------------------
@@ -207,9 +239,13 @@ def analogy_mistakes(a, b, c, E, vocab) -> dict:
     target = unit(E[ib]) - unit(E[ia]) + unit(E[ic])
     return {
         "returned an input word: a, b and c must be excluded from the answers": lambda: best(target, exclude=()),
-        "analogy without normalising: the target is unit(b) - unit(a) + unit(c), not b - a + c": lambda: best(E[ib] - E[ia] + E[ic]),
+        "analogy without normalising: the target is unit(b) - unit(a) + unit(c), not b - a + c": lambda: best(
+            E[ib] - E[ia] + E[ic]
+        ),
         "ranked by dot product instead of cosine similarity": lambda: best(target, score="dot"),
-        "signs mixed up: for a : b :: c : ? the target is b - a + c": lambda: best(unit(E[ia]) - unit(E[ib]) + unit(E[ic])),
+        "signs mixed up: for a : b :: c : ? the target is b - a + c": lambda: best(
+            unit(E[ia]) - unit(E[ib]) + unit(E[ic])
+        ),
     }
 
 
@@ -232,7 +268,11 @@ def separating_triples(ref, E, vocab, how_many: int, seed: int) -> list[tuple[st
 
 
 ANALOGY_VOCAB = {
-    w: i for i, w in enumerate(["man", "woman", "king", "queen", "naïve", "日本", "paris", "france", "rome", "italy"] + [f"w{i}" for i in range(20)])
+    w: i
+    for i, w in enumerate(
+        ["man", "woman", "king", "queen", "naïve", "日本", "paris", "france", "rome", "italy"]
+        + [f"w{i}" for i in range(20)]
+    )
 }
 
 
@@ -256,7 +296,9 @@ def test_analogy_king_queen(student, ref):
     """analogy: man : king :: woman : queen on hand-made vectors"""
     vocab = {"man": 0, "king": 1, "woman": 2, "queen": 3, "apple": 4}
     # Dimensions: (male, female, royal, fruit). king is by far the longest vector.
-    E = np.array([[1.0, 0.0, 0.0, 0.0], [8.0, 0.0, 8.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 1.2, 0.0], [0.0, 0.2, 0.0, 1.0]])
+    E = np.array(
+        [[1.0, 0.0, 0.0, 0.0], [8.0, 0.0, 8.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 1.0, 1.2, 0.0], [0.0, 0.2, 0.0, 1.0]]
+    )
     expected = ref["similarity"].analogy("man", "king", "woman", E, vocab)
     check(expected, "queen", what="the reference's analogy on the hand-made vectors (a grader check)")
     check(
@@ -271,7 +313,11 @@ def test_analogy_king_queen(student, ref):
 def test_analogy_unknown_word_raises(student):
     """analogy: a word missing from vocab raises KeyError"""
     E = rows(9, 3, 2)
-    check_raises(lambda: student.call(ANALOGY, "a", "b", "zebra", E, {"a": 0, "b": 1, "c": 2}), "KeyError", what="analogy('a', 'b', 'zebra', ...)")
+    check_raises(
+        lambda: student.call(ANALOGY, "a", "b", "zebra", E, {"a": 0, "b": 1, "c": 2}),
+        "KeyError",
+        what="analogy('a', 'b', 'zebra', ...)",
+    )
 
 
 # -- pca ----------------------------------------------------------------------------------------------
@@ -313,11 +359,18 @@ def pca_mistakes(X: np.ndarray, k: int, expected: np.ndarray, got) -> dict:
         return _like(std @ axes(std)[:k].T, got)
 
     return {
-        "no sign convention: flip each column so that its entry of largest magnitude is positive": lambda: _like(expected, got),
-        "sign fixed by the first entry of each column: the convention uses the entry of largest magnitude": first_entry_sign,
+        "no sign convention: flip each column so that its entry of largest magnitude is positive": lambda: _like(
+            expected, got
+        ),
+        "sign fixed by the first entry of each column: the convention uses the entry of largest "
+        "magnitude": first_entry_sign,
         "PCA not centred: subtract the mean row before the SVD": lambda: _like(X @ axes(X)[:k].T, got),
-        "the data were not centred before projecting (axes from the centred data, projection of X itself)": lambda: _like(X @ axes(Xc)[:k].T, got),
-        "returned U (unit-variance scores) instead of the projection Xc V = U S": lambda: _like(np.linalg.svd(Xc, full_matrices=False)[0][:, :k], got),
+        "the data were not centred before projecting (axes from the centred data, projection of X itself)": lambda: (
+            _like(X @ axes(Xc)[:k].T, got)
+        ),
+        "returned U (unit-variance scores) instead of the projection Xc V = U S": lambda: _like(
+            np.linalg.svd(Xc, full_matrices=False)[0][:, :k], got
+        ),
         "columns standardised first: PCA here only centres": standardised,
         "projected on the smallest axes instead of the largest": lambda: _like(Xc @ axes(Xc)[::-1][:k].T, got),
     }
@@ -356,7 +409,9 @@ def test_pca_sign_convention_by_hand(student):
 def test_pca_rejects_bad_n_components(student, k):
     """pca: ValueError unless 1 <= n_components <= min(N, D)"""
     X = pca_data(4, 5, 3)
-    check_raises(lambda: student.call(PCA, X, n_components=k), "ValueError", what=f"pca({describe_args(X)}, n_components={k})")
+    check_raises(
+        lambda: student.call(PCA, X, n_components=k), "ValueError", what=f"pca({describe_args(X)}, n_components={k})"
+    )
 
 
 # -- plot_embeddings ----------------------------------------------------------------------------------
@@ -386,7 +441,11 @@ def check_plot(out: dict, words: list[str], coords: np.ndarray, what: str) -> No
     )
     points = np.asarray(out["points"], dtype=np.float64).reshape(-1, 2)
     drawn = np.array([bool(len(points)) and bool(np.min(np.abs(points - c).max(axis=1)) < 1e-9) for c in coords])
-    check(drawn, np.ones(len(coords), dtype=bool), what=f"{what}: each point drawn at its coordinates (ax.scatter or markers); True = found")
+    check(
+        drawn,
+        np.ones(len(coords), dtype=bool),
+        what=f"{what}: each point drawn at its coordinates (ax.scatter or markers); True = found",
+    )
 
 
 @pytest.mark.points(2)

@@ -39,18 +39,29 @@ def check_outputs(got, expected, what: str, names: tuple[str, ...], mistakes: di
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
         check(got, expected, what=f"{what}: the returned ({', '.join(names)})")
     for i, name in enumerate(names):
-        check(got[i], expected[i], what=f"{what} -> {name}", mistakes={m: (lambda make=make, i=i: make()[i]) for m, make in mistakes.items()})
+        check(
+            got[i],
+            expected[i],
+            what=f"{what} -> {name}",
+            mistakes={m: (lambda make=make, i=i: make()[i]) for m, make in mistakes.items()},
+        )
 
 
 # -- skipgram_pairs -----------------------------------------------------------------------------------
 
 
-def pairs_variant(ids, window, lo: int, hi: int, keep_self=False, wrap=False, by_offset=False, swap=False) -> np.ndarray:
+def pairs_variant(
+    ids, window, lo: int, hi: int, keep_self=False, wrap=False, by_offset=False, swap=False
+) -> np.ndarray:
     """Pairs for the offsets lo..hi (inclusive), with switches for the known mistakes."""
     ids = np.asarray(ids, dtype=np.int64)
     n = len(ids)
     offsets = [d for d in range(lo, hi + 1) if keep_self or d != 0]
-    order = [(i, i + d) for d in offsets for i in range(n)] if by_offset else [(i, i + d) for i in range(n) for d in offsets]
+    order = (
+        [(i, i + d) for d in offsets for i in range(n)]
+        if by_offset
+        else [(i, i + d) for i in range(n) for d in offsets]
+    )
     rows = [(ids[j], ids[i]) if swap else (ids[i], ids[j]) for i, j in order if j < n and (j >= 0 or wrap)]
     return np.array(rows, dtype=np.int64).reshape(-1, 2)
 
@@ -58,12 +69,19 @@ def pairs_variant(ids, window, lo: int, hi: int, keep_self=False, wrap=False, by
 def pairs_mistakes(ids, window) -> dict:
     w = window
     return {
-        "window off by one: |i - j| < window, but the window includes |i - j| = window": lambda: pairs_variant(ids, w, -w + 1, w - 1),
-        "window off by one on the right: j stops at i + window - 1 (range's end is exclusive: use i + window + 1)": lambda: pairs_variant(ids, w, -w, w - 1),
+        "window off by one: |i - j| < window, but the window includes |i - j| = window": lambda: pairs_variant(
+            ids, w, -w + 1, w - 1
+        ),
+        "window off by one on the right: j stops at i + window - 1 (range's end is exclusive: use i + window + "
+        "1)": lambda: pairs_variant(ids, w, -w, w - 1),
         "window off by one: |i - j| <= window + 1": lambda: pairs_variant(ids, w, -w - 1, w + 1),
         "pairs include j == i: a word is not its own context": lambda: pairs_variant(ids, w, -w, w, keep_self=True),
-        "positions before the start wrap around to the end (a negative index): keep only 0 <= j < len": lambda: pairs_variant(ids, w, -w, w, wrap=True),
-        "pairs ordered by offset: the order is each position i, then each j in increasing order": lambda: pairs_variant(ids, w, -w, w, by_offset=True),
+        "positions before the start wrap around to the end (a negative index): keep only 0 <= j < len": lambda: (
+            pairs_variant(ids, w, -w, w, wrap=True)
+        ),
+        "pairs ordered by offset: the order is each position i, then each j in increasing order": lambda: pairs_variant(
+            ids, w, -w, w, by_offset=True
+        ),
         "columns swapped: each row is (center, context)": lambda: pairs_variant(ids, w, -w, w, swap=True),
     }
 
@@ -75,7 +93,12 @@ def test_pairs_match_reference(student, ref, seed, n, window):
     ids = np.random.default_rng(seed).integers(0, 30, size=n)
     expected = ref[M].skipgram_pairs(ids, window)
     got = student.call(PAIRS, ids, window)
-    check(got, expected, what=f"skipgram_pairs({describe_args(ids)}, window={window})", mistakes=pairs_mistakes(ids, window))
+    check(
+        got,
+        expected,
+        what=f"skipgram_pairs({describe_args(ids)}, window={window})",
+        mistakes=pairs_mistakes(ids, window),
+    )
 
 
 @pytest.mark.points(1)
@@ -83,14 +106,20 @@ def test_pairs_window_longer_than_text_and_list_input(student, ref):
     """skipgram_pairs: a Python list, a window longer than the text"""
     ids = [4, 2, 4, 9]
     expected = ref[M].skipgram_pairs(ids, 6)
-    check(student.call(PAIRS, ids, 6), expected, what=f"skipgram_pairs({ids}, window=6)", mistakes=pairs_mistakes(ids, 6))
+    check(
+        student.call(PAIRS, ids, 6), expected, what=f"skipgram_pairs({ids}, window=6)", mistakes=pairs_mistakes(ids, 6)
+    )
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("ids,window", [([], 2), ([5], 3), ([1, 2, 3], 0)], ids=["empty", "one-token", "window-0"])
 def test_pairs_none_is_an_empty_int64_array(student, ids, window):
     """skipgram_pairs: no pairs gives an int64 array of shape (0, 2)"""
-    check(student.call(PAIRS, np.array(ids, dtype=np.int64), window), np.zeros((0, 2), dtype=np.int64), what=f"skipgram_pairs({ids}, window={window})")
+    check(
+        student.call(PAIRS, np.array(ids, dtype=np.int64), window),
+        np.zeros((0, 2), dtype=np.int64),
+        what=f"skipgram_pairs({ids}, window={window})",
+    )
 
 
 # -- sigmoid and softmax ------------------------------------------------------------------------------
@@ -117,7 +146,12 @@ def test_sigmoid_matches_reference_at_extremes(student, ref, shape):
         "sigmoid as exp(x) / (1 + exp(x)) overflows to NaN for large x: use exp(-|x|), which never overflows": naive,
         "sigmoid sign flipped: s(x) = 1 / (1 + exp(-x))": lambda: sig(-x),
     }
-    check(student.call(SIGMOID, x), expected, what=f"sigmoid({describe_args(x)} with values from -1000 to 1000)", mistakes=mistakes)
+    check(
+        student.call(SIGMOID, x),
+        expected,
+        what=f"sigmoid({describe_args(x)} with values from -1000 to 1000)",
+        mistakes=mistakes,
+    )
 
 
 def softmax_mistakes(x: np.ndarray) -> dict:
@@ -160,7 +194,12 @@ def test_softmax_stable_at_1000(student, ref):
     """softmax: exact and NaN-free when |x| = 1000, rows of very different sizes"""
     x = np.array([[1000.0, 999.0, 0.0, 998.0], [-1000.0, -999.0, -1000.0, -1001.0], [0.0, 1.0, 2.0, 3.0]])
     expected = ref[M].softmax(x)
-    check(student.call(SOFTMAX, x), expected, what="softmax([[1000, 999, 0, 998], [-1000, -999, -1000, -1001], [0, 1, 2, 3]])", mistakes=softmax_mistakes(x))
+    check(
+        student.call(SOFTMAX, x),
+        expected,
+        what="softmax([[1000, 999, 0, 998], [-1000, -999, -1000, -1001], [0, 1, 2, 3]])",
+        mistakes=softmax_mistakes(x),
+    )
 
 
 # -- naive softmax loss -------------------------------------------------------------------------------
@@ -186,8 +225,12 @@ def naive_variant(v, o, U, sign=1.0, subtract_y=True, all_rows=True, stable=True
 def naive_mistakes(v, o, U) -> dict:
     return {
         SIGN: lambda: naive_variant(v, o, U, sign=-1.0),
-        "y not subtracted: the gradients use y_hat instead of y_hat - y": lambda: naive_variant(v, o, U, subtract_y=False),
-        "grad_outside_vectors only in the outside word's row: every word w gets (y_hat[w] - y[w]) v_c": lambda: naive_variant(v, o, U, all_rows=False),
+        "y not subtracted: the gradients use y_hat instead of y_hat - y": lambda: naive_variant(
+            v, o, U, subtract_y=False
+        ),
+        "grad_outside_vectors only in the outside word's row: every word w gets (y_hat[w] - y[w]) v_c": lambda: (
+            naive_variant(v, o, U, all_rows=False)
+        ),
         UNSTABLE_SOFTMAX: lambda: naive_variant(v, o, U, stable=False),
     }
 
@@ -200,7 +243,9 @@ def test_naive_softmax_matches_reference(student, ref, seed, V, D, o):
     v, U = rng.normal(size=D), rng.normal(scale=0.7, size=(V, D))
     expected = ref[M].naive_softmax_loss_and_gradient(v, o, U)
     got = student.call(NAIVE, v, o, U)
-    check_outputs(got, expected, f"naive_softmax_loss_and_gradient({describe_args(v, o, U)})", NAIVE_OUT, naive_mistakes(v, o, U))
+    check_outputs(
+        got, expected, f"naive_softmax_loss_and_gradient({describe_args(v, o, U)})", NAIVE_OUT, naive_mistakes(v, o, U)
+    )
 
 
 @pytest.mark.points(1)
@@ -210,7 +255,13 @@ def test_naive_softmax_stable_for_large_scores(student, ref):
     U = np.array([[100.0, 0.0], [0.0, 200.0], [-100.0, 10.0], [99.0, 1.0]])  # scores (1000, -1000, -1050, 985)
     expected = ref[M].naive_softmax_loss_and_gradient(v, 0, U)
     got = student.call(NAIVE, v, 0, U)
-    check_outputs(got, expected, f"naive_softmax_loss_and_gradient({describe_args(v, 0, U)}) with scores near +-1000", NAIVE_OUT, naive_mistakes(v, 0, U))
+    check_outputs(
+        got,
+        expected,
+        f"naive_softmax_loss_and_gradient({describe_args(v, 0, U)}) with scores near +-1000",
+        NAIVE_OUT,
+        naive_mistakes(v, 0, U),
+    )
 
 
 # -- negative sampling loss ---------------------------------------------------------------------------
@@ -220,7 +271,19 @@ DEDUPLICATED = "repeated negatives de-duplicated: a word drawn twice counts twic
 NEG_SIGN = "sign error in the negative-sample terms: d/dx [-log s(-x)] = +s(x), so they add s(u_k . v_c) u_k"
 
 
-def neg_variant(v, o, U, negs, accumulate=True, dedup=False, sign=1.0, neg_sign=1.0, one_minus=False, overwrite_o=False, loss_neg_plus=False):
+def neg_variant(
+    v,
+    o,
+    U,
+    negs,
+    accumulate=True,
+    dedup=False,
+    sign=1.0,
+    neg_sign=1.0,
+    one_minus=False,
+    overwrite_o=False,
+    loss_neg_plus=False,
+):
     negs = np.unique(negs) if dedup else np.asarray(negs)
     u_o, u_k = U[o], U[negs]
     s_o, s_k = sig(u_o @ v), sig(u_k @ v)
@@ -245,9 +308,15 @@ def neg_mistakes(v, o, U, negs) -> dict:
         DEDUPLICATED: lambda: neg_variant(v, o, U, negs, dedup=True),
         SIGN: lambda: neg_variant(v, o, U, negs, sign=-1.0),
         NEG_SIGN: lambda: neg_variant(v, o, U, negs, neg_sign=-1.0),
-        "the negatives' gradient uses 1 - s(u_k . v_c) instead of s(u_k . v_c)": lambda: neg_variant(v, o, U, negs, one_minus=True),
-        "the outside word's row overwritten where it is also drawn as a negative: both contributions add": lambda: neg_variant(v, o, U, negs, overwrite_o=True),
-        "negative terms use log s(u_k . v_c) instead of log s(-u_k . v_c)": lambda: neg_variant(v, o, U, negs, loss_neg_plus=True),
+        "the negatives' gradient uses 1 - s(u_k . v_c) instead of s(u_k . v_c)": lambda: neg_variant(
+            v, o, U, negs, one_minus=True
+        ),
+        "the outside word's row overwritten where it is also drawn as a negative: both contributions add": lambda: (
+            neg_variant(v, o, U, negs, overwrite_o=True)
+        ),
+        "negative terms use log s(u_k . v_c) instead of log s(-u_k . v_c)": lambda: neg_variant(
+            v, o, U, negs, loss_neg_plus=True
+        ),
     }
 
 
@@ -274,7 +343,13 @@ def test_neg_sampling_list_of_negatives(student, ref):
     v, U, negs = rng.normal(size=3), rng.normal(size=(5, 3)), [1, 1, 4]
     expected = ref[M].neg_sampling_loss_and_gradient(v, 0, U, negs)
     got = student.call(NEG, v, 0, U, negs)
-    check_outputs(got, expected, f"neg_sampling_loss_and_gradient({describe_args(v, 0, U)}, negative_indices={negs})", NAIVE_OUT, neg_mistakes(v, 0, U, negs))
+    check_outputs(
+        got,
+        expected,
+        f"neg_sampling_loss_and_gradient({describe_args(v, 0, U)}, negative_indices={negs})",
+        NAIVE_OUT,
+        neg_mistakes(v, 0, U, negs),
+    )
 
 
 # -- noise distribution -------------------------------------------------------------------------------
@@ -287,7 +362,9 @@ def noise_mistakes(counts, power) -> dict:
     return {
         POWER_IGNORED: lambda: c / c.sum(),
         "not normalised: divide counts ** power by its sum": lambda: c**power,
-        "normalised before the power and not renormalised: (counts / total) ** power does not sum to 1": lambda: (c / c.sum()) ** power,
+        "normalised before the power and not renormalised: (counts / total) ** power does not sum to 1": lambda: (
+            (c / c.sum()) ** power
+        ),
     }
 
 
@@ -312,7 +389,12 @@ def test_noise_distribution_counts_of_one(student, ref):
     """noise_distribution: counts of only 0 and 1 are valid (every word seen once at most)"""
     counts = np.array([1, 0, 1, 1])
     expected = ref[M].noise_distribution(counts)
-    check(student.call(NOISE, counts), expected, what=f"noise_distribution({counts.tolist()})", mistakes=noise_mistakes(counts, 0.75))
+    check(
+        student.call(NOISE, counts),
+        expected,
+        what=f"noise_distribution({counts.tolist()})",
+        mistakes=noise_mistakes(counts, 0.75),
+    )
 
 
 @pytest.mark.points(1)
@@ -331,13 +413,27 @@ BATCH_NOT_ACCUMULATED = "repeated indices not accumulated: W[idx] += g adds once
 
 
 def batch_variant(
-    W_in, W_out, c, o, negs, loss_scale=1.0, grad_scale=1.0, accumulate=True, accumulate_negatives=True, sign=1.0, neg_sign=1.0, loss_neg_plus=False
+    W_in,
+    W_out,
+    c,
+    o,
+    negs,
+    loss_scale=1.0,
+    grad_scale=1.0,
+    accumulate=True,
+    accumulate_negatives=True,
+    sign=1.0,
+    neg_sign=1.0,
+    loss_neg_plus=False,
 ):
     B = len(c)
     v, u_o, u_k = W_in[c], W_out[o], W_out[negs]
     pos, neg = np.sum(u_o * v, axis=1), np.einsum("bkd,bd->bk", u_k, v)
     with np.errstate(all="ignore"):
-        loss = float(np.mean(-np.log(sig(pos)) - np.sum(np.log(sig((1.0 if loss_neg_plus else -1.0) * neg)), axis=1))) * loss_scale
+        loss = (
+            float(np.mean(-np.log(sig(pos)) - np.sum(np.log(sig((1.0 if loss_neg_plus else -1.0) * neg)), axis=1)))
+            * loss_scale
+        )
     g_pos = (sig(pos) - 1.0) / B * grad_scale
     g_neg = neg_sign * sig(neg) / B * grad_scale
     g_v = g_pos[:, None] * u_o + np.einsum("bk,bkd->bd", g_neg, u_k)
@@ -361,12 +457,13 @@ def batch_mistakes(W_in, W_out, c, o, negs) -> dict:
         SUMMED: lambda: batch_variant(*args, loss_scale=B, grad_scale=B),
         NOT_DIVIDED: lambda: batch_variant(*args, grad_scale=B),
         BATCH_NOT_ACCUMULATED: lambda: batch_variant(*args, accumulate=False),
-        "repeated negatives not accumulated in grad_W_out: W_out[negatives] += g adds a word drawn twice once (use np.add.at)": lambda: batch_variant(
-            *args, accumulate_negatives=False
-        ),
+        "repeated negatives not accumulated in grad_W_out: W_out[negatives] += g adds a word drawn twice once (use "
+        "np.add.at)": lambda: batch_variant(*args, accumulate_negatives=False),
         SIGN: lambda: batch_variant(*args, sign=-1.0),
         NEG_SIGN: lambda: batch_variant(*args, neg_sign=-1.0),
-        "negative terms use log s(u_k . v) instead of log s(-u_k . v)": lambda: batch_variant(*args, loss_neg_plus=True),
+        "negative terms use log s(u_k . v) instead of log s(-u_k . v)": lambda: batch_variant(
+            *args, loss_neg_plus=True
+        ),
     }
 
 
@@ -394,7 +491,13 @@ def test_batch_of_one_pair(student, ref):
     W_in, W_out, c, o, negs = batch_inputs(3, 4, 3, 1, 1)
     expected = ref[M].sgns_batch_loss_and_gradients(W_in, W_out, c, o, negs)
     got = student.call(BATCH, W_in, W_out, c, o, negs)
-    check_outputs(got, expected, f"sgns_batch_loss_and_gradients({describe_args(W_in, W_out, c, o, negs)})", BATCH_OUT, batch_mistakes(W_in, W_out, c, o, negs))
+    check_outputs(
+        got,
+        expected,
+        f"sgns_batch_loss_and_gradients({describe_args(W_in, W_out, c, o, negs)})",
+        BATCH_OUT,
+        batch_mistakes(W_in, W_out, c, o, negs),
+    )
 
 
 # -- training -----------------------------------------------------------------------------------------
@@ -430,8 +533,16 @@ def train_variant(
     """The documented recipe with switches for the known mistakes (reference helpers for the rest)."""
     ids = np.asarray(token_ids, dtype=np.int64)
     rng = np.random.default_rng(seed)
-    W_in = rng.normal(size=(vocab_size, dim)) if w_in == "normal" else rng.uniform(-0.5 / dim, 0.5 / dim, size=(vocab_size, dim))
-    W_out = rng.uniform(-0.5 / dim, 0.5 / dim, size=(vocab_size, dim)) if w_out == "uniform" else np.zeros((vocab_size, dim))
+    W_in = (
+        rng.normal(size=(vocab_size, dim))
+        if w_in == "normal"
+        else rng.uniform(-0.5 / dim, 0.5 / dim, size=(vocab_size, dim))
+    )
+    W_out = (
+        rng.uniform(-0.5 / dim, 0.5 / dim, size=(vocab_size, dim))
+        if w_out == "uniform"
+        else np.zeros((vocab_size, dim))
+    )
     pairs = sg.skipgram_pairs(ids, window)
     counts = np.bincount(ids, minlength=vocab_size).astype(np.float64)
     noise = counts**power / np.sum(counts**power)
@@ -442,7 +553,9 @@ def train_variant(
         for start in range(0, len(pairs), batch_size):
             batch = pairs[order[start : start + batch_size]]
             size = (len(batch), num_negatives)
-            negatives = rng.choice(vocab_size, size=size) if uniform_negatives else rng.choice(vocab_size, size=size, p=noise)
+            negatives = (
+                rng.choice(vocab_size, size=size) if uniform_negatives else rng.choice(vocab_size, size=size, p=noise)
+            )
             _, g_in, g_out = sg.sgns_batch_loss_and_gradients(W_in, W_out, batch[:, 0], batch[:, 1], negatives)
             W_in += step * lr * g_in
             if update_out:
@@ -458,11 +571,15 @@ def train_mistakes(sg, ids, seed, **kwargs) -> dict:
         "pairs not shuffled: call rng.permutation(len(pairs)) at the start of every epoch": run(shuffle="none"),
         "pairs shuffled once only: shuffle again at the start of every epoch": run(shuffle="once"),
         "noise distribution without the 3/4 power (plain unigram counts)": run(power=1.0),
-        "negatives drawn uniformly: draw them from noise_distribution(counts) (rng.choice(..., p=noise))": run(uniform_negatives=True),
+        "negatives drawn uniformly: draw them from noise_distribution(counts) (rng.choice(..., p=noise))": run(
+            uniform_negatives=True
+        ),
         "gradient ascent: the SGD step moves against the gradient (W -= lr * grad)": run(step=1.0),
         "W_out initialised randomly: word2vec starts W_out at zeros": run(w_out="uniform"),
         "W_out never updated: the SGD step updates both W_in and W_out": run(update_out=False),
-        "W_in drawn from a standard normal: use rng.uniform(-0.5 / dim, 0.5 / dim, size=(vocab_size, dim))": run(w_in="normal"),
+        "W_in drawn from a standard normal: use rng.uniform(-0.5 / dim, 0.5 / dim, size=(vocab_size, dim))": run(
+            w_in="normal"
+        ),
     }
 
 
@@ -472,18 +589,36 @@ def test_train_is_deterministic_for_a_seed(student):
     ids = small_corpus()
     first = student.call(TRAIN, ids, seed=3, **TRAIN_ARGS)
     again = student.call(TRAIN, ids, seed=3, **TRAIN_ARGS)
-    check(again, first, what=f"train_skipgram called twice with seed=3 ({NOT_DETERMINISTIC}, never np.random's global state)")
+    check(
+        again,
+        first,
+        what=f"train_skipgram called twice with seed=3 ({NOT_DETERMINISTIC}, never np.random's global state)",
+    )
     other = student.call(TRAIN, ids, seed=4, **TRAIN_ARGS)
-    differ = isinstance(other, (tuple, list)) and len(other) == 2 and not np.allclose(np.asarray(other[0]), np.asarray(first[0]))
-    check(differ, True, what=f"train_skipgram with seed=4 must differ from seed=3 ({NOT_DETERMINISTIC}, not a fixed seed)")
+    differ = (
+        isinstance(other, (tuple, list))
+        and len(other) == 2
+        and not np.allclose(np.asarray(other[0]), np.asarray(first[0]))
+    )
+    check(
+        differ, True, what=f"train_skipgram with seed=4 must differ from seed=3 ({NOT_DETERMINISTIC}, not a fixed seed)"
+    )
 
 
 @pytest.mark.points(1)
 def test_train_shapes_and_dtypes(student):
     """train_skipgram: returns (W_in, W_out), both float64 (vocab_size, dim)"""
     got = student.call(TRAIN, small_corpus(), seed=0, **{**TRAIN_ARGS, "dim": 3})
-    describe = [(tuple(np.shape(w)), str(getattr(w, "dtype", type(w).__name__))) for w in got] if isinstance(got, (tuple, list)) else got
-    check(describe, [((6, 3), "float64"), ((6, 3), "float64")], what="train_skipgram(..., vocab_size=6, dim=3): [(shape, dtype) of W_in, of W_out]")
+    describe = (
+        [(tuple(np.shape(w)), str(getattr(w, "dtype", type(w).__name__))) for w in got]
+        if isinstance(got, (tuple, list))
+        else got
+    )
+    check(
+        describe,
+        [((6, 3), "float64"), ((6, 3), "float64")],
+        what="train_skipgram(..., vocab_size=6, dim=3): [(shape, dtype) of W_in, of W_out]",
+    )
 
 
 @pytest.mark.points(1)
@@ -492,7 +627,13 @@ def test_train_zero_epochs_is_the_documented_init(student, ref):
     ids, args = small_corpus(), {**TRAIN_ARGS, "epochs": 0}
     expected = ref[M].train_skipgram(ids, seed=5, **args)
     got = student.call(TRAIN, ids, seed=5, **args)
-    check_outputs(got, expected, "train_skipgram(..., epochs=0, seed=5)", ("W_in", "W_out"), train_mistakes(ref[M], ids, 5, **args))
+    check_outputs(
+        got,
+        expected,
+        "train_skipgram(..., epochs=0, seed=5)",
+        ("W_in", "W_out"),
+        train_mistakes(ref[M], ids, 5, **args),
+    )
 
 
 @pytest.mark.points(2)
@@ -521,7 +662,9 @@ def test_train_learns_topics(student, ref):
     """train_skipgram: on a two-topic corpus the loss falls and same-topic words end up closer"""
     V, K = 10, 3
     ids = topic_corpus(0)
-    got = student.call(TRAIN, ids, vocab_size=V, dim=8, window=2, num_negatives=K, epochs=5, lr=1.0, batch_size=16, seed=0)
+    got = student.call(
+        TRAIN, ids, vocab_size=V, dim=8, window=2, num_negatives=K, epochs=5, lr=1.0, batch_size=16, seed=0
+    )
     check(isinstance(got, (tuple, list)) and len(got) == 2, True, what="train_skipgram returns a pair (W_in, W_out)")
     W_in, W_out = (np.asarray(w, dtype=np.float64) for w in got)
     pairs = ref[M].skipgram_pairs(ids, 2)
@@ -534,9 +677,15 @@ def test_train_learns_topics(student, ref):
     topic = np.arange(V) < V // 2
     same = (topic[:, None] == topic[None, :]) & ~np.eye(V, dtype=bool)
     within, across = float(np.mean(cos[same])), float(np.mean(cos[~(topic[:, None] == topic[None, :])]))
-    check(bool(loss < 0.85 * start), True, what=f"train_skipgram should lower the loss on its own pairs: {loss:.3f} after training, {start:.3f} at the start")
+    check(
+        bool(loss < 0.85 * start),
+        True,
+        what=f"train_skipgram should lower the loss on its own pairs: {loss:.3f} after training, {start:.3f} at the "
+        "start",
+    )
     check(
         bool(within > across + 0.2),
         True,
-        what=f"train_skipgram: mean cosine of same-topic words {within:.2f} should exceed that of different-topic words {across:.2f} by 0.2",
+        what=f"train_skipgram: mean cosine of same-topic words {within:.2f} should exceed that of different-topic "
+        f"words {across:.2f} by 0.2",
     )

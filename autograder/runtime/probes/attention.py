@@ -64,7 +64,11 @@ def _describe(value: Any) -> Any:
     import torch
 
     if isinstance(value, torch.Tensor):
-        return {"device": value.device.type, "dtype": str(value.dtype).replace("torch.", ""), "shape": list(value.shape)}
+        return {
+            "device": value.device.type,
+            "dtype": str(value.dtype).replace("torch.", ""),
+            "shape": list(value.shape),
+        }
     if isinstance(value, (tuple, list)):
         return [_describe(v) for v in value]
     return None if value is None else type(value).__name__

@@ -47,7 +47,9 @@ def files_roundtrip(resolve: Resolve, files: dict[str, Any], calls: list[dict[st
     with tempfile.TemporaryDirectory(prefix="eat-files-") as tmp:
         root = Path(tmp)
         for name, content in files.items():
-            data = content.encode("utf-8") if isinstance(content, str) else np.asarray(content, dtype=np.uint8).tobytes()
+            data = (
+                content.encode("utf-8") if isinstance(content, str) else np.asarray(content, dtype=np.uint8).tobytes()
+            )
             (root / _plain_name(name)).write_bytes(data)
         results = []
         for c in calls:
@@ -62,7 +64,9 @@ def files_roundtrip(resolve: Resolve, files: dict[str, Any], calls: list[dict[st
 
 
 @probe
-def plot_labels(resolve: Resolve, target: str, args: list[Any], kwargs: dict[str, Any], pass_ax: bool = False) -> dict[str, Any]:
+def plot_labels(
+    resolve: Resolve, target: str, args: list[Any], kwargs: dict[str, Any], pass_ax: bool = False
+) -> dict[str, Any]:
     """Call a plotting function (e.g. ``plot_embeddings``) on the Agg backend; describe the Axes it returns.
 
     ``pass_ax``: create a figure first and pass its axes as ``ax=``. Returns
@@ -86,7 +90,11 @@ def plot_labels(resolve: Resolve, target: str, args: list[Any], kwargs: dict[str
             _, given = plt.subplots()
             kwargs = {**kwargs, "ax": given}
         result = resolve(target)(*args, **kwargs)
-        out: dict[str, Any] = {"type": type(result).__name__, "is_axes": isinstance(result, Axes), "same_axes": result is given}
+        out: dict[str, Any] = {
+            "type": type(result).__name__,
+            "is_axes": isinstance(result, Axes),
+            "same_axes": result is given,
+        }
         if not isinstance(result, Axes):
             return {**out, "labels": [], "points": np.zeros((0, 2))}
         to_data = result.transData.inverted()

@@ -59,19 +59,27 @@ def module_run(
     module.train(train)
     torch.manual_seed(seed)
     outputs = [getattr(module, c.get("method", "forward"))(*c.get("args", []), **c.get("kwargs", {})) for c in calls]
-    result: dict[str, Any] = {"outputs": outputs, "state_keys": list(module.state_dict().keys()), "param_grads": {}, "input_grads": []}
+    result: dict[str, Any] = {
+        "outputs": outputs,
+        "state_keys": list(module.state_dict().keys()),
+        "param_grads": {},
+        "input_grads": [],
+    }
     if grad_outputs is not None:
         loss = sum((_first_tensor(out) * g).sum() for out, g in zip(outputs, grad_outputs))
         loss.backward()  # type: ignore[union-attr]
         result["param_grads"] = {name: p.grad for name, p in module.named_parameters()}
         result["input_grads"] = [
-            [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in c.get("args", [])] for c in calls
+            [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in c.get("args", [])]
+            for c in calls
         ]
     return result
 
 
 @probe
-def module_state(resolve: Resolve, target: str, init_args: list[Any], init_kwargs: dict[str, Any], seed: int = 0) -> dict[str, Any]:
+def module_state(
+    resolve: Resolve, target: str, init_args: list[Any], init_kwargs: dict[str, Any], seed: int = 0
+) -> dict[str, Any]:
     """The freshly constructed module's parameters and buffers (name -> tensor), and its submodule names."""
     import torch
 

@@ -1,4 +1,5 @@
-"""The probe registry: :func:`probe` registers a function by name, :func:`execute` runs one as plain data in, plain data out.
+"""The probe registry: :func:`probe` registers a function by name, :func:`execute` runs one as plain data in, plain data
+out.
 
 Every probe takes ``resolve`` first: ``resolve("embeddings.one_hot:build_vocab")`` returns the
 student's object. Probes are registered by the modules of this package (imported by
@@ -42,7 +43,11 @@ def execute(resolve: Resolve, name: str, kwargs: dict[str, Any], roots: tuple[st
         return {"error": error_reply(ErrorKind.GRADER, f"unknown probe {name!r}", ("KeyError",))}
     problem = _signature_problem(fn, kwargs)
     if problem is not None:
-        return {"error": error_reply(ErrorKind.GRADER, f"probe {name!r} called wrongly by the grader: {problem}", ("TypeError",))}
+        return {
+            "error": error_reply(
+                ErrorKind.GRADER, f"probe {name!r} called wrongly by the grader: {problem}", ("TypeError",)
+            )
+        }
     try:
         return {"ok": fn(resolve, **kwargs)}
     except GraderError as error:

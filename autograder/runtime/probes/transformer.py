@@ -33,9 +33,13 @@ def _stand_ins() -> dict[str, Any]:
         def encode(self, src: torch.Tensor, src_mask: Any = None) -> torch.Tensor:
             return src[..., None].to(self.script.dtype)  # (B, Ls, 1): the memory carries the row
 
-        def decode(self, tgt: torch.Tensor, memory: torch.Tensor, tgt_mask: Any = None, memory_mask: Any = None) -> torch.Tensor:
+        def decode(
+            self, tgt: torch.Tensor, memory: torch.Tensor, tgt_mask: Any = None, memory_mask: Any = None
+        ) -> torch.Tensor:
             if tgt.shape[1] > self.script.shape[1]:
-                raise ValueError(f"decoded {tgt.shape[1]} positions, more than the {self.script.shape[1]} this test allows")
+                raise ValueError(
+                    f"decoded {tgt.shape[1]} positions, more than the {self.script.shape[1]} this test allows"
+                )
             return self.script[memory[:, 0, 0].long(), : tgt.shape[1]]  # (B, Lt, V), "hidden" = logits
 
         def forward(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
@@ -110,7 +114,9 @@ def decode_run(
 
 
 @probe
-def train_on_task(resolve: Resolve, target: str, task: str, seed: int, inputs: Any, decode: str | None = None) -> dict[str, Any]:
+def train_on_task(
+    resolve: Resolve, target: str, task: str, seed: int, inputs: Any, decode: str | None = None
+) -> dict[str, Any]:
     """Build the student's model class ``target`` with ``course.trainer.RECIPES[task].model_kwargs``, train it here with
     the course's trainer, and return ``{"state": its trained state_dict, "losses": the training losses,
     "predictions": ..., "prediction_error": ...}``.
@@ -131,7 +137,12 @@ def train_on_task(resolve: Resolve, target: str, task: str, seed: int, inputs: A
     train = train_seq2seq if decode is not None else train_lm
     losses = train(model, recipe.task, recipe, seed=seed)
     model.eval()
-    result: dict[str, Any] = {"state": dict(model.state_dict()), "losses": losses, "predictions": None, "prediction_error": None}
+    result: dict[str, Any] = {
+        "state": dict(model.state_dict()),
+        "losses": losses,
+        "predictions": None,
+        "prediction_error": None,
+    }
     try:
         with torch.no_grad():
             if decode is not None:
