@@ -21,6 +21,7 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, describe_args
+from autograder.grading.testing import causal, randn, state_of
 
 LN = "transformer.layers:LayerNorm"
 FFN = "transformer.layers:FeedForward"
@@ -34,10 +35,6 @@ pytestmark = pytest.mark.timeout(30)
 
 
 # -- inputs and reference runs ------------------------------------------------------------------------
-
-
-def randn(*shape: int, seed: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64) * scale + shift
 
 
 def randomise(module: torch.nn.Module, seed: int) -> torch.nn.Module:
@@ -55,10 +52,6 @@ def randomise(module: torch.nn.Module, seed: int) -> torch.nn.Module:
                 else:
                     p.copy_(0.2 * noise)
     return module
-
-
-def state_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
 def sorted_dict(d: dict) -> dict:
@@ -257,10 +250,6 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
 def padding_mask(lengths: Sequence[int], size: int) -> torch.Tensor:
     """(B, 1, 1, size), True on the first lengths[b] keys."""
     return (torch.arange(size)[None, :] < torch.tensor(lengths)[:, None])[:, None, None, :]
-
-
-def causal(size: int) -> torch.Tensor:
-    return torch.ones(size, size, dtype=torch.bool).tril()
 
 
 MASKS = {

@@ -26,6 +26,7 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, describe_args
+from autograder.grading.testing import state_of
 from course.tasks import BOS_ID, EOS_ID, PAD_ID, make_generator
 from course.trainer import EVAL_SEED, RECIPES, one_thread, sequence_accuracy
 
@@ -100,10 +101,6 @@ def src_tgt(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
 def build(cls: type, seed: int = 0, **kwargs: Any) -> Any:
     torch.manual_seed(seed)
     return cls(**kwargs).double().eval()
-
-
-def state_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
 
 
 def run(

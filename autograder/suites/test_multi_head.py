@@ -24,6 +24,7 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, check_raises, describe_args
+from autograder.grading.testing import causal, check_items, key_padding, randn, state_of
 
 SPLIT = "attention.multi_head:split_heads"
 MERGE = "attention.multi_head:merge_heads"
@@ -34,10 +35,6 @@ DH = D // H
 NAMES = ["w_q", "w_k", "w_v", "w_o"]
 
 pytestmark = pytest.mark.timeout(30)
-
-
-def randn(*shape: int, seed: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
 
 
 def reference_mha(
@@ -54,19 +51,6 @@ def reference_mha(
                 / (math.sqrt(p.shape[-1]) if p.dim() == 2 else 3.0)
             )
     return module.eval()
-
-
-def state_of(module: torch.nn.Module) -> dict[str, torch.Tensor]:
-    return {k: v.detach().clone() for k, v in module.state_dict().items()}
-
-
-def key_padding(*lengths: int, size: int = LK) -> torch.Tensor:
-    """(B, 1, 1, size): True for the first ``length`` keys of each sequence."""
-    return (torch.arange(size)[None, :] < torch.tensor(lengths)[:, None])[:, None, None, :]
-
-
-def causal(size: int) -> torch.Tensor:
-    return torch.ones(size, size, dtype=torch.bool).tril()
 
 
 # -- the student's module, and the reference's --------------------------------------------------------------
@@ -113,7 +97,7 @@ def run_reference(module: torch.nn.Module, args: list, grad_output: torch.Tensor
 def sdpa_note(student, ref) -> str:
     """A line for the feedback when the student's own scaled_dot_product_attention is already wrong."""
     q, k, v = randn(B, H, LQ, DH, seed=900), randn(B, H, LK, DH, seed=901), randn(B, H, LK, DH + 1, seed=902)
-    mask = key_padding(LK, 3)
+    mask = key_padding([LK, 3], LK)
     try:
         got = student.call(SDPA, q, k, v, mask)
         check(
@@ -130,25 +114,15 @@ def sdpa_note(student, ref) -> str:
     return ""
 
 
-def check_pair(got, expected: tuple, *, what: str, mistakes: dict | None = None) -> None:
-    """check() of an ``(output, weights)`` result: the weights first (they show most mistakes), then the output."""
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        check(got, expected, what=f"{what}", mistakes=mistakes)
-        return
-
-    def part(candidate, i):
-        return lambda: (candidate() if callable(candidate) else candidate)[i]
-
-    for i, name in [(1, "weights"), (0, "output")]:
-        check(
-            got[i], expected[i], what=f"{what} -> {name}", mistakes={k: part(c, i) for k, c in (mistakes or {}).items()}
-        )
+def check_output_weights(got, expected: tuple, *, what: str, mistakes: dict | None = None) -> None:
+    """check_items() of an ``(output, weights)`` result: the weights first (they show most mistakes)."""
+    check_items(got, expected, ("output", "weights"), order=("weights", "output"), what=what, mistakes=mistakes)
 
 
 def check_mha(student, ref, got, expected, *, what: str, mistakes: dict | None = None) -> None:
-    """check_pair(), plus a note when the student's scaled_dot_product_attention may be the cause."""
+    """check_output_weights(), plus a note when the student's scaled_dot_product_attention may be the cause."""
     try:
-        check_pair(got, expected, what=what, mistakes=mistakes)
+        check_output_weights(got, expected, what=what, mistakes=mistakes)
     except Feedback as feedback:
         raise Feedback(str(feedback) + sdpa_note(student, ref)) from None
 
@@ -353,9 +327,9 @@ def test_cross_attention(student, ref):
 
 
 MASKED_CASES = {
-    "cross, padding (B, 1, 1, Lk)": (LK, lambda: key_padding(LK, 4)),
+    "cross, padding (B, 1, 1, Lk)": (LK, lambda: key_padding([LK, 4], LK)),
     "self, causal (Lq, Lq)": (LQ, lambda: causal(LQ)),
-    "self, causal and padding (B, 1, Lq, Lq)": (LQ, lambda: key_padding(LQ, 3, size=LQ) & causal(LQ)),
+    "self, causal and padding (B, 1, Lq, Lq)": (LQ, lambda: key_padding([LQ, 3], LQ) & causal(LQ)),
 }
 
 
@@ -385,7 +359,7 @@ def test_extreme_head_counts(student, ref, heads):
     """MultiHeadAttention: one head (plain attention on the projections) and d_model heads of size 1"""
     m = reference_mha(ref, seed=35, heads=heads)
     query, memory = randn(B, LQ, D, seed=36), randn(B, LK, D, seed=37)
-    mask = key_padding(LK, 6)
+    mask = key_padding([LK, 6], LK)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), heads=heads)["outputs"][0]
     check_mha(
         student,
@@ -401,7 +375,7 @@ def test_fully_masked_sequence(student, ref):
     """MultiHeadAttention: a sequence whose keys are all masked gets zero weights (output = w_o's bias), no NaN"""
     m = reference_mha(ref, seed=40)
     query, memory = randn(B, LQ, D, seed=41), randn(B, LK, D, seed=42)
-    mask = key_padding(LK, 0)
+    mask = key_padding([LK, 0], LK)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m))["outputs"][0]
     check_mha(
         student,
@@ -437,7 +411,7 @@ def test_float32(student, ref):
     """MultiHeadAttention: a float32 module on float32 inputs gives float32 output and weights"""
     m = reference_mha(ref, seed=60, dtype=torch.float32)
     query, memory = randn(B, LQ, D, seed=61, dtype=torch.float32), randn(B, LK, D, seed=62, dtype=torch.float32)
-    mask = key_padding(LK, 5)
+    mask = key_padding([LK, 5], LK)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), dtype="float32")["outputs"][0]
     check_mha(
         student,
@@ -453,7 +427,7 @@ def test_gradients(student, ref):
     """MultiHeadAttention: backward runs; query/key/value and every parameter get the reference's gradient"""
     m = reference_mha(ref, seed=70)
     query, key, value = (randn(B, n, D, seed=71 + i).requires_grad_() for i, n in enumerate([LQ, LK, LK]))
-    mask = key_padding(LK, 4) & (torch.arange(LK) != 2)  # also a key masked for everyone
+    mask = key_padding([LK, 4], LK) & (torch.arange(LK) != 2)  # also a key masked for everyone
     g = randn(B, LQ, D, seed=75)
     expected = run_reference(m, [query, key, value, mask], grad_output=g)
     what = f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)})"
@@ -517,7 +491,7 @@ def test_dropout_one_drops_every_weight(student, ref):
     got = run_student(
         student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"dropout": 1.0}, train=True
     )["outputs"][0]
-    check_pair(
+    check_output_weights(
         got,
         (bias, eval_weights),
         what=f"MultiHeadAttention({D}, {H}, dropout=1.0).train()({describe_args(query, memory, memory)})",
