@@ -7,6 +7,10 @@ probe; outputs, attention weights, input gradients and parameter gradients are c
 Dimensions all differ (B=2, H=3, Lq=5, Lk=7, d_head=4, d_model=12), so a missing transpose or a
 query used where a key belongs changes the answer or its shape.
 
+The student's module runs over a stand-in ``scaled_dot_product_attention`` built from PyTorch
+(:mod:`autograder.runtime.upstream`), and the reference over the same, so a mistake in the earlier exercise costs
+nothing here; ``test_self_attention`` alone runs over the student's own attention.
+
 Known mistakes (sqrt(d_model) instead of sqrt(d_head), heads split or merged without the
 transpose, the query used for keys and values ...) are rebuilt below from the reference's own
 projections, so a wrong answer that equals one of them is named. Dropout is checked exactly, in
@@ -25,10 +29,12 @@ import torch
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, check_raises, describe_args
 from autograder.grading.testing import causal, check_items, key_padding, randn, state_of
+from autograder.runtime.upstream import UPSTREAM_OF
 
 SPLIT = "attention.multi_head:split_heads"
 MERGE = "attention.multi_head:merge_heads"
 MHA = "attention.multi_head:MultiHeadAttention"
+UPSTREAM = UPSTREAM_OF["attention.multi_head"]  # a correct scaled_dot_product_attention under the student's module
 SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"
 B, H, LQ, LK, D = 2, 3, 5, 7, 12
 DH = D // H
@@ -42,7 +48,7 @@ def reference_mha(
 ) -> torch.nn.Module:
     """The reference module, every parameter drawn afresh (PyTorch starts biases near 0), in eval mode."""
     torch.manual_seed(seed)
-    module = ref["multi_head"].MultiHeadAttention(D, heads, dropout=dropout, bias=bias).to(dtype)
+    module = ref.module("multi_head", UPSTREAM).MultiHeadAttention(D, heads, dropout=dropout, bias=bias).to(dtype)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in module.parameters():
@@ -66,9 +72,12 @@ def run_student(
     grad_outputs: list | None = None,
     dtype: str = "float64",
     heads: int = H,
+    own_stack: bool = False,
 ) -> dict:
+    """The student's MultiHeadAttention over the stand-in attention (or, ``own_stack``, over their own)."""
     return student.probe(
         "module_run",
+        upstream=[] if own_stack else list(UPSTREAM),
         target=MHA,
         init_args=[D, heads],
         init_kwargs=init_kwargs or {},
@@ -296,10 +305,11 @@ def test_submodules_and_parameters(student, ref, bias):
 
 @pytest.mark.points(3)
 def test_self_attention(student, ref):
-    """MultiHeadAttention: self-attention output (B, Lq, D) and per-head weights (B, H, Lq, Lq)"""
+    """MultiHeadAttention: self-attention output (B, Lq, D) and per-head weights (B, H, Lq, Lq), over your own
+    scaled_dot_product_attention (the one integration test: every other test runs over a correct stand-in)"""
     m = reference_mha(ref, seed=10)
     x = randn(B, LQ, D, seed=11)
-    got = run_student(student, [{"args": [x, x, x]}], state_of(m))["outputs"][0]
+    got = run_student(student, [{"args": [x, x, x]}], state_of(m), own_stack=True)["outputs"][0]
     check_mha(
         student,
         ref,
@@ -316,9 +326,7 @@ def test_cross_attention(student, ref):
     m = reference_mha(ref, seed=20)
     query, key, value = randn(B, LQ, D, seed=21), randn(B, LK, D, seed=22), randn(B, LK, D, seed=23)
     got = run_student(student, [{"args": [query, key, value]}], state_of(m))["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
         run_reference(m, [query, key, value])["outputs"],
         what=f"MultiHeadAttention({D}, {H})(query, key, value) with {describe_args(query, key, value)}",
@@ -343,9 +351,7 @@ def test_masked_attention(student, ref, case):
     key, value = (randn(B, LK, D, seed=32), randn(B, LK, D, seed=33)) if length == LK else (query, query)
     mask = make_mask()
     got = run_student(student, [{"args": [query, key, value, mask]}], state_of(m))["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
         run_reference(m, [query, key, value, mask])["outputs"],
         what=f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)}), {case} mask",
@@ -361,9 +367,7 @@ def test_extreme_head_counts(student, ref, heads):
     query, memory = randn(B, LQ, D, seed=36), randn(B, LK, D, seed=37)
     mask = key_padding([LK, 6], LK)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), heads=heads)["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
         run_reference(m, [query, memory, memory, mask])["outputs"],
         what=f"MultiHeadAttention({D}, {heads})({describe_args(query, memory, memory, mask)})",
@@ -377,9 +381,7 @@ def test_fully_masked_sequence(student, ref):
     query, memory = randn(B, LQ, D, seed=41), randn(B, LK, D, seed=42)
     mask = key_padding([LK, 0], LK)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m))["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
         run_reference(m, [query, memory, memory, mask])["outputs"],
         what=f"MultiHeadAttention({D}, {H})({describe_args(query, memory, memory, mask)}), every key of sequence 1 "
@@ -396,9 +398,7 @@ def test_without_bias(student, ref):
     got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"bias": False})[
         "outputs"
     ][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
         run_reference(m, [query, memory, memory])["outputs"],
         what=f"MultiHeadAttention({D}, {H}, bias=False)({describe_args(query, memory, memory)})",
@@ -413,9 +413,7 @@ def test_float32(student, ref):
     query, memory = randn(B, LQ, D, seed=61, dtype=torch.float32), randn(B, LK, D, seed=62, dtype=torch.float32)
     mask = key_padding([LK, 5], LK)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), dtype="float32")["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
         run_reference(m, [query, memory, memory, mask])["outputs"],
         what=f"MultiHeadAttention({D}, {H}).float()({describe_args(query, memory, memory, mask)})",
@@ -435,18 +433,14 @@ def test_gradients(student, ref):
         got = run_student(student, [{"args": [query, key, value, mask]}], state_of(m), grad_outputs=[g])
     except StudentError:  # say what is wrong with the forward pass first, if anything
         got = run_student(student, [{"args": [query.detach(), key.detach(), value.detach(), mask]}], state_of(m))
-        check_mha(
-            student,
-            ref,
+        check_output_weights(
             got["outputs"][0],
             expected["outputs"],
             what=what,
             mistakes=mha_mistakes(m, query, key, value, mask),
         )
         raise
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got["outputs"][0],
         expected["outputs"],
         what=what,
@@ -470,9 +464,7 @@ def test_train_mode_without_dropout(student, ref):
     m = reference_mha(ref, seed=80)
     query, memory = randn(B, LQ, D, seed=81), randn(B, LK, D, seed=82)
     got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), train=True)["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
         run_reference(m, [query, memory, memory])["outputs"],
         what=f"MultiHeadAttention({D}, {H}, dropout=0.0).train()({describe_args(query, memory, memory)})",
