@@ -115,14 +115,14 @@ def carried_modules(part: str, modules: dict[str, Path]) -> list[str]:
     def visit(module: str) -> None:
         seen.add(module)
         for dep in sorted(
-            set(course_imports(modules[module].read_text(encoding="utf-8"))) & set(modules), key=order.get
+            set(course_imports(modules[module].read_text(encoding="utf-8"))) & set(modules), key=order.__getitem__
         ):
             if dep not in seen:
                 visit(dep)
                 if dep.split(".")[0] != part:
                     needed.append(dep)
 
-    for module in sorted((m for m in modules if m.split(".")[0] == part), key=order.get):
+    for module in sorted((m for m in modules if m.split(".")[0] == part), key=order.__getitem__):
         visit(module)
     return needed
 

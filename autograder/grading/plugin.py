@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,7 +153,7 @@ class _PlainFailures:
             {x: 1 for x in item.keywords},
             "failed",
             f"[{exercise_of(item)}] {message}",
-            call.when,
+            call.when,  # type: ignore[arg-type]  # "collect" never reaches a test's report
             sections,
             call.duration,
             call.start,
@@ -163,7 +163,7 @@ class _PlainFailures:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     if (

@@ -157,9 +157,9 @@ class _Scanner(ast.NodeVisitor):
                     for t in targets:
                         if path and isinstance(t, ast.Name):
                             self.aliases[t.id] = path
-        for node in nodes:
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-                first = node.body[0]
+        for owner in nodes:
+            if isinstance(owner, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and owner.body:
+                first = owner.body[0]
                 if (
                     isinstance(first, ast.Expr)
                     and isinstance(first.value, ast.Constant)
@@ -520,7 +520,7 @@ def install(trusted: Iterable[str]) -> list[str]:
     from torch._ops import OpOverload, OpOverloadPacket
 
     for cls, attr in ((OpOverloadPacket, "_qualified_op_name"), (OpOverload, "_name")):
-        cls.__call__ = _guard_op(cls.__call__, attr)
+        setattr(cls, "__call__", _guard_op(cls.__call__, attr))  # noqa: B010 - a method replaced on purpose
         guarded.append(f"{cls.__module__}.{cls.__name__}.__call__")
     for name in FORBIDDEN_CLASSES:
         cls = getattr(torch.nn, name)

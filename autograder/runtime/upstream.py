@@ -87,7 +87,9 @@ def masks() -> types.ModuleType:
 
     def combine_masks(*given: torch.Tensor | None) -> torch.Tensor | None:
         present = [m for m in given if m is not None]
-        out = present[0] if present else None
+        if not present:
+            return None
+        out = present[0]
         for m in present[1:]:
             out = out & m
         return out
@@ -134,6 +136,7 @@ def multi_head() -> types.ModuleType:
                     use_separate_proj_weight=True, q_proj_weight=self.w_q.weight, k_proj_weight=self.w_k.weight,
                     v_proj_weight=self.w_v.weight, average_attn_weights=False,
                 )  # fmt: skip
+            assert weights is not None  # need_weights=True
             out = torch.nan_to_num(out.transpose(0, 1), nan=0.0)  # (B, Lq, D)
             return self.w_o(out), torch.nan_to_num(weights, nan=0.0)  # (B, H, Lq, Lk)
 
@@ -154,6 +157,8 @@ def positional_encoding() -> types.ModuleType:
         return pe.float()
 
     class PositionalEncoding(nn.Module):
+        pe: torch.Tensor
+
         def __init__(self, d_model: int, max_len: int = 5000, dropout: float = 0.0) -> None:
             super().__init__()
             self.dropout = nn.Dropout(dropout)
@@ -213,7 +218,7 @@ def layers() -> types.ModuleType:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return self.linear2(self.dropout(torch.relu(self.linear1(x))))
 
-    def attention_params(prefix: str, m: nn.Module) -> dict[str, torch.Tensor]:
+    def attention_params(prefix: str, m: Any) -> dict[str, torch.Tensor]:
         """The curriculum's w_q/w_k/w_v/w_o as nn.MultiheadAttention's packed in_proj and out_proj."""
         params = {
             f"{prefix}.in_proj_weight": torch.cat([m.w_q.weight, m.w_k.weight, m.w_v.weight]),

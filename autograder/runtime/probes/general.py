@@ -69,7 +69,7 @@ def module_run(
     }
     if grad_outputs is not None:
         loss = sum((_first_tensor(out) * g).sum() for out, g in zip(outputs, grad_outputs))
-        loss.backward()  # type: ignore[union-attr]
+        loss.backward()
         result["param_grads"] = {name: p.grad for name, p in module.named_parameters()}
         result["input_grads"] = [
             [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in c.get("args", [])]

@@ -26,6 +26,7 @@ def _stand_ins() -> dict[str, Any]:
 
         def __init__(self, script: torch.Tensor, pad_id: int) -> None:
             super().__init__()
+            self.script: torch.Tensor
             self.register_buffer("script", script)  # (R, T, V)
             self.pad_id = pad_id
             self.generator = nn.Identity()
@@ -53,6 +54,7 @@ def _stand_ins() -> dict[str, Any]:
 
         def __init__(self, table: torch.Tensor, max_len: int) -> None:
             super().__init__()
+            self.table: torch.Tensor
             self.register_buffer("table", table)  # (V, V)
             self.max_len = max_len
 
