@@ -16,7 +16,6 @@ values in both modes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -79,15 +78,6 @@ class Student(ABC):
     def call(self, target: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call the student's ``"package.module:function"`` with plain arguments."""
         return self.probe("call", target=target, args=list(args), kwargs=kwargs)
-
-    def func(self, target: str) -> Callable[..., Any]:
-        """``student.func("embeddings.one_hot:build_vocab")(tokens)`` reads like a normal call."""
-
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            return self.call(target, *args, **kwargs)
-
-        bound.__name__ = target.rpartition(":")[2]
-        return bound
 
     def close(self) -> None:  # noqa: B027 - most implementations hold nothing
         """Release whatever the implementation holds (a worker process)."""
