@@ -326,7 +326,7 @@ class Worker:
             "grader_uid": os.getuid(),
             "grader_pid": os.getpid(),
             "namespaces": settings.namespaces,
-            "userns": os.environ.get("AUTOGRADER_USERNS") == "1",
+            "userns": settings.userns,
             "limits": settings.limits(),
             "threads": settings.threads,
             "torch": "preload" if preload_torch else "lazy",
