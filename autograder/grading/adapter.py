@@ -21,6 +21,7 @@ from typing import Any
 
 from autograder.grading.loader import Root
 from autograder.runtime import protocol
+from autograder.runtime.errors import ErrorKind
 from autograder.runtime.probes import execute
 
 
@@ -31,8 +32,12 @@ class StudentError(Exception):
     grading process never holds an object made by student code.
     """
 
-    def __init__(self, kind: str, types: list[str], message: str, traceback: str = "") -> None:
-        self.kind = kind
+    def __init__(self, kind: ErrorKind | str, types: list[str], message: str, traceback: str = "") -> None:
+        try:
+            self.kind = ErrorKind(kind)
+        except ValueError:  # a reply naming no kind the grader knows: a malformed reply, the student's
+            self.kind = ErrorKind.PROTOCOL
+            message = f"your code's process sent an unknown error kind {str(kind)[:40]!r}: {message}"
         self.types = list(types)
         self.message = message
         self.student_traceback = traceback
@@ -47,11 +52,11 @@ class StudentError(Exception):
         return type_name in self.types
 
     def summary(self) -> str:
-        if self.kind == "not_implemented":
+        if self.kind is ErrorKind.NOT_IMPLEMENTED:
             return "not implemented yet (the stub still raises NotImplementedError)"
-        if self.kind == "import":
+        if self.kind is ErrorKind.IMPORT:
             return f"the module could not be imported: {self.type_name}: {self.message}"
-        if self.kind in ("crash", "timeout", "protocol", "forbidden", "grader"):
+        if self.kind is not ErrorKind.RAISED:
             return self.message
         text = f"your code raised {self.type_name}: {self.message}"
         if self.student_traceback:

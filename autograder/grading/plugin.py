@@ -25,6 +25,7 @@ from autograder.grading.adapter import InProcessStudent, Student, StudentError
 from autograder.grading.compare import Feedback
 from autograder.grading.loader import ASSIGNMENTS, Root, reference
 from autograder.grading.results import Report, Status, TestResult
+from autograder.runtime.errors import ErrorKind
 
 REPORT_KEY = pytest.StashKey[Report]()
 STUDENT_KEY = pytest.StashKey[Student]()
@@ -129,7 +130,7 @@ def _message(excinfo: pytest.ExceptionInfo[BaseException]) -> str | None:
 def _status(excinfo: pytest.ExceptionInfo[BaseException] | None) -> Status:
     if excinfo is None:
         return "passed"
-    if isinstance(excinfo.value, StudentError) and excinfo.value.kind == "not_implemented":
+    if isinstance(excinfo.value, StudentError) and excinfo.value.kind is ErrorKind.NOT_IMPLEMENTED:
         return "not_implemented"
     return "failed"
 
