@@ -23,7 +23,7 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, describe_args
-from autograder.grading.testing import causal, randn, state_of
+from autograder.grading.testing import call, causal, module_run, randn, reference_run, state_of
 from autograder.runtime.upstream import UPSTREAM_OF
 
 LN = "transformer.layers:LayerNorm"
@@ -62,21 +62,6 @@ def sorted_dict(d: dict) -> dict:
     return {k: d[k] for k in sorted(d)}
 
 
-def run_reference(
-    module: torch.nn.Module, args: Sequence, kwargs: dict, grad_output: torch.Tensor | None = None
-) -> dict:
-    """What module_run returns, computed on the reference: output, input grads, parameter grads."""
-    module.zero_grad(set_to_none=True)
-    args = [a.detach().clone().requires_grad_() if isinstance(a, torch.Tensor) and a.requires_grad else a for a in args]
-    out = module(*args, **kwargs)
-    result = {"output": out.detach(), "input_grads": [], "param_grads": {}}
-    if grad_output is not None:
-        (out * grad_output).sum().backward()
-        result["input_grads"] = [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args]
-        result["param_grads"] = sorted_dict({n: p.grad for n, p in module.named_parameters()})
-    return result
-
-
 def over(ref):
     """The reference's transformer/layers.py over the stand-in attention, which the student's layers are held to."""
     return ref.module("layers", UPSTREAM)
@@ -95,18 +80,10 @@ def run_student(
     **extra,
 ) -> dict:
     """The student's layer over a stand-in attention (or, ``own_stack``, over their own MultiHeadAttention)."""
-    got = student.probe(
-        "module_run",
-        upstream=[] if own_stack else list(UPSTREAM),
-        target=target,
-        init_args=init_args,
-        init_kwargs=init_kwargs,
-        calls=[{"method": "forward", "args": list(args), "kwargs": kwargs}],
-        state=state,
-        dtype="float64",
-        grad_outputs=None if grad_output is None else [grad_output],
-        **extra,
-    )
+    got = module_run(
+        student, target, init_args, init_kwargs, calls=[call(*args, **kwargs)], state=state,
+        grad_outputs=None if grad_output is None else [grad_output], upstream=() if own_stack else UPSTREAM, **extra,
+    )  # fmt: skip
     return {
         "output": got["outputs"][0],
         "input_grads": got["input_grads"][0] if got["input_grads"] else [],
@@ -321,7 +298,7 @@ def test_layer_norm_forward(student, ref, shape, eps, scale):
     module = randomise(over(ref).LayerNorm(d, eps=eps), seed=1)
     x = randn(*shape, seed=2, scale=scale, shift=1.5).requires_grad_()
     g = randn(*shape, seed=3)
-    expected = run_reference(module, [x], {}, g)
+    expected = reference_run(module, [x], {}, g)
     got = run_student(student, LN, [d], {"eps": eps}, [x], {}, state_of(module), g)
     what = f"LayerNorm({d}, eps={eps})({describe_args(x.detach())})"
     check(
@@ -361,7 +338,7 @@ def test_feed_forward_forward(student, ref):
     m = randomise(over(ref).FeedForward(D, DFF), seed=5)
     x = randn(B, L, D, seed=6).requires_grad_()
     g = randn(B, L, D, seed=7)
-    expected = run_reference(m, [x], {}, g)
+    expected = reference_run(m, [x], {}, g)
     got = run_student(student, FFN, [D, DFF], {}, [x], {}, state_of(m), g)
     xd = x.detach()
     with torch.no_grad():
@@ -456,7 +433,7 @@ def test_encoder_layer_gradients(student, ref, norm_first):
     mask = MASKS["causal+padding"]
     x = randn(B, L, D, seed=13).requires_grad_()
     g = randn(B, L, D, seed=14)
-    expected = run_reference(m, [x], {"mask": mask}, g)
+    expected = reference_run(m, [x], {"mask": mask}, g)
     got = run_student(student, ENC, [D, H, DFF], {"norm_first": norm_first}, [x], {"mask": mask}, state_of(m), g)
     what = (
         f"EncoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x.detach())}, "
@@ -556,7 +533,7 @@ def test_decoder_layer_gradients(student, ref, norm_first):
     x, memory = randn(B, LT, D, seed=24).requires_grad_(), randn(B, LM, D, seed=25).requires_grad_()
     g = randn(B, LT, D, seed=26)
     masks = {"tgt_mask": causal(LT), "memory_mask": padding_mask([LM, LM - 2], LM)}
-    expected = run_reference(m, [x, memory], masks, g)
+    expected = reference_run(m, [x, memory], masks, g)
     got = run_student(student, DEC, [D, H, DFF], {"norm_first": norm_first}, [x, memory], masks, state_of(m), g)
     what = (
         f"DecoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x.detach(), memory.detach())}, "

@@ -30,7 +30,7 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, describe_args
-from autograder.grading.testing import state_of
+from autograder.grading.testing import module_run, state_of
 from autograder.runtime.upstream import UPSTREAM_OF
 from course.tasks import BOS_ID, EOS_ID, PAD_ID, make_generator
 from course.trainer import EVAL_SEED, RECIPES, one_thread, sequence_accuracy
@@ -124,18 +124,9 @@ def run(
     own_stack: bool = False,
 ) -> dict[str, Any]:
     """The student's model over stand-ins of the earlier exercises (or, ``own_stack``, over their own)."""
-    return student.probe(
-        "module_run",
-        upstream=[] if own_stack else list(UPSTREAM),
-        target=target,
-        init_args=[],
-        init_kwargs=init_kwargs,
-        calls=calls,
-        state=state,
-        seed=0,
-        train=False,
-        dtype="float64",
-        grad_outputs=grad_outputs,
+    upstream = () if own_stack else UPSTREAM
+    return module_run(
+        student, target, [], init_kwargs, calls=calls, state=state, grad_outputs=grad_outputs, upstream=upstream
     )
 
 

@@ -28,7 +28,7 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, check_raises, describe_args
-from autograder.grading.testing import causal, check_items, key_padding, randn, state_of
+from autograder.grading.testing import causal, check_items, key_padding, module_run, randn, reference_run, state_of
 from autograder.runtime.upstream import UPSTREAM_OF
 
 SPLIT = "attention.multi_head:split_heads"
@@ -75,32 +75,10 @@ def run_student(
     own_stack: bool = False,
 ) -> dict:
     """The student's MultiHeadAttention over the stand-in attention (or, ``own_stack``, over their own)."""
-    return student.probe(
-        "module_run",
-        upstream=[] if own_stack else list(UPSTREAM),
-        target=MHA,
-        init_args=[D, heads],
-        init_kwargs=init_kwargs or {},
-        calls=calls,
-        state=state,
-        seed=0,
-        train=train,
-        dtype=dtype,
-        grad_outputs=grad_outputs,
-    )
-
-
-def run_reference(module: torch.nn.Module, args: list, grad_output: torch.Tensor | None = None) -> dict:
-    """What module_run returns, on the reference: (output, weights), input grads and parameter grads."""
-    module.zero_grad(set_to_none=True)
-    args = [a.detach().clone().requires_grad_() if isinstance(a, torch.Tensor) and a.requires_grad else a for a in args]
-    out, weights = module(*args)
-    result = {"outputs": (out.detach(), weights.detach()), "input_grads": [], "param_grads": {}}
-    if grad_output is not None:
-        (out * grad_output).sum().backward()
-        result["input_grads"] = [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args]
-        result["param_grads"] = {n: p.grad for n, p in sorted(module.named_parameters())}
-    return result
+    return module_run(
+        student, MHA, [D, heads], init_kwargs, calls=calls, state=state, train=train, dtype=dtype,
+        grad_outputs=grad_outputs, upstream=() if own_stack else UPSTREAM,
+    )  # fmt: skip
 
 
 def sdpa_note(student, ref) -> str:
@@ -314,7 +292,7 @@ def test_self_attention(student, ref):
         student,
         ref,
         got,
-        run_reference(m, [x, x, x])["outputs"],
+        reference_run(m, [x, x, x])["output"],
         what=f"MultiHeadAttention({D}, {H})(x, x, x) with x {describe_args(x)}",
         mistakes=mha_mistakes(m, x, x, x),
     )
@@ -328,7 +306,7 @@ def test_cross_attention(student, ref):
     got = run_student(student, [{"args": [query, key, value]}], state_of(m))["outputs"][0]
     check_output_weights(
         got,
-        run_reference(m, [query, key, value])["outputs"],
+        reference_run(m, [query, key, value])["output"],
         what=f"MultiHeadAttention({D}, {H})(query, key, value) with {describe_args(query, key, value)}",
         mistakes=mha_mistakes(m, query, key, value),
     )
@@ -353,7 +331,7 @@ def test_masked_attention(student, ref, case):
     got = run_student(student, [{"args": [query, key, value, mask]}], state_of(m))["outputs"][0]
     check_output_weights(
         got,
-        run_reference(m, [query, key, value, mask])["outputs"],
+        reference_run(m, [query, key, value, mask])["output"],
         what=f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)}), {case} mask",
         mistakes=mha_mistakes(m, query, key, value, mask),
     )
@@ -369,7 +347,7 @@ def test_extreme_head_counts(student, ref, heads):
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), heads=heads)["outputs"][0]
     check_output_weights(
         got,
-        run_reference(m, [query, memory, memory, mask])["outputs"],
+        reference_run(m, [query, memory, memory, mask])["output"],
         what=f"MultiHeadAttention({D}, {heads})({describe_args(query, memory, memory, mask)})",
     )
 
@@ -383,7 +361,7 @@ def test_fully_masked_sequence(student, ref):
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m))["outputs"][0]
     check_output_weights(
         got,
-        run_reference(m, [query, memory, memory, mask])["outputs"],
+        reference_run(m, [query, memory, memory, mask])["output"],
         what=f"MultiHeadAttention({D}, {H})({describe_args(query, memory, memory, mask)}), every key of sequence 1 "
         "masked",
         mistakes=mha_mistakes(m, query, memory, memory, mask),
@@ -400,7 +378,7 @@ def test_without_bias(student, ref):
     ][0]
     check_output_weights(
         got,
-        run_reference(m, [query, memory, memory])["outputs"],
+        reference_run(m, [query, memory, memory])["output"],
         what=f"MultiHeadAttention({D}, {H}, bias=False)({describe_args(query, memory, memory)})",
         mistakes=mha_mistakes(m, query, memory, memory),
     )
@@ -415,7 +393,7 @@ def test_float32(student, ref):
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), dtype="float32")["outputs"][0]
     check_output_weights(
         got,
-        run_reference(m, [query, memory, memory, mask])["outputs"],
+        reference_run(m, [query, memory, memory, mask])["output"],
         what=f"MultiHeadAttention({D}, {H}).float()({describe_args(query, memory, memory, mask)})",
     )
 
@@ -427,7 +405,7 @@ def test_gradients(student, ref):
     query, key, value = (randn(B, n, D, seed=71 + i).requires_grad_() for i, n in enumerate([LQ, LK, LK]))
     mask = key_padding([LK, 4], LK) & (torch.arange(LK) != 2)  # also a key masked for everyone
     g = randn(B, LQ, D, seed=75)
-    expected = run_reference(m, [query, key, value, mask], grad_output=g)
+    expected = reference_run(m, [query, key, value, mask], grad_output=g)
     what = f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)})"
     try:
         got = run_student(student, [{"args": [query, key, value, mask]}], state_of(m), grad_outputs=[g])
@@ -435,14 +413,14 @@ def test_gradients(student, ref):
         got = run_student(student, [{"args": [query.detach(), key.detach(), value.detach(), mask]}], state_of(m))
         check_output_weights(
             got["outputs"][0],
-            expected["outputs"],
+            expected["output"],
             what=what,
             mistakes=mha_mistakes(m, query, key, value, mask),
         )
         raise
     check_output_weights(
         got["outputs"][0],
-        expected["outputs"],
+        expected["output"],
         what=what,
         mistakes=mha_mistakes(m, query, key, value, mask),
     )
@@ -466,7 +444,7 @@ def test_train_mode_without_dropout(student, ref):
     got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), train=True)["outputs"][0]
     check_output_weights(
         got,
-        run_reference(m, [query, memory, memory])["outputs"],
+        reference_run(m, [query, memory, memory])["output"],
         what=f"MultiHeadAttention({D}, {H}, dropout=0.0).train()({describe_args(query, memory, memory)})",
     )
 
@@ -478,7 +456,7 @@ def test_dropout_one_drops_every_weight(student, ref):
     """
     m = reference_mha(ref, seed=90, dropout=1.0)
     query, memory = randn(B, LQ, D, seed=91), randn(B, LK, D, seed=92)
-    eval_out, eval_weights = run_reference(m, [query, memory, memory])["outputs"]
+    eval_out, eval_weights = reference_run(m, [query, memory, memory])["output"]
     bias = m.w_o.bias.detach().expand(B, LQ, D)
     got = run_student(
         student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"dropout": 1.0}, train=True
@@ -526,7 +504,7 @@ def test_dropout_acts_on_attention_weights(student, ref):
         m.w_o.weight.copy_(torch.eye(D))
         m.w_o.bias.zero_()
     query, memory = randn(B, LQ, D, seed=101), randn(B, LK, D, seed=102)
-    eval_out, eval_weights = run_reference(m, [query, memory, memory])["outputs"]
+    eval_out, eval_weights = reference_run(m, [query, memory, memory])["output"]
     calls = [{"args": [query, memory, memory]}] * 3
     outputs = run_student(student, calls, state_of(m), init_kwargs={"dropout": p}, train=True)["outputs"]
     what = (
