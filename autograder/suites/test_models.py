@@ -567,14 +567,10 @@ def scripted_spec(script: torch.Tensor) -> dict[str, Any]:
     return {"kind": "scripted_seq2seq", "script": script, "pad_id": PAD_ID, "upstream": list(UPSTREAM)}
 
 
-@pytest.mark.points(2)
-def test_greedy_decode_eos_and_padding(student):
-    """greedy_decode: keeps eos_id, pads after it, runs to max_len while a sequence is unfinished"""
-    rows = {3: [5, 6, EOS_ID], 4: [EOS_ID], 5: [6, 5, 6, 5, 6, 5, 6, 5]}
-    script = script_of(rows, length=10)
-    src = torch.tensor([[3, 6, 2], [4, 2, 0], [5, 5, 2]])
-    max_len = 6
-    expected = torch.tensor([[1, 5, 6, 2, 0, 0], [1, 2, 0, 0, 0, 0], [1, 6, 5, 6, 5, 6]])
+def check_scripted_greedy(
+    student, script: torch.Tensor, src: torch.Tensor, max_len: int, expected: torch.Tensor
+) -> None:
+    """greedy_decode on a scripted model (hand-checkable logits) against the hand-worked ``expected``."""
     got = student.probe(
         "decode_run", function=GREEDY, model=scripted_spec(script), args=[src, max_len, BOS_ID, EOS_ID], kwargs={}
     )[0]
@@ -584,25 +580,24 @@ def test_greedy_decode_eos_and_padding(student):
         what=f"greedy_decode(<scripted model>, src {describe_args(src)}, max_len={max_len}, bos_id=1, eos_id=2)",
         mistakes=greedy_mistakes(script, src, max_len),
     )
+
+
+@pytest.mark.points(2)
+def test_greedy_decode_eos_and_padding(student):
+    """greedy_decode: keeps eos_id, pads after it, runs to max_len while a sequence is unfinished"""
+    rows = {3: [5, 6, EOS_ID], 4: [EOS_ID], 5: [6, 5, 6, 5, 6, 5, 6, 5]}
+    src = torch.tensor([[3, 6, 2], [4, 2, 0], [5, 5, 2]])
+    expected = torch.tensor([[1, 5, 6, 2, 0, 0], [1, 2, 0, 0, 0, 0], [1, 6, 5, 6, 5, 6]])
+    check_scripted_greedy(student, script_of(rows, length=10), src, 6, expected)
 
 
 @pytest.mark.points(2)
 def test_greedy_decode_stops_early(student):
     """greedy_decode: stops as soon as every sequence has produced eos_id"""
     rows = {3: [5, EOS_ID], 4: [6, 5, 5, EOS_ID], 5: [EOS_ID]}
-    script = script_of(rows, length=12)
     src = torch.tensor([[4, 6, 2], [3, 2, 0], [5, 6, 2], [3, 3, 2]])
-    max_len = 9
     expected = torch.tensor([[1, 6, 5, 5, 2], [1, 5, 2, 0, 0], [1, 2, 0, 0, 0], [1, 5, 2, 0, 0]])
-    got = student.probe(
-        "decode_run", function=GREEDY, model=scripted_spec(script), args=[src, max_len, BOS_ID, EOS_ID], kwargs={}
-    )[0]
-    check(
-        got,
-        expected,
-        what=f"greedy_decode(<scripted model>, src {describe_args(src)}, max_len={max_len}, bos_id=1, eos_id=2)",
-        mistakes=greedy_mistakes(script, src, max_len),
-    )
+    check_scripted_greedy(student, script_of(rows, length=12), src, 9, expected)
 
 
 def reference_greedy(
