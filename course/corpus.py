@@ -22,7 +22,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-
 # The capstone's settings: the notebook's (about a minute of CPU) and the kit's CI-sized check (a few seconds).
 CAPSTONE = dict(num_merges=1000, seq_len=48, d_model=64, num_heads=4, num_layers=2, d_ff=256, steps=600, batch_size=32, lr=1e-2, warmup=30)
 CAPSTONE_CI = dict(num_merges=300, seq_len=32, d_model=48, num_heads=4, num_layers=2, d_ff=192, steps=250, batch_size=32, lr=2e-2, warmup=30)

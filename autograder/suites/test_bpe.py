@@ -24,7 +24,10 @@ def corpus(seed: int, num_words: int = 300) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     stems = ["low", "new", "wid", "aab", "ba", "naïv", "日本", "abab"]
     suffixes = ["", "est", "er", "s", "e", "ing", "aa"]
-    words = [stems[i] + suffixes[j] for i, j in zip(rng.integers(0, len(stems), num_words), rng.integers(0, len(suffixes), num_words))]
+    words = [
+        stems[i] + suffixes[j]
+        for i, j in zip(rng.integers(0, len(stems), num_words), rng.integers(0, len(suffixes), num_words))
+    ]
     return dict(Counter(words))
 
 
@@ -68,7 +71,9 @@ def plain_train(counts, num_merges, *, split=fused, merge=merge_all, weighted=Tr
     """BPE as the docstring says it, one knob per known mistake."""
     words = [split(w) for w in counts]
     ids = {}
-    for token in sorted({s for w in words for s in w if len(s) == 1}) + sorted({s for w in words for s in w if len(s) > 1}):
+    for token in sorted({s for w in words for s in w if len(s) == 1}) + sorted(
+        {s for w in words for s in w if len(s) > 1}
+    ):
         ids.setdefault(token, len(ids))
     merges = []
     while len(merges) < num_merges:
@@ -95,14 +100,24 @@ def plain_train(counts, num_merges, *, split=fused, merge=merge_all, weighted=Tr
 
 def train_mistakes(counts, num_merges):
     return {
-        "ties broken towards the higher id instead of the lower": lambda: plain_train(counts, num_merges, tie="higher id"),
-        "ties broken alphabetically by the pair's strings instead of by id": lambda: plain_train(counts, num_merges, tie="alphabetical"),
-        "ties broken by first occurrence (max over a Counter) instead of by id": lambda: plain_train(counts, num_merges, tie="first seen"),
-        "counting pair types instead of occurrences: each word type counted once, not word_counts[word] times": lambda: plain_train(
-            counts, num_merges, weighted=False
+        "ties broken towards the higher id instead of the lower": lambda: plain_train(
+            counts, num_merges, tie="higher id"
         ),
-        "a pair counted once per word, not once per place it occurs": lambda: plain_train(counts, num_merges, per_occurrence=False),
-        "merging only the first occurrence of the pair in a word": lambda: plain_train(counts, num_merges, merge=merge_first),
+        "ties broken alphabetically by the pair's strings instead of by id": lambda: plain_train(
+            counts, num_merges, tie="alphabetical"
+        ),
+        "ties broken by first occurrence (max over a Counter) instead of by id": lambda: plain_train(
+            counts, num_merges, tie="first seen"
+        ),
+        "counting pair types instead of occurrences: each word counted once, not word_counts[word] times": lambda: (
+            plain_train(counts, num_merges, weighted=False)
+        ),
+        "a pair counted once per word, not once per place it occurs": lambda: plain_train(
+            counts, num_merges, per_occurrence=False
+        ),
+        "merging only the first occurrence of the pair in a word": lambda: plain_train(
+            counts, num_merges, merge=merge_first
+        ),
         "the end-of-word marker as a separate symbol instead of fused to the last character": lambda: plain_train(
             counts, num_merges, split=separate
         ),
@@ -162,7 +177,11 @@ def test_split_word_matches_reference(student, ref, word):
 @pytest.mark.points(2)
 @pytest.mark.parametrize(
     "symbols,pair",
-    [(["a", "b", "a", "b</w>"], ("a", "b")), (["a", "a", "a", "a", "b</w>"], ("a", "a")), (["x", "ab", "c", "ab", "c</w>"], ("ab", "c"))],
+    [
+        (["a", "b", "a", "b</w>"], ("a", "b")),
+        (["a", "a", "a", "a", "b</w>"], ("a", "a")),
+        (["x", "ab", "c", "ab", "c</w>"], ("ab", "c")),
+    ],
 )
 def test_merge_pair_matches_reference(student, ref, symbols, pair):
     """merge_pair: every occurrence, left to right, no overlaps"""
@@ -221,7 +240,9 @@ def test_bpe_vocab_two_merges_spelling_one_token(student, ref):
         student.call(f"{M}:bpe_vocab", counts, merges),
         expected,
         what=f"bpe_vocab({counts}, {merges})",
-        mistakes={"a repeated token given a new id (vocab[token] = len(vocab)) instead of keeping its first": reassigned},
+        mistakes={
+            "a repeated token given a new id (vocab[token] = len(vocab)) instead of keeping its first": reassigned
+        },
     )
 
 
@@ -301,7 +322,11 @@ def test_encode_matches_reference(student, ref):
     merges = ref[M].train_bpe(counts, 50)
     vocab = ref[M].bpe_vocab(counts, merges)
     text = text_of(corpus(9, 80), 9)
-    check(student.call(f"{M}:encode", text, vocab, merges), ref[M].encode(text, vocab, merges), what="encode(<text of 80 words>, vocab, merges)")
+    check(
+        student.call(f"{M}:encode", text, vocab, merges),
+        ref[M].encode(text, vocab, merges),
+        what="encode(<text of 80 words>, vocab, merges)",
+    )
 
 
 @pytest.mark.points(2)
@@ -356,6 +381,8 @@ def test_decode_round_trips(student, ref):
         mistakes={
             "the end-of-word marker removed instead of turned into a space": joined.replace(EOW, ""),
             "the end-of-word marker left in the text": joined,
-            "a space after every token instead of at the end-of-word marker": " ".join(tokens[int(i)].replace(EOW, "") for i in ids),
+            "a space after every token instead of at the end-of-word marker": " ".join(
+                tokens[int(i)].replace(EOW, "") for i in ids
+            ),
         },
     )
