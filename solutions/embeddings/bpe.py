@@ -115,8 +115,8 @@ def train_bpe(word_counts: dict[str, int], num_merges: int) -> list[tuple[str, s
     1. count every adjacent pair of symbols over the corpus: a pair inside a word counts as often as
        the word occurs (``word_counts[word]``), once per place it appears in the word;
     2. take the most frequent pair; **ties** go to the pair whose left symbol has the lower id in
-       ``bpe_vocab(word_counts, merges_so_far, specials=())``, then to the lower id of its right
-       symbol (``tokenizers``' ``BpeTrainer`` orders its queue by ``(count, -left id, -right id)``);
+       ``bpe_vocab(word_counts, merges_so_far, specials=())`` (a merged token takes the next id),
+       then to the lower id of its right symbol (``tokenizers``' ``BpeTrainer`` orders its queue by ``(count, -left id, -right id)``);
     3. replace **every** occurrence of that pair, in every word, by one symbol ``a + b``, left to
        right (``"aaa"`` with the pair ``("a", "a")`` becomes ``["aa", "a"]``).
 
@@ -125,8 +125,8 @@ def train_bpe(word_counts: dict[str, int], num_merges: int) -> list[tuple[str, s
     Worked example (Sennrich et al.): ``{"low": 5, "lower": 2, "newest": 6, "widest": 3}``. The
     words start as ``l o w</w>``, ``l o w e r</w>``, ``n e w e s t</w>``, ``w i d e s t</w>``.
 
-    - Pair counts: ``(e, s)`` 6 + 3 = 9, ``(s, t</w>)`` 9, ``(l, o)`` 7, ``(o, w</w>)`` 5, ``(w, e)`` 8,
-      ... The top count 9 is tied; ``e`` has a lower id than ``s``, so merge 1 is ``("e", "s")``:
+    - Pair counts: ``(e, s)`` 6 + 3 = 9, ``(s, t</w>)`` 9, ``(w, e)`` 2 + 6 = 8, ``(l, o)`` 7,
+      ``(o, w</w>)`` 5, ... The top count 9 is tied; ``e`` has a lower id than ``s``, so merge 1 is ``("e", "s")``:
       ``n e w es t</w>``, ``w i d es t</w>``.
     - ``(es, t</w>)`` now has 9: merge 2 is ``("es", "t</w>")`` -> ``n e w est</w>``, ``w i d est</w>``.
     - The counts left: ``(l, o)`` 7, ``(n, e)`` 6, ``(e, w)`` 6, ``(w, est</w>)`` 6, ...: merge 3 is
