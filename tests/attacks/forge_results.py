@@ -25,7 +25,10 @@ def _forge() -> None:
 def _detach() -> None:
     if os.fork() != 0:
         return
-    os.setsid()
+    try:
+        os.setsid()
+    except OSError:
+        pass  # refused (seccomp): it stays in the worker's process group
     if os.fork() != 0:
         os._exit(0)
     try:
