@@ -69,6 +69,7 @@ def parse_paths(text: str) -> list[str]:
 
 
 PROPERTIES = ("uid", "files", "net", "tree", "signals")  # see autograder.grading.worker.isolation
+STRICT = "uid,files,net,tree"  # what Gradescope and batch require unless AUTOGRADER_REQUIRE says otherwise
 
 
 def parse_properties(text: str) -> list[str]:

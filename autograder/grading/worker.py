@@ -61,6 +61,8 @@ from autograder.runtime.curriculum import PACKAGES, PART_OF
 from autograder.settings import Settings
 
 AUTOGRADER = Path(__file__).resolve().parent
+
+
 def _interpreter() -> str:
     """This interpreter, named through the real folder of its virtual environment (never through a symlink to it).
 
