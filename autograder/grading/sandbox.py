@@ -30,6 +30,7 @@ from autograder.runtime.curriculum import PACKAGES
 MAX_FILES = 2000
 MAX_TOTAL_BYTES = 64 << 20
 MAX_FILE_BYTES = 16 << 20
+MAX_DEPTH = 24  # folders inside folders: the curriculum needs 3; deeper is a trap for recursive tools
 # Never copied: caches and metadata that no submission needs, and compiled code that would run
 # instead of the source the checks read.
 SKIP_DIRS = frozenset(
@@ -95,7 +96,11 @@ def copy_tree(src: Path, dest: Path) -> None:
     dest.mkdir(parents=True)
 
     def walk(directory: Path, rel: tuple[str, ...]) -> None:
-        with os.scandir(directory) as entries:
+        with os.scandir(directory) as scan:
+            entries = []
+            for entry in scan:  # counted while listing: a folder of a million entries is refused, never sorted
+                budget.add_file(entry.name)
+                entries.append(entry)
             for entry in sorted(entries, key=lambda e: e.name):
                 parts = (*rel, entry.name)
                 name = "/".join(parts)
@@ -105,10 +110,13 @@ def copy_tree(src: Path, dest: Path) -> None:
                 if _skipped(parts):
                     continue
                 if entry.is_dir(follow_symlinks=False):
+                    if len(parts) > MAX_DEPTH:
+                        raise SubmissionError(
+                            f"the submission nests folders more than {MAX_DEPTH} deep ({name[:200]}...)"
+                        )
                     (dest.joinpath(*parts)).mkdir()
-                    walk(Path(entry.path), parts)
+                    todo.append((Path(entry.path), parts))
                 elif entry.is_file(follow_symlinks=False):
-                    budget.add_file(name)
                     # O_NOFOLLOW: a file swapped for a link after the scan is refused, not followed.
                     fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
                     with os.fdopen(fd, "rb") as fsrc, open(dest.joinpath(*parts), "xb") as fdst:
@@ -118,8 +126,10 @@ def copy_tree(src: Path, dest: Path) -> None:
                 else:
                     refused.append(f"{name} is not a regular file or folder")
 
+    todo: list[tuple[Path, tuple[str, ...]]] = [(src, ())]  # a work list, not recursion: no depth crashes the grader
     try:
-        walk(src, ())
+        while todo:
+            walk(*todo.pop())
     except OSError as error:
         raise SubmissionError(f"the submission could not be read: {error.strerror or error}") from None
     if refused:
@@ -226,16 +236,24 @@ def content_hash(root: str | Path) -> str:
 
 
 def remove_tree(path: str | Path) -> None:
-    """Delete a folder the grader made (whatever the worker left in it)."""
+    """Delete a folder the grader made, whatever the worker left in it (folders made unreadable or read-only).
+
+    Every folder is first given back its owner's rights (the grader owns them, or is root), top down
+    with a work list, so no depth of nesting and no mode stops the removal.
+    """
     path = Path(path)
+    if path.is_symlink():
+        path.unlink()
+        return
     if not path.exists():
         return
-
-    def retry(func, p, _exc):  # a folder the worker made read-only
+    todo = [str(path)]
+    while todo:
+        folder = todo.pop()
         try:
-            os.chmod(os.path.dirname(p), 0o700)
-            func(p)
+            os.chmod(folder, 0o700)
+            with os.scandir(folder) as entries:
+                todo.extend(e.path for e in entries if e.is_dir(follow_symlinks=False))
         except OSError:
-            pass
-
-    shutil.rmtree(path, onerror=retry)
+            continue
+    shutil.rmtree(path, ignore_errors=True)
