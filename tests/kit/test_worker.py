@@ -329,6 +329,7 @@ def test_the_run_time_guard_lets_trusted_code_use_the_apis(tmp_path):
         forbidden.install([{str(trusted)!r}, *sys.path[1:]])
         use = "import torch\\nout = (torch.nn.functional.layer_norm(torch.ones(2, 4), (4,)).sum().item(), tuple(torch.nn.LayerNorm(4).weight.shape))\\n"
         kit = {{}}
+        open({str(trusted / "trainer.py")!r}, "w").write(use)  # trusted code lies on disk in a trusted folder
         exec(compile(use, {str(trusted / "trainer.py")!r}, "exec"), kit)
         print("kit ok", kit["out"])
         try:
