@@ -18,9 +18,9 @@ batch grading uses to skip submissions already graded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import shutil
 import stat
 import zipfile
 from pathlib import Path
@@ -236,24 +236,33 @@ def content_hash(root: str | Path) -> str:
 
 
 def remove_tree(path: str | Path) -> None:
-    """Delete a folder the grader made, whatever the worker left in it (folders made unreadable or read-only).
+    """Delete a folder the grader made, whatever the worker left in it (folders without rights, any depth).
 
-    Every folder is first given back its owner's rights (the grader owns them, or is root), top down
-    with a work list, so no depth of nesting and no mode stops the removal.
+    A work list, not recursion (``shutil.rmtree`` recurses once per level): every folder is first
+    given back its owner's rights (the grader owns them, or is root), its files are unlinked, and the
+    folders are removed deepest first.
     """
     path = Path(path)
     if path.is_symlink():
         path.unlink()
         return
-    if not path.exists():
-        return
-    todo = [str(path)]
+    todo, folders = [str(path)], []
     while todo:
         folder = todo.pop()
+        folders.append(folder)
         try:
             os.chmod(folder, 0o700)
             with os.scandir(folder) as entries:
-                todo.extend(e.path for e in entries if e.is_dir(follow_symlinks=False))
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+                    else:
+                        with contextlib.suppress(OSError):
+                            os.unlink(entry.path)
         except OSError:
             continue
-    shutil.rmtree(path, ignore_errors=True)
+    for folder in reversed(folders):  # found after its parent: removed before it
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass

@@ -1,0 +1,33 @@
+"""Attack: a call that never returns, in the worker and in a forked child (each bounded at 60 s of busy loop).
+
+When the grader itself is killed (SIGKILL: no clean-up runs), nothing of this may keep spinning.
+"""
+
+import os
+import time
+
+
+def _spin(seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pass
+
+
+def build_vocab(tokens, min_count=1, specials=()):
+    if os.fork() == 0:
+        try:
+            os.setsid()
+        except OSError:
+            pass
+        _spin(60)
+        os._exit(0)
+    _spin(60)
+    return {}
+
+
+def encode(tokens, vocab, unk_token=None):
+    raise NotImplementedError()
+
+
+def one_hot(indices, vocab_size):
+    raise NotImplementedError()
