@@ -922,7 +922,7 @@ def isolation_record(hello: dict[str, Any]) -> dict[str, Any]:
     return {
         "achieved": [p for p in HOW_TO_GET if p in have],
         "missing": [p for p in HOW_TO_GET if p not in have],
-        "uid": hello.get("uid"),
+        "root_grader": os.geteuid() == 0,  # (not the uid itself: grading the same submission twice gives the same file)
         "namespaces": hello.get("namespaces", []),
         "landlock": hello.get("landlock"),
         "seccomp": hello.get("seccomp"),
