@@ -2,7 +2,7 @@
 
 ``attack.json`` names what to try: ``"read"`` (other submissions, the reference, the hidden suites,
 the grader's files), ``"write"`` (the results path, the grader's files, shared temp folders),
-``"grader_pid"`` (its ``/proc`` entries, a signal), ``"port"`` (a TCP server on 127.0.0.1),
+``"grader_pid"`` (its ``/proc`` entries, signals), ``"port"`` (a TCP server on 127.0.0.1),
 ``"unix"`` (a Unix socket outside) and ``"secret"`` (a string no inherited descriptor may hold).
 Every key of the answer names one way out; the grader's promise is that each is False.
 """
@@ -57,11 +57,16 @@ def _descriptors() -> bool:
         except OSError:
             continue
         for name in names:
+            try:  # non-blocking: one of them is the request pipe, which holds nothing during a call
+                fd = os.open(os.path.join(folder, name), os.O_RDONLY | os.O_NONBLOCK)
+            except OSError:
+                continue
             try:
-                with open(os.path.join(folder, name), "rb") as f:
-                    found |= CONFIG["secret"].encode() in f.read(1 << 16)
+                found |= CONFIG["secret"].encode() in os.read(fd, 1 << 16)
             except OSError:
                 pass
+            finally:
+                os.close(fd)
     return found
 
 
@@ -73,7 +78,7 @@ def build_vocab(tokens, min_count=1, specials=()):
     out[f"/proc/{pid}/mem"] = _try(lambda: _read(f"/proc/{pid}/mem"))
     out["signal the grader"] = _try(lambda: os.kill(pid, 0))
     out["signal the grader's group"] = _try(lambda: os.killpg(os.getpgid(pid), 0))
-    out["signal everything"] = _try(lambda: os.kill(-1, signal.SIGCONT))
+    _try(lambda: os.kill(-1, signal.SIGCONT))  # the test watches for it arriving (kill(-1) succeeds even when refused)
     out["tcp 127.0.0.1"] = _try(_tcp)
     out["unix socket outside"] = _try(_unix)
     out["secret in a descriptor"] = _descriptors()

@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -130,7 +131,7 @@ def test_memory_bomb_fails_with_a_reason(tmp_path, monkeypatch):
 
 
 def test_reading_the_reference_from_disk_fails(tmp_path, platform):
-    require(platform, "uid", "mount")
+    require(platform, "uid", "files")
     paths = [str(SOLUTIONS / "embeddings" / "one_hot.py"), str(REPO_ROOT / ".git" / "HEAD")]
     report = graded(submission(tmp_path / "sub", "read_reference", config={"paths": paths, "repo": str(REPO_ROOT)}))
     assert report.score == 0
@@ -226,7 +227,7 @@ def test_conftest_sitecustomize_and_shadow_packages_are_ignored(tmp_path):
 
 
 def test_a_detached_child_cannot_forge_the_results(tmp_path, platform):
-    require(platform, "uid", "pid")
+    require(platform, "uid", "tree")
     results = tmp_path / "out" / "results.json"
     marker = tmp_path / "forged"
     config = {"targets": [str(results), str(results) + ".tmp", str(tmp_path / "out" / "junit.xml")], "marker": str(marker), "sleep": 1.5}
@@ -239,7 +240,7 @@ def test_a_detached_child_cannot_forge_the_results(tmp_path, platform):
 
 
 def test_traps_for_the_next_submission_fail(tmp_path, platform):
-    require(platform, "uid", "mount")
+    require(platform, "uid", "files")
     token = secrets.token_hex(4)
     shared = [f"/tmp/zz_poison_{token}", f"/dev/shm/zz_poison_{token}", f"/var/tmp/zz_poison_{token}", f"/tmp/pytest-of-root/zz_poison_{token}"]
     grader = [REPO_ROOT / f"zz_poison_{token}.py", REPO_ROOT / "autograder" / "suites" / f"zz_poison_{token}.py",
@@ -393,10 +394,13 @@ def test_nothing_outside_the_sandbox_is_within_reach(tmp_path):
                   str(SITE_PACKAGES / f"zz_reach_{token}.pth")],
         "grader_pid": os.getpid(), "port": server.getsockname()[1], "unix": str(tmp_path / "outside.sock"), "secret": secret,
     }
+    signalled = []
+    previous = signal.signal(signal.SIGCONT, lambda signum, frame: signalled.append(signum))
     try:
         with contextlib.closing(isolated(submission(tmp_path / "sub", "reach", config=config))) as s:
             reached = s.call("embeddings.one_hot:build_vocab", [])
     finally:
+        signal.signal(signal.SIGCONT, previous)
         os.close(inherited)
         server.close()
         unix.close()
@@ -404,7 +408,7 @@ def test_nothing_outside_the_sandbox_is_within_reach(tmp_path):
             with contextlib.suppress(OSError):
                 os.unlink(p)
     assert {k: v for k, v in reached.items() if v} == {}
-    assert json.loads(results.read_text()) == {}
+    assert json.loads(results.read_text()) == {} and signalled == []
 
 
 def test_forbidden_apis_stay_forbidden_through_threads_and_generated_modules(tmp_path):
