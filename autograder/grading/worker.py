@@ -3,16 +3,18 @@
 :class:`IsolatedStudent` is the :class:`~autograder.adapter.Student` that grading uses. For one
 submission it
 
-- makes a private workspace (``mkdtemp``): ``runtime/`` holds a copy of the non-secret runtime
-  (:mod:`autograder.runtime.protocol`, the ``probes*`` modules, :mod:`autograder.runtime.forbidden`, the worker's
-  main and the course's ``course/`` package), ``submission/`` a copy of the submission (plain
-  files only, see :mod:`autograder.grading.sandbox`), ``home/`` the worker's ``HOME``. Nothing of the
-  hidden suites or the reference is in it;
+- makes a private workspace (``mkdtemp``, held with a lock so that the next grader removes it if
+  this one dies): ``runtime/`` holds a read-only copy of ``autograder/runtime/`` and ``course/``,
+  rebuilt before every worker starts, ``submission/`` a copy of the submission (plain files only,
+  see :mod:`autograder.grading.sandbox`), ``home/`` and ``tmp/`` the worker's only writable folders
+  (their size is watched: ``scratch``). Nothing of the hidden suites or the reference is in it;
 - reads the copy's source for forbidden APIs (:mod:`autograder.runtime.forbidden`), so a probe whose
   target uses one fails with kind ``"forbidden"`` without running;
 - starts the worker ONCE (:mod:`autograder.runtime.worker_main`: ``python -I -B``, a clean environment,
   its own session; as root under a dedicated uid claimed with a lock file, in new mount, network
-  and PID namespaces where the platform allows) and keeps it for every test;
+  and PID namespaces where the platform allows, confined by Landlock and seccomp) and keeps it for
+  every test; each worker's hello says what isolation it achieved (:func:`isolation`), and a hello
+  below ``settings.require`` stops everything before any student code is imported;
 - sends each probe as a request over a pipe (JSON + raw ``.npy``, :mod:`autograder.runtime.protocol`)
   and waits for the reply with a deadline: the test's own time limit when the plugin said it
   (:meth:`IsolatedStudent.begin_test`), else ``call_timeout``;

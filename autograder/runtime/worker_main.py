@@ -12,12 +12,18 @@ runs it, in this order:
    interface but a down loopback: no network), PID (a small init is PID 1 of the new namespace and
    the worker PID 2, so when the worker dies its init exits and the kernel kills every process the
    student started; a small root parent outside waits for the init, and each of the three dies
-   with its parent, down from the grader);
+   with its parent, down from the grader). Without a PID namespace, a *keeper* stays outside as
+   the worker's parent and kills the worker's process group (and, as root, its uid) when the
+   grader dies, however it dies;
 2. drops privileges: as root, to the dedicated unprivileged uid/gid the grader chose (no
-   supplementary groups, ``no_new_privs``); without root, inside a user namespace, all
-   capabilities are dropped;
-3. sets resource limits (address space, CPU seconds, processes and threads, open files, file
-   size, no core dumps);
+   supplementary groups); it never runs student code as root. Where the Python installation
+   lies in a folder other users cannot enter (``/root/.pyenv``) and no mount namespace shows it,
+   the folders of ``sys.path`` are opened before the drop and reached through their descriptors.
+   Without root, inside a user namespace, all capabilities are dropped;
+3. confines itself with Landlock and seccomp (:mod:`autograder.runtime.confine`: an allow-list of
+   readable and writable folders, no TCP, no signal or abstract socket outside, no socket at all,
+   no ``setsid``), which needs no privilege, then sets resource limits (address space, CPU seconds,
+   processes and threads, open files, file size, no core dumps);
 4. imports NumPy, the protocol and the probes, guards the forbidden torch APIs
    (:mod:`autograder.runtime.forbidden`), installs an importer that loads only the submission's three
    packages and only from source, and says hello with what it achieved.
