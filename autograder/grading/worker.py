@@ -846,7 +846,7 @@ HOW_TO_GET = {
     "files": "needs Landlock (Linux >= 5.13, 'landlock' in the kernel's lsm= list) or a mount namespace "
     "(root with CAP_SYS_ADMIN, or unprivileged user namespaces)",
     "net": "needs seccomp (libseccomp2 and pyseccomp from requirements.lock) or a network namespace",
-    "tree": "needs seccomp (no setsid: the keeper's process group holds the whole tree) or a PID namespace",
+    "tree": "needs seccomp (the worker may start threads, not processes; its keeper kills it) or a PID namespace",
     "signals": "needs Landlock ABI 6 (Linux >= 6.12), a PID namespace, or a dedicated uid",
 }
 
@@ -874,7 +874,7 @@ def isolation(hello: dict[str, Any]) -> set[str]:
         found.add("files")
     if "net" in names or _confined(hello, "seccomp"):
         found.add("net")
-    if "pid" in names or (hello.get("keeper") and _confined(hello, "seccomp")):
+    if "pid" in names or (hello.get("keeper") and _confined(hello, "seccomp")):  # seccomp: no process but the worker
         found.add("tree")
     if "pid" in names or "uid" in found or (_confined(hello, "landlock") and hello["landlock"].get("scoped")):
         found.add("signals")

@@ -12,10 +12,11 @@ the worker starts and cannot be lifted.
   cannot ptrace, so the grader's ``/proc/<pid>/{environ,fd,mem}`` are closed to it. The kernel API
   is three system calls; no maintained Python binding exists, so they are called with ctypes.
 - **seccomp** through libseccomp (:mod:`pyseccomp`, the ctypes binding that mirrors libseccomp's
-  own Python API): no sockets of any family (no network, no Unix socket outside the sandbox), no
-  ``setsid``/``setpgid`` (everything the submission starts stays in the worker's process group, so
-  one ``killpg`` reaches it), no ptrace, no namespaces, mounts, keys, BPF or kernel modules. The
-  filter is synchronised to every thread of the worker (``TSYNC``).
+  own Python API): no new process (threads only: the address-space limit bounds the whole worker,
+  and nothing it starts outlives it), no sockets of any family (no network, no Unix socket outside
+  the sandbox), no ``setsid``/``setpgid`` (the keeper's ``killpg`` reaches all), no ptrace, no
+  namespaces, mounts, keys, BPF or kernel modules. The filter is synchronised to every thread of
+  the worker (``TSYNC``).
 
 Each function returns what it achieved, for the worker's hello; a mechanism the platform lacks is
 reported, never faked (the grader decides whether that is enough, see ``autograder.grading.isolation``).
@@ -120,6 +121,7 @@ def landlock(read: dict[str, int], write: dict[str, int]) -> dict[str, Any]:
     return {"abi": abi, "net": abi >= 4, "scoped": abi >= 6}
 
 
+CLONE_THREAD = 0x00010000
 # System calls a submission never needs, refused with EPERM (the rest of the interface stays as it is).
 DENIED_SYSCALLS = (
     "socket",  # no network, no Unix socket to anything outside (socketpair stays: it reaches nothing)
@@ -183,7 +185,14 @@ def seccomp() -> dict[str, Any]:
                 denied += 1
             except (RuntimeError, ValueError, OSError):
                 pass  # a call this architecture does not have
+        # One process: threads yes, new processes no (fork, vfork, and clone without CLONE_THREAD; clone3 says
+        # ENOSYS, so the C library falls back to clone). The address-space limit then bounds the whole worker's
+        # memory, not each of its processes, and nothing it starts can outlive it.
+        for name in ("fork", "vfork"):
+            flt.add_rule(pyseccomp.ERRNO(errno.EPERM), name)
+        flt.add_rule(pyseccomp.ERRNO(errno.EPERM), "clone", pyseccomp.Arg(0, pyseccomp.MASKED_EQ, CLONE_THREAD, 0))
+        flt.add_rule(pyseccomp.ERRNO(errno.ENOSYS), "clone3")
         flt.load()
     except (RuntimeError, ValueError, OSError, AttributeError) as error:
         return {"error": f"seccomp: {error}"}
-    return {"denied": denied}
+    return {"denied": denied, "processes": "none"}

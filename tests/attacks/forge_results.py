@@ -23,7 +23,12 @@ def _forge() -> None:
 
 
 def _detach() -> None:
-    if os.fork() != 0:
+    try:
+        child = os.fork()
+    except OSError:  # no new process allowed: forge from the worker itself
+        _forge()
+        return
+    if child != 0:
         return
     try:
         os.setsid()

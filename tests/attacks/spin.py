@@ -1,4 +1,4 @@
-"""Attack: a call that never returns, in the worker and in a forked child (each bounded at 60 s of busy loop).
+"""Attack: a call that never returns, in the worker and in a forked child where it may fork (60 s of busy loop each).
 
 When the grader itself is killed (SIGKILL: no clean-up runs), nothing of this may keep spinning.
 """
@@ -14,7 +14,11 @@ def _spin(seconds: float) -> None:
 
 
 def build_vocab(tokens, min_count=1, specials=()):
-    if os.fork() == 0:
+    try:
+        child = os.fork()
+    except OSError:  # the worker may not start processes: it spins alone
+        child = -1
+    if child == 0:
         try:
             os.setsid()
         except OSError:

