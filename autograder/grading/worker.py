@@ -831,6 +831,40 @@ class StaticallyChecked(Student):
         self.inner.close()
 
 
+class HangMemory(Student):
+    """A student (in-process: ``make test``, nbgrader's ``grade_hidden``) whose hung functions are remembered.
+
+    In-process, pytest-timeout stops a hanging test by raising inside the call; the function's later
+    tests then fail at once with the same explanation instead of costing a timeout each (the
+    isolated student does the same by itself, see :class:`IsolatedStudent`).
+    """
+
+    def __init__(self, inner: Student) -> None:
+        self.inner = inner
+        self.hung: dict[str, str] = {}  # student function -> why it was stopped
+
+    def probe(self, name: str, /, **kwargs: Any) -> Any:
+        functions = _functions_of(kwargs)
+        for function in functions:
+            if function in self.hung:
+                raise StudentError(
+                    "timeout", ["TimeoutError"], f"{self.hung[function]}\n(not run again: it hung before)"
+                )
+        try:
+            return self.inner.probe(name, **kwargs)
+        except BaseException as error:
+            timed_out = (isinstance(error, StudentError) and error.kind == "timeout") or (
+                type(error).__name__ == "Failed" and str(error).startswith("Timeout")  # pytest-timeout's
+            )
+            if timed_out:
+                why = f"the call of {kwargs.get('target', name)} did not finish in time ({error})"
+                self.hung.update(dict.fromkeys(functions, why.splitlines()[0]))
+            raise
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class RefusedStudent(Student):
     """A submission that was refused before anything ran (a symlink, a zip slip ...): every call fails with why."""
 

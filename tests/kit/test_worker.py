@@ -436,3 +436,23 @@ def test_a_restarted_worker_boots_from_a_fresh_copy_of_the_runtime():
         planted.write_text("raise SystemExit('booted from a planted runtime')\n")  # what a worker must never do
         s._stop()
         assert s.call(BUILD_VOCAB, ["b"]) == {"b": 0} and s.restarts == 1
+
+
+def test_in_process_a_function_stopped_by_pytest_timeout_fails_at_once_later():
+    from autograder.grading.adapter import Student
+    from autograder.grading.worker import HangMemory
+
+    class Hanging(Student):
+        calls = 0
+
+        def probe(self, name, /, **kwargs):
+            Hanging.calls += 1
+            pytest.fail("Timeout >60.0s")  # what pytest-timeout raises inside the call (nbgrader's grade_hidden path)
+
+    student = HangMemory(Hanging())
+    with pytest.raises(pytest.fail.Exception):
+        student.call(ONE_HOT, [1], 3)
+    start = time.perf_counter()
+    err = error_of(student, ONE_HOT, [2], 4)
+    assert err.kind == "timeout" and "not run again" in err.message and time.perf_counter() - start < 0.1
+    assert Hanging.calls == 1
