@@ -108,6 +108,13 @@ def cmd_grade(ns: argparse.Namespace) -> int:
         except sandbox.SubmissionError as error:
             refused, root = str(error), private / "empty"
             root.mkdir()
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, UnicodeError) as error:
+            # a malformed hand-in (a notebook that is not one ...) is the submission's problem: a result that says so
+            refused, root = (
+                f"the hand-in could not be read ({type(error).__name__}: {str(error)[:200]})",
+                private / "empty",
+            )
+            root.mkdir(exist_ok=True)
         junit = private / "junit.xml" if ns.junit else None
         try:
             report, _ = runner.grade(root, ns.only, isolated=not ns.in_process, junit=junit, refused=refused)

@@ -526,3 +526,13 @@ def test_deep_or_huge_folder_trees_are_refused_with_a_message(tmp_path):
         sandbox.prepare(wide, tmp_path / "copy2")
     sandbox.remove_tree(deep)
     assert not deep.exists()
+
+
+def test_a_malformed_notebook_still_gets_a_results_file_that_says_why(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "embeddings.ipynb").write_text('{"cells": [{"cell_type": "code", "source": 12345}], "nbformat": "four"}')
+    results = tmp_path / "results.json"
+    assert cli(str(sub), "--only", "one_hot", "--results", str(results)) == 0
+    data = json.loads(results.read_text())
+    assert data["score"] == 0 and data["tests"] and "not graded" in data["output"]
