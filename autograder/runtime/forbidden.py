@@ -261,6 +261,13 @@ class _Scanner(ast.NodeVisitor):
             isinstance(func, ast.Attribute)
             and func.attr in ("import_module", "__import__")
             and node.args
+            and (_fold(node.args[0]) or "").split(".")[0] in GRADER_MODULES
+        ):
+            self.flag(node, f"{func.attr}({_fold(node.args[0])!r})", "a submission may not import the grader")
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("import_module", "__import__")
+            and node.args
             and _fold(node.args[0]) is None
         ):
             self.flag(

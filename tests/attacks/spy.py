@@ -24,7 +24,7 @@ def _readable(path: str) -> bool:
 
 
 def build_vocab(paths, min_count=1, specials=()):
-    import autograder  # the worker's runtime package: what of the grader is there?
+    package = os.path.join(sys.path[0], "autograder")  # the worker's runtime folder: what of the grader is there?
 
     try:
         with socket.create_connection(("127.0.0.1", int(min_count)), timeout=2):
@@ -39,8 +39,8 @@ def build_vocab(paths, min_count=1, specials=()):
         "readable": {p: _readable(p) for p in paths},
         "processes": len([p for p in os.listdir("/proc") if p.isdigit()]),
         "connected": connected, "limits": limits, "pid": os.getpid(),
-        "package": sorted(os.listdir(autograder.__path__[0])),
-        "runtime": sorted(os.listdir(os.path.join(autograder.__path__[0], "runtime"))),
+        "package": sorted(os.listdir(package)),
+        "runtime": sorted(os.listdir(os.path.join(package, "runtime"))),
     }
 
 

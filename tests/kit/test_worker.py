@@ -244,6 +244,9 @@ FORBIDDEN_USES = {
     "import ctypes": "import ctypes\n",
     "__closure__": "f.__closure__[0].cell_contents\n",
     "sys.modules": "import sys\nsys.modules['torch']\n",
+    "import autograder": "from autograder.runtime import forbidden\nforbidden._TRUSTED = ('/',)\n",
+    "import_module('autograder.runtime.forbidden')": "import importlib\nimportlib.import_module('autograder.runtime.forbidden')\n",
+    "getattr(..., '__globals__')": "g = getattr(f, '__glo' + 'bals__')\n",
 }
 
 
