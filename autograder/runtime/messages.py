@@ -47,7 +47,6 @@ class Hello(TypedDict):
     limits: NotRequired[dict[str, int]]
     limit_errors: NotRequired[list[str]]
     unshare_errors: NotRequired[list[str]]
-    uid_note: NotRequired[str]
     proc: NotRequired[bool]
     capabilities: NotRequired[str]
     guarded: NotRequired[int]
