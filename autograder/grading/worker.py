@@ -86,8 +86,11 @@ LAST_SANDBOX: dict[str, Any] = {}  # what the latest worker achieved (the CLI pr
 
 
 def _uids_of(pid: str) -> set[int]:
+    """The uids of a live process; none for a zombie (it runs nothing, and only its parent can make it go)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
+            if line.startswith("State:") and line.split()[1] in ("Z", "X"):
+                return set()
             if line.startswith("Uid:"):
                 return {int(x) for x in line.split()[1:]}
     return set()
@@ -568,6 +571,9 @@ class Worker:
                 os.kill(init_pid, signal.SIGKILL)  # its parent (proc) has not reaped it: the pid is still its own
             except OSError:
                 pass
+            # its parent (the keeper, or the PID namespace's outer process) reaps it and exits: no zombie is left
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(2)
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except OSError:
