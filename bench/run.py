@@ -49,11 +49,19 @@ def grader_rows(quick: bool) -> list[Row]:
 
 
 def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
-    from bench import attention_vs_torch, behaviour_margin, layers_vs_torch, nbgrader_vs_grader, skipgram_vs_gensim
+    from bench import (
+        attention_vs_torch,
+        behaviour_margin,
+        hanging_submission,
+        layers_vs_torch,
+        nbgrader_vs_grader,
+        skipgram_vs_gensim,
+    )
 
     return [
         ("student loop", make_test_rows),
         ("grader", lambda: grader_rows(quick)),
+        ("hanging submission", lambda: hanging_submission.rows(every=not quick)),
         ("attention vs PyTorch", attention_vs_torch.rows),
         ("encoder layer vs PyTorch", layers_vs_torch.rows),
         ("skip-gram vs gensim", skipgram_vs_gensim.rows),
