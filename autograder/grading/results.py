@@ -110,8 +110,8 @@ class Report:
             "visibility": "visible",
             "tests": tests,
         }
-        if self.isolation:
-            data["isolation"] = self.isolation
+        if self.isolation:  # Gradescope's schema allows extra keys under extra_data only
+            data["extra_data"] = {"isolation": self.isolation}
         return data
 
     def write(self, path: str | Path) -> None:

@@ -508,7 +508,7 @@ def test_results_record_the_isolation_the_grade_was_made_in(tmp_path, platform):
     results = tmp_path / "results.json"
     assert cli(str(submission(tmp_path / "sub")), "--only", "one_hot", "--results", str(results)) == 0
     data = json.loads(results.read_text())
-    assert set(data["isolation"]["achieved"]) == platform and "Sandbox: " in data["output"]
+    assert set(data["extra_data"]["isolation"]["achieved"]) == platform and "Sandbox: " in data["output"]
 
 
 def test_deep_or_huge_folder_trees_are_refused_with_a_message(tmp_path):
