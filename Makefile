@@ -14,7 +14,7 @@ PUBLIC := $(if $(EX),tests/public/test_$(EX).py,tests/public)
 ONLY   := $(if $(EX),--only $(EX),)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test grade stubs check lint typecheck kit-tests stubs-check mutants bench batch
+.PHONY: help venv test grade stubs check lint typecheck kit-tests stubs-check mutants bench batch adversarial-conditions
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -54,6 +54,9 @@ kit-tests: $(STAMP)
 
 check: lint typecheck stubs-check kit-tests ## everything CI runs: lint, types, stubs up to date, the kit's own tests
 	@echo "make check: all green"
+
+adversarial-conditions: $(STAMP) ## the isolation tests as root, namespaces off, Docker-like capabilities, non-root
+	@.ci/adversarial-conditions
 
 mutants: $(STAMP) ## grade every catalogued mistake + a sample of generated mutants (killed? named?)
 	@$(PY) -m tests.mutants.run --jobs 2 --markdown build/mutants.md $(ARGS)

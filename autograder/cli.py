@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.runtime.curriculum import EXERCISES
-from autograder.settings import Settings, SettingsError
+from autograder.settings import STRICT, Settings, SettingsError
 
 
 class UsageError(Exception):
@@ -75,6 +75,27 @@ def cmd_grade(ns: argparse.Namespace) -> int:
     _known_exercises(ns.only)
     results = Path(ns.results).resolve()
     _terminate_gracefully()
+    sandbox_record: dict[str, object] = {}
+    if not ns.in_process:
+        from autograder.grading.worker import describe_sandbox, isolation_record, missing_isolation, probe_isolation
+        from autograder.grading.worker import refusal as isolation_refusal
+
+        # Before any student code runs: what this platform lets the grader enforce, against what is required.
+        settings = Settings.from_env()
+        hello = probe_isolation(settings)
+        missing = missing_isolation(hello, settings.require or [])
+        if missing:
+            print(isolation_refusal(missing, hello), file=sys.stderr)
+            return 3
+        print(describe_sandbox(hello), file=sys.stderr)
+        lacking = isolation_record(hello)["missing"]
+        if lacking and settings.require is None:
+            print(
+                f"warning: this sandbox lacks {', '.join(lacking)}; AUTOGRADER_REQUIRE={STRICT} makes grading refuse "
+                "to run in it (the default for Gradescope and batch)",
+                file=sys.stderr,
+            )
+        sandbox_record = isolation_record(hello)
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
         private = Path(tmp)
         os.chmod(private, 0o700)
@@ -87,6 +108,13 @@ def cmd_grade(ns: argparse.Namespace) -> int:
         except sandbox.SubmissionError as error:
             refused, root = str(error), private / "empty"
             root.mkdir()
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, UnicodeError) as error:
+            # a malformed hand-in (a notebook that is not one ...) is the submission's problem: a result that says so
+            refused, root = (
+                f"the hand-in could not be read ({type(error).__name__}: {str(error)[:200]})",
+                private / "empty",
+            )
+            root.mkdir(exist_ok=True)
         junit = private / "junit.xml" if ns.junit else None
         try:
             report, _ = runner.grade(root, ns.only, isolated=not ns.in_process, junit=junit, refused=refused)
@@ -97,14 +125,11 @@ def cmd_grade(ns: argparse.Namespace) -> int:
             report.output = f"This submission was not graded: {refused}"
         elif notes:
             report.output = "\n".join(notes)
+        report.isolation = sandbox_record
         report.write(private / "results.json")
         atomic_write(results, (private / "results.json").read_bytes())
         if junit is not None and junit.exists():
             atomic_write(Path(ns.junit).resolve(), junit.read_bytes())
-    if not ns.in_process and not refused:
-        from autograder.grading.worker import LAST_SANDBOX, describe_sandbox
-
-        print(describe_sandbox(LAST_SANDBOX), file=sys.stderr)
     return 0
 
 
@@ -135,6 +160,7 @@ def cmd_batch(ns: argparse.Namespace) -> int:
 def cmd_gradescope_run(ns: argparse.Namespace) -> int:
     from autograder.grading.gradescope import gradescope_run
 
+    os.environ.setdefault("AUTOGRADER_REQUIRE", STRICT)  # a separate uid, no network: or no grading at all
     return gradescope_run(ns.root, [a for a in ns.grade_args if a != "--"])
 
 

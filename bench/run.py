@@ -53,6 +53,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
         attention_vs_torch,
         behaviour_margin,
         bpe_vs_tokenizers,
+        hanging_submission,
         layers_vs_torch,
         nbgrader_vs_grader,
         skipgram_vs_gensim,
@@ -61,6 +62,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
     return [
         ("student loop", make_test_rows),
         ("grader", lambda: grader_rows(quick)),
+        ("hanging submission", lambda: hanging_submission.rows(every=not quick)),
         ("attention vs PyTorch", attention_vs_torch.rows),
         ("encoder layer vs PyTorch", layers_vs_torch.rows),
         ("skip-gram vs gensim", skipgram_vs_gensim.rows),

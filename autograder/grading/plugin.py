@@ -72,14 +72,14 @@ def title_of(item: pytest.Item) -> str:
 
 
 def make_student(config: pytest.Config, exercises: set[str] | None = None) -> Student:
-    from autograder.grading.worker import IsolatedStudent, RefusedStudent, StaticallyChecked
+    from autograder.grading.worker import HangMemory, IsolatedStudent, RefusedStudent, StaticallyChecked
 
     root = Path(config.getoption("--submission")).resolve()
     if config.getoption("--refused"):
         return RefusedStudent(config.getoption("--refused"))
     if config.getoption("--isolated"):
         return IsolatedStudent(root, exercises=exercises)
-    return StaticallyChecked(InProcessStudent(root), root)
+    return HangMemory(StaticallyChecked(InProcessStudent(root), root))  # a hung function costs one timeout
 
 
 @pytest.fixture(scope="session")

@@ -50,6 +50,7 @@ class Report:
     tests: list[TestResult] = field(default_factory=list)
     execution_time: float = 0.0
     output: str = ""
+    isolation: dict[str, Any] = field(default_factory=dict)  # what the worker's sandbox achieved (worker.py)
 
     @property
     def score(self) -> float:
@@ -93,15 +94,25 @@ class Report:
                     "tags": [t.exercise],
                 }
             )
-        return {
+        output = self.output
+        if self.isolation:  # every reader of results.json learns what the grade was protected by
+            achieved = ", ".join(self.isolation.get("achieved", [])) or "none"
+            missing = ", ".join(self.isolation.get("missing", []))
+            output = "\n".join(
+                filter(None, [output, f"Sandbox: {achieved}" + (f" (not: {missing})" if missing else "")])
+            )
+        data = {
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.execution_time, 3),
-            "output": self.output,
+            "output": output,
             "stdout_visibility": "hidden",
             "visibility": "visible",
             "tests": tests,
         }
+        if self.isolation:  # Gradescope's schema allows extra keys under extra_data only
+            data["extra_data"] = {"isolation": self.isolation}
+        return data
 
     def write(self, path: str | Path) -> None:
         atomic_write(Path(path), (json.dumps(self.to_gradescope(), indent=2) + "\n").encode("utf-8"))
