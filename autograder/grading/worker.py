@@ -60,6 +60,7 @@ from autograder.grading.loader import REPO_ROOT
 from autograder.layout import worker_runtime_files
 from autograder.runtime import forbidden, protocol
 from autograder.runtime.curriculum import PACKAGES, PART_OF
+from autograder.runtime.messages import WorkerConfig
 from autograder.settings import Settings
 
 AUTOGRADER = Path(__file__).resolve().parent
@@ -457,7 +458,7 @@ class Worker:
         threads = str(settings.threads)
         named = (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
         prefixes = sorted({*named, *map(os.path.realpath, named)})
-        config = {
+        config: WorkerConfig = {  # the worker reads the same TypedDict (autograder.runtime.messages)
             "runtime": str(workspace.runtime),
             "root": str(workspace.submission),
             "packages": list(PACKAGES),

@@ -143,7 +143,7 @@ def _hide_and_expose(hide: list[str], scratch: list[str], expose: list[str], wri
     return done
 
 
-def _enter_namespaces(config: dict[str, Any], achieved: dict[str, Any]) -> int | None:
+def _enter_namespaces(config: WorkerConfig, achieved: Hello) -> int | None:
     """unshare() what the platform allows; returns the flags obtained (None: none).
 
     Without root (or with ``"userns"`` in the config, to test that path as root), a user namespace comes first.
@@ -197,9 +197,9 @@ def _fork_into_pid_namespace(fds: list[int], grader: int) -> None:
         except InterruptedError:
             continue
     if os.WIFSIGNALED(status):  # mirror the worker's death, so the grader reads the same status
-        sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
+        died_of = os.WTERMSIG(status)
+        signal.signal(died_of, signal.SIG_DFL)
+        os.kill(os.getpid(), died_of)
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
@@ -253,7 +253,7 @@ def _count_my_tasks(uid: int) -> int:
     return count
 
 
-def set_limits(limits: dict[str, int], achieved: dict[str, Any]) -> None:
+def set_limits(limits: dict[str, int], achieved: Hello) -> None:
     names = {
         "memory": resource.RLIMIT_AS,
         "cpu": resource.RLIMIT_CPU,
@@ -322,13 +322,13 @@ def _keep(child: int, fds: list[int], grader: int, uid: int | None) -> None:
         except InterruptedError:
             continue
     if os.WIFSIGNALED(status):  # mirror the worker's death
-        sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
+        died_of = os.WTERMSIG(status)
+        signal.signal(died_of, signal.SIG_DFL)
+        os.kill(os.getpid(), died_of)
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
-def _reach_unreadable(paths: list[str], achieved: dict[str, Any]) -> None:
+def _reach_unreadable(paths: list[str], achieved: Hello) -> None:
     """Keep the folders of ``sys.path`` that another uid could not reach (Python in ``/root/.pyenv``) importable.
 
     Each such folder is opened now (``O_PATH``) and named ``/proc/self/fd/N`` in ``sys.path`` and in
@@ -419,6 +419,7 @@ def sandbox(config: WorkerConfig) -> Hello:
     if as_root:
         if not (flags and flags & CLONE_NEWNS):
             _reach_unreadable(list(sys.path), achieved)
+        assert uid is not None and gid is not None  # as_root: the grader gave a dedicated uid
         os.setgroups([])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
