@@ -29,7 +29,7 @@ NOT_FOR_GRADESCOPE = ("authoring",)
 
 
 def _files(folder: Path) -> list[Path]:
-    """Every file of ``folder`` that a copy carries (no caches, no hidden files such as .ruff_cache, no compiled files)."""
+    """Every file of ``folder`` that a copy carries: no caches, no hidden files (.ruff_cache), no compiled files."""
 
     def kept(p: Path) -> bool:
         rel = p.relative_to(folder).parts
