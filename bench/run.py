@@ -49,10 +49,11 @@ def grader_rows(quick: bool) -> list[Row]:
 
 
 def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
-    from bench import attention_vs_torch, behaviour_margin, layers_vs_torch, nbgrader_vs_grader, skipgram_vs_gensim
+    from bench import attention_vs_torch, behaviour_margin, layers_vs_torch, nbgrader_vs_grader, skipgram_vs_gensim, watch_feedback
 
     return [
         ("student loop", make_test_rows),
+        ("student loop", watch_feedback.rows),
         ("grader", lambda: grader_rows(quick)),
         ("attention vs PyTorch", attention_vs_torch.rows),
         ("encoder layer vs PyTorch", layers_vs_torch.rows),
