@@ -135,7 +135,10 @@ def build_bundle(
     shutil.copy2(TEMPLATES / "student" / "gitignore", dest / ".gitignore")
     test, extra = student_requirements(dest)
     (dest / "requirements-test.txt").write_text(
-        "# Pinned from the course's requirements.lock: what `make test` needs.\n" + "\n".join(test) + "\n"
+        "# Pinned from the course's requirements.lock (torch: the CPU build, from autograder/install.py): what\n"
+        "# `make test` needs. `python -m autograder setup` installs it, with PyTorch's CPU index added.\n"
+        + "\n".join(test)
+        + "\n"
     )
     (dest / "requirements.txt").write_text(
         "# Pinned from the course's requirements.lock: `make test` and the notebooks.\n-r requirements-test.txt\n"
