@@ -94,7 +94,7 @@ def install(
     if venv_dir is not None:
         if not venv_python(venv_dir).exists():
             print(f"creating {venv_dir} with Python {sys.version.split()[0]}", flush=True)
-            venv.EnvBuilder(with_pip=True).create(venv_dir)
+            venv.EnvBuilder(with_pip=True, symlinks=os.name != "nt").create(venv_dir)  # as `python -m venv` does
         python = venv_python(venv_dir)
     extra = index if index and index_reachable(index) else None
     if index and not extra:
