@@ -24,8 +24,8 @@ PUBLIC := $(if $(EX),tests/public/test_$(EX).py,tests/public)
 ONLY   := $(if $(EX),--only $(EX),)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test watch grade stubs stubs-check lint kit-tests check mutants notebooks notebooks-check release \
-	gradescope bench batch
+.PHONY: help venv test watch grade stubs stubs-check lint typecheck kit-tests check mutants notebooks notebooks-check \
+	release gradescope bench batch
 
 help: ## list the targets and the variables
 	@echo "targets:"
@@ -61,10 +61,13 @@ stubs-check: $(STAMP) ## check that assignments/ and the notebooks are up to dat
 lint: $(STAMP) ## ruff
 	@$(PY) -m ruff check .
 
+typecheck: $(STAMP) ## mypy on the grader (autograder/, without the hidden suites)
+	@$(PY) -m mypy
+
 kit-tests: $(STAMP) ## the kit's own tests (tests/kit, two processes)
 	@$(PY) -m pytest tests/kit -q -n 2 $(ARGS)
 
-check: lint stubs-check kit-tests ## everything CI runs: lint, stubs up to date, the kit's own tests
+check: lint typecheck stubs-check kit-tests ## everything CI runs: lint, types, stubs up to date, the kit's own tests
 	@echo "make check: all green"
 
 mutants: $(STAMP) ## grade every catalogued mistake + a sample of generated mutants (killed? named?)
