@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import types
@@ -183,6 +184,67 @@ def cmd_config(ns: argparse.Namespace) -> int:
     return 0
 
 
+# --------------------------------------------------------------------------- the student's (standard library first)
+
+
+def _venv_or_here(ns: argparse.Namespace, argv: list[str]) -> int | None:
+    """Re-run ``argv`` inside the kit's .venv (set up when needed), unless ``--no-venv`` or already in it."""
+    from autograder import student
+
+    if ns.no_venv or student.in_venv():
+        return None
+    return student.run_in_venv(argv)
+
+
+def cmd_setup(ns: argparse.Namespace) -> int:
+    from autograder import student
+
+    status = student.setup()
+    if status == 0:
+        print(f"{student.VENV.name} is ready: `python -m autograder test` runs the public tests")
+    return status
+
+
+def cmd_test(ns: argparse.Namespace) -> int:
+    from autograder import student
+
+    _known_exercises([ns.exercise] if ns.exercise else None)
+    argv = ["test", *([ns.exercise] if ns.exercise else []), "--", *ns.pytest_args]
+    status = _venv_or_here(ns, argv)
+    return student.run_tests(ns.exercise, ns.pytest_args) if status is None else status
+
+
+def cmd_watch(ns: argparse.Namespace) -> int:
+    from autograder import student
+
+    _known_exercises([ns.exercise])
+    argv = ["watch", ns.exercise, "--interval", str(ns.interval), "--", *ns.pytest_args]
+    if ns.max_runs is not None:
+        argv[2:2] = ["--max-runs", str(ns.max_runs)]
+    status = _venv_or_here(ns, argv)
+    if status is None:
+        student.watch(ns.exercise, ns.pytest_args, interval=ns.interval, max_runs=ns.max_runs)
+        return 0
+    return status
+
+
+def cmd_lab(ns: argparse.Namespace) -> int:
+    status = _venv_or_here(ns, ["lab"])
+    if status is None:
+        from autograder.layout import REPO_ROOT
+
+        return subprocess.call([sys.executable, "-m", "jupyter", "lab", "notebooks"], cwd=REPO_ROOT)
+    return status
+
+
+def cmd_zip(ns: argparse.Namespace) -> int:
+    from autograder import student
+
+    names = student.zip_handin(Path(ns.out).resolve())
+    print(f"{ns.out} written: {len(names)} file(s) of {' and '.join(student.HANDIN)}")
+    return 0
+
+
 # --------------------------------------------------------------------------- authoring (the instructor's)
 
 
@@ -292,6 +354,28 @@ def _handin_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="the submission root to write")
 
 
+def _no_venv(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-venv", action="store_true", help="run with this interpreter as it is (it has the requirements)"
+    )
+
+
+def _test_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("exercise", nargs="?", default=None, help="one exercise (default: all)")
+    _no_venv(p)
+
+
+def _watch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("exercise", help="the exercise whose public tests re-run on every save")
+    p.add_argument("--interval", type=float, default=0.2, help="seconds between two looks at the files")
+    p.add_argument("--max-runs", type=int, default=None, help="stop after this many runs (default: Ctrl-C)")
+    _no_venv(p)
+
+
+def _zip_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="handin.zip", help="the zip to write (default: handin.zip)")
+
+
 def _stubs_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="store_true", help="only check that the stubs are up to date and leak nothing")
     p.add_argument("--src", default=None, help="the reference (default: solutions/)")
@@ -329,6 +413,20 @@ SUBCOMMANDS: dict[str, Subcommand] = dict(
         cmd_handin,
         _handin_args,
     ),
+    setup=Subcommand(
+        "create .venv with the pinned requirements and the CPU build of PyTorch (the other student commands do it "
+        "when needed)",
+        cmd_setup,
+        _no_args,
+    ),
+    test=Subcommand(
+        "run the public tests on assignments/ (one exercise: test EX; pytest arguments after --)", cmd_test, _test_args
+    ),  # fmt: skip
+    watch=Subcommand(
+        "re-run one exercise's public tests on every save of its file or notebook", cmd_watch, _watch_args
+    ),  # fmt: skip
+    lab=Subcommand("open the notebooks in JupyterLab", cmd_lab, _no_venv),
+    zip=Subcommand("zip what you hand in (assignments/ and notebooks/) into handin.zip", cmd_zip, _zip_args),
     config=Subcommand(
         "print every setting in force (AUTOGRADER_* variables), with its description", cmd_config, _no_args
     ),
@@ -363,8 +461,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PYTEST_ARGS = ("test", "watch")  # subcommands whose other arguments (or those after --) go to pytest
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The namespace of ``argv``; for :data:`PYTEST_ARGS`, ``pytest_args`` holds what goes to pytest."""
+    parser = build_parser()
+    extra: list[str] = []
+    if argv and argv[0] in PYTEST_ARGS and "--" in argv:
+        argv, extra = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
+    ns, unknown = parser.parse_known_args(argv)
+    if ns.command in PYTEST_ARGS:
+        ns.pytest_args = [*unknown, *extra]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return ns
+
+
 def main(argv: list[str] | None = None) -> int:
-    ns = build_parser().parse_args(argv)
+    ns = parse(list(sys.argv[1:] if argv is None else argv))
     try:
         Settings.from_env()  # a malformed AUTOGRADER_* variable stops every subcommand before it starts
         return int(ns.run(ns))

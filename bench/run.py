@@ -57,10 +57,12 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
         layers_vs_torch,
         nbgrader_vs_grader,
         skipgram_vs_gensim,
+        watch_feedback,
     )
 
     return [
         ("student loop", make_test_rows),
+        ("student loop", watch_feedback.rows),
         ("grader", lambda: grader_rows(quick)),
         ("hanging submission", lambda: hanging_submission.rows(every=not quick)),
         ("attention vs PyTorch", attention_vs_torch.rows),

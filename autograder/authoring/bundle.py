@@ -13,7 +13,6 @@ from autograder.authoring.course import (
     DIST,
     PARTS,
     TEMPLATES,
-    TORCH_CPU_INDEX,
     _pyfiles,
     available_exercises,
     suite_points,
@@ -58,12 +57,15 @@ def student_requirements(bundle: Path) -> tuple[list[str], list[str]]:
     return pinned(test), pinned(extra)
 
 
-def classroom_steps(points: dict[str, float], torch_pin: str) -> tuple[str, dict[str, Any]]:
+INSTALL_COMMAND = "python -m autograder.install -r requirements-test.txt"  # the one install rule (the CPU torch)
+
+
+def classroom_steps(points: dict[str, float]) -> tuple[str, dict[str, Any]]:
     """The GitHub Classroom workflow (YAML text) and the classic ``autograding.json`` for these exercises."""
     import yaml
 
     template = (TEMPLATES / "classroom" / "classroom.yml").read_text(encoding="utf-8")
-    template = template.replace("@TORCH_PIN@", torch_pin).replace("@TORCH_INDEX@", TORCH_CPU_INDEX)
+    template = template.replace("@INSTALL@", INSTALL_COMMAND)
     steps, tests = [], []
     for name, value in points.items():
         score = int(value) if float(value).is_integer() else value
@@ -106,10 +108,7 @@ def classroom_steps(points: dict[str, float], torch_pin: str) -> tuple[str, dict
         + "".join("      " + line if line.strip() else line for line in generated.splitlines(keepends=True))
     )
     if tests:
-        tests[0]["setup"] = (
-            f"python -m pip install --index-url {TORCH_CPU_INDEX} {torch_pin} && python -m pip install -r "
-            "requirements-test.txt"
-        )
+        tests[0]["setup"] = INSTALL_COMMAND
     return text, {"tests": tests}
 
 
@@ -136,17 +135,17 @@ def build_bundle(
     shutil.copy2(TEMPLATES / "student" / "gitignore", dest / ".gitignore")
     test, extra = student_requirements(dest)
     (dest / "requirements-test.txt").write_text(
-        "# Pinned from the course's requirements.lock: what `make test` needs.\n" + "\n".join(test) + "\n"
+        "# Pinned from the course's requirements.lock (torch: the CPU build, from autograder/install.py): what\n"
+        "# `make test` needs. `python -m autograder setup` installs it, with PyTorch's CPU index added.\n"
+        + "\n".join(test)
+        + "\n"
     )
     (dest / "requirements.txt").write_text(
         "# Pinned from the course's requirements.lock: `make test` and the notebooks.\n-r requirements-test.txt\n"
         + "\n".join(extra)
         + "\n"
     )
-    torch_pin = next(line for line in test if line.lower().startswith("torch=="))
-    workflow, autograding = classroom_steps(
-        {name: points[name] for name in available_exercises() if name in points}, torch_pin
-    )
+    workflow, autograding = classroom_steps({name: points[name] for name in available_exercises() if name in points})
     (dest / ".github" / "workflows").mkdir(parents=True)
     (dest / ".github" / "workflows" / "classroom.yml").write_text(workflow)
     (dest / ".github" / "classroom").mkdir(parents=True)

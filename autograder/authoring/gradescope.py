@@ -8,7 +8,6 @@ from pathlib import Path
 from autograder.authoring.course import (
     DIST,
     TEMPLATES,
-    TORCH_CPU_INDEX,
     _add,
     _pyfiles,
 )
@@ -29,9 +28,7 @@ def grader_requirements() -> list[str]:
 def build_gradescope(dest: Path = DIST / "autograder.zip") -> Path:
     """Gradescope's autograder zip: setup.sh and run_autograder at its root, the grader and reference beside them."""
     requirements = grader_requirements()
-    torch_pin = next(line for line in requirements if line.lower().startswith("torch=="))
-    setup = (TEMPLATES / "gradescope" / "setup.sh").read_text(encoding="utf-8")
-    setup = setup.replace("@TORCH_PIN@", torch_pin).replace("@TORCH_INDEX@", TORCH_CPU_INDEX)
+    setup = (TEMPLATES / "gradescope" / "setup.sh").read_text(encoding="utf-8")  # installs by autograder/install.py
     dest.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(dest, "w") as z:
         _add(z, "setup.sh", setup.encode(), executable=True)
