@@ -30,6 +30,7 @@ from autograder.runtime.curriculum import PACKAGES
 MAX_FILES = 2000
 MAX_TOTAL_BYTES = 64 << 20
 MAX_FILE_BYTES = 16 << 20
+MAX_DEPTH = 32  # folders inside one another; deeper trees are refused (a walk never recurses without bound)
 # Never copied: caches and metadata that no submission needs, and compiled code that would run
 # instead of the source the checks read.
 SKIP_DIRS = frozenset(
@@ -105,6 +106,8 @@ def copy_tree(src: Path, dest: Path) -> None:
                 if _skipped(parts):
                     continue
                 if entry.is_dir(follow_symlinks=False):
+                    if len(parts) > MAX_DEPTH:
+                        raise SubmissionError(f"the submission has folders more than {MAX_DEPTH} deep ({name[:200]})")
                     (dest.joinpath(*parts)).mkdir()
                     walk(Path(entry.path), parts)
                 elif entry.is_file(follow_symlinks=False):
@@ -149,6 +152,8 @@ def extract_zip(archive: Path, dest: Path) -> None:
                     raise SubmissionError(f"the zip file was refused: {raw} points outside the submission (..)")
                 if not parts or _skipped(parts):
                     continue
+                if len(parts) > MAX_DEPTH + 1:
+                    raise SubmissionError(f"the zip file has folders more than {MAX_DEPTH} deep ({raw[:200]})")
                 kind = stat.S_IFMT(mode)
                 if info.is_dir() or kind == stat.S_IFDIR:
                     dest.joinpath(*parts).mkdir(parents=True, exist_ok=True)
