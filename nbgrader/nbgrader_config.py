@@ -18,9 +18,9 @@ import os
 import sys
 from pathlib import Path
 
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor, Preprocessor
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde, GenerateAssignment
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
@@ -44,7 +44,7 @@ def kit_problem() -> str | None:
     )
 
 
-class CourseKit(Preprocessor):
+class CourseKit(NbGraderPreprocessor):
     """Checks ``COURSE_KIT`` before a command's work; for ``generate_assignment``, puts ``kit/`` in the release.
 
     nbgrader rebuilds ``release/<assignment>/`` from ``source/`` on every generate (the command and

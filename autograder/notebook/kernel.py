@@ -23,6 +23,7 @@ import io
 import linecache
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -105,6 +106,38 @@ def load_ipython_extension(ipython: Any) -> None:
         run_module_cell(name, cell, ((parent or {}).get("metadata") or {}).get("cellId"))
 
     ipython.register_magic_function(module, magic_kind="cell", magic_name="module")
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        _bound_cells(ipython)
+
+
+class CellTimeout(TimeoutError):
+    """A notebook cell ran past its limit while nbgrader autograded (an endless loop in the student's code)."""
+
+
+def _bound_cells(ipython: Any) -> None:
+    """Under ``nbgrader autograde``, each cell may run ``AUTOGRADER_CALL_TIMEOUT`` seconds; test cells keep their own.
+
+    A cell that calls the student's endless loop (a demo under an exercise) would otherwise wait for
+    nbgrader's cell timeout, minutes, for each such cell; it now stops with a message that says why,
+    and the notebook goes on. :func:`grade_hidden` lifts the limit for the hidden suite, which bounds
+    its own time (a limit per test, a budget per exercise).
+    """
+    from autograder.settings import Settings
+
+    seconds = Settings.from_env().call_timeout
+
+    def expire(signum: int, frame: Any) -> None:
+        raise CellTimeout(f"this cell did not finish within {seconds:g} s (an endless loop? far too slow?)")
+
+    def start(*_: Any) -> None:
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    def stop(*_: Any) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+    ipython.events.register("pre_run_cell", start)
+    ipython.events.register("post_run_cell", stop)
 
 
 def kernel_modules() -> dict[str, str]:
@@ -231,9 +264,17 @@ LINE_WIDTH = 160  # a longer line (a tensor dump) is cut at its end, never dropp
 
 
 def _first_lines(text: str, keep: int = FEEDBACK_LINES) -> list[str]:
-    """The first ``keep`` lines of a failure message, each at most ``LINE_WIDTH`` long, and how many were left out."""
+    """At most ``keep`` lines of a failure message, each at most ``LINE_WIDTH`` long: its first ones and its last.
+
+    The diagnosis leads a message (the named mistake first) and its end says what it concludes; what
+    is left out is the middle of an array dump, with a line that says how much.
+    """
     lines = [line if len(line) <= LINE_WIDTH else line[: LINE_WIDTH - 3] + "..." for line in text.strip().splitlines()]
-    return lines[:keep] + ([f"({len(lines) - keep} more lines)"] if len(lines) > keep else [])
+    if len(lines) <= keep:
+        return lines
+    tail = keep // 4
+    head = keep - tail - 1
+    return [*lines[:head], f"... ({len(lines) - head - tail} lines left out)", *lines[len(lines) - tail :]]
 
 
 def feedback(report: Any, visibility: str = "visible") -> str:
@@ -339,12 +380,19 @@ def grade_hidden(exercise: str, points: float) -> float:
     from autograder.settings import Settings
 
     settings = Settings.from_env()
+    signal.setitimer(signal.ITIMER_REAL, 0)  # the cell's own limit (autograde): the suite bounds its time itself
     runner.require_suites([exercise])
     budget, guard = _Budget(settings.notebook_budget), _HangGuard()
     with tempfile.TemporaryDirectory(prefix="notebook-") as tmp, _quiet() as captured, guard.installed():
         root = write_root(kernel_modules(), tmp)
         report = _run_tests(
-            [*runner.pytest_args(root, [exercise], isolated=False), "-p", "no:faulthandler", "--capture=sys"],
+            [
+                *runner.pytest_args(root, [exercise], isolated=False),
+                "-p",
+                "no:faulthandler",
+                "--capture=sys",
+                f"--timeout={settings.call_timeout:g}",  # the worker's limit per call; here per test
+            ],
             (budget,),
         )
     if report is None or not report.tests:
