@@ -176,13 +176,14 @@ def test_a_syntax_error_and_a_hang_read_as_they_do_on_the_command_line(graded):
     assert "SyntaxError" in carol["multi_head"][1] and re.search(r"line \d+", carol["multi_head"][1])
     assert "ModuleNotFoundError" not in carol["multi_head"][1] and "NameError" not in carol["multi_head"][1]
     hang = carol["masks"][1]
-    assert f"the call of attention.masks:padding_mask did not finish within {CALL_TIMEOUT}" in hang, hang[-1500:]
+    assert re.search(r"the call of attention.masks:padding_mask did not finish within \d+ s \(an endless loop", hang), hang[-1500:]
     assert "pytest-timeout" not in hang
 
 
 def test_the_endless_loop_costs_bounded_time(graded):
     seconds = graded["seconds"]
-    assert seconds["carol"] < seconds["alice"] + 10 * CALL_TIMEOUT, seconds
+    # each hung function costs one test's limit (the masks suite's 20 s), each demo cell calling it CALL_TIMEOUT
+    assert seconds["carol"] < seconds["alice"] + 2 * 20 + 4 * CALL_TIMEOUT + 30, seconds
 
 
 def test_export_writes_every_students_score(graded, points):
