@@ -16,8 +16,8 @@ import nbformat
 import pytest
 
 from autograder.grading import handin
+from autograder.grading import results as grading_results
 from autograder.grading.loader import REPO_ROOT, SOLUTIONS
-from autograder.grading.results import Report, TestResult
 from autograder.grading.sandbox import MAX_DEPTH, MAX_FILES, SubmissionError
 from autograder.settings import VISIBILITIES
 
@@ -113,10 +113,10 @@ def test_the_rule_for_a_file_and_a_notebook_that_differ(tmp_path):
         assert any(says in n for n in notes), (name, notes)
 
 
-def _report() -> Report:
-    return Report(tests=[
-        TestResult("one_hot", "t1", "encode of [1, 2]", 2, 2, "passed"),
-        TestResult("one_hot", "t2", "one_hot of [[1]]", 3, 0, "failed", "Likely mistake: transposed\nexpected [[0., 1.]] got [[1., 0.]]"),
+def _report() -> grading_results.Report:
+    return grading_results.Report(tests=[
+        grading_results.TestResult("one_hot", "t1", "encode of [1, 2]", 2, 2, "passed"),
+        grading_results.TestResult("one_hot", "t2", "one_hot of [[1]]", 3, 0, "failed", "Likely mistake: transposed\nexpected [[0., 1.]] got [[1., 0.]]"),
     ])
 
 
@@ -130,7 +130,7 @@ def test_results_json_under_each_visibility_policy():
             assert {t["visibility"] for t in per_test} == {"hidden"}
             (summary,) = shown
             assert summary["score"] == 2 and summary["max_score"] == 5
-            assert "expected" not in summary["output"] and "[[" not in summary["output"]
+            assert "transposed" not in summary["output"] and "[[" not in summary["output"]
         else:
             assert {t["visibility"] for t in per_test} == {policy}
     with pytest.raises(ValueError):
