@@ -16,11 +16,13 @@ what a student hands in.
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde, GenerateAssignment
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+from sqlalchemy.exc import SAWarning
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
@@ -87,6 +89,10 @@ c.Execute.timeout = 600
 c.Execute.interrupt_on_timeout = True
 # Part 3's notebook trains two small models; its cells may print a lot of feedback.
 c.LimitOutput.max_lines = 2000
+
+# nbgrader's gradebook code trips SQLAlchemy's session warnings on every submission; they are nbgrader's own and
+# change nothing (docs/INSTRUCTOR.md), so they stay out of the log.
+warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\.")
 
 # Feedback shows the test cells as the student saw them: the hidden part is removed.
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
