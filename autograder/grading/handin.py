@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT
-from autograder.grading.sandbox import MAX_DEPTH, MAX_FILES, SubmissionError
+from autograder.grading.sandbox import MAX_DEPTH, SubmissionError
 from autograder.notebook.cells import NotebookError, collect_modules, write_root
 from autograder.runtime.curriculum import EXERCISES, PACKAGES
+from autograder.settings import Settings
 
 SKIPPED_DIRS = {"autograder", "course", "tests", "kit", "venv", "site-packages", "node_modules", "__pycache__"}
 # In the student bundle, assignments/ is the student's: the released stubs are known by their digests.
@@ -36,7 +37,7 @@ def _shipped(rel: Path) -> bool:
 
 def _walk(handin: Path) -> Iterator[Path]:
     """The files of ``handin`` the grader may read: the course's own folders pruned, depth and count bounded."""
-    count = 0
+    count, most = 0, Settings.from_env().max_files
     for folder, dirs, files in os.walk(handin):
         rel = Path(folder).relative_to(handin)
         if len(rel.parts) > MAX_DEPTH:
@@ -44,8 +45,8 @@ def _walk(handin: Path) -> Iterator[Path]:
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
         for name in sorted(files):
             count += 1
-            if count > MAX_FILES:
-                raise SubmissionError(f"the hand-in has more than {MAX_FILES} files")
+            if count > most:
+                raise SubmissionError(f"the hand-in has more than {most} files")
             yield Path(folder, name)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from autograder.runtime.curriculum import EXERCISES
 from autograder.settings import VISIBILITIES
 
-STATUSES = ("passed", "failed", "not_implemented", "error")
+Status = Literal["passed", "failed", "not_implemented", "error"]
 
 
 @dataclass
@@ -22,7 +22,7 @@ class TestResult:
     title: str  # what the student reads (the test's docstring or its name)
     max_score: float
     score: float
-    status: str  # one of STATUSES
+    status: Status
     output: str = ""
     duration: float = 0.0
 
@@ -130,9 +130,6 @@ class Report:
     def write(self, path: str | Path, visibility: str = "visible") -> None:
         data = self.to_gradescope(visibility)
         atomic_write(Path(path), (json.dumps(data, indent=2) + "\n").encode("utf-8"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"tests": [asdict(t) for t in self.tests], "execution_time": self.execution_time, "output": self.output}
 
 
 def atomic_write(path: Path, data: bytes) -> None:

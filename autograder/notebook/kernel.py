@@ -158,7 +158,7 @@ def _quiet() -> Iterator[io.StringIO]:
     for stream in {id(sys.stdout): sys.stdout, id(sys.stderr): sys.stderr}.values():
         try:
             own = vars(stream).get("write")
-            stream.write = buffer.write
+            stream.write = buffer.write  # type: ignore[method-assign]
         except (AttributeError, TypeError):
             continue
         saved_writes.append((stream, own))
@@ -181,7 +181,7 @@ def _quiet() -> Iterator[io.StringIO]:
                 if write is None:
                     del stream.write
                 else:
-                    stream.write = write
+                    stream.write = write  # type: ignore[method-assign]
             sink.seek(0)
             buffer.write(sink.read().decode("utf-8", "replace"))
 

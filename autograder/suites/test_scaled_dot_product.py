@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from autograder.grading.compare import check, describe_args
+from autograder.grading.testing import check_items
 
 SOFTMAX = "attention.scaled_dot_product:softmax"
 SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"
@@ -141,19 +142,9 @@ def sdpa_mistakes(q, k, v, mask=None) -> dict:
     return out
 
 
-def check_pair(got, expected: tuple, *, what: str, mistakes: dict | None = None) -> None:
-    """check() of an ``(output, weights)`` result: the weights first (they show most mistakes), then the output."""
-    if not isinstance(got, (tuple, list)) or len(got) != 2:
-        check(got, expected, what=f"{what} -> (output, weights)", mistakes=mistakes)
-        return
-
-    def part(candidate, i):
-        return lambda: (candidate() if callable(candidate) else candidate)[i]
-
-    for i, name in [(1, "weights"), (0, "output")]:
-        check(
-            got[i], expected[i], what=f"{what} -> {name}", mistakes={k: part(c, i) for k, c in (mistakes or {}).items()}
-        )
+def check_output_weights(got, expected: tuple, *, what: str, mistakes: dict | None = None) -> None:
+    """check_items() of an ``(output, weights)`` result: the weights first (they show most mistakes)."""
+    check_items(got, expected, ("output", "weights"), order=("weights", "output"), what=what, mistakes=mistakes)
 
 
 def detached(value):
@@ -245,7 +236,7 @@ def test_sdpa_matches_reference(student, ref, lead):
     """sdpa: output and weights without a mask, any leading batch axes"""
     q, k, v = qkv(10, lead)
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v)
-    check_pair(
+    check_output_weights(
         student.call(SDPA, q, k, v),
         expected,
         what=f"scaled_dot_product_attention({describe_args(q, k, v)})",
@@ -263,7 +254,7 @@ def test_sdpa_by_hand(student):
     )
     w = torch.tensor([[math.exp(2) / (math.exp(2) + 1), 1 / (math.exp(2) + 1)]], dtype=torch.float64)
     what = "scaled_dot_product_attention(q=[[2.]], k=[[1.], [0.]], v=[[10.], [20.]])"
-    check_pair(student.call(SDPA, q, k, v), (w @ v, w), what=what, mistakes=sdpa_mistakes(q, k, v))
+    check_output_weights(student.call(SDPA, q, k, v), (w @ v, w), what=what, mistakes=sdpa_mistakes(q, k, v))
 
 
 MASKS = {
@@ -280,7 +271,7 @@ def test_sdpa_with_mask(student, ref, mask_kind):
     q, k, v = qkv(30)
     mask = MASKS[mask_kind]()
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
-    check_pair(
+    check_output_weights(
         student.call(SDPA, q, k, v, mask),
         expected,
         what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}) with a {mask_kind} mask (True = may "
@@ -300,7 +291,7 @@ def test_sdpa_mask_by_hand(student):
     mask = torch.tensor([[False, True]])
     expected = (torch.tensor([[20.0]], dtype=torch.float64), torch.tensor([[0.0, 1.0]], dtype=torch.float64))
     what = "scaled_dot_product_attention(q=[[2.]], k=[[1.], [0.]], v=[[10.], [20.]], mask=[[False, True]])"
-    check_pair(student.call(SDPA, q, k, v, mask), expected, what=what, mistakes=sdpa_mistakes(q, k, v, mask))
+    check_output_weights(student.call(SDPA, q, k, v, mask), expected, what=what, mistakes=sdpa_mistakes(q, k, v, mask))
 
 
 @pytest.mark.points(2)
@@ -309,7 +300,7 @@ def test_sdpa_fully_masked_row(student, ref):
     q, k, v = qkv(40)
     mask = random_mask(B, 1, LQ, LK, seed=41, full_rows=True)
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
-    check_pair(
+    check_output_weights(
         student.call(SDPA, q, k, v, mask),
         expected,
         what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}), query row 1 fully masked",
@@ -323,7 +314,7 @@ def test_sdpa_large_scores(student, ref):
     q, k, v = qkv(50, scale=300.0)
     mask = random_mask(LQ, LK, seed=51)
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
-    check_pair(
+    check_output_weights(
         student.call(SDPA, q, k, v, mask),
         expected,
         what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)}) with scores near +-1000",
@@ -337,7 +328,7 @@ def test_sdpa_float32(student, ref):
     q, k, v = qkv(60, dtype=torch.float32)
     mask = random_mask(B, 1, 1, LK, seed=61)
     expected = ref["scaled_dot_product"].scaled_dot_product_attention(q, k, v, mask)
-    check_pair(
+    check_output_weights(
         student.call(SDPA, q, k, v, mask),
         expected,
         what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)})",
@@ -361,7 +352,7 @@ def test_sdpa_gradients(student, ref):
         grad_outputs=[g_out, g_w],
     )
     what = f"scaled_dot_product_attention({describe_args(q, k, v, mask)})"
-    check_pair(got["outputs"], detached((out, w)), what=what, mistakes=sdpa_mistakes(q, k, v, mask))
+    check_output_weights(got["outputs"], detached((out, w)), what=what, mistakes=sdpa_mistakes(q, k, v, mask))
     check(
         got["differentiable"],
         True,

@@ -18,7 +18,7 @@ import pytest
 from autograder.grading import handin
 from autograder.grading import results as grading_results
 from autograder.grading.loader import REPO_ROOT, SOLUTIONS
-from autograder.grading.sandbox import MAX_DEPTH, MAX_FILES, SubmissionError
+from autograder.grading.sandbox import MAX_DEPTH, SubmissionError
 from autograder.settings import VISIBILITIES
 
 ONE_HOT = (SOLUTIONS / "embeddings" / "one_hot.py").read_text()
@@ -82,7 +82,11 @@ def test_a_tree_too_deep_is_refused_with_a_message(tmp_path):
     assert "deep" in json.loads((tmp_path / "results.json").read_text())["output"]
 
 
-def test_a_tree_with_too_many_files_is_refused_with_a_message(tmp_path):
+MAX_FILES = 50  # AUTOGRADER_MAX_FILES, set lower for this test
+
+
+def test_a_tree_with_too_many_files_is_refused_with_a_message(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_MAX_FILES", str(MAX_FILES))
     many = tmp_path / "handin"
     many.mkdir()
     for i in range(MAX_FILES + 1):
