@@ -87,8 +87,8 @@ notebooks-check: $(STAMP) ## check that the nbgrader source notebooks are up to 
 release: $(STAMP) ## stubs + notebooks + `nbgrader generate_assignment` + the student bundle (dist/student, dist/student.zip)
 	@$(PY) -m autograder release
 
-gradescope: $(STAMP) ## the Gradescope autograder: dist/autograder.zip (setup.sh, run_autograder, the grader)
-	@$(PY) -m autograder gradescope
+gradescope: $(STAMP) ## the Gradescope autograder: dist/autograder.zip (HIDDEN_VISIBILITY=after_published by default)
+	@$(PY) -m autograder gradescope --hidden-visibility $(or $(HIDDEN_VISIBILITY),after_published)
 
 bench: $(STAMP) ## measure everything side by side; writes bench/RESULTS.md and the README table
 	@$(PY) -m bench.run --readme $(ARGS)

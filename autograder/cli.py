@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.runtime.curriculum import EXERCISES
-from autograder.settings import STRICT, Settings, SettingsError
+from autograder.runtime.curriculum import EXERCISES, PACKAGES
+from autograder.settings import STRICT, VISIBILITIES, Settings, SettingsError
 
 
 class UsageError(Exception):
@@ -66,7 +66,6 @@ def _terminate_gracefully() -> None:
 
 def cmd_grade(ns: argparse.Namespace) -> int:
     from autograder.grading import handin, runner, sandbox
-    from autograder.grading.loader import ASSIGNMENTS
     from autograder.grading.results import atomic_write
     from autograder.notebook.cells import notebook_files
 
@@ -104,8 +103,8 @@ def cmd_grade(ns: argparse.Namespace) -> int:
         notes: list[str] = []
         try:
             root = sandbox.prepare(submission, private / "submission")
-            if notebook_files([root]):  # solution cells are mapped back onto the modules
-                root, notes = handin.prepare(root, private / "from-notebooks", stubs_root=ASSIGNMENTS)
+            if notebook_files([root]) or not any((root / p).is_dir() for p in PACKAGES):  # notebooks, loose files
+                root, notes = handin.prepare(root, private / "from-notebooks")
         except sandbox.SubmissionError as error:
             refused, root = str(error), private / "empty"
             root.mkdir()
@@ -127,7 +126,8 @@ def cmd_grade(ns: argparse.Namespace) -> int:
         elif notes:
             report.output = "\n".join(notes)
         report.isolation = sandbox_record
-        report.write(private / "results.json")
+        visibility = ns.hidden_visibility or Settings.from_env().hidden_visibility
+        report.write(private / "results.json", visibility)
         atomic_write(results, (private / "results.json").read_bytes())
         if junit is not None and junit.exists():
             atomic_write(Path(ns.junit).resolve(), junit.read_bytes())
@@ -167,9 +167,12 @@ def cmd_gradescope_run(ns: argparse.Namespace) -> int:
 
 def cmd_handin(ns: argparse.Namespace) -> int:
     from autograder.grading.handin import prepare
-    from autograder.grading.loader import ASSIGNMENTS
+    from autograder.grading.sandbox import SubmissionError
 
-    root, notes = prepare(Path(ns.handin), Path(ns.out), stubs_root=ASSIGNMENTS)
+    try:
+        root, notes = prepare(Path(ns.handin), Path(ns.out))
+    except SubmissionError as error:
+        raise UsageError(str(error)) from None
     print("\n".join(notes))
     print(f"submission root: {root}")
     return 0
@@ -290,7 +293,8 @@ def cmd_release(ns: argparse.Namespace) -> int:
 
 def cmd_gradescope(ns: argparse.Namespace) -> int:
     gradescope = _authoring("gradescope")
-    print(f"Gradescope autograder: {gradescope.build_gradescope(ns.dest or gradescope.DIST / 'autograder.zip')}")
+    built = gradescope.build_gradescope(ns.dest or gradescope.DIST / "autograder.zip", ns.hidden_visibility)
+    print(f"Gradescope autograder: {built} (hidden tests: {ns.hidden_visibility})")
     return 0
 
 
@@ -319,6 +323,12 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here")
     p.add_argument(
         "--in-process", action="store_true", help="import the submission here instead of in the worker (debugging only)"
+    )
+    p.add_argument(
+        "--hidden-visibility",
+        choices=VISIBILITIES,
+        default=None,
+        help="what students see of the hidden tests in results.json (default: AUTOGRADER_HIDDEN_VISIBILITY)",
     )
 
 
@@ -393,6 +403,16 @@ def _dest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dest", type=Path, default=None, help="where to write it (default: under dist/)")
 
 
+def _gradescope_args(p: argparse.ArgumentParser) -> None:
+    _dest_args(p)
+    p.add_argument(
+        "--hidden-visibility",
+        choices=VISIBILITIES,
+        default="after_published",
+        help="what students see of the hidden tests (Gradescope's visibility, or points-only)",
+    )
+
+
 def _leaks_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("bundle", type=Path)
 
@@ -439,7 +459,7 @@ SUBCOMMANDS: dict[str, Subcommand] = dict(
     release=Subcommand(
         "stubs, notebooks, nbgrader generate_assignment and the student bundle in dist/", cmd_release, _dest_args
     ),
-    gradescope=Subcommand("build Gradescope's autograder zip (dist/autograder.zip)", cmd_gradescope, _dest_args),
+    gradescope=Subcommand("build Gradescope's autograder zip (dist/autograder.zip)", cmd_gradescope, _gradescope_args),
     **{
         "gradescope-run": Subcommand(
             "grade ROOT/submission into ROOT/results/results.json (what run_autograder runs)",

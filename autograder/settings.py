@@ -64,6 +64,16 @@ def parse_seconds(text: str) -> float:
     return value
 
 
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden", "points-only")
+
+
+def parse_visibility(text: str) -> str:
+    value = text.strip()
+    if value not in VISIBILITIES:
+        raise ValueError("one of " + ", ".join(VISIBILITIES))
+    return value
+
+
 def parse_paths(text: str) -> list[str]:
     return [p for p in text.split(os.pathsep) if p]
 
@@ -132,6 +142,18 @@ class Settings:
     )
     public_test_timeout: float = _option(
         120.0, parse_seconds, "seconds per public test in the GitHub Classroom workflow (pytest-timeout)"
+    )
+    notebook_budget: float = _option(
+        300.0,
+        parse_seconds,
+        "seconds one exercise's hidden suite may take in a notebook under nbgrader (stays below its cell timeout)",
+    )
+    # -- what students see
+    hidden_visibility: str = _option(
+        "visible",
+        parse_visibility,
+        "what students see of hidden tests: visible, after_due_date, after_published, hidden (Gradescope's values; "
+        "nbgrader shows messages), or points-only (each exercise's points, no inputs or expected values)",
     )
     # -- isolation
     namespaces: bool = _option(

@@ -160,6 +160,8 @@ def extract_zip(archive: Path, dest: Path) -> None:
                     raise SubmissionError(f"the zip file was refused: {raw} points outside the submission (..)")
                 if not parts or _skipped(parts):
                     continue
+                if len(parts) > MAX_DEPTH + 1:
+                    raise SubmissionError(f"the zip file has folders more than {MAX_DEPTH} deep ({raw[:200]})")
                 kind = stat.S_IFMT(mode)
                 if info.is_dir() or kind == stat.S_IFDIR:
                     dest.joinpath(*parts).mkdir(parents=True, exist_ok=True)

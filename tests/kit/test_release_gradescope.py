@@ -105,11 +105,12 @@ def start_autograder(autograder_zip: Path, tmp: Path, fill_submission, *args: st
     return process, root
 
 
-def finish(started: tuple[subprocess.Popen, Path]) -> dict:
-    """Wait for run_autograder; its results.json, checked against Gradescope's schema."""
+def finish(started: tuple[subprocess.Popen, Path], graded: bool = True) -> dict:
+    """Wait for run_autograder (exit 0 when it ``graded``, else non-zero); its results.json, checked against the
+    schema."""
     process, root = started
     _, err = process.communicate(timeout=540)
-    assert process.returncode == 0, err[-2000:]
+    assert (process.returncode == 0) == graded, (process.returncode, err[-2000:])
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(results, RESULTS_SCHEMA)
     return results
@@ -177,6 +178,14 @@ def test_reference_modules_and_reference_notebooks_get_the_same_full_marks(resul
     assert "graded from the notebook cells" in notebooks["output"]
 
 
-def test_a_grader_that_cannot_start_still_leaves_a_result(autograder_zip, tmp_path):
-    results = finish(start_autograder(autograder_zip, tmp_path, copy_tree(SOLUTIONS), python="/bin/false"))
+def test_a_grader_that_cannot_start_still_leaves_a_result_and_fails_loudly(autograder_zip, tmp_path):
+    results = finish(start_autograder(autograder_zip, tmp_path, copy_tree(SOLUTIONS), python="/bin/false"), graded=False)
     assert results["score"] == 0 and "could not grade" in results["output"]
+
+
+def test_hidden_tests_wait_for_publishing_by_default(results, autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as z:
+        assert json.loads(z.read("gradescope.json")) == {"hidden_visibility": "after_published"}
+    for run in results.values():
+        assert {t["visibility"] for t in run["tests"]} == {"after_published"}
+        assert run["visibility"] == "visible"  # the total is seen at once
