@@ -14,7 +14,7 @@ PUBLIC := $(if $(EX),tests/public/test_$(EX).py,tests/public)
 ONLY   := $(if $(EX),--only $(EX),)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test grade stubs check lint kit-tests stubs-check mutants bench batch
+.PHONY: help venv test grade stubs check lint kit-tests stubs-check mutants bench batch report
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -75,3 +75,6 @@ bench: $(STAMP) ## measure everything side by side; writes bench/RESULTS.md and 
 
 batch: $(STAMP) ## grade every sub-folder/zip of SUBMISSIONS into OUT (gradebook.csv)
 	@$(PY) -m autograder batch $(SUBMISSIONS) --out $(or $(OUT),build/batch) --jobs 2 $(ONLY) $(ARGS)
+
+report: $(STAMP) ## what the class got wrong: OUT/report.html and OUT/misconceptions.csv (OUT=batch --out folder, SUBMISSIONS=hand-ins)
+	@$(PY) -m autograder report $(or $(OUT),build/batch) $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS),) $(ARGS)
