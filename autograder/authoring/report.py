@@ -26,11 +26,14 @@ import csv
 import html
 import io
 import json
+import multiprocessing
+import os
 import re
 import statistics
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +56,7 @@ OPERATIONAL = ("refused", "error", "hang", "crash", "forbidden", "import")
 REFUSED = "This submission was not graded: "
 SLOW_FACTOR = 3.0  # a submission graded this many times slower than the class's median is flagged
 TOP_TESTS = 5
+PARALLEL_FILES = 200  # from this many modules to compare on, code similarity uses a process per CPU
 # nbgrader's test cells print autograder.notebook.kernel's feedback: a header, then one line per test.
 NB_HEADER = re.compile(r"^(\w+): [\d.e+-]+/[\d.e+-]+ points from the hidden tests$")
 NB_TEST = re.compile(r"^(ok  |FAIL) (.*)  \(([\d.e+-]+)/([\d.e+-]+)\)$")
@@ -367,9 +371,13 @@ def slow_submissions(cls: GradedClass) -> tuple[list[tuple[str, float]], float |
 
 
 def code_similarity(
-    cls: GradedClass, threshold: float, stubs: Path | None = None
+    cls: GradedClass, threshold: float, stubs: Path | None = None, jobs: int | None = None
 ) -> tuple[dict[str, tuple[list[similarity.Pair], int]], list[str]]:
-    """exercise -> (flagged pairs, submissions compared), and a note per hand-in that could not be read."""
+    """exercise -> (flagged pairs, submissions compared), and a note per hand-in that could not be read.
+
+    ``jobs``: processes comparing exercises side by side (default: one per CPU from :data:`PARALLEL_FILES` files on,
+    else this process alone).
+    """
     from autograder.grading import handin, sandbox
     from autograder.grading.loader import ASSIGNMENTS
     from autograder.notebook.cells import notebook_files
@@ -391,11 +399,15 @@ def code_similarity(
                 code = similarity.module_code(root, EXERCISES.get(exercise, exercise))
                 if code is not None:
                     codes[exercise][sub.id] = code
-    result = {}
-    for exercise in cls.exercises:
-        stub = similarity.module_code(stubs, EXERCISES.get(exercise, exercise))
-        result[exercise] = similarity.similar_pairs(exercise, codes.get(exercise, {}), stub, threshold)
-    return result, notes
+    work = [(e, codes.get(e, {}), similarity.module_code(stubs, EXERCISES.get(e, e)), threshold) for e in cls.exercises]
+    if jobs is None:
+        jobs = (os.cpu_count() or 1) if sum(len(c) for c in codes.values()) >= PARALLEL_FILES else 1
+    if jobs > 1 and len(work) > 1:
+        with ProcessPoolExecutor(min(jobs, len(work)), mp_context=multiprocessing.get_context("spawn")) as pool:
+            found = list(pool.map(similarity.similar_pairs, *zip(*work)))
+    else:
+        found = [similarity.similar_pairs(*w) for w in work]
+    return {e: pairs for (e, *_), pairs in zip(work, found)}, notes
 
 
 # --------------------------------------------------------------------------- misconceptions.csv
@@ -428,7 +440,7 @@ body{font:15px/1.45 system-ui,sans-serif;margin:2em auto;max-width:72em;padding:
 h1{font-size:1.6em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}h3{margin-bottom:.3em}
 table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;
 vertical-align:top}th{background:#f3f3f3}td.n{text-align:right}.note{color:#555}.flag{color:#a40}
-img{max-width:100%}.ex{display:flex;gap:1.5em;flex-wrap:wrap;align-items:flex-start}
+img{max-width:100%}.ex{display:flex;gap:1.5em;align-items:flex-start}.ex>div{flex:1;min-width:0}
 .pair{display:grid;grid-template-columns:1fr 1fr;gap:.5em}.pair pre{background:#f8f8f8;border:1px solid #ddd;
 padding:.5em;overflow:auto;max-height:30em;font-size:12px;margin:0}mark{background:#ffd54f}
 details{margin:.3em 0}summary{cursor:pointer}code{background:#f3f3f3;padding:0 .2em}
@@ -625,7 +637,11 @@ def _operations_section(cls: GradedClass, found: list[Incident]) -> str:
 
 
 def _similarity_section(
-    result: dict[str, tuple[list[similarity.Pair], int]] | None, notes: list[str], threshold: float, shown: int
+    result: dict[str, tuple[list[similarity.Pair], int]] | None,
+    notes: list[str],
+    threshold: float,
+    shown: int,
+    listed: int,
 ) -> str:
     parts = [
         "<h2 id=similarity>Code similarity</h2>",
@@ -651,24 +667,24 @@ def _similarity_section(
         parts.append(f"<h3 id='sim-{_e(exercise)}'>{_e(exercise)}</h3>")
         rows = [
             [_e(p.a), _e(p.b), f"{100 * p.similarity:.0f}%", f"{100 * p.share_a:.0f}%", f"{100 * p.share_b:.0f}%"]
-            for p in pairs
+            for p in pairs[:listed]
         ]
         parts.append(
             _table(
-                ["submission A", "submission B", "similarity", "of A's code", "of B's code"],
-                rows,
-                {2, 3, 4},
-                cls="pairs",
+                ["submission A", "submission B", "similarity", "of A's code", "of B's code"], rows, {2, 3, 4}, "pairs"
             )
         )
+        if len(pairs) > listed:
+            parts.append(f"<p class=note>and {len(pairs) - listed} more pair(s), less similar.</p>")
         for p in pairs[:shown]:
+            html_a, html_b = p.side_by_side()
             parts.append(
                 f"<details><summary>{_e(p.a)} and {_e(p.b)}: {100 * p.similarity:.0f}% side by side</summary>"
-                f"<div class=pair><div><b>{_e(p.a)}</b><pre>{p.html_a}</pre></div>"
-                f"<div><b>{_e(p.b)}</b><pre>{p.html_b}</pre></div></div></details>"
+                f"<div class=pair><div><b>{_e(p.a)}</b><pre>{html_a}</pre></div>"
+                f"<div><b>{_e(p.b)}</b><pre>{html_b}</pre></div></div></details>"
             )
         if len(pairs) > shown:
-            parts.append(f"<p class=note>{len(pairs) - shown} more pair(s) listed above without their code.</p>")
+            parts.append(f"<p class=note>The code of the {len(pairs) - shown} other pair(s) is not shown.</p>")
     return "\n".join(parts)
 
 
@@ -680,7 +696,9 @@ def render(
     notes: list[str],
     threshold: float,
     shown: int = 20,
+    listed: int = 100,
 ) -> str:
+    """The page; ``shown``: pairs per exercise shown side by side; ``listed``: pairs per exercise in the table."""
     stats = exercise_stats(cls)
     statuses = Counter(s.status for s in cls.submissions)
     summary = ", ".join(f"{statuses[k]} {k}" for k in ("graded", "refused", "error") if statuses.get(k))
@@ -699,7 +717,7 @@ def render(
         _exercise_section(cls, stats),
         _misconception_section(cls, named, unnamed),
         _operations_section(cls, incidents(cls)),
-        _similarity_section(sim, notes, threshold, shown),
+        _similarity_section(sim, notes, threshold, shown, listed),
     ]
     return (
         "<!DOCTYPE html><html lang=en><head><meta charset=utf-8><title>Class insight</title>"

@@ -1,10 +1,11 @@
 """Code similarity between the submissions of a class, per exercise: winnowing (as in MOSS) with ``copydetect``.
 
 Each submission's module of an exercise is tokenised by ``copydetect`` (names, strings and comments are folded,
-so renaming variables or rewording comments changes nothing), fingerprinted by winnowing its k-grams, and the
-stub's fingerprints (the code students were given: signatures, docstrings, hints) are removed as boilerplate.
-A pair's similarity is the *smaller* of the two shares: how much of each submission's own code the other one
-has too, so a short answer that happens to match one line of a long one is not flagged.
+so renaming variables or rewording comments changes nothing) and fingerprinted by winnowing its k-grams
+(Schleimer, Wilkerson and Aiken 2003, the method of MOSS); the stub's fingerprints (the code students were given:
+signatures, docstrings, hints) are removed as boilerplate. A pair's similarity is the *smaller* of the two shares
+of fingerprints: how much of each submission's own code the other one has too, so a short answer that happens to
+match one line of a long one is not flagged. The side-by-side view marks the shared code (copydetect's overlap).
 
 A flagged pair is something for a person to look at, never a verdict: short exercises have few ways to be
 written, and students may legitimately share a hint's one-liner.
@@ -14,15 +15,16 @@ from __future__ import annotations
 
 import io
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import copydetect.utils
 import numpy as np
 from copydetect import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
 
 NOISE = 25  # k: the shortest match (in filtered characters) that counts, copydetect's default noise threshold
-GUARANTEE = 25  # every match at least this long is found (winnow window = GUARANTEE - NOISE + 1)
+GUARANTEE = 35  # every match at least this long is found: winnowing's window is GUARANTEE - NOISE + 1 k-grams
 THRESHOLD = 0.6  # default flag threshold on a pair's similarity
 CONTEXT_LINES = 6  # lines of unmatched code shown around each match in the side-by-side view
 
@@ -34,14 +36,43 @@ class Pair:
     exercise: str
     a: str
     b: str
-    share_a: float  # share of a's own (non-boilerplate) code that b has too
+    share_a: float  # share of a's own (non-boilerplate) fingerprints that b has too
     share_b: float
-    html_a: str = ""  # a's code, HTML-escaped, the shared parts in <mark>
-    html_b: str = ""
+    _prints: tuple[CodeFingerprint, CodeFingerprint] | None = field(default=None, repr=False, compare=False)
 
     @property
     def similarity(self) -> float:
         return min(self.share_a, self.share_b)
+
+    def side_by_side(self) -> tuple[str, str]:
+        """Both codes HTML-escaped, the shared parts in ``<mark>``, long unshared stretches cut to ``...``."""
+        assert self._prints is not None
+        fa, fb = self._prints
+        _, _, (slices_a, slices_b) = compare_files(fa, fb)
+        return (
+            highlight_overlap(fa.raw_code, slices_a, "<mark>", "</mark>", CONTEXT_LINES, True)[0],
+            highlight_overlap(fb.raw_code, slices_b, "<mark>", "</mark>", CONTEXT_LINES, True)[0],
+        )
+
+
+def hashed_kgrams(text: str, k: int) -> np.ndarray:
+    """The hash of every k-gram of ``text``: a polynomial hash modulo 2**64, the same in every process.
+
+    copydetect hashes k-grams with Python's ``hash()``, which is salted per process (``PYTHONHASHSEED``): winnowing
+    would then keep different fingerprints on every run, and in every worker process. This replaces it.
+    """
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    if len(codes) < k:
+        return np.zeros(0, dtype=np.int64)
+    factors = np.full(k, _BASE, dtype=np.uint64)
+    factors[0] = 1
+    powers = np.cumprod(factors)[::-1]  # B**(k-1), ..., B, 1 (mod 2**64)
+    windows = np.lib.stride_tricks.sliding_window_view(codes, k)
+    return (windows * powers).sum(axis=1, dtype=np.uint64).view(np.int64)
+
+
+_BASE = np.uint64(1_000_003)
+copydetect.utils.hashed_kgrams = hashed_kgrams  # what CodeFingerprint's get_document_fingerprints calls
 
 
 def _fingerprint(name: str, code: str, boilerplate: np.ndarray | None = None) -> CodeFingerprint:
@@ -58,18 +89,22 @@ def similar_pairs(
     Returns the pairs and how many submissions had code of their own to compare (beyond the stub).
     """
     boilerplate = np.array(sorted(_fingerprint("stub.py", stub).hashes)) if stub else None
-    prints = {ident: _fingerprint(f"{ident}.py", code, boilerplate) for ident, code in sorted(codes.items())}
-    prints = {ident: fp for ident, fp in prints.items() if fp.token_coverage > 0}
-    pairs = []
-    for (a, fa), (b, fb) in itertools.combinations(prints.items(), 2):
-        if not fa.hashes & fb.hashes:  # the common case, decided without numpy
+    by_text: dict[str, CodeFingerprint] = {}  # the same text is fingerprinted once (untouched files, copies)
+    prints = {}
+    for ident, code in sorted(codes.items()):
+        if stub is not None and code.strip() == stub.strip():
             continue
-        _, (share_a, share_b), (slices_a, slices_b) = compare_files(fa, fb)
-        pair = Pair(exercise, a, b, float(share_a), float(share_b))
-        if pair.similarity >= threshold:
-            pair.html_a = highlight_overlap(fa.raw_code, slices_a, "<mark>", "</mark>", CONTEXT_LINES, True)[0]
-            pair.html_b = highlight_overlap(fb.raw_code, slices_b, "<mark>", "</mark>", CONTEXT_LINES, True)[0]
-            pairs.append(pair)
+        if code not in by_text:
+            by_text[code] = _fingerprint(f"{ident}.py", code, boilerplate)
+        if by_text[code].hashes:
+            prints[ident] = by_text[code]
+    hashes = {ident: frozenset(map(int, fp.hashes)) for ident, fp in prints.items()}
+    pairs = []
+    for a, b in itertools.combinations(prints, 2):
+        common = len(hashes[a] & hashes[b])
+        share_a, share_b = common / len(hashes[a]), common / len(hashes[b])
+        if min(share_a, share_b) >= threshold:
+            pairs.append(Pair(exercise, a, b, share_a, share_b, (prints[a], prints[b])))
     return sorted(pairs, key=lambda p: (-p.similarity, p.a, p.b)), len(prints)
 
 

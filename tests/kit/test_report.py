@@ -227,12 +227,17 @@ def test_the_near_identical_pair_is_flagged_and_independent_solutions_are_not(cl
     copies = {(a, b) for a in REFERENCE_COPIES for b in REFERENCE_COPIES if a < b}
     assert flagged == copies | {("erin", "grace")}
     erin_grace = next(p for p in pairs if (p.a, p.b) == ("erin", "grace"))
-    assert erin_grace.similarity > 0.9 and "<mark>" in erin_grace.html_a and "<mark>" in erin_grace.html_b
+    html_a, html_b = erin_grace.side_by_side()
+    assert erin_grace.similarity > 0.9 and "<mark>" in html_a and "<mark>" in html_b and "counts" in html_b
     assert compared == 9  # the stubs have no code of their own: the given code is boilerplate
     for exercise in EXERCISES:
         assert not [p for p in result[exercise][0] if "stubs" in (p.a, p.b)]
-    lower, _ = report.code_similarity(cls, threshold=0.05)
+    lower, _ = report.code_similarity(cls, threshold=0.01)
     assert ("erin", "frank") in {(p.a, p.b) for p in lower["one_hot"][0]}  # independent code does share a little
+    in_parallel, _ = report.code_similarity(cls, threshold=0.6, jobs=2)  # what a large class uses
+    assert {e: [(p.a, p.b, p.share_a) for p in r[0]] for e, r in in_parallel.items()} == {
+        e: [(p.a, p.b, p.share_a) for p in r[0]] for e, r in result.items()
+    }
 
 
 def test_gradescope_results_folder_gives_the_same_findings(cls, graded, tmp_path):
@@ -340,3 +345,14 @@ def test_the_report_renders_in_a_real_browser(graded, browser):  # noqa: F811 - 
     assert page.locator("details[open] mark").count() > 0
     assert failed == []
     page.close()
+
+
+def test_kgram_hashes_are_the_same_in_every_process():
+    """copydetect's own k-gram hash is Python's salted hash(); ours is a polynomial hash, written out here by hand."""
+    from autograder.authoring.similarity import hashed_kgrams
+
+    text, k, base = "def f(x):\n    return x @ y  # naïve 日本\n" * 3, 25, 1_000_003
+    by_hand = [sum(ord(c) * pow(base, k - 1 - j, 2**64) for j, c in enumerate(text[i : i + k])) % 2**64
+               for i in range(len(text) - k + 1)]
+    assert [h % 2**64 for h in hashed_kgrams(text, k).tolist()] == by_hand
+    assert hashed_kgrams("short", k).size == 0
