@@ -441,8 +441,9 @@ h1{font-size:1.6em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;margin:.5em 0 1em}th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;
 vertical-align:top}th{background:#f3f3f3}td.n{text-align:right}.note{color:#555}.flag{color:#a40}
 img{max-width:100%}.ex{display:flex;gap:1.5em;align-items:flex-start}.ex>div{flex:1;min-width:0}
-.pair{display:grid;grid-template-columns:1fr 1fr;gap:.5em}.pair pre{background:#f8f8f8;border:1px solid #ddd;
-padding:.5em;overflow:auto;max-height:30em;font-size:12px;margin:0}mark{background:#ffd54f}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:.5em}.pair>div{min-width:0}
+.pair pre{background:#f8f8f8;border:1px solid #ddd;padding:.5em;overflow:auto;max-height:30em;font-size:12px;
+margin:0}mark{background:#ffd54f}
 details{margin:.3em 0}summary{cursor:pointer}code{background:#f3f3f3;padding:0 .2em}
 """
 
@@ -650,7 +651,8 @@ def _similarity_section(
         "boilerplate, so the given code does not match. Names, strings and comments are folded first, so renaming "
         "does not hide a copy. A pair's similarity is the smaller of the two shares (how much of each one's own "
         f"code the other has too); pairs at or above {100 * threshold:.0f}% are listed. Short exercises have few ways "
-        "to be written: compare with the class before drawing any conclusion.</p>",
+        "to be written: compare with the class before drawing any conclusion. In the side-by-side view the shared "
+        "code is marked; a docstring next to shared code is marked with it, though it is the stub's.</p>",
     ]
     if result is None:
         parts.append(
