@@ -1,7 +1,8 @@
 """Code similarity between the submissions of a class, per exercise: winnowing (as in MOSS) with ``copydetect``.
 
-Each submission's module of an exercise is tokenised by ``copydetect`` (names, strings and comments are folded,
-so renaming variables or rewording comments changes nothing) and fingerprinted by winnowing its k-grams
+Each submission's module of an exercise, less the stub's lines and the docstrings (:func:`own_code`), is tokenised
+by ``copydetect`` (names, strings and comments are folded, so renaming variables or rewording comments changes
+nothing) and fingerprinted by winnowing its k-grams
 (Schleimer, Wilkerson and Aiken 2003, the method of MOSS); the stub's fingerprints (the code students were given:
 signatures, docstrings, hints) are removed as boilerplate. A pair's similarity is the *smaller* of the two shares
 of fingerprints: how much of each submission's own code the other one has too, so a short answer that happens to
@@ -13,6 +14,8 @@ written, and students may legitimately share a hint's one-liner.
 
 from __future__ import annotations
 
+import ast
+import difflib
 import io
 import itertools
 from dataclasses import dataclass, field
@@ -81,6 +84,46 @@ def _fingerprint(name: str, code: str, boilerplate: np.ndarray | None = None) ->
     )
 
 
+def _code_lines(code: str) -> list[str]:
+    """The lines of ``code`` without its docstrings (copydetect folds a string to one token anyway)."""
+    lines = code.splitlines()
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return lines
+    docstrings: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
+            first = node.body[0]
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
+                docstrings.update(range(first.lineno - 1, first.end_lineno or first.lineno))
+    return [line for i, line in enumerate(lines) if i not in docstrings]
+
+
+def own_code(code: str, stub: str | None) -> str:
+    """The lines of ``code`` that are not the stub's, block by block, each after a comment naming its function.
+
+    Docstrings are left out. Only these lines are fingerprinted (the given code is boilerplate twice over: its lines
+    are left out here and its fingerprints are removed), which also keeps the side-by-side view to what the students
+    wrote, and spares tokenising what every submission has.
+    """
+    lines = _code_lines(code)
+    if stub is None:
+        return "\n".join(lines)
+    given = _code_lines(stub)
+    blocks = []
+    matcher = difflib.SequenceMatcher(None, given, lines, autojunk=False)
+    for tag, i1, _, j1, j2 in matcher.get_opcodes():
+        if tag in ("replace", "insert") and any(line.strip() for line in lines[j1:j2]):
+            where = next((g.strip() for g in reversed(given[:i1]) if g.lstrip().startswith(("def ", "class "))), "")
+            blocks.append((f"# in {where}\n" if where else "") + "\n".join(lines[j1:j2]))
+    return "\n\n".join(blocks)
+
+
 def similar_pairs(
     exercise: str, codes: dict[str, str], stub: str | None, threshold: float = THRESHOLD
 ) -> tuple[list[Pair], int]:
@@ -91,8 +134,9 @@ def similar_pairs(
     boilerplate = np.array(sorted(_fingerprint("stub.py", stub).hashes)) if stub else None
     by_text: dict[str, CodeFingerprint] = {}  # the same text is fingerprinted once (untouched files, copies)
     prints = {}
-    for ident, code in sorted(codes.items()):
-        if stub is not None and code.strip() == stub.strip():
+    for ident, text in sorted(codes.items()):
+        code = own_code(text, stub)
+        if not code.strip():
             continue
         if code not in by_text:
             by_text[code] = _fingerprint(f"{ident}.py", code, boilerplate)
