@@ -26,14 +26,11 @@ import csv
 import html
 import io
 import json
-import multiprocessing
-import os
 import re
 import statistics
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,7 +53,6 @@ OPERATIONAL = ("refused", "error", "hang", "crash", "forbidden", "import")
 REFUSED = "This submission was not graded: "
 SLOW_FACTOR = 3.0  # a submission graded this many times slower than the class's median is flagged
 TOP_TESTS = 5
-PARALLEL_FILES = 200  # from this many modules to compare on, code similarity uses a process per CPU
 # nbgrader's test cells print autograder.notebook.kernel's feedback: a header, then one line per test.
 NB_HEADER = re.compile(r"^(\w+): [\d.e+-]+/[\d.e+-]+ points from the hidden tests$")
 NB_TEST = re.compile(r"^(ok  |FAIL) (.*)  \(([\d.e+-]+)/([\d.e+-]+)\)$")
@@ -371,13 +367,9 @@ def slow_submissions(cls: GradedClass) -> tuple[list[tuple[str, float]], float |
 
 
 def code_similarity(
-    cls: GradedClass, threshold: float, stubs: Path | None = None, jobs: int | None = None
+    cls: GradedClass, threshold: float, stubs: Path | None = None
 ) -> tuple[dict[str, tuple[list[similarity.Pair], int]], list[str]]:
-    """exercise -> (flagged pairs, submissions compared), and a note per hand-in that could not be read.
-
-    ``jobs``: processes comparing exercises side by side (default: one per CPU from :data:`PARALLEL_FILES` files on,
-    else this process alone).
-    """
+    """exercise -> (flagged pairs, submissions compared), and a note per hand-in that could not be read."""
     from autograder.grading import handin, sandbox
     from autograder.grading.loader import ASSIGNMENTS
     from autograder.notebook.cells import notebook_files
@@ -399,15 +391,11 @@ def code_similarity(
                 code = similarity.module_code(root, EXERCISES.get(exercise, exercise))
                 if code is not None:
                     codes[exercise][sub.id] = code
-    work = [(e, codes.get(e, {}), similarity.module_code(stubs, EXERCISES.get(e, e)), threshold) for e in cls.exercises]
-    if jobs is None:
-        jobs = (os.cpu_count() or 1) if sum(len(c) for c in codes.values()) >= PARALLEL_FILES else 1
-    if jobs > 1 and len(work) > 1:
-        with ProcessPoolExecutor(min(jobs, len(work)), mp_context=multiprocessing.get_context("spawn")) as pool:
-            found = list(pool.map(similarity.similar_pairs, *zip(*work)))
-    else:
-        found = [similarity.similar_pairs(*w) for w in work]
-    return {e: pairs for (e, *_), pairs in zip(work, found)}, notes
+    result = {}
+    for exercise in cls.exercises:
+        stub = similarity.module_code(stubs, EXERCISES.get(exercise, exercise))
+        result[exercise] = similarity.similar_pairs(exercise, codes.get(exercise, {}), stub, threshold)
+    return result, notes
 
 
 # --------------------------------------------------------------------------- misconceptions.csv

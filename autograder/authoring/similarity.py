@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import io
 import itertools
 from dataclasses import dataclass, field
@@ -84,24 +85,27 @@ def _fingerprint(name: str, code: str, boilerplate: np.ndarray | None = None) ->
     )
 
 
-def _code_lines(code: str) -> list[str]:
+@functools.lru_cache(maxsize=64)  # a stub is read once per submission
+def _code_lines(code: str) -> tuple[str, ...]:
     """The lines of ``code`` without its docstrings (copydetect folds a string to one token anyway)."""
     lines = code.splitlines()
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError):
-        return lines
+        return tuple(lines)
     docstrings: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.body:
-            first = node.body[0]
-            if (
-                isinstance(first, ast.Expr)
-                and isinstance(first.value, ast.Constant)
-                and isinstance(first.value.value, str)
-            ):
-                docstrings.update(range(first.lineno - 1, first.end_lineno or first.lineno))
-    return [line for i, line in enumerate(lines) if i not in docstrings]
+    scopes: list[ast.AST] = [tree]
+    while scopes:  # the module, and every class and function at any depth: only they have docstrings
+        body = getattr(scopes.pop(), "body", [])
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            if isinstance(body[0].value.value, str):
+                docstrings.update(range(body[0].lineno - 1, body[0].end_lineno or body[0].lineno))
+        for node in body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                scopes.append(node)
+            elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+                scopes.append(node)  # a definition under `if TYPE_CHECKING:` and the like
+    return tuple(line for i, line in enumerate(lines) if i not in docstrings)
 
 
 def own_code(code: str, stub: str | None) -> str:
@@ -111,10 +115,10 @@ def own_code(code: str, stub: str | None) -> str:
     are left out here and its fingerprints are removed), which also keeps the side-by-side view to what the students
     wrote, and spares tokenising what every submission has.
     """
-    lines = _code_lines(code)
+    lines = list(_code_lines(code))
     if stub is None:
         return "\n".join(lines)
-    given = _code_lines(stub)
+    given = list(_code_lines(stub))
     blocks = []
     matcher = difflib.SequenceMatcher(None, given, lines, autojunk=False)
     for tag, i1, _, j1, j2 in matcher.get_opcodes():

@@ -233,11 +233,7 @@ def test_the_near_identical_pair_is_flagged_and_independent_solutions_are_not(cl
     for exercise in EXERCISES:
         assert not [p for p in result[exercise][0] if "stubs" in (p.a, p.b)]
     lower, _ = report.code_similarity(cls, threshold=0.01)
-    assert ("erin", "frank") in {(p.a, p.b) for p in lower["one_hot"][0]}  # independent code does share a little
-    in_parallel, _ = report.code_similarity(cls, threshold=0.6, jobs=2)  # what a large class uses
-    assert {e: [(p.a, p.b, p.share_a) for p in r[0]] for e, r in in_parallel.items()} == {
-        e: [(p.a, p.b, p.share_a) for p in r[0]] for e, r in result.items()
-    }
+    assert flagged < {(p.a, p.b) for p in lower["one_hot"][0]}  # independent code shares a little: below the threshold
 
 
 def test_gradescope_results_folder_gives_the_same_findings(cls, graded, tmp_path):
@@ -356,3 +352,15 @@ def test_kgram_hashes_are_the_same_in_every_process():
                for i in range(len(text) - k + 1)]
     assert [h % 2**64 for h in hashed_kgrams(text, k).tolist()] == by_hand
     assert hashed_kgrams("short", k).size == 0
+
+
+def test_own_code_is_what_the_student_wrote_without_the_stub_or_docstrings():
+    from autograder.authoring.similarity import own_code
+
+    stub = (ASSIGNMENTS / "attention" / "masks.py").read_text(encoding="utf-8")
+    solved = (SOLUTIONS / "attention" / "masks.py").read_text(encoding="utf-8")
+    assert own_code(stub, stub) == ""
+    own = own_code(solved, stub)
+    assert "return torch.tril(torch.ones(size, size, dtype=torch.bool, device=device))" in own
+    assert "# in def decoder_mask(tokens: torch.Tensor, pad_id: int) -> torch.Tensor:" in own
+    assert "Example" not in own and "YOUR CODE HERE" not in own and "NotImplementedError" not in own
