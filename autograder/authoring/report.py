@@ -636,11 +636,12 @@ def _similarity_section(
         "<h2 id=similarity>Code similarity</h2>",
         "<p><b>A flag for a person to look at, never a verdict.</b> Per exercise, each submission's module is "
         "fingerprinted by winnowing (as MOSS does) with <code>copydetect</code>; the stub's code counts as "
-        "boilerplate, so the given code does not match. Names, strings and comments are folded first, so renaming "
+        "boilerplate (its lines and docstrings are left out), so the given code does not match. Names, strings "
+        "and comments are folded first, so renaming "
         "does not hide a copy. A pair's similarity is the smaller of the two shares (how much of each one's own "
         f"code the other has too); pairs at or above {100 * threshold:.0f}% are listed. Short exercises have few ways "
-        "to be written: compare with the class before drawing any conclusion. In the side-by-side view the shared "
-        "code is marked; a docstring next to shared code is marked with it, though it is the stub's.</p>",
+        "to be written: compare with the class before drawing any conclusion. The side-by-side view shows what each "
+        "student wrote (their lines beyond the stub, by function), the shared code marked.</p>",
     ]
     if result is None:
         parts.append(
