@@ -25,7 +25,7 @@ ONLY   := $(if $(EX),--only $(EX),)
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test watch grade stubs stubs-check lint typecheck kit-tests check mutants notebooks notebooks-check \
-	release gradescope bench batch adversarial-conditions
+	release gradescope bench batch report adversarial-conditions
 
 help: ## list the targets and the variables
 	@echo "targets:"
@@ -97,3 +97,6 @@ batch: ## grade every sub-folder/zip of SUBMISSIONS into OUT (gradebook.csv)
 	@$(if $(SUBMISSIONS),,echo "make batch needs SUBMISSIONS=<folder of one sub-folder or .zip per submission>, \
 	e.g. make batch SUBMISSIONS=hand-ins OUT=build/batch" >&2; exit 2;) \
 	$(MAKE) --no-print-directory $(STAMP) && $(PY) -m autograder batch $(SUBMISSIONS) --out $(OUT) --jobs 2 $(ONLY) $(ARGS)
+
+report: $(STAMP) ## what the class got wrong: OUT/report.html and OUT/misconceptions.csv (OUT=batch --out folder, SUBMISSIONS=hand-ins)
+	@$(PY) -m autograder report $(or $(OUT),build/batch) $(if $(SUBMISSIONS),--submissions $(SUBMISSIONS),) $(ARGS)

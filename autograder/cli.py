@@ -304,6 +304,23 @@ def cmd_leaks(ns: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
+def cmd_report(ns: argparse.Namespace) -> int:
+    report = _authoring("report")
+    if not ns.graded.is_dir():
+        raise UsageError(f"{ns.graded} is not a folder")
+    if ns.submissions is not None and not ns.submissions.is_dir():
+        raise UsageError(f"--submissions {ns.submissions} is not a folder")
+    threshold = report.similarity.THRESHOLD if ns.threshold is None else ns.threshold
+    if not 0 < threshold <= 1:
+        raise UsageError(f"--threshold takes a share in (0, 1], not {threshold:g}")
+    try:
+        page, table = report.write_report(ns.graded, ns.out, ns.submissions, threshold)
+    except report.ReportError as error:
+        raise UsageError(str(error)) from None
+    print(f"class report: {page}; misconceptions: {table}")
+    return 0
+
+
 # --------------------------------------------------------------------------- the table
 
 
@@ -417,6 +434,17 @@ def _leaks_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("bundle", type=Path)
 
 
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "graded", type=Path, help="a batch --out folder, nbgrader's autograded/ or a folder of Gradescope results"
+    )
+    p.add_argument(
+        "--submissions", type=Path, default=None, help="the hand-ins (as given to batch), for code similarity"
+    )
+    p.add_argument("--out", type=Path, default=None, help="where to write report.html and misconceptions.csv")
+    p.add_argument("--threshold", type=float, default=None, help="flag pairs at least this similar (0-1; default 0.6)")
+
+
 def _no_args(p: argparse.ArgumentParser) -> None:
     pass
 
@@ -468,6 +496,11 @@ SUBCOMMANDS: dict[str, Subcommand] = dict(
         )
     },
     leaks=Subcommand("list what in a bundle gives away solutions or hidden tests", cmd_leaks, _leaks_args),
+    report=Subcommand(
+        "the class's misconceptions, operations and code similarity: report.html and misconceptions.csv",
+        cmd_report,
+        _report_args,
+    ),
 )
 
 
