@@ -278,7 +278,8 @@ class ExerciseStats:
 def exercise_stats(cls: GradedClass) -> list[ExerciseStats]:
     stats = []
     for exercise in cls.exercises:
-        fractions, not_attempted, failed = [], 0, Counter()
+        fractions: list[float] = []
+        not_attempted, failed = 0, Counter[str]()
         for sub in cls.graded:
             got = sub.score(exercise)
             if got is None:
@@ -375,15 +376,17 @@ def code_similarity(
     from autograder.notebook.cells import notebook_files
 
     stubs = stubs or ASSIGNMENTS
+    digests = handin.stub_digests(stubs)
     codes: dict[str, dict[str, str]] = defaultdict(dict)
     notes = []
     with tempfile.TemporaryDirectory(prefix="autograder-report-") as tmp:
         for i, sub in enumerate(s for s in cls.submissions if s.hand_in is not None):
             private = Path(tmp) / str(i)
             try:  # read exactly as `grade` does: a folder, a zip or notebooks, mapped onto the modules
+                assert sub.hand_in is not None
                 root = sandbox.prepare(sub.hand_in, private / "submission")
                 if notebook_files([root]):
-                    root, _ = handin.prepare(root, private / "from-notebooks", stubs_root=stubs)
+                    root, _ = handin.prepare(root, private / "from-notebooks", stubs=digests)
             except sandbox.SubmissionError as error:
                 notes.append(f"{sub.id}: not compared ({error})")
                 continue
@@ -466,25 +469,27 @@ def _img(src: str, alt: str) -> str:
 
 def histogram(stats: ExerciseStats) -> str:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     fig, ax = plt.subplots(figsize=(4.2, 2.4))
     ax.hist([100 * f for f in stats.fractions], bins=10, range=(0, 100), color="#4878a8", edgecolor="white")
     ax.set_xlabel("score (% of the exercise's points)")
     ax.set_ylabel("submissions")
     ax.set_title(stats.exercise, fontsize=10)
-    ax.yaxis.get_major_locator().set_params(integer=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _png(fig)
 
 
 def bar_chart(findings: list[Finding], limit: int = 25) -> str:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     top = sorted(findings, key=lambda f: -len(f.outcomes))[:limit]
     labels = [f"{f.exercise}: {f.name}"[:70] for f in top][::-1]
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(top) + 0.8))
     ax.barh(labels, [len(f.outcomes) for f in top][::-1], color="#c0504d")
     ax.set_xlabel("students")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="y", labelsize=8)
     return _png(fig)
 

@@ -259,7 +259,7 @@ def test_nbgrader_autograded_folder(tmp_path, monkeypatch):
             for cell in nb.cells:
                 if (cell.metadata.get("course") or {}).get("module") == "embeddings.one_hot":
                     cell.source = cell.source.replace(mutant.old, mutant.new)
-        monkeypatch.setattr(kernel, "_RUN", {"embeddings.one_hot": [code]})
+        monkeypatch.setattr(kernel, "_RUN", {"embeddings.one_hot": {"cell": code}})  # cell id -> code, as the kernel keeps it
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             kernel.grade_hidden("one_hot", points=21)
