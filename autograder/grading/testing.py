@@ -10,7 +10,7 @@ Nothing here holds a reference answer, so the module ships with the public tests
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -127,16 +127,4 @@ def check_items(
     that shows most mistakes first); default ``names``. A result that is not a tuple of ``len(names)`` is
     reported as such, with the names expected.
     """
-    if not isinstance(got, (tuple, list)) or len(got) != len(names):
-        shape = f"a tuple of {len(got)}" if isinstance(got, (tuple, list)) else f"a {type(got).__name__}"
-        check(got, tuple(expected), what=f"{what} -> ({', '.join(names)}): expected that tuple, got {shape}")
-        return
-
-    def part(candidate: Any, i: int) -> Callable[[], Any]:
-        return lambda: (candidate() if callable(candidate) else candidate)[i]
-
-    for name in order or names:
-        i = list(names).index(name)
-        check(
-            got[i], expected[i], what=f"{what} -> {name}", mistakes={k: part(c, i) for k, c in (mistakes or {}).items()}
-        )
+    check(got, tuple(expected), what=what, mistakes=mistakes, names=names, order=order)
