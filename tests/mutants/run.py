@@ -72,7 +72,7 @@ def public_pass(mutant: Mutant | GeneratedMutant, root: Path) -> PublicOutcome:
 
     capture = _Capture()
     args = [str(PUBLIC / f"test_{mutant.exercise}.py"), "--rootdir", str(REPO_ROOT), "-c", str(REPO_ROOT / "pyproject.toml")]
-    args += ["-p", "autograder.grading.plugin", "-p", "no:cacheprovider", "--submission", str(root), "-q", "--tb=no", "-rN"]
+    args += ["-p", "autograder.grading.plugin", "-p", "no:cacheprovider", "-p", "no:unraisableexception", "--submission", str(root), "-q", "--tb=no", "-rN"]
     with contextlib.redirect_stdout(io.StringIO()):
         pytest.main(args, plugins=[capture])
     if capture.report is None:
