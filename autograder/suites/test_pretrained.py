@@ -342,3 +342,34 @@ def test_save_rejects_what_cannot_be_read_back(student, vocab, shape):
         "ValueError",
         what=f"save_vectors(path, {vocab}, {describe_args(vectors)})",
     )
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_load_blank_lines_before_the_header(student, ref, tmp_path):
+    """load_vectors: the header is the first line that is not blank"""
+    text = "\n\n2 3\nthe 0.1 0.2 0.3\nof 0.4 0.5 0.6\n"
+    expected = ref_load(ref, tmp_path, text)
+    check(student_load(student, text), expected, what=f"load_vectors(<file {text!r}>)")
+
+
+@pytest.mark.points(1)
+def test_load_limit_zero(student, ref, tmp_path):
+    """load_vectors: limit=0 reads no word: an empty vocab and vectors of shape (0, dim)"""
+    text = "2 3\nthe 0.1 0.2 0.3\nof 0.4 0.5 0.6\n"
+    expected = ref_load(ref, tmp_path, text, limit=0)
+    check(student_load(student, text, limit=0), expected, what=f"load_vectors(<file {text!r}>, limit=0)")
+
+
+@pytest.mark.points(1)
+def test_load_invalid_utf8_names_the_line(student):
+    """load_vectors: a line that is not valid UTF-8 is a ValueError naming its line"""
+    data = np.frombuffer(b"the 0.1 0.2\n\xff\xfe 0.3 0.4\n", dtype=np.uint8)
+    check_raises(
+        lambda: student.probe("files_roundtrip", files={"v.txt": data}, calls=[{"target": LOAD, "path": "v.txt"}]),
+        "ValueError",
+        match="line 2",
+        what="load_vectors(<file b'the 0.1 0.2\\n\\xff\\xfe 0.3 0.4\\n'>)",
+    )
