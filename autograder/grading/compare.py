@@ -12,6 +12,7 @@ the two sides, so a float32 answer is held to float32 precision and a float64 on
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -146,12 +147,27 @@ def _matches(got: Any, candidate: Any) -> bool:
     return True
 
 
+# What torch and NumPy say when shapes do not fit: the model's mistake cannot be made on this input.
+_SHAPE_MISMATCH = re.compile(
+    r"must match the size|size of tensor|could not be broadcast|not aligned|shape mismatch|mat1 and mat2 shapes|"
+    r"Expected size|is invalid for input of size|mismatch in its core dimension"
+)
+
+
+def _broken(name: str, error: Exception) -> None:
+    _BROKEN.append(f"{name}: {type(error).__name__}: {error}")
+    if _STRICT[0]:
+        raise BrokenMistakeModel(f"the mistake model {name!r} raised {type(error).__name__}: {error}") from error
+
+
 def recognise(got: Any, mistakes: Mistakes | None) -> list[str]:
     """Names of the known mistakes whose output equals ``got``.
 
-    A model (a zero-argument callable) that raises :class:`DoesNotApply`, or whose call of the student's code
-    fails, does not apply to this input. Any other exception is a broken model: recorded in
-    :func:`broken_models`, or raised as :class:`BrokenMistakeModel` under :func:`strict_models`.
+    A model (a zero-argument callable) does not apply to this input when it raises :class:`DoesNotApply`, when its
+    call of the student's code fails, or when torch or NumPy refuse its shapes (a broadcast or size mismatch: the
+    wrong answer cannot have this input's shape). Any other exception (``NameError``, ``TypeError``,
+    ``IndexError`` ...) is a broken model: recorded in :func:`broken_models`, or raised as
+    :class:`BrokenMistakeModel` under :func:`strict_models`.
     """
     found = []
     for name, candidate in (mistakes or {}).items():
@@ -159,12 +175,12 @@ def recognise(got: Any, mistakes: Mistakes | None) -> list[str]:
             value = candidate() if callable(candidate) else candidate
         except (DoesNotApply, StudentError):
             continue
-        except Exception as error:
-            _BROKEN.append(f"{name}: {type(error).__name__}: {error}")
-            if _STRICT[0]:
-                raise BrokenMistakeModel(
-                    f"the mistake model {name!r} raised {type(error).__name__}: {error}"
-                ) from error
+        except (RuntimeError, ValueError) as error:
+            if not _SHAPE_MISMATCH.search(str(error)):
+                _broken(name, error)
+            continue
+        except Exception as error:  # noqa: BLE001 - recorded (or raised under strict_models), never lost
+            _broken(name, error)
             continue
         if _matches(got, value):
             found.append(name)

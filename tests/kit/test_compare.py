@@ -131,3 +131,13 @@ def test_a_broken_mistake_model_is_recorded_or_raised_never_lost():
     with strict_models(), pytest.raises(BrokenMistakeModel, match="'broken' raised IndexError"):
         check(np.ones(3), expected, what="f", mistakes=mistakes)
     broken_models(clear=True)
+
+
+def test_a_model_whose_shapes_do_not_fit_this_input_does_not_apply():
+    from autograder.grading.compare import broken_models
+
+    broken_models(clear=True)
+    expected = torch.zeros(2, 3)
+    mistakes = {"broadcast": lambda: torch.zeros(2, 3) + torch.zeros(4, 3), "numpy": lambda: np.zeros(2) @ np.zeros(3)}
+    assert "Likely mistake" not in message(torch.ones(2, 3), expected, mistakes=mistakes)
+    assert broken_models(clear=True) == []
