@@ -14,7 +14,7 @@ PUBLIC := $(if $(EX),tests/public/test_$(EX).py,tests/public)
 ONLY   := $(if $(EX),--only $(EX),)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test grade stubs check lint kit-tests stubs-check mutants bench batch
+.PHONY: help venv test grade stubs check lint typecheck kit-tests stubs-check mutants bench batch
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -46,10 +46,13 @@ stubs-check: $(STAMP)
 lint: $(STAMP) ## ruff
 	@$(PY) -m ruff check .
 
+typecheck: $(STAMP) ## mypy on the grader (autograder/, without the hidden suites)
+	@$(PY) -m mypy
+
 kit-tests: $(STAMP)
 	@$(PY) -m pytest tests/kit -q -n 2 $(ARGS)
 
-check: lint stubs-check kit-tests ## everything CI runs: lint, stubs up to date, the kit's own tests
+check: lint typecheck stubs-check kit-tests ## everything CI runs: lint, types, stubs up to date, the kit's own tests
 	@echo "make check: all green"
 
 mutants: $(STAMP) ## grade every catalogued mistake + a sample of generated mutants (killed? named?)

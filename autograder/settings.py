@@ -74,7 +74,7 @@ def _option(default: Any, parse: Callable[[str], Any], help: str) -> Any:
     )
 
 
-@dataclass(frozen=True)
+@dataclass
 class Settings:
     """The grader's settings; see the module docstring. Build with :meth:`from_env`."""
 

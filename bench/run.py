@@ -49,7 +49,14 @@ def grader_rows(quick: bool) -> list[Row]:
 
 
 def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
-    from bench import attention_vs_torch, behaviour_margin, layers_vs_torch, nbgrader_vs_grader, skipgram_vs_gensim
+    from bench import (
+        attention_vs_torch,
+        behaviour_margin,
+        bpe_vs_tokenizers,
+        layers_vs_torch,
+        nbgrader_vs_grader,
+        skipgram_vs_gensim,
+    )
 
     return [
         ("student loop", make_test_rows),
@@ -57,6 +64,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
         ("attention vs PyTorch", attention_vs_torch.rows),
         ("encoder layer vs PyTorch", layers_vs_torch.rows),
         ("skip-gram vs gensim", skipgram_vs_gensim.rows),
+        ("BPE vs tokenizers", bpe_vs_tokenizers.rows),
         ("behaviour margin", lambda: behaviour_margin.rows(seeds=5 if quick else 20)),
         ("nbgrader", nbgrader_vs_grader.rows),
     ]

@@ -12,7 +12,6 @@ from autograder.authoring.course import (
     COURSE_DIR,
     DIST,
     PARTS,
-    PUBLIC_TEST_TIMEOUT,
     TEMPLATES,
     TORCH_CPU_INDEX,
     _pyfiles,
@@ -28,6 +27,7 @@ from autograder.authoring.notebooks import (
 from autograder.authoring.requirements import _texts, closure, distributions, pinned, top_level_imports
 from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT
 from autograder.layout import student_kit_files
+from autograder.settings import Settings
 
 STUDENT_TEST_EXTRAS = ("pytest-timeout",)  # a pytest plugin: configured (pytest.ini), never imported
 STUDENT_EXTRAS = ("notebook", "ipykernel")  # to open the notebooks (their own imports are found by scanning them)
@@ -69,7 +69,7 @@ def classroom_steps(points: dict[str, float], torch_pin: str) -> tuple[str, dict
         score = int(value) if float(value).is_integer() else value
         command = (
             f"python -m pytest tests/public/test_{name}.py -p autograder.grading.plugin -q --no-header "
-            f"--timeout={PUBLIC_TEST_TIMEOUT}"
+            f"--timeout={Settings.from_env().public_test_timeout:g}"
         )
         steps.append(
             {

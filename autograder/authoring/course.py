@@ -38,7 +38,6 @@ BUILD = REPO_ROOT / "build"
 DIST = REPO_ROOT / "dist"
 PARTS = PACKAGES  # one nbgrader assignment (and one notebook) per part
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
-PUBLIC_TEST_TIMEOUT = 120  # seconds per public test in GitHub Classroom (pytest-timeout)
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 
@@ -115,14 +114,14 @@ def carried_modules(part: str, modules: dict[str, Path]) -> list[str]:
     def visit(module: str) -> None:
         seen.add(module)
         for dep in sorted(
-            set(course_imports(modules[module].read_text(encoding="utf-8"))) & set(modules), key=order.get
+            set(course_imports(modules[module].read_text(encoding="utf-8"))) & set(modules), key=order.__getitem__
         ):
             if dep not in seen:
                 visit(dep)
                 if dep.split(".")[0] != part:
                     needed.append(dep)
 
-    for module in sorted((m for m in modules if m.split(".")[0] == part), key=order.get):
+    for module in sorted((m for m in modules if m.split(".")[0] == part), key=order.__getitem__):
         visit(module)
     return needed
 

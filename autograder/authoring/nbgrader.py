@@ -34,11 +34,12 @@ def start_nbgrader(args: list[str], course_dir: Path, env: dict[str, str] | None
     )
 
 
-def wait_nbgrader(process: subprocess.Popen) -> str:
+def wait_nbgrader(process: subprocess.Popen[str]) -> str:
     """The log of a finished nbgrader command; an error with the log when it failed."""
     log, _ = process.communicate()
     if process.returncode:
-        raise RuntimeError(f"{' '.join(process.args[2:])} failed ({process.returncode}):\n{log}")
+        command = process.args if isinstance(process.args, list) else [process.args]
+        raise RuntimeError(f"{' '.join(map(str, command[2:]))} failed ({process.returncode}):\n{log}")
     return log
 
 

@@ -132,7 +132,8 @@ def parse_narrative(text: str) -> list[tuple[frozenset[str], list[tuple[str, str
     Format: markdown; fenced ```` ```python ```` blocks become code cells (``requires=a,b`` and
     ``figure=name`` after ``python``); ``<!-- section: a b -->`` starts a section kept only when
     exercises ``a`` and ``b`` exist; ``<!-- setup -->``, ``<!-- exercise: name -->``,
-    ``<!-- carry-over -->`` and ``<!-- contents -->`` insert generated cells.
+    ``<!-- carry-over -->`` and ``<!-- contents -->`` insert generated cells (``<!-- carry-over: a.b -->``
+    carries the named modules instead of those the part imports).
     """
     sections: list[tuple[frozenset[str], list[tuple[str, str, dict[str, str]]]]] = [(frozenset(), [])]
     markdown: list[str] = []
@@ -205,8 +206,8 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
                 cells += setup_cells(part)
             elif text == "contents":
                 cells.append(nbformat.v4.new_markdown_cell(_contents(mine, points)))
-            elif text == "carry-over":
-                for module in carried_modules(part, modules):
+            elif text == "carry-over":  # the modules of other parts this part imports, or those named
+                for module in info["arg"].split() if info.get("arg") else carried_modules(part, modules):
                     cells += module_cells(module, modules[module], f"carry-{module.replace('.', '-')}")
             elif text == "exercise":
                 name = info["arg"]

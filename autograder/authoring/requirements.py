@@ -14,7 +14,7 @@ def lock_pins(lock: Path = REPO_ROOT / "requirements.lock") -> dict[str, str]:
     """canonical name -> ``Name==version`` line of the lock file."""
     from packaging.utils import canonicalize_name
 
-    pins = {}
+    pins: dict[str, str] = {}
     for line in lock.read_text(encoding="utf-8").splitlines():
         if "==" in line and not line.lstrip().startswith("#"):
             pins[canonicalize_name(line.split("==")[0].strip())] = line.strip()

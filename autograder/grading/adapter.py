@@ -16,12 +16,12 @@ values in both modes.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from autograder.grading.loader import Root
 from autograder.runtime import protocol
+from autograder.runtime.errors import ErrorKind
 from autograder.runtime.probes import execute
 
 
@@ -32,8 +32,12 @@ class StudentError(Exception):
     grading process never holds an object made by student code.
     """
 
-    def __init__(self, kind: str, types: list[str], message: str, traceback: str = "") -> None:
-        self.kind = kind
+    def __init__(self, kind: ErrorKind | str, types: list[str], message: str, traceback: str = "") -> None:
+        try:
+            self.kind = ErrorKind(kind)
+        except ValueError:  # a reply naming no kind the grader knows: a malformed reply, the student's
+            self.kind = ErrorKind.PROTOCOL
+            message = f"your code's process sent an unknown error kind {str(kind)[:40]!r}: {message}"
         self.types = list(types)
         self.message = message
         self.student_traceback = traceback
@@ -48,11 +52,11 @@ class StudentError(Exception):
         return type_name in self.types
 
     def summary(self) -> str:
-        if self.kind == "not_implemented":
+        if self.kind is ErrorKind.NOT_IMPLEMENTED:
             return "not implemented yet (the stub still raises NotImplementedError)"
-        if self.kind == "import":
+        if self.kind is ErrorKind.IMPORT:
             return f"the module could not be imported: {self.type_name}: {self.message}"
-        if self.kind in ("crash", "timeout", "protocol", "forbidden", "grader"):
+        if self.kind is not ErrorKind.RAISED:
             return self.message
         text = f"your code raised {self.type_name}: {self.message}"
         if self.student_traceback:
@@ -79,15 +83,6 @@ class Student(ABC):
     def call(self, target: str, /, *args: Any, **kwargs: Any) -> Any:
         """Call the student's ``"package.module:function"`` with plain arguments."""
         return self.probe("call", target=target, args=list(args), kwargs=kwargs)
-
-    def func(self, target: str) -> Callable[..., Any]:
-        """``student.func("embeddings.one_hot:build_vocab")(tokens)`` reads like a normal call."""
-
-        def bound(*args: Any, **kwargs: Any) -> Any:
-            return self.call(target, *args, **kwargs)
-
-        bound.__name__ = target.rpartition(":")[2]
-        return bound
 
     def close(self) -> None:  # noqa: B027 - most implementations hold nothing
         """Release whatever the implementation holds (a worker process)."""

@@ -48,7 +48,6 @@ from autograder.layout import grader_files
 from autograder.runtime.curriculum import EXERCISES
 
 LOG_CAP = 256 << 10
-STATUSES = ("graded", "refused", "error")
 
 
 @dataclass

@@ -21,6 +21,7 @@ from types import ModuleType
 from autograder.layout import REPO_ROOT
 from autograder.runtime.curriculum import EXERCISES, PACKAGES
 from autograder.runtime.errors import ModuleLoadError
+from autograder.runtime.upstream import import_over
 
 SOLUTIONS = REPO_ROOT / "solutions"
 ASSIGNMENTS = REPO_ROOT / "assignments"
@@ -54,13 +55,16 @@ class Root:
     def __init__(self, path: str | Path, modules: tuple[str, ...] = tuple(EXERCISES.values())) -> None:
         self.path = Path(path).resolve()
         self._modules: dict[str, ModuleType | ModuleLoadError] = {}
+        self._over: dict[tuple[str, tuple[str, ...]], ModuleType | ModuleLoadError] = {}
         # One broken file must not hide the others, so each module is imported on its own and a
         # failure is recorded rather than raised.
         with private_imports(self.path):
             for name in modules:
                 try:
                     self._modules[name] = importlib.import_module(name)
-                except Exception as error:  # noqa: BLE001 - any import failure is reported, not raised
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as error:  # noqa: BLE001 - SystemExit at import is the student's error, as in the worker
                     self._modules[name] = ModuleLoadError(name, error)
 
     def __getitem__(self, name: str) -> ModuleType:
@@ -70,10 +74,30 @@ class Root:
             raise module
         return module
 
-    def resolve(self, target: str) -> object:
-        """``"embeddings.one_hot:build_vocab"`` -> that attribute of the module."""
+    def module(self, name: str, upstream: tuple[str, ...] | list[str] = ()) -> ModuleType:
+        """The module ``name`` (or the exercise's); with ``upstream``, imported afresh over stand-ins of those
+        earlier modules (:mod:`autograder.runtime.upstream`), once per combination."""
+        if not upstream:
+            return self[name]
+        module = EXERCISES.get(name, name)
+        key = (module, tuple(upstream))
+        if key not in self._over:
+            with private_imports(self.path):
+                try:
+                    self._over[key] = import_over(module, upstream, PACKAGES, importlib.import_module)
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as error:  # noqa: BLE001 - reported as the import error it is
+                    self._over[key] = ModuleLoadError(module, error)
+        found = self._over[key]
+        if isinstance(found, ModuleLoadError):
+            raise found
+        return found
+
+    def resolve(self, target: str, upstream: tuple[str, ...] | list[str] = ()) -> object:
+        """``"embeddings.one_hot:build_vocab"`` -> that attribute of the module (over ``upstream`` stand-ins)."""
         module, _, attr = target.partition(":")
-        obj: object = self[module]
+        obj: object = self.module(module, upstream)
         for part in attr.split(".") if attr else ():
             obj = getattr(obj, part)
         return obj

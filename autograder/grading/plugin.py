@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,8 @@ import pytest
 from autograder.grading.adapter import InProcessStudent, Student, StudentError
 from autograder.grading.compare import Feedback
 from autograder.grading.loader import ASSIGNMENTS, Root, reference
-from autograder.grading.results import Report, TestResult
+from autograder.grading.results import Report, Status, TestResult
+from autograder.runtime.errors import ErrorKind
 
 REPORT_KEY = pytest.StashKey[Report]()
 STUDENT_KEY = pytest.StashKey[Student]()
@@ -126,10 +127,10 @@ def _message(excinfo: pytest.ExceptionInfo[BaseException]) -> str | None:
     return None
 
 
-def _status(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+def _status(excinfo: pytest.ExceptionInfo[BaseException] | None) -> Status:
     if excinfo is None:
         return "passed"
-    if isinstance(excinfo.value, StudentError) and excinfo.value.kind == "not_implemented":
+    if isinstance(excinfo.value, StudentError) and excinfo.value.kind is ErrorKind.NOT_IMPLEMENTED:
         return "not_implemented"
     return "failed"
 
@@ -153,7 +154,7 @@ class _PlainFailures:
             {x: 1 for x in item.keywords},
             "failed",
             f"[{exercise_of(item)}] {message}",
-            call.when,
+            call.when,  # type: ignore[arg-type]  # "collect" never reaches a test's report
             sections,
             call.duration,
             call.start,
@@ -163,20 +164,14 @@ class _PlainFailures:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
-    if (
-        report.when == "call"
-        or (report.when == "setup" and report.failed)
-        or (report.when == "setup" and report.skipped)
-    ):
-        if report.skipped:
-            return
+    if not report.skipped and (report.when == "call" or (report.when == "setup" and report.failed)):
         message = _message(call.excinfo) if call.excinfo else None
         if message is not None:
             report.longrepr = f"[{exercise_of(item)}] {message}"
-        status = _status(call.excinfo) if report.when == "call" else "error"
+        status: Status = _status(call.excinfo) if report.when == "call" else "error"
         if status == "error" and call.excinfo and isinstance(call.excinfo.value, StudentError):
             status = _status(call.excinfo)
         text = message if message is not None else (str(report.longreprtext)[-2000:] if report.failed else "")

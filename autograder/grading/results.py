@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from autograder.runtime.curriculum import EXERCISES
 
-STATUSES = ("passed", "failed", "not_implemented", "error")
+Status = Literal["passed", "failed", "not_implemented", "error"]
 
 
 @dataclass
@@ -21,7 +21,7 @@ class TestResult:
     title: str  # what the student reads (the test's docstring or its name)
     max_score: float
     score: float
-    status: str  # one of STATUSES
+    status: Status
     output: str = ""
     duration: float = 0.0
 
@@ -105,9 +105,6 @@ class Report:
 
     def write(self, path: str | Path) -> None:
         atomic_write(Path(path), (json.dumps(self.to_gradescope(), indent=2) + "\n").encode("utf-8"))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"tests": [asdict(t) for t in self.tests], "execution_time": self.execution_time, "output": self.output}
 
 
 def atomic_write(path: Path, data: bytes) -> None:

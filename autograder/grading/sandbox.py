@@ -26,10 +26,8 @@ import zipfile
 from pathlib import Path
 
 from autograder.runtime.curriculum import PACKAGES
+from autograder.settings import Settings
 
-MAX_FILES = 2000
-MAX_TOTAL_BYTES = 64 << 20
-MAX_FILE_BYTES = 16 << 20
 # Never copied: caches and metadata that no submission needs, and compiled code that would run
 # instead of the source the checks read.
 SKIP_DIRS = frozenset(
@@ -63,21 +61,24 @@ def _skipped(parts: tuple[str, ...]) -> bool:
 
 
 class _Budget:
+    """What a submission may hold (settings max_files, max_file_bytes, max_total_bytes), counted while reading."""
+
     def __init__(self) -> None:
         self.files = 0
         self.bytes = 0
+        self.limits = Settings.from_env()
 
     def add_file(self, name: str) -> None:
         self.files += 1
-        if self.files > MAX_FILES:
-            raise SubmissionError(f"the submission has more than {MAX_FILES} files")
+        if self.files > self.limits.max_files:
+            raise SubmissionError(f"the submission has more than {self.limits.max_files} files")
 
     def add_bytes(self, name: str, n: int, file_total: int) -> None:
         self.bytes += n
-        if file_total > MAX_FILE_BYTES:
-            raise SubmissionError(f"{name} is larger than {MAX_FILE_BYTES >> 20} MiB")
-        if self.bytes > MAX_TOTAL_BYTES:
-            raise SubmissionError(f"the submission is larger than {MAX_TOTAL_BYTES >> 20} MiB")
+        if file_total > self.limits.max_file_bytes:
+            raise SubmissionError(f"{name} is larger than {self.limits.max_file_bytes >> 20} MiB")
+        if self.bytes > self.limits.max_total_bytes:
+            raise SubmissionError(f"the submission is larger than {self.limits.max_total_bytes >> 20} MiB")
 
 
 def _copy_stream(src, dst, name: str, budget: _Budget) -> None:
@@ -134,8 +135,8 @@ def extract_zip(archive: Path, dest: Path) -> None:
     try:
         with zipfile.ZipFile(archive) as zf:
             infos = zf.infolist()
-            if len(infos) > 4 * MAX_FILES:
-                raise SubmissionError(f"the zip file has more than {MAX_FILES} entries")
+            if len(infos) > 4 * budget.limits.max_files:
+                raise SubmissionError(f"the zip file has more than {4 * budget.limits.max_files} entries")
             for info in infos:
                 raw = info.filename
                 name = raw.replace("\\", "/")

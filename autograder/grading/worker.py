@@ -308,7 +308,7 @@ class Worker:
     def __init__(self, workspace: Workspace, settings: Settings, uid: int | None, preload_torch: bool = True) -> None:
         self.settings = settings
         self.uid = uid
-        self.imported: set[str] = set()
+        self.imported: set[tuple[str, tuple[str, ...]]] = set()
         self.hello: dict[str, Any] | None = None
         self.compute_seconds = 0.0  # what the worker says it spent running requests (its own claim: statistics only)
         self._next_id = 0
@@ -326,7 +326,7 @@ class Worker:
             "grader_uid": os.getuid(),
             "grader_pid": os.getpid(),
             "namespaces": settings.namespaces,
-            "userns": os.environ.get("AUTOGRADER_USERNS") == "1",
+            "userns": settings.userns,
             "limits": settings.limits(),
             "threads": settings.threads,
             "torch": "preload" if preload_torch else "lazy",
@@ -468,7 +468,9 @@ class IsolatedStudent(Student):
         self.workspace = Workspace(self.source, self.uid)
         self.refused = self.workspace.error
         self.findings = forbidden.scan_root(self.workspace.submission)
-        self.broken: dict[str, StudentError] = {}  # module -> why it cannot run (its import hung or crashed)
+        self.broken: dict[
+            tuple[str, tuple[str, ...]], StudentError
+        ] = {}  # (module, upstream) whose import hung or crashed
         self.sandbox: dict[str, Any] = {}
         self.restarts = 0
         self.calls = 0
@@ -571,25 +573,31 @@ class IsolatedStudent(Student):
         if refusal:
             raise StudentError("forbidden", ["ForbiddenAPIError"], refusal)
         self.calls += 1
+        upstream = forbidden.upstream_of(kwargs)
         for module in dict.fromkeys(forbidden.targets_of(kwargs)):
-            if module in self.broken:
-                raise self.broken[module]
-            if module in self._worker_imports():
+            key = (
+                module,
+                upstream,
+            )  # imported over stand-ins, the module is another import (autograder.runtime.upstream)
+            if key in self.broken:
+                raise self.broken[key]
+            if key in self._worker_imports():
                 continue
+            request = {"op": "import", "module": module, "upstream": list(upstream)}
             try:
-                reply = self._exchange({"op": "import", "module": module}, f"importing {module}")
+                reply = self._exchange(request, f"importing {module}")
             except StudentError as error:
                 if error.kind in ("timeout", "crash"):
-                    self.broken[module] = error
+                    self.broken[key] = error
                 raise
             if "error" in reply:
                 raise StudentError.from_reply(reply["error"])
             if self._worker is not None:
-                self._worker.imported.add(module)
+                self._worker.imported.add(key)
         target = kwargs.get("target", name)
         return unwrap(self._exchange({"op": "probe", "name": name, "kwargs": kwargs}, f"the call of {target}"))
 
-    def _worker_imports(self) -> set[str]:
+    def _worker_imports(self) -> set[tuple[str, tuple[str, ...]]]:
         return self._worker.imported if self._worker is not None else set()
 
     def ping(self) -> float:

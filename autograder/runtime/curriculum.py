@@ -7,6 +7,7 @@ PACKAGES = ("embeddings", "attention", "transformer")
 # exercise name -> module path inside a submission root (one name per exercise everywhere).
 EXERCISES: dict[str, str] = {
     "one_hot": "embeddings.one_hot",
+    "bpe": "embeddings.bpe",
     "skipgram": "embeddings.skipgram",
     "cbow": "embeddings.cbow",
     "glove": "embeddings.glove",

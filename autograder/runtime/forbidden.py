@@ -28,9 +28,11 @@ This module imports nothing outside the standard library and the runtime: it is 
 from __future__ import annotations
 
 import ast
+import contextlib
+import contextvars
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,9 +157,9 @@ class _Scanner(ast.NodeVisitor):
                     for t in targets:
                         if path and isinstance(t, ast.Name):
                             self.aliases[t.id] = path
-        for node in nodes:
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
-                first = node.body[0]
+        for owner in nodes:
+            if isinstance(owner, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and owner.body:
+                first = owner.body[0]
                 if (
                     isinstance(first, ast.Expr)
                     and isinstance(first.value, ast.Constant)
@@ -336,9 +338,12 @@ class Findings:
     violations: dict[str, list[Violation]] = field(default_factory=dict)
     imports: dict[str, set[str]] = field(default_factory=dict)
 
-    def for_module(self, module: str) -> list[Violation]:
-        """Violations in ``module``, its packages and every student module it imports, directly or not."""
-        seen: set[str] = set()
+    def for_module(self, module: str, skip: frozenset[str] = frozenset()) -> list[Violation]:
+        """Violations in ``module``, its packages and every student module it imports, directly or not.
+
+        ``skip``: modules replaced by stand-ins for this run (their imports do not count either).
+        """
+        seen: set[str] = set(skip)
         parts = module.split(".")
         todo = [".".join(parts[: i + 1]) for i in range(len(parts))]
         while todo:
@@ -347,24 +352,37 @@ class Findings:
                 continue
             seen.add(m)
             todo.extend(self.imports.get(m, ()))
-        return sorted((v for m in seen for v in self.violations.get(m, ())), key=lambda v: (v.file, v.line))
+        return sorted((v for m in seen - skip for v in self.violations.get(m, ())), key=lambda v: (v.file, v.line))
 
     def message_for(self, kwargs: dict[str, Any]) -> str | None:
         """The refusal for a probe whose target module uses a forbidden API, or None."""
         found: list[Violation] = []
+        skip = frozenset(upstream_of(kwargs))
         for module in targets_of(kwargs):
-            found += [v for v in self.for_module(module) if v not in found]
+            found += [v for v in self.for_module(module, skip) if v not in found]
         if not found:
             return None
         more = f" (and {len(found) - 3} more)" if len(found) > 3 else ""
         return "forbidden API: " + "; ".join(map(str, found[:3])) + more
 
 
+def upstream_of(kwargs: dict[str, Any]) -> tuple[str, ...]:
+    """The earlier modules a probe replaces by stand-ins (``upstream=`` or a decoding probe's ``model["upstream"]``)."""
+    model = kwargs.get("model")
+    given = kwargs.get("upstream") or (model.get("upstream") if isinstance(model, dict) else None) or ()
+    return tuple(str(m) for m in given)
+
+
 def targets_of(kwargs: dict[str, Any]) -> list[str]:
-    """The student modules a probe's arguments name (``target="attention.masks:causal_mask"`` -> "
-    "``attention.masks``)."""
+    """The student modules a probe's arguments name (``target="attention.masks:causal_mask"`` -> ``attention.masks``).
+
+    Modules named in ``upstream`` are replaced by stand-ins for that probe (:mod:`autograder.runtime.upstream`): they
+    are not the student's, so they are not targets.
+    """
     out = []
-    for value in kwargs.values():
+    for key, value in kwargs.items():
+        if key == "upstream":
+            continue
         values = value if isinstance(value, (list, tuple)) else [value]
         for v in values:
             if isinstance(v, str) and ":" in v and v.split(".")[0] in PACKAGES:
@@ -410,6 +428,19 @@ class ForbiddenAPIError(RuntimeError):
 
 USED: list[str] = []  # every forbidden API student code reached (the worker fails the call even if it was caught)
 _TRUSTED: tuple[str, ...] = ()
+# Set by a stand-in of an earlier exercise (autograder.runtime.upstream) around its own call of a PyTorch module it
+# is built from: the student's downstream code is on the stack then, but the forbidden API is the stand-in's.
+_STAND_IN: contextvars.ContextVar[bool] = contextvars.ContextVar("stand_in", default=False)
+
+
+@contextlib.contextmanager
+def stand_in_call() -> Iterator[None]:
+    """Inside: a stand-in calls a PyTorch module the student may not (no student code runs in between)."""
+    token = _STAND_IN.set(True)
+    try:
+        yield
+    finally:
+        _STAND_IN.reset(token)
 
 
 def _student_on_stack() -> bool:
@@ -429,7 +460,7 @@ def _student_on_stack() -> bool:
 
 def _guard(original: Any, api: str) -> Any:
     def guarded(*args: Any, **kwargs: Any) -> Any:
-        if _student_on_stack():
+        if _student_on_stack() and not _STAND_IN.get():
             USED.append(api)
             raise ForbiddenAPIError(f"{api} is not allowed ({ADVICE})")
         return original(*args, **kwargs)
@@ -443,7 +474,7 @@ def _guard(original: Any, api: str) -> Any:
 def _guard_op(call: Any, attr: str) -> Any:
     def guarded(self: Any, /, *args: Any, **kwargs: Any) -> Any:
         name = getattr(self, attr, "")
-        if any(f in name for f in FORBIDDEN_FRAGMENTS) and _student_on_stack():
+        if any(f in name for f in FORBIDDEN_FRAGMENTS) and _student_on_stack() and not _STAND_IN.get():
             api = "torch.ops." + name.replace("::", ".")
             USED.append(api)
             raise ForbiddenAPIError(f"{api} is not allowed ({ADVICE})")
@@ -489,7 +520,7 @@ def install(trusted: Iterable[str]) -> list[str]:
     from torch._ops import OpOverload, OpOverloadPacket
 
     for cls, attr in ((OpOverloadPacket, "_qualified_op_name"), (OpOverload, "_name")):
-        cls.__call__ = _guard_op(cls.__call__, attr)
+        setattr(cls, "__call__", _guard_op(cls.__call__, attr))  # noqa: B010 - a method replaced on purpose
         guarded.append(f"{cls.__module__}.{cls.__name__}.__call__")
     for name in FORBIDDEN_CLASSES:
         cls = getattr(torch.nn, name)

@@ -55,6 +55,7 @@ class Request(TypedDict):
     id: int
     op: Literal["import", "probe", "ping"]
     module: NotRequired[str]  # op "import"
+    upstream: NotRequired[list[str]]  # op "import": over stand-ins of these earlier modules
     name: NotRequired[str]  # op "probe"
     kwargs: NotRequired[dict[str, Any]]
 

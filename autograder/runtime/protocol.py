@@ -122,6 +122,13 @@ def encode(value: Any) -> Encoded:
     return Encoded(enc(value, 0), arrays)
 
 
+def _is_pair(item: Any) -> bool:
+    """What encode() writes for one dict entry: ``[key, value]`` with a str or int (not bool) key."""
+    return (
+        isinstance(item, list) and len(item) == 2 and isinstance(item[0], (str, int)) and not isinstance(item[0], bool)
+    )
+
+
 def decode(tree: Any, arrays: list[np.ndarray]) -> Any:
     """Rebuild a value; every array is re-validated and copied into a fresh, plain object."""
     torch = _torch()
@@ -143,7 +150,10 @@ def decode(tree: Any, arrays: list[np.ndarray]) -> Any:
         if "__tuple__" in v:
             return tuple(dec(x, depth + 1) for x in v["__tuple__"])
         if "__dict__" in v:
-            return {k: dec(x, depth + 1) for k, x in v["__dict__"] if isinstance(k, (str, int))}
+            items = v["__dict__"]
+            if not isinstance(items, list) or not all(_is_pair(i) for i in items):
+                raise ProtocolError("malformed dict in the message")  # refused, never silently dropped
+            return {k: dec(x, depth + 1) for k, x in items}
         if "__array__" in v:
             index = v["__array__"]
             if not isinstance(index, int) or not 0 <= index < len(arrays):

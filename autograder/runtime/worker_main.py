@@ -413,26 +413,40 @@ def _after_import(name: str, then: Any) -> Any:
 
 
 class Submission:
-    """The student's modules, imported on first use; a failed import is remembered, not retried."""
+    """The student's modules, imported on first use; a failed import is remembered, not retried.
 
-    def __init__(self, root: str) -> None:
+    ``upstream`` (see :mod:`autograder.runtime.upstream`): the module imported afresh over stand-ins of the
+    earlier exercises it builds on, kept apart from the plain import.
+    """
+
+    def __init__(self, root: str, packages: tuple[str, ...]) -> None:
         self.root = root
-        self.failed: dict[str, ModuleLoadError] = {}
+        self.packages = packages
+        self.failed: dict[tuple[str, tuple[str, ...]], ModuleLoadError] = {}
+        self.over: dict[tuple[str, tuple[str, ...]], Any] = {}
 
-    def module(self, name: str) -> Any:
+    def module(self, name: str, upstream: tuple[str, ...] = ()) -> Any:
         import importlib
 
-        if name in self.failed:
-            raise self.failed[name]
-        try:
-            return importlib.import_module(name)
-        except BaseException as error:  # noqa: BLE001 - SystemExit at import is the student's error too
-            self.failed[name] = ModuleLoadError(name, error)
-            raise self.failed[name] from None
+        from autograder.runtime.upstream import import_over
 
-    def resolve(self, target: str) -> Any:
+        key = (name, upstream)
+        if key in self.failed:
+            raise self.failed[key]
+        if key in self.over:
+            return self.over[key]
+        try:
+            if not upstream:
+                return importlib.import_module(name)
+            self.over[key] = import_over(name, upstream, self.packages, importlib.import_module)
+            return self.over[key]
+        except BaseException as error:  # noqa: BLE001 - SystemExit at import is the student's error too
+            self.failed[key] = ModuleLoadError(name, error)
+            raise self.failed[key] from None
+
+    def resolve(self, target: str, upstream: tuple[str, ...] | list[str] = ()) -> Any:
         module, _, attr = target.partition(":")
-        obj = self.module(module)
+        obj = self.module(module, tuple(upstream))
         for part in attr.split(".") if attr else ():
             obj = getattr(obj, part)
         return obj
@@ -479,7 +493,7 @@ def serve(config: WorkerConfig, achieved: Hello) -> None:
     achieved["torch"] = "torch" in sys.modules
     sys.dont_write_bytecode = True
     sys.meta_path.insert(0, _importer(root, tuple(config["packages"])))
-    submission = Submission(root)
+    submission = Submission(root, tuple(config["packages"]))
 
     def forbidden_error() -> dict[str, Any]:
         used = list(dict.fromkeys(forbidden.USED))
@@ -502,7 +516,7 @@ def serve(config: WorkerConfig, achieved: Hello) -> None:
         start = time.perf_counter()
         try:
             if op == "import":
-                submission.module(message["module"])
+                submission.module(message["module"], tuple(message.get("upstream") or ()))
                 result: dict[str, Any] = {"ok": None}
             elif op == "probe":
                 result = execute(submission.resolve, message["name"], message["kwargs"], roots)

@@ -8,8 +8,10 @@ input gradients and parameter gradients are compared. Known mistakes (a missing 
 wrong norm order, a mask ignored ...) are modelled by re-wiring the reference's own submodules,
 so a wrong answer that equals one of them is named.
 
-The student's layers use the student's own ``MultiHeadAttention``: when a layer's output is
-wrong, the suite also runs that ``MultiHeadAttention`` alone and says so if it is the culprit.
+The student's layers run over a stand-in attention built from PyTorch (:mod:`autograder.runtime.upstream`), and
+the reference's over the same, so a mistake in an earlier exercise costs nothing here. One integration test
+(``test_encoder_layer_over_your_own_attention``) runs the student's own ``MultiHeadAttention``; when it fails,
+the suite also runs that ``MultiHeadAttention`` alone and says so if it is the culprit.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, describe_args
-from autograder.grading.testing import causal, randn, state_of
+from autograder.grading.testing import call, causal, module_run, randn, reference_run, state_of
+from autograder.runtime.upstream import UPSTREAM_OF
 
 LN = "transformer.layers:LayerNorm"
 FFN = "transformer.layers:FeedForward"
 ENC = "transformer.layers:EncoderLayer"
 DEC = "transformer.layers:DecoderLayer"
 MHA = "attention.multi_head:MultiHeadAttention"
+UPSTREAM = UPSTREAM_OF["transformer.layers"]  # a correct attention (and masks) under the student's layers
 
 B, L, LT, LM, D, H, DFF = 2, 5, 5, 7, 12, 3, 20  # all different where it matters: (B, H, L, D/H) = (2, 3, 5, 4)
 
@@ -58,19 +62,9 @@ def sorted_dict(d: dict) -> dict:
     return {k: d[k] for k in sorted(d)}
 
 
-def run_reference(
-    module: torch.nn.Module, args: Sequence, kwargs: dict, grad_output: torch.Tensor | None = None
-) -> dict:
-    """What module_run returns, computed on the reference: output, input grads, parameter grads."""
-    module.zero_grad(set_to_none=True)
-    args = [a.detach().clone().requires_grad_() if isinstance(a, torch.Tensor) and a.requires_grad else a for a in args]
-    out = module(*args, **kwargs)
-    result = {"output": out.detach(), "input_grads": [], "param_grads": {}}
-    if grad_output is not None:
-        (out * grad_output).sum().backward()
-        result["input_grads"] = [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args]
-        result["param_grads"] = sorted_dict({n: p.grad for n, p in module.named_parameters()})
-    return result
+def over(ref):
+    """The reference's transformer/layers.py over the stand-in attention, which the student's layers are held to."""
+    return ref.module("layers", UPSTREAM)
 
 
 def run_student(
@@ -82,19 +76,14 @@ def run_student(
     kwargs: dict,
     state: dict,
     grad_output=None,
+    own_stack: bool = False,
     **extra,
 ) -> dict:
-    got = student.probe(
-        "module_run",
-        target=target,
-        init_args=init_args,
-        init_kwargs=init_kwargs,
-        calls=[{"method": "forward", "args": list(args), "kwargs": kwargs}],
-        state=state,
-        dtype="float64",
-        grad_outputs=None if grad_output is None else [grad_output],
-        **extra,
-    )
+    """The student's layer over a stand-in attention (or, ``own_stack``, over their own MultiHeadAttention)."""
+    got = module_run(
+        student, target, init_args, init_kwargs, calls=[call(*args, **kwargs)], state=state,
+        grad_outputs=None if grad_output is None else [grad_output], upstream=() if own_stack else UPSTREAM, **extra,
+    )  # fmt: skip
     return {
         "output": got["outputs"][0],
         "input_grads": got["input_grads"][0] if got["input_grads"] else [],
@@ -306,10 +295,10 @@ def test_layer_norm_parameters(student):
 def test_layer_norm_forward(student, ref, shape, eps, scale):
     """LayerNorm: weight * (x - mean) / sqrt(var + eps) + bias over the last axis (float64)"""
     d = shape[-1]
-    module = randomise(ref["layers"].LayerNorm(d, eps=eps), seed=1)
+    module = randomise(over(ref).LayerNorm(d, eps=eps), seed=1)
     x = randn(*shape, seed=2, scale=scale, shift=1.5).requires_grad_()
     g = randn(*shape, seed=3)
-    expected = run_reference(module, [x], {}, g)
+    expected = reference_run(module, [x], {}, g)
     got = run_student(student, LN, [d], {"eps": eps}, [x], {}, state_of(module), g)
     what = f"LayerNorm({d}, eps={eps})({describe_args(x.detach())})"
     check(
@@ -325,7 +314,7 @@ def test_layer_norm_forward(student, ref, shape, eps, scale):
 @pytest.mark.points(1)
 def test_layer_norm_constant_rows(student, ref):
     """LayerNorm: a constant token vector gives bias (no NaN: eps is inside the square root)"""
-    module = randomise(ref["layers"].LayerNorm(5), seed=4)
+    module = randomise(over(ref).LayerNorm(5), seed=4)
     x = torch.full((2, 3, 5), 2.5, dtype=torch.float64)
     got = run_student(student, LN, [5], {}, [x], {}, state_of(module))
     check(got["output"], module(x).detach(), what=f"LayerNorm(5)({describe_args(x)} filled with 2.5)")
@@ -339,17 +328,17 @@ def test_feed_forward_parameters(student, ref):
     """FeedForward: linear1 (d_model -> d_ff) and linear2 (d_ff -> d_model)"""
     got = student.probe("module_state", target=FFN, init_args=[D, DFF], init_kwargs={})
     shapes = sorted_dict({k: tuple(v.shape) for k, v in got["state"].items()})
-    expected = sorted_dict({k: tuple(v.shape) for k, v in ref["layers"].FeedForward(D, DFF).state_dict().items()})
+    expected = sorted_dict({k: tuple(v.shape) for k, v in over(ref).FeedForward(D, DFF).state_dict().items()})
     check(shapes, expected, what=f"FeedForward({D}, {DFF}).state_dict() shapes")
 
 
 @pytest.mark.points(2)
 def test_feed_forward_forward(student, ref):
     """FeedForward: linear2(relu(linear1(x))) and its gradients (float64)"""
-    m = randomise(ref["layers"].FeedForward(D, DFF), seed=5)
+    m = randomise(over(ref).FeedForward(D, DFF), seed=5)
     x = randn(B, L, D, seed=6).requires_grad_()
     g = randn(B, L, D, seed=7)
-    expected = run_reference(m, [x], {}, g)
+    expected = reference_run(m, [x], {}, g)
     got = run_student(student, FFN, [D, DFF], {}, [x], {}, state_of(m), g)
     xd = x.detach()
     with torch.no_grad():
@@ -368,7 +357,7 @@ def test_feed_forward_forward(student, ref):
 def test_feed_forward_dropout(student, ref):
     """FeedForward: dropout on the hidden activations in train mode (torch.manual_seed(0) first)"""
     p, seed = 0.4, 0
-    m = randomise(ref["layers"].FeedForward(D, DFF, dropout=p), seed=8).train()
+    m = randomise(over(ref).FeedForward(D, DFF, dropout=p), seed=8).train()
     x = randn(B, L, D, seed=9)
     torch.manual_seed(seed)
     with torch.no_grad():
@@ -399,7 +388,7 @@ def test_encoder_layer_names(student, ref):
     """EncoderLayer: submodules self_attn, ffn, norm1, norm2 (parameter names and shapes)"""
     got = student.probe("module_state", target=ENC, init_args=[D, H, DFF], init_kwargs={})
     shapes = sorted_dict({k: tuple(v.shape) for k, v in got["state"].items()})
-    expected = sorted_dict({k: tuple(v.shape) for k, v in ref["layers"].EncoderLayer(D, H, DFF).state_dict().items()})
+    expected = sorted_dict({k: tuple(v.shape) for k, v in over(ref).EncoderLayer(D, H, DFF).state_dict().items()})
     check(shapes, expected, what=f"EncoderLayer({D}, {H}, {DFF}).state_dict() shapes")
 
 
@@ -412,7 +401,7 @@ ENCODER_CASES = [(False, "padding"), (False, "none"), (True, "causal+padding"), 
 )
 def test_encoder_layer_forward(student, ref, norm_first, mask_name):
     """EncoderLayer: self-attention then feed-forward, each with Add & Norm (float64)"""
-    m = randomise(ref["layers"].EncoderLayer(D, H, DFF, norm_first=norm_first), seed=10 + norm_first).eval()
+    m = randomise(over(ref).EncoderLayer(D, H, DFF, norm_first=norm_first), seed=10 + norm_first).eval()
     mask = MASKS[mask_name]
     x = randn(B, L, D, seed=11)
     kwargs = {} if mask is None else {"mask": mask}
@@ -420,24 +409,37 @@ def test_encoder_layer_forward(student, ref, norm_first, mask_name):
     with torch.no_grad():
         expected = m(x, mask)
     what = f"EncoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x)}, mask={describe_mask(mask)})"
-    check_layer(student, ref, got["output"], expected, what=what, mistakes=encoder_mistakes(m, x, mask, norm_first))
+    check(got["output"], expected, what=what, mistakes=encoder_mistakes(m, x, mask, norm_first))
+
+
+@pytest.mark.points(1)
+def test_encoder_layer_over_your_own_attention(student, ref):
+    """EncoderLayer over your own MultiHeadAttention (the one integration test: every other test of this suite runs
+    over a correct stand-in attention)"""
+    m = randomise(ref["layers"].EncoderLayer(D, H, DFF), seed=13).eval()
+    x, mask = randn(B, L, D, seed=14), MASKS["padding"]
+    got = run_student(student, ENC, [D, H, DFF], {}, [x], {"mask": mask}, state_of(m), own_stack=True)
+    with torch.no_grad():
+        expected = m(x, mask)
+    what = f"EncoderLayer({D}, {H}, {DFF})({describe_args(x)}, mask={describe_mask(mask)}), your own attention"
+    check_layer(student, ref, got["output"], expected, what=what, mistakes=encoder_mistakes(m, x, mask, False))
 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
 def test_encoder_layer_gradients(student, ref, norm_first):
     """EncoderLayer: gradients of the input and of every parameter (float64, with a mask)"""
-    m = randomise(ref["layers"].EncoderLayer(D, H, DFF, norm_first=norm_first), seed=12).eval()
+    m = randomise(over(ref).EncoderLayer(D, H, DFF, norm_first=norm_first), seed=12).eval()
     mask = MASKS["causal+padding"]
     x = randn(B, L, D, seed=13).requires_grad_()
     g = randn(B, L, D, seed=14)
-    expected = run_reference(m, [x], {"mask": mask}, g)
+    expected = reference_run(m, [x], {"mask": mask}, g)
     got = run_student(student, ENC, [D, H, DFF], {"norm_first": norm_first}, [x], {"mask": mask}, state_of(m), g)
     what = (
         f"EncoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x.detach())}, "
         f"mask={describe_mask(mask)})"
     )
-    check_layer(student, ref, got["output"], expected["output"], what=what)
+    check(got["output"], expected["output"], what=what)
     check(got["input_grads"], expected["input_grads"], what=f"gradient of x for {what}")
     check(got["param_grads"], expected["param_grads"], what=f"parameter gradients for {what}")
 
@@ -445,14 +447,12 @@ def test_encoder_layer_gradients(student, ref, norm_first):
 @pytest.mark.points(1)
 def test_encoder_layer_eval_has_no_dropout(student, ref):
     """EncoderLayer: eval() switches every dropout off (dropout=0.3)"""
-    m = randomise(ref["layers"].EncoderLayer(D, H, DFF, dropout=0.3), seed=15).eval()
+    m = randomise(over(ref).EncoderLayer(D, H, DFF, dropout=0.3), seed=15).eval()
     x = randn(B, L, D, seed=16)
     got = run_student(student, ENC, [D, H, DFF], {"dropout": 0.3}, [x], {}, state_of(m))
     with torch.no_grad():
         expected = m(x)
-    check_layer(
-        student,
-        ref,
+    check(
         got["output"],
         expected,
         what=f"EncoderLayer({D}, {H}, {DFF}, dropout=0.3).eval()({describe_args(x)})",
@@ -462,7 +462,7 @@ def test_encoder_layer_eval_has_no_dropout(student, ref):
 @pytest.mark.points(1)
 def test_encoder_layer_train_uses_dropout(student, ref):
     """EncoderLayer: in train() mode dropout=0.5 changes the output"""
-    m = randomise(ref["layers"].EncoderLayer(D, H, DFF, dropout=0.5), seed=17)
+    m = randomise(over(ref).EncoderLayer(D, H, DFF, dropout=0.5), seed=17)
     x = randn(B, L, D, seed=18)
     args = (student, ENC, [D, H, DFF], {"dropout": 0.5}, [x], {}, state_of(m))
     train_out = run_student(*args, train=True)["output"]
@@ -483,7 +483,7 @@ def test_decoder_layer_names(student, ref):
     """DecoderLayer: submodules self_attn, cross_attn, ffn, norm1, norm2, norm3"""
     got = student.probe("module_state", target=DEC, init_args=[D, H, DFF], init_kwargs={})
     shapes = sorted_dict({k: tuple(v.shape) for k, v in got["state"].items()})
-    expected = sorted_dict({k: tuple(v.shape) for k, v in ref["layers"].DecoderLayer(D, H, DFF).state_dict().items()})
+    expected = sorted_dict({k: tuple(v.shape) for k, v in over(ref).DecoderLayer(D, H, DFF).state_dict().items()})
     check(shapes, expected, what=f"DecoderLayer({D}, {H}, {DFF}).state_dict() shapes")
 
 
@@ -498,7 +498,7 @@ DECODER_CASES = [(False, True, True), (False, True, False), (True, True, True), 
 )
 def test_decoder_layer_forward(student, ref, norm_first, with_tgt_mask, with_memory_mask):
     """DecoderLayer: masked self-attention, cross-attention on memory, feed-forward, each with Add & Norm (float64)"""
-    m = randomise(ref["layers"].DecoderLayer(D, H, DFF, norm_first=norm_first), seed=20 + norm_first).eval()
+    m = randomise(over(ref).DecoderLayer(D, H, DFF, norm_first=norm_first), seed=20 + norm_first).eval()
     x, memory = randn(B, LT, D, seed=21), randn(B, LM, D, seed=22)
     tgt_mask = causal(LT) & padding_mask([LT, LT - 1], LT) if with_tgt_mask else None
     memory_mask = padding_mask([LM - 3, LM], LM) if with_memory_mask else None
@@ -517,9 +517,7 @@ def test_decoder_layer_forward(student, ref, norm_first, with_tgt_mask, with_mem
         f"DecoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x, memory)}, "
         f"tgt_mask={describe_mask(tgt_mask)}, memory_mask={describe_mask(memory_mask)})"
     )
-    check_layer(
-        student,
-        ref,
+    check(
         got["output"],
         expected,
         what=what,
@@ -531,17 +529,17 @@ def test_decoder_layer_forward(student, ref, norm_first, with_tgt_mask, with_mem
 @pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
 def test_decoder_layer_gradients(student, ref, norm_first):
     """DecoderLayer: gradients of x, of memory and of every parameter (float64, with masks)"""
-    m = randomise(ref["layers"].DecoderLayer(D, H, DFF, norm_first=norm_first), seed=23).eval()
+    m = randomise(over(ref).DecoderLayer(D, H, DFF, norm_first=norm_first), seed=23).eval()
     x, memory = randn(B, LT, D, seed=24).requires_grad_(), randn(B, LM, D, seed=25).requires_grad_()
     g = randn(B, LT, D, seed=26)
     masks = {"tgt_mask": causal(LT), "memory_mask": padding_mask([LM, LM - 2], LM)}
-    expected = run_reference(m, [x, memory], masks, g)
+    expected = reference_run(m, [x, memory], masks, g)
     got = run_student(student, DEC, [D, H, DFF], {"norm_first": norm_first}, [x, memory], masks, state_of(m), g)
     what = (
         f"DecoderLayer({D}, {H}, {DFF}, norm_first={norm_first})({describe_args(x.detach(), memory.detach())}, "
         "<causal tgt_mask>, <padding memory_mask>)"
     )
-    check_layer(student, ref, got["output"], expected["output"], what=what)
+    check(got["output"], expected["output"], what=what)
     check(got["input_grads"], expected["input_grads"], what=f"gradients of x and memory for {what}")
     check(got["param_grads"], expected["param_grads"], what=f"parameter gradients for {what}")
 
@@ -549,14 +547,12 @@ def test_decoder_layer_gradients(student, ref, norm_first):
 @pytest.mark.points(1)
 def test_decoder_layer_eval_has_no_dropout(student, ref):
     """DecoderLayer: eval() switches every dropout off (dropout=0.3)"""
-    m = randomise(ref["layers"].DecoderLayer(D, H, DFF, dropout=0.3), seed=27).eval()
+    m = randomise(over(ref).DecoderLayer(D, H, DFF, dropout=0.3), seed=27).eval()
     x, memory = randn(B, LT, D, seed=28), randn(B, LM, D, seed=29)
     got = run_student(student, DEC, [D, H, DFF], {"dropout": 0.3}, [x, memory], {}, state_of(m))
     with torch.no_grad():
         expected = m(x, memory)
-    check_layer(
-        student,
-        ref,
+    check(
         got["output"],
         expected,
         what=f"DecoderLayer({D}, {H}, {DFF}, dropout=0.3).eval()({describe_args(x, memory)})",

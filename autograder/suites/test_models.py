@@ -13,6 +13,10 @@ Three kinds of test:
   with the course's trainer); its weights come back as plain tensors and are loaded here into
   the REFERENCE architecture, whose accuracy on held-out data generated here decides the points.
   The student's own predictions must agree with the reference architecture's.
+
+Every test but one runs the student's ``transformer/models.py`` over stand-ins of Parts 2 and 3 built from PyTorch
+(:mod:`autograder.runtime.upstream`), and the reference's over the same, so a mistake in an earlier exercise costs
+nothing here; ``test_transformer_forward_matches_reference`` runs the student's own stack.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, describe_args
-from autograder.grading.testing import state_of
+from autograder.grading.testing import module_run, state_of
+from autograder.runtime.upstream import UPSTREAM_OF
 from course.tasks import BOS_ID, EOS_ID, PAD_ID, make_generator
 from course.trainer import EVAL_SEED, RECIPES, one_thread, sequence_accuracy
 
@@ -39,6 +44,7 @@ TRANSFORMER = f"{MODELS}:Transformer"
 GPT = f"{MODELS}:DecoderOnlyTransformer"
 GREEDY = f"{MODELS}:greedy_decode"
 GENERATE = f"{MODELS}:generate"
+UPSTREAM = UPSTREAM_OF["transformer.models"]  # correct Parts 2 and 3 under the student's models
 
 THRESHOLD = 0.95  # held-out token accuracy a correct model reaches (CURRICULUM, "Behaviour on a task")
 AGREEMENT = 0.99  # share of the student's own predictions that must equal the reference architecture's
@@ -103,6 +109,11 @@ def build(cls: type, seed: int = 0, **kwargs: Any) -> Any:
     return cls(**kwargs).double().eval()
 
 
+def over(ref):
+    """The reference's transformer/models.py over the stand-ins of Parts 2 and 3, which the student's is held to."""
+    return ref.module("models", UPSTREAM)
+
+
 def run(
     student,
     target: str,
@@ -110,18 +121,12 @@ def run(
     calls: list[dict[str, Any]],
     state: dict | None,
     grad_outputs=None,
+    own_stack: bool = False,
 ) -> dict[str, Any]:
-    return student.probe(
-        "module_run",
-        target=target,
-        init_args=[],
-        init_kwargs=init_kwargs,
-        calls=calls,
-        state=state,
-        seed=0,
-        train=False,
-        dtype="float64",
-        grad_outputs=grad_outputs,
+    """The student's model over stand-ins of the earlier exercises (or, ``own_stack``, over their own)."""
+    upstream = () if own_stack else UPSTREAM
+    return module_run(
+        student, target, [], init_kwargs, calls=calls, state=state, grad_outputs=grad_outputs, upstream=upstream
     )
 
 
@@ -196,8 +201,10 @@ def no_grad(fn: Callable[[], Any]) -> Callable[[], Any]:
 @pytest.mark.points(1)
 def test_transformer_submodules(student, ref):
     """Transformer: submodules and parameter names as in the curriculum"""
-    state = student.probe("module_state", target=TRANSFORMER, init_args=[], init_kwargs=TRANSFORMER_KWARGS, seed=0)
-    m = build(ref["models"].Transformer, **TRANSFORMER_KWARGS)
+    state = student.probe(
+        "module_state", target=TRANSFORMER, init_args=[], init_kwargs=TRANSFORMER_KWARGS, upstream=list(UPSTREAM)
+    )
+    m = build(over(ref).Transformer, **TRANSFORMER_KWARGS)
     check(
         sorted(state["state"]),
         sorted(m.state_dict()),
@@ -224,8 +231,8 @@ def test_transformer_submodules(student, ref):
 @pytest.mark.points(1)
 def test_decoder_only_submodules(student, ref):
     """DecoderOnlyTransformer: submodules and parameter names as in the curriculum"""
-    state = student.probe("module_state", target=GPT, init_args=[], init_kwargs=GPT_KWARGS, seed=0)
-    m = build(ref["models"].DecoderOnlyTransformer, **GPT_KWARGS)
+    state = student.probe("module_state", target=GPT, init_args=[], init_kwargs=GPT_KWARGS, upstream=list(UPSTREAM))
+    m = build(over(ref).DecoderOnlyTransformer, **GPT_KWARGS)
     check(
         sorted(state["state"]),
         sorted(m.state_dict()),
@@ -250,7 +257,7 @@ def test_decoder_only_submodules(student, ref):
 def test_encoder_matches_reference(student, ref, norm_first):
     """Encoder: a stack of layers with the padding mask, then the final norm"""
     kwargs = dict(num_layers=3, d_model=D_MODEL, num_heads=HEADS, d_ff=D_FF, dropout=0.0, norm_first=norm_first)
-    m = build(ref["models"].Encoder, **kwargs)
+    m = build(over(ref).Encoder, **kwargs)
     src, _ = src_tgt(1)
     x = torch.randn(3, 7, D_MODEL, generator=make_generator(2), dtype=torch.float64)
     mask = ref["masks"].padding_mask(src, PAD_ID)
@@ -278,7 +285,7 @@ def test_encoder_matches_reference(student, ref, norm_first):
 def test_decoder_matches_reference(student, ref, norm_first):
     """Decoder: every layer reads the encoder's memory with both masks, then the final norm"""
     kwargs = dict(num_layers=2, d_model=D_MODEL, num_heads=HEADS, d_ff=D_FF, dropout=0.0, norm_first=norm_first)
-    m = build(ref["models"].Decoder, **kwargs)
+    m = build(over(ref).Decoder, **kwargs)
     src, tgt = src_tgt(3)
     x = torch.randn(3, 5, D_MODEL, generator=make_generator(4), dtype=torch.float64)
     memory = torch.randn(3, 7, D_MODEL, generator=make_generator(5), dtype=torch.float64)
@@ -325,12 +332,13 @@ def transformer_mistakes(m, masks, src, tgt) -> dict[str, Callable[[], Any]]:
 
 @pytest.mark.points(3)
 def test_transformer_forward_matches_reference(student, ref):
-    """Transformer.forward: embeddings * sqrt(d_model), positions, masks from pad_id, generator"""
-    m = build(ref["models"].Transformer, **TRANSFORMER_KWARGS)
+    """Transformer.forward over your own attention, masks, positions and layers (the one integration test: every
+    other test of this suite runs over correct stand-ins): embeddings * sqrt(d_model), masks from pad_id, generator"""
+    m = build(over(ref).Transformer, **TRANSFORMER_KWARGS)
     src, tgt = src_tgt(6)
     with torch.no_grad():
         expected = m(src, tgt)
-    got = run(student, TRANSFORMER, TRANSFORMER_KWARGS, [fwd(src, tgt)], state_of(m))["outputs"][0]
+    got = run(student, TRANSFORMER, TRANSFORMER_KWARGS, [fwd(src, tgt)], state_of(m), own_stack=True)["outputs"][0]
     check(
         got,
         expected,
@@ -342,7 +350,7 @@ def test_transformer_forward_matches_reference(student, ref):
 @pytest.mark.points(2)
 def test_transformer_encode_decode(student, ref):
     """Transformer.encode / decode: use exactly the masks they are given"""
-    m = build(ref["models"].Transformer, **TRANSFORMER_KWARGS)
+    m = build(over(ref).Transformer, **TRANSFORMER_KWARGS)
     masks = ref["masks"]
     src, tgt = src_tgt(7)
     src_mask, tgt_mask = masks.padding_mask(src, PAD_ID), masks.decoder_mask(tgt, PAD_ID)
@@ -397,7 +405,7 @@ def test_transformer_encode_decode(student, ref):
 @pytest.mark.points(3)
 def test_decoder_only_matches_reference(student, ref):
     """DecoderOnlyTransformer.forward: unscaled embeddings, learned positions, causal pre-norm layers, final norm"""
-    m = build(ref["models"].DecoderOnlyTransformer, **GPT_KWARGS)
+    m = build(over(ref).DecoderOnlyTransformer, **GPT_KWARGS)
     ids = tokens(9, 2, 6, GPT_V)
     with torch.no_grad():
         expected = m(ids)
@@ -425,8 +433,8 @@ def test_decoder_only_matches_reference(student, ref):
 def test_gradients_match_reference(student, ref):
     """Transformer and DecoderOnlyTransformer: finite gradients for every parameter, equal to the reference's"""
     for cls, target, kwargs, inputs in (
-        (ref["models"].Transformer, TRANSFORMER, TRANSFORMER_KWARGS, src_tgt(10)),
-        (ref["models"].DecoderOnlyTransformer, GPT, GPT_KWARGS, (tokens(11, 2, 7, GPT_V),)),
+        (over(ref).Transformer, TRANSFORMER, TRANSFORMER_KWARGS, src_tgt(10)),
+        (over(ref).DecoderOnlyTransformer, GPT, GPT_KWARGS, (tokens(11, 2, 7, GPT_V),)),
     ):
         m = build(cls, **kwargs)
         out = m(*inputs)
@@ -555,45 +563,41 @@ def greedy_mistakes(script, src, max_len) -> dict[str, Callable[[], Any]]:
 
 
 def scripted_spec(script: torch.Tensor) -> dict[str, Any]:
-    return {"kind": "scripted_seq2seq", "script": script, "pad_id": PAD_ID}
+    # upstream: the decoding function comes from the student's models over stand-ins, like every test here
+    return {"kind": "scripted_seq2seq", "script": script, "pad_id": PAD_ID, "upstream": list(UPSTREAM)}
+
+
+def check_scripted_greedy(
+    student, script: torch.Tensor, src: torch.Tensor, max_len: int, expected: torch.Tensor
+) -> None:
+    """greedy_decode on a scripted model (hand-checkable logits) against the hand-worked ``expected``."""
+    got = student.probe(
+        "decode_run", function=GREEDY, model=scripted_spec(script), args=[src, max_len, BOS_ID, EOS_ID], kwargs={}
+    )[0]
+    check(
+        got,
+        expected,
+        what=f"greedy_decode(<scripted model>, src {describe_args(src)}, max_len={max_len}, bos_id=1, eos_id=2)",
+        mistakes=greedy_mistakes(script, src, max_len),
+    )
 
 
 @pytest.mark.points(2)
 def test_greedy_decode_eos_and_padding(student):
     """greedy_decode: keeps eos_id, pads after it, runs to max_len while a sequence is unfinished"""
     rows = {3: [5, 6, EOS_ID], 4: [EOS_ID], 5: [6, 5, 6, 5, 6, 5, 6, 5]}
-    script = script_of(rows, length=10)
     src = torch.tensor([[3, 6, 2], [4, 2, 0], [5, 5, 2]])
-    max_len = 6
     expected = torch.tensor([[1, 5, 6, 2, 0, 0], [1, 2, 0, 0, 0, 0], [1, 6, 5, 6, 5, 6]])
-    got = student.probe(
-        "decode_run", function=GREEDY, model=scripted_spec(script), args=[src, max_len, BOS_ID, EOS_ID], kwargs={}
-    )[0]
-    check(
-        got,
-        expected,
-        what=f"greedy_decode(<scripted model>, src {describe_args(src)}, max_len={max_len}, bos_id=1, eos_id=2)",
-        mistakes=greedy_mistakes(script, src, max_len),
-    )
+    check_scripted_greedy(student, script_of(rows, length=10), src, 6, expected)
 
 
 @pytest.mark.points(2)
 def test_greedy_decode_stops_early(student):
     """greedy_decode: stops as soon as every sequence has produced eos_id"""
     rows = {3: [5, EOS_ID], 4: [6, 5, 5, EOS_ID], 5: [EOS_ID]}
-    script = script_of(rows, length=12)
     src = torch.tensor([[4, 6, 2], [3, 2, 0], [5, 6, 2], [3, 3, 2]])
-    max_len = 9
     expected = torch.tensor([[1, 6, 5, 5, 2], [1, 5, 2, 0, 0], [1, 2, 0, 0, 0], [1, 5, 2, 0, 0]])
-    got = student.probe(
-        "decode_run", function=GREEDY, model=scripted_spec(script), args=[src, max_len, BOS_ID, EOS_ID], kwargs={}
-    )[0]
-    check(
-        got,
-        expected,
-        what=f"greedy_decode(<scripted model>, src {describe_args(src)}, max_len={max_len}, bos_id=1, eos_id=2)",
-        mistakes=greedy_mistakes(script, src, max_len),
-    )
+    check_scripted_greedy(student, script_of(rows, length=12), src, 9, expected)
 
 
 def reference_greedy(
@@ -619,16 +623,17 @@ def reference_greedy(
 @pytest.mark.points(2)
 def test_greedy_decode_matches_reference(student, ref):
     """greedy_decode: on a real Transformer (reference weights), the reference's tokens"""
-    m = build(ref["models"].Transformer, **TRANSFORMER_KWARGS)
+    m = build(over(ref).Transformer, **TRANSFORMER_KWARGS)
     with torch.no_grad():
         m.generator.weight *= 3.0  # logits that depend on the input more than at initialisation
         m.generator.bias[EOS_ID] += 1.0  # some sequences end early, others run to max_len
     src = tokens(19, 5, 7, SRC_V, lengths=[7, 6, 3, 2, 5])
     max_len = 8
     with torch.no_grad():
-        expected = ref["models"].greedy_decode(m, src, max_len, BOS_ID, EOS_ID)
+        expected = over(ref).greedy_decode(m, src, max_len, BOS_ID, EOS_ID)
     spec = {
         "kind": "student",
+        "upstream": list(UPSTREAM),
         "target": TRANSFORMER,
         "init_kwargs": TRANSFORMER_KWARGS,
         "state": state_of(m),
@@ -686,12 +691,19 @@ CROP_HINT = {"max_len": "context not cropped to max_len (the model must see only
 @pytest.mark.points(2)
 def test_generate_greedy_matches_reference(student, ref):
     """generate: temperature=0 is greedy, keeps the prompt, and crops the context to the last max_len tokens"""
-    m = build(ref["models"].DecoderOnlyTransformer, **GPT_KWARGS)
+    m = build(over(ref).DecoderOnlyTransformer, **GPT_KWARGS)
     prompt = tokens(20, 3, 4, GPT_V)
     steps = 6  # 4 + 6 > max_len = 7: the context must be cropped
     with torch.no_grad():
         expected = rollout(m, prompt, steps)
-    spec = {"kind": "student", "target": GPT, "init_kwargs": GPT_KWARGS, "state": state_of(m), "dtype": "float64"}
+    spec = {
+        "kind": "student",
+        "upstream": list(UPSTREAM),
+        "target": GPT,
+        "init_kwargs": GPT_KWARGS,
+        "state": state_of(m),
+        "dtype": "float64",
+    }
     got = calling(
         lambda: student.probe(
             "decode_run", function=GENERATE, model=spec, args=[prompt, steps], kwargs={"temperature": 0.0}
@@ -713,7 +725,7 @@ def test_generate_greedy_matches_reference(student, ref):
 
 
 def bigram_spec(table: torch.Tensor, max_len: int = 50) -> dict[str, Any]:
-    return {"kind": "bigram_lm", "table": table, "max_len": max_len}
+    return {"kind": "bigram_lm", "table": table, "max_len": max_len, "upstream": list(UPSTREAM)}
 
 
 def sampled_ranks(table: torch.Tensor, out: Any, start: int) -> list[int]:
@@ -890,7 +902,15 @@ def trained(student) -> Callable[[str], dict[str, Any]]:
                 inputs, targets = recipe.task.sample(NUM_HELD_OUT, make_generator(EVAL_SEED))
             try:
                 model, decode = (GPT, None) if task == "language" else (TRANSFORMER, GREEDY)
-                result = student.probe("train_on_task", target=model, task=task, seed=0, inputs=inputs, decode=decode)
+                result = student.probe(
+                    "train_on_task",
+                    target=model,
+                    task=task,
+                    seed=0,
+                    inputs=inputs,
+                    decode=decode,
+                    upstream=list(UPSTREAM),
+                )
                 cache[task] = {"result": result, "inputs": inputs, "targets": targets, "error": None}
             except StudentError as error:
                 cache[task] = {"error": error}
@@ -904,7 +924,7 @@ def trained(student) -> Callable[[str], dict[str, Any]]:
 def reference_with(ref, task: str, state: Any) -> torch.nn.Module:
     """The reference architecture of ``task`` holding the student's trained weights."""
     recipe = RECIPES[task]
-    cls = ref["models"].DecoderOnlyTransformer if task == "language" else ref["models"].Transformer
+    cls = over(ref).DecoderOnlyTransformer if task == "language" else over(ref).Transformer
     model = cls(**recipe.model_kwargs)
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     shapes = (
@@ -925,7 +945,7 @@ def reference_predictions(ref, task: str, model: torch.nn.Module, inputs: torch.
     with torch.no_grad():
         if task == "language":
             return model(inputs).argmax(-1)
-        return ref["models"].greedy_decode(model, inputs, RECIPES[task].task.tgt_len, BOS_ID, EOS_ID)
+        return over(ref).greedy_decode(model, inputs, RECIPES[task].task.tgt_len, BOS_ID, EOS_ID)
 
 
 def accuracy(task: str, predictions: torch.Tensor, data: dict[str, Any]) -> float:

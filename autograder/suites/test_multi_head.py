@@ -7,6 +7,10 @@ probe; outputs, attention weights, input gradients and parameter gradients are c
 Dimensions all differ (B=2, H=3, Lq=5, Lk=7, d_head=4, d_model=12), so a missing transpose or a
 query used where a key belongs changes the answer or its shape.
 
+The student's module runs over a stand-in ``scaled_dot_product_attention`` built from PyTorch
+(:mod:`autograder.runtime.upstream`), and the reference over the same, so a mistake in the earlier exercise costs
+nothing here; ``test_self_attention`` alone runs over the student's own attention.
+
 Known mistakes (sqrt(d_model) instead of sqrt(d_head), heads split or merged without the
 transpose, the query used for keys and values ...) are rebuilt below from the reference's own
 projections, so a wrong answer that equals one of them is named. Dropout is checked exactly, in
@@ -24,11 +28,13 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, check_raises, describe_args
-from autograder.grading.testing import causal, check_items, key_padding, randn, state_of
+from autograder.grading.testing import causal, check_items, key_padding, module_run, randn, reference_run, state_of
+from autograder.runtime.upstream import UPSTREAM_OF
 
 SPLIT = "attention.multi_head:split_heads"
 MERGE = "attention.multi_head:merge_heads"
 MHA = "attention.multi_head:MultiHeadAttention"
+UPSTREAM = UPSTREAM_OF["attention.multi_head"]  # a correct scaled_dot_product_attention under the student's module
 SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"
 B, H, LQ, LK, D = 2, 3, 5, 7, 12
 DH = D // H
@@ -42,7 +48,7 @@ def reference_mha(
 ) -> torch.nn.Module:
     """The reference module, every parameter drawn afresh (PyTorch starts biases near 0), in eval mode."""
     torch.manual_seed(seed)
-    module = ref["multi_head"].MultiHeadAttention(D, heads, dropout=dropout, bias=bias).to(dtype)
+    module = ref.module("multi_head", UPSTREAM).MultiHeadAttention(D, heads, dropout=dropout, bias=bias).to(dtype)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for p in module.parameters():
@@ -66,32 +72,13 @@ def run_student(
     grad_outputs: list | None = None,
     dtype: str = "float64",
     heads: int = H,
+    own_stack: bool = False,
 ) -> dict:
-    return student.probe(
-        "module_run",
-        target=MHA,
-        init_args=[D, heads],
-        init_kwargs=init_kwargs or {},
-        calls=calls,
-        state=state,
-        seed=0,
-        train=train,
-        dtype=dtype,
-        grad_outputs=grad_outputs,
-    )
-
-
-def run_reference(module: torch.nn.Module, args: list, grad_output: torch.Tensor | None = None) -> dict:
-    """What module_run returns, on the reference: (output, weights), input grads and parameter grads."""
-    module.zero_grad(set_to_none=True)
-    args = [a.detach().clone().requires_grad_() if isinstance(a, torch.Tensor) and a.requires_grad else a for a in args]
-    out, weights = module(*args)
-    result = {"outputs": (out.detach(), weights.detach()), "input_grads": [], "param_grads": {}}
-    if grad_output is not None:
-        (out * grad_output).sum().backward()
-        result["input_grads"] = [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args]
-        result["param_grads"] = {n: p.grad for n, p in sorted(module.named_parameters())}
-    return result
+    """The student's MultiHeadAttention over the stand-in attention (or, ``own_stack``, over their own)."""
+    return module_run(
+        student, MHA, [D, heads], init_kwargs, calls=calls, state=state, train=train, dtype=dtype,
+        grad_outputs=grad_outputs, upstream=() if own_stack else UPSTREAM,
+    )  # fmt: skip
 
 
 def sdpa_note(student, ref) -> str:
@@ -296,15 +283,16 @@ def test_submodules_and_parameters(student, ref, bias):
 
 @pytest.mark.points(3)
 def test_self_attention(student, ref):
-    """MultiHeadAttention: self-attention output (B, Lq, D) and per-head weights (B, H, Lq, Lq)"""
+    """MultiHeadAttention: self-attention output (B, Lq, D) and per-head weights (B, H, Lq, Lq), over your own
+    scaled_dot_product_attention (the one integration test: every other test runs over a correct stand-in)"""
     m = reference_mha(ref, seed=10)
     x = randn(B, LQ, D, seed=11)
-    got = run_student(student, [{"args": [x, x, x]}], state_of(m))["outputs"][0]
+    got = run_student(student, [{"args": [x, x, x]}], state_of(m), own_stack=True)["outputs"][0]
     check_mha(
         student,
         ref,
         got,
-        run_reference(m, [x, x, x])["outputs"],
+        reference_run(m, [x, x, x])["output"],
         what=f"MultiHeadAttention({D}, {H})(x, x, x) with x {describe_args(x)}",
         mistakes=mha_mistakes(m, x, x, x),
     )
@@ -316,11 +304,9 @@ def test_cross_attention(student, ref):
     m = reference_mha(ref, seed=20)
     query, key, value = randn(B, LQ, D, seed=21), randn(B, LK, D, seed=22), randn(B, LK, D, seed=23)
     got = run_student(student, [{"args": [query, key, value]}], state_of(m))["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
-        run_reference(m, [query, key, value])["outputs"],
+        reference_run(m, [query, key, value])["output"],
         what=f"MultiHeadAttention({D}, {H})(query, key, value) with {describe_args(query, key, value)}",
         mistakes=mha_mistakes(m, query, key, value),
     )
@@ -343,11 +329,9 @@ def test_masked_attention(student, ref, case):
     key, value = (randn(B, LK, D, seed=32), randn(B, LK, D, seed=33)) if length == LK else (query, query)
     mask = make_mask()
     got = run_student(student, [{"args": [query, key, value, mask]}], state_of(m))["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
-        run_reference(m, [query, key, value, mask])["outputs"],
+        reference_run(m, [query, key, value, mask])["output"],
         what=f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)}), {case} mask",
         mistakes=mha_mistakes(m, query, key, value, mask),
     )
@@ -361,11 +345,9 @@ def test_extreme_head_counts(student, ref, heads):
     query, memory = randn(B, LQ, D, seed=36), randn(B, LK, D, seed=37)
     mask = key_padding([LK, 6], LK)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), heads=heads)["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
-        run_reference(m, [query, memory, memory, mask])["outputs"],
+        reference_run(m, [query, memory, memory, mask])["output"],
         what=f"MultiHeadAttention({D}, {heads})({describe_args(query, memory, memory, mask)})",
     )
 
@@ -377,11 +359,9 @@ def test_fully_masked_sequence(student, ref):
     query, memory = randn(B, LQ, D, seed=41), randn(B, LK, D, seed=42)
     mask = key_padding([LK, 0], LK)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m))["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
-        run_reference(m, [query, memory, memory, mask])["outputs"],
+        reference_run(m, [query, memory, memory, mask])["output"],
         what=f"MultiHeadAttention({D}, {H})({describe_args(query, memory, memory, mask)}), every key of sequence 1 "
         "masked",
         mistakes=mha_mistakes(m, query, memory, memory, mask),
@@ -396,11 +376,9 @@ def test_without_bias(student, ref):
     got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"bias": False})[
         "outputs"
     ][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
-        run_reference(m, [query, memory, memory])["outputs"],
+        reference_run(m, [query, memory, memory])["output"],
         what=f"MultiHeadAttention({D}, {H}, bias=False)({describe_args(query, memory, memory)})",
         mistakes=mha_mistakes(m, query, memory, memory),
     )
@@ -413,11 +391,9 @@ def test_float32(student, ref):
     query, memory = randn(B, LQ, D, seed=61, dtype=torch.float32), randn(B, LK, D, seed=62, dtype=torch.float32)
     mask = key_padding([LK, 5], LK)
     got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m), dtype="float32")["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
-        run_reference(m, [query, memory, memory, mask])["outputs"],
+        reference_run(m, [query, memory, memory, mask])["output"],
         what=f"MultiHeadAttention({D}, {H}).float()({describe_args(query, memory, memory, mask)})",
     )
 
@@ -429,26 +405,22 @@ def test_gradients(student, ref):
     query, key, value = (randn(B, n, D, seed=71 + i).requires_grad_() for i, n in enumerate([LQ, LK, LK]))
     mask = key_padding([LK, 4], LK) & (torch.arange(LK) != 2)  # also a key masked for everyone
     g = randn(B, LQ, D, seed=75)
-    expected = run_reference(m, [query, key, value, mask], grad_output=g)
+    expected = reference_run(m, [query, key, value, mask], grad_output=g)
     what = f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)})"
     try:
         got = run_student(student, [{"args": [query, key, value, mask]}], state_of(m), grad_outputs=[g])
     except StudentError:  # say what is wrong with the forward pass first, if anything
         got = run_student(student, [{"args": [query.detach(), key.detach(), value.detach(), mask]}], state_of(m))
-        check_mha(
-            student,
-            ref,
+        check_output_weights(
             got["outputs"][0],
-            expected["outputs"],
+            expected["output"],
             what=what,
             mistakes=mha_mistakes(m, query, key, value, mask),
         )
         raise
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got["outputs"][0],
-        expected["outputs"],
+        expected["output"],
         what=what,
         mistakes=mha_mistakes(m, query, key, value, mask),
     )
@@ -470,11 +442,9 @@ def test_train_mode_without_dropout(student, ref):
     m = reference_mha(ref, seed=80)
     query, memory = randn(B, LQ, D, seed=81), randn(B, LK, D, seed=82)
     got = run_student(student, [{"args": [query, memory, memory]}], state_of(m), train=True)["outputs"][0]
-    check_mha(
-        student,
-        ref,
+    check_output_weights(
         got,
-        run_reference(m, [query, memory, memory])["outputs"],
+        reference_run(m, [query, memory, memory])["output"],
         what=f"MultiHeadAttention({D}, {H}, dropout=0.0).train()({describe_args(query, memory, memory)})",
     )
 
@@ -486,7 +456,7 @@ def test_dropout_one_drops_every_weight(student, ref):
     """
     m = reference_mha(ref, seed=90, dropout=1.0)
     query, memory = randn(B, LQ, D, seed=91), randn(B, LK, D, seed=92)
-    eval_out, eval_weights = run_reference(m, [query, memory, memory])["outputs"]
+    eval_out, eval_weights = reference_run(m, [query, memory, memory])["output"]
     bias = m.w_o.bias.detach().expand(B, LQ, D)
     got = run_student(
         student, [{"args": [query, memory, memory]}], state_of(m), init_kwargs={"dropout": 1.0}, train=True
@@ -534,7 +504,7 @@ def test_dropout_acts_on_attention_weights(student, ref):
         m.w_o.weight.copy_(torch.eye(D))
         m.w_o.bias.zero_()
     query, memory = randn(B, LQ, D, seed=101), randn(B, LK, D, seed=102)
-    eval_out, eval_weights = run_reference(m, [query, memory, memory])["outputs"]
+    eval_out, eval_weights = reference_run(m, [query, memory, memory])["output"]
     calls = [{"args": [query, memory, memory]}] * 3
     outputs = run_student(student, calls, state_of(m), init_kwargs={"dropout": p}, train=True)["outputs"]
     what = (
@@ -606,7 +576,7 @@ def test_three_dimensional_mask_is_per_sequence(student, ref):
     query, memory = randn(B, LQ, D, seed=43), randn(B, LK, D, seed=44)
     mask = torch.rand(B, LQ, LK, generator=torch.Generator().manual_seed(45)) < 0.6
     mask[..., 0] = True
-    expected = run_reference(m, [query, memory, memory, mask])["outputs"]
+    expected = reference_run(m, [query, memory, memory, mask])["output"]
     what = f"MultiHeadAttention({D}, {H})(query, memory, memory, mask {describe_args(mask)})"
     try:
         got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m))["outputs"][0]

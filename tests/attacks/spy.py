@@ -40,6 +40,9 @@ def build_vocab(paths, min_count=1, specials=()):
         "processes": len([p for p in os.listdir("/proc") if p.isdigit()]),
         "connected": connected, "limits": limits, "pid": os.getpid(),
         "runtime": sorted(os.listdir(autograder.__path__[0])),
+        "runtime_files": sorted(
+            os.path.relpath(os.path.join(d, f), autograder.__path__[0]) for d, _, fs in os.walk(autograder.__path__[0]) for f in fs
+        ),
     }
 
 

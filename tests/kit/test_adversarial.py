@@ -308,8 +308,8 @@ def test_zip_slip_and_links_are_refused(tmp_path, entries, symlinks, reason):
 
 
 def test_zip_bombs_and_file_floods_are_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(sandbox, "MAX_TOTAL_BYTES", 1 << 20)
-    monkeypatch.setattr(sandbox, "MAX_FILES", 50)
+    monkeypatch.setenv("AUTOGRADER_MAX_TOTAL_BYTES", "1M")
+    monkeypatch.setenv("AUTOGRADER_MAX_FILES", "50")
     bomb = _zip(tmp_path / "bomb.zip", {"embeddings/big.txt": b"\0" * (2 << 20)})
     assert bomb.stat().st_size < 20_000
     with pytest.raises(sandbox.SubmissionError, match="larger than"):

@@ -202,8 +202,10 @@ def test_the_worker_sees_a_private_sandbox(tmp_path):
     assert not [k for k in seen["env"] if k.startswith("PYTHON")]
     assert Path(seen["cwd"]).name == "submission" and Path(seen["cwd"]) != tmp_path / "sub"
     assert not [p for p in seen["path"] if p.startswith(str(REPO_ROOT)) and ".venv" not in p]
-    assert {"protocol.py", "probes.py", "forbidden.py"} <= set(seen["runtime"])
-    assert not [f for f in seen["runtime"] if not (f.startswith("probes") or f in ("__init__.py", "protocol.py", "forbidden.py", "worker_main.py"))]
+    # the worker's copy of the grader is autograder/runtime/ alone (autograder.layout's folder rule), no grading code
+    assert seen["runtime"] == ["__init__.py", "runtime"]
+    assert {"runtime/protocol.py", "runtime/probes/registry.py", "runtime/forbidden.py"} <= set(seen["runtime_files"])
+    assert not [f for f in seen["runtime_files"] if not (f == "__init__.py" or f.startswith("runtime/"))]
     assert seen["limits"]["as"] == 1 << 30 and seen["limits"]["core"] == 0 and seen["limits"]["fsize"] == s.settings.fsize
     assert session == group == leader and session != os.getsid(0)  # killpg(leader) reaches all it spawned
     if ROOT:

@@ -15,11 +15,13 @@ NEG_GRADS = (
 BATCH_SCALE = "g_pos = (sigmoid(pos) - 1.0) / B  # (B,) d loss / d (u_o . v)\n    g_neg = sigmoid(neg) / B  # (B, K) d loss / d (u_k . v)"
 BATCH_LOSS = "loss = float(np.mean(-np.log(sigmoid(pos)) - np.sum(np.log(sigmoid(-neg)), axis=1)))"
 BATCH_SCATTER = (
-    "grad_W_in = scatter_add(centers, grad_v, len(W_in))  # a center in several pairs collects all of them\n"
-    "    words = np.concatenate([contexts, negatives.ravel()])  # (B + B K,): the contexts, then every negative\n"
-    "    rows = np.concatenate([g_pos[:, None] * v, (g_neg[:, :, None] * v[:, None, :]).reshape(-1, D)])  # (B + B K, D)\n"
-    "    grad_W_out = scatter_add(words, rows, len(W_out))  # repeats add up: a negative drawn twice, a context drawn too"
+    "grad_W_in = np.zeros_like(W_in)  # (V, D)\n"
+    "    np.add.at(grad_W_in, centers, grad_v)  # a center in several pairs collects all of them\n"
+    "    grad_W_out = np.zeros_like(W_out)  # (V, D)\n"
+    "    np.add.at(grad_W_out, contexts, g_pos[:, None] * v)  # repeats add up: a context in several pairs ...\n"
+    "    np.add.at(grad_W_out, negatives, g_neg[:, :, None] * v[:, None, :])  # ... a negative drawn twice, or drawn as a context"
 )
+BATCH_NEGATIVES = "np.add.at(grad_W_out, negatives, g_neg[:, :, None] * v[:, None, :])"
 
 TRAIN_RNG = "ids = np.asarray(token_ids, dtype=np.int64)\n    rng = np.random.default_rng(seed)"
 
@@ -106,9 +108,7 @@ MUTANTS = [
            "grad_W_in = np.zeros_like(W_in)\n    grad_W_in[centers] += grad_v\n    grad_W_out = np.zeros_like(W_out)\n"
            "    grad_W_out[contexts] += g_pos[:, None] * v\n    grad_W_out[negatives] += g_neg[:, :, None] * v[:, None, :]",
            expect="repeated indices not accumulated"),
-    Mutant("skipgram", "batch-negatives-not-accumulated", F, BATCH_SCATTER,
-           "grad_W_in = scatter_add(centers, grad_v, len(W_in))\n    grad_W_out = scatter_add(contexts, g_pos[:, None] * v, len(W_out))\n"
-           "    grad_W_out[negatives] += g_neg[:, :, None] * v[:, None, :]",
+    Mutant("skipgram", "batch-negatives-not-accumulated", F, BATCH_NEGATIVES, "grad_W_out[negatives] += g_neg[:, :, None] * v[:, None, :]",
            expect="repeated negatives not accumulated in grad_W_out"),
     Mutant("skipgram", "batch-sign", F, "return loss, grad_W_in, grad_W_out", "return loss, -grad_W_in, -grad_W_out",
            expect="gradient sign flipped"),
@@ -130,8 +130,8 @@ MUTANTS = [
     Mutant("skipgram", "train-noise-power-ignored", F, "noise = noise_distribution(np.bincount(ids, minlength=vocab_size))",
            "noise = noise_distribution(np.bincount(ids, minlength=vocab_size), power=1.0)",
            expect="noise distribution without the 3/4 power"),
-    Mutant("skipgram", "train-uniform-negatives", F, "draw_negatives((len(batch), num_negatives))  # (B, K): rng.choice(..., p=noise)",
-           "rng.choice(vocab_size, size=(len(batch), num_negatives))  # (B, K)",
+    Mutant("skipgram", "train-uniform-negatives", F, "rng.choice(vocab_size, size=(len(batch), num_negatives), p=noise)",
+           "rng.choice(vocab_size, size=(len(batch), num_negatives))",
            expect="negatives drawn uniformly"),
     Mutant("skipgram", "train-gradient-ascent", F, "W_in -= lr * grad_in\n            W_out -= lr * grad_out",
            "W_in += lr * grad_in\n            W_out += lr * grad_out",

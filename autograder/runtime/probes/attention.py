@@ -55,7 +55,7 @@ def function_run(
     reply["differentiable"] = bool(pairs) and len(connected) == len(pairs)
     if connected:
         loss = sum((out * g.to(out.dtype)).sum() for out, g in connected)
-        loss.backward()  # type: ignore[union-attr]
+        loss.backward()
     reply["input_grads"] = [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in args]
     return reply
 

@@ -103,7 +103,7 @@ def plot_labels(
             if isinstance(t, Annotation) and t.xycoords == "data":
                 x, y = t.xy
             elif isinstance(t, Annotation):
-                x, y = to_data.transform(t._get_xy_display())
+                x, y = to_data.transform(t._get_xy_display())  # type: ignore[attr-defined]
             else:
                 x, y = to_data.transform(t.get_transform().transform(t.get_position()))
             labels.append({"text": str(t.get_text()), "x": float(x), "y": float(y)})

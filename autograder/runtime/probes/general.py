@@ -35,9 +35,11 @@ def module_run(
     train: bool = False,
     dtype: str | None = None,
     grad_outputs: list[Any] | None = None,
+    upstream: list[str] | None = None,
 ) -> dict[str, Any]:
     """Build the student's ``nn.Module`` class ``target`` and run it.
 
+    - ``upstream``: the earlier modules ``target``'s module builds on, replaced by stand-ins for this run;
     - ``torch.manual_seed(seed)`` before construction and before the calls (init and dropout);
     - ``dtype`` ("float64") converts the module; ``state`` (name -> tensor) is loaded strictly,
       so the submodule names of the curriculum are checked as a side effect;
@@ -51,7 +53,7 @@ def module_run(
     import torch
 
     torch.manual_seed(seed)
-    module = resolve(target)(*init_args, **init_kwargs)
+    module = resolve(target, upstream or ())(*init_args, **init_kwargs)
     if dtype is not None:
         module = module.to(getattr(torch, dtype))
     if state is not None:
@@ -67,7 +69,7 @@ def module_run(
     }
     if grad_outputs is not None:
         loss = sum((_first_tensor(out) * g).sum() for out, g in zip(outputs, grad_outputs))
-        loss.backward()  # type: ignore[union-attr]
+        loss.backward()
         result["param_grads"] = {name: p.grad for name, p in module.named_parameters()}
         result["input_grads"] = [
             [a.grad if isinstance(a, torch.Tensor) and a.requires_grad else None for a in c.get("args", [])]
@@ -78,13 +80,18 @@ def module_run(
 
 @probe
 def module_state(
-    resolve: Resolve, target: str, init_args: list[Any], init_kwargs: dict[str, Any], seed: int = 0
+    resolve: Resolve,
+    target: str,
+    init_args: list[Any],
+    init_kwargs: dict[str, Any],
+    seed: int = 0,
+    upstream: list[str] | None = None,
 ) -> dict[str, Any]:
     """The freshly constructed module's parameters and buffers (name -> tensor), and its submodule names."""
     import torch
 
     torch.manual_seed(seed)
-    module = resolve(target)(*init_args, **init_kwargs)
+    module = resolve(target, upstream or ())(*init_args, **init_kwargs)
     return {
         "state": dict(module.state_dict()),
         "parameters": [name for name, _ in module.named_parameters()],

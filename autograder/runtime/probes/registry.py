@@ -1,9 +1,9 @@
-"""The probe registry: :func:`probe` registers a function by name, :func:`execute` runs one as plain data in, plain data
-out.
+"""The probe registry: :func:`probe` registers a function by name; :func:`execute` runs one, plain data in and out.
 
-Every probe takes ``resolve`` first: ``resolve("embeddings.one_hot:build_vocab")`` returns the
-student's object. Probes are registered by the modules of this package (imported by
-:mod:`autograder.runtime.probes`), which import this module and nothing else of the package.
+Every probe takes ``resolve`` first: ``resolve("embeddings.one_hot:build_vocab")`` returns the student's object;
+``resolve(target, upstream)`` the same from the module imported over stand-ins of the earlier exercises named in
+``upstream`` (:mod:`autograder.runtime.upstream`). Probes are registered by the modules of this package (imported
+by :mod:`autograder.runtime.probes`), which import this module and nothing else of the package.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 from autograder.runtime.errors import ErrorKind, GraderError, describe, error_reply
 
-Resolve = Callable[[str], Any]
+Resolve = Callable[..., Any]  # (target: str, upstream: Sequence[str] = ()) -> the student's object
 PROBES: dict[str, Callable[..., Any]] = {}
 
 

@@ -26,6 +26,7 @@ def _stand_ins() -> dict[str, Any]:
 
         def __init__(self, script: torch.Tensor, pad_id: int) -> None:
             super().__init__()
+            self.script: torch.Tensor
             self.register_buffer("script", script)  # (R, T, V)
             self.pad_id = pad_id
             self.generator = nn.Identity()
@@ -53,6 +54,7 @@ def _stand_ins() -> dict[str, Any]:
 
         def __init__(self, table: torch.Tensor, max_len: int) -> None:
             super().__init__()
+            self.table: torch.Tensor
             self.register_buffer("table", table)  # (V, V)
             self.max_len = max_len
 
@@ -67,7 +69,7 @@ def _stand_ins() -> dict[str, Any]:
 def build_model(resolve: Resolve, spec: dict[str, Any]) -> Any:
     """A model for a decoding test, in eval mode.
 
-    - ``{"kind": "student", "target", "init_args", "init_kwargs", "state", "dtype", "seed"}``: the
+    - ``{"kind": "student", "target", "init_args", "init_kwargs", "state", "dtype", "seed", "upstream"}``: the
       student's class, built like :func:`autograder.runtime.probes.general.module_run` builds it;
     - ``{"kind": "scripted_seq2seq", "script", "pad_id"}`` or ``{"kind": "bigram_lm", "table", "max_len"}``: a stand-in.
     """
@@ -76,7 +78,8 @@ def build_model(resolve: Resolve, spec: dict[str, Any]) -> Any:
     kind = spec["kind"]
     if kind == "student":
         torch.manual_seed(spec.get("seed", 0))
-        model = resolve(spec["target"])(*spec.get("init_args", []), **spec.get("init_kwargs", {}))
+        cls = resolve(spec["target"], spec.get("upstream") or ())
+        model = cls(*spec.get("init_args", []), **spec.get("init_kwargs", {}))
         if spec.get("dtype") is not None:
             model = model.to(getattr(torch, spec["dtype"]))
         if spec.get("state") is not None:
@@ -107,7 +110,7 @@ def decode_run(
     import torch
 
     built = build_model(resolve, model)
-    fn = resolve(function)
+    fn = resolve(function, model.get("upstream") or ())  # the decoding function of the module the model came from
     if generator_seeds is None:
         return [fn(built, *args, **kwargs)]
     return [fn(built, *args, **kwargs, generator=torch.Generator().manual_seed(seed)) for seed in generator_seeds]
@@ -115,7 +118,13 @@ def decode_run(
 
 @probe
 def train_on_task(
-    resolve: Resolve, target: str, task: str, seed: int, inputs: Any, decode: str | None = None
+    resolve: Resolve,
+    target: str,
+    task: str,
+    seed: int,
+    inputs: Any,
+    decode: str | None = None,
+    upstream: list[str] | None = None,
 ) -> dict[str, Any]:
     """Build the student's model class ``target`` with ``course.trainer.RECIPES[task].model_kwargs``, train it here with
     the course's trainer, and return ``{"state": its trained state_dict, "losses": the training losses,
@@ -124,6 +133,7 @@ def train_on_task(
     ``predictions``: with ``decode`` (the student's ``greedy_decode``), the decoding of the sources
     ``inputs``; without, the argmax of the model's logits on the token sequences ``inputs``.
     When only the prediction fails, ``prediction_error`` describes why and the weights still come back.
+    ``upstream``: the earlier modules replaced by stand-ins (see :func:`autograder.runtime.probes.general.module_run`).
     """
     import torch
 
@@ -133,7 +143,8 @@ def train_on_task(
 
     recipe = RECIPES[task]
     torch.manual_seed(seed)
-    model = resolve(target)(**recipe.model_kwargs)
+    over = tuple(upstream or ())
+    model = resolve(target, over)(**recipe.model_kwargs)
     train = train_seq2seq if decode is not None else train_lm
     losses = train(model, recipe.task, recipe, seed=seed)
     model.eval()
@@ -146,7 +157,7 @@ def train_on_task(
     try:
         with torch.no_grad():
             if decode is not None:
-                result["predictions"] = resolve(decode)(model, inputs, recipe.task.tgt_len, BOS_ID, EOS_ID)
+                result["predictions"] = resolve(decode, over)(model, inputs, recipe.task.tgt_len, BOS_ID, EOS_ID)
             else:
                 result["predictions"] = model(inputs).argmax(-1)
     except Exception as error:  # noqa: BLE001 - reported as data; the weights are still graded

@@ -1,0 +1,75 @@
+"""Public tests for embeddings/bpe.py: small cases you can check by hand (Sennrich et al.'s example)."""
+
+import numpy as np
+
+from autograder.grading.compare import check, check_raises
+
+M = "embeddings.bpe"
+SENNRICH = {"low": 5, "lower": 2, "newest": 6, "widest": 3}
+
+
+def test_word_counts_in_first_occurrence_order(student):
+    """word_counts: words split on whitespace, counted, in first-occurrence order"""
+    got = student.call(f"{M}:word_counts", "low lower\nlow  newest")
+    check(got, {"low": 2, "lower": 1, "newest": 1}, what="word_counts('low lower\\nlow  newest')")
+
+
+def test_split_word_fuses_the_marker(student):
+    """split_word: the end-of-word marker is fused to the last character"""
+    check(student.call(f"{M}:split_word", "low"), ["l", "o", "w</w>"], what="split_word('low')")
+    check(student.call(f"{M}:split_word", "a"), ["a</w>"], what="split_word('a')")
+
+
+def test_merge_pair_every_occurrence(student):
+    """merge_pair: every occurrence, left to right, no overlaps"""
+    got = student.call(f"{M}:merge_pair", ["a", "b", "c", "a", "b"], ("a", "b"))
+    check(got, ["ab", "c", "ab"], what="merge_pair(['a', 'b', 'c', 'a', 'b'], ('a', 'b'))")
+    got = student.call(f"{M}:merge_pair", ["a", "a", "a", "b"], ("a", "a"))
+    check(got, ["aa", "a", "b"], what="merge_pair(['a', 'a', 'a', 'b'], ('a', 'a'))")
+
+
+def test_bpe_vocab_order(student):
+    """bpe_vocab: specials, characters by code point, marked last characters, merges"""
+    got = student.call(f"{M}:bpe_vocab", {"low": 2, "ow": 1}, [("o", "w</w>")])
+    check(got, {"<unk>": 0, "l": 1, "o": 2, "w": 3, "w</w>": 4, "ow</w>": 5}, what="bpe_vocab({'low': 2, 'ow': 1}, [('o', 'w</w>')])")
+
+
+def test_train_bpe_sennrich_example(student):
+    """train_bpe: the first five merges of low/lower/newest/widest (ties to the lower id)"""
+    got = student.call(f"{M}:train_bpe", SENNRICH, 5)
+    # (e, s) and (s, t</w>) both occur 9 times: "e" has the lower id. Then (es, t</w>) 9, (l, o) 7,
+    # and at 6 the tie (n, e), (e, w), (w, est</w>) goes to the lowest left id, "e"; then (n, ew) 6.
+    check(got, [("e", "s"), ("es", "t</w>"), ("l", "o"), ("e", "w"), ("n", "ew")], what=f"train_bpe({SENNRICH}, 5)")
+
+
+def test_train_bpe_stops_when_nothing_is_left(student):
+    """train_bpe: stops early when every word is one symbol"""
+    got = student.call(f"{M}:train_bpe", {"ab": 3, "b": 1}, 10)
+    check(got, [("a", "b</w>")], what="train_bpe({'ab': 3, 'b': 1}, 10)")
+
+
+def test_apply_bpe_by_rank(student):
+    """apply_bpe: the lowest-ranked applicable merge first, until none applies"""
+    merges = [("e", "s"), ("es", "t</w>"), ("l", "o"), ("lo", "w")]
+    check(student.call(f"{M}:apply_bpe", "lowest", merges), ["low", "est</w>"], what=f"apply_bpe('lowest', {merges})")
+    merges = [("ab", "c</w>"), ("a", "b")]
+    check(student.call(f"{M}:apply_bpe", "abc", merges), ["abc</w>"], what=f"apply_bpe('abc', {merges})")
+
+
+def test_encode_with_unknown_and_decode(student):
+    """encode / decode: an unknown token maps to <unk>; decode puts the spaces back"""
+    vocab = {"<unk>": 0, "l": 1, "o": 2, "w": 3, "w</w>": 4, "lo": 5}
+    merges = [("l", "o")]
+    got = student.call(f"{M}:encode", "low lo", vocab, merges)
+    check(got, np.array([5, 4, 1, 0], dtype=np.int64), what=f"encode('low lo', {vocab}, {merges})")
+    check(student.call(f"{M}:decode", [5, 4, 5], vocab), "low lo", what=f"decode([5, 4, 5], {vocab})")
+
+
+def test_encode_without_unk_raises(student):
+    """encode: an unknown token with unk_token=None raises KeyError naming it"""
+    check_raises(
+        lambda: student.call(f"{M}:encode", "lo", {"l": 0, "o": 1}, [], unk_token=None),
+        "KeyError",
+        match="o</w>",
+        what="encode('lo', {'l': 0, 'o': 1}, [], unk_token=None)",
+    )
