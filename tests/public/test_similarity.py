@@ -197,12 +197,16 @@ def test_most_similar(student):
 
 
 def test_most_similar_many_ties_keep_index_order(student):
-    """most_similar: 40 rows, most of them equally similar: ties in increasing index order (a stable sort)"""
-    E = np.tile([[1.0, 1.0]], (40, 1))
-    E[[5, 17, 30]] = [[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]]  # less similar to q = (1, 1)
+    """most_similar: 40 rows at three similarity levels, many tied: ties in increasing index order (a stable sort)"""
+    levels = [int(c) for c in "2110000002121122111202201210222002010011"]  # row i is one of three directions
+    E = np.array([[-1.0, 1.0], [1.0, 0.0], [1.0, 1.0]])[levels]  # cosines with q: 0, 1/sqrt(2), 1
     q = np.array([1.0, 1.0])
-    expected = np.array([0, 1, 2, 3, 4, 6, 7], dtype=np.int64)
-    check(student.call(MOST_SIMILAR, q, E, 7), expected, what="most_similar([1, 1], E (40, 2), k=7)", mistakes=most_similar_mistakes(q, E, 7, ()))
+    expected = np.array([0, 9, 11, 14, 15, 19, 21, 22], dtype=np.int64)  # the rows at level 2, by index
+    cos = E @ q / (np.linalg.norm(E, axis=1) * np.linalg.norm(q))
+    mistakes = most_similar_mistakes(q, E, 8, ()) | {
+        "an unstable sort (np.argsort's default quicksort) reorders ties: use kind='stable'": np.argsort(-cos)[:8]
+    }
+    check(student.call(MOST_SIMILAR, q, E, 8), expected, what="most_similar([1, 1], E (40, 2), k=8)", mistakes=mistakes)
 
 
 def test_analogy(student):
