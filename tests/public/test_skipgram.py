@@ -49,7 +49,7 @@ def pairs_variant(
         if by_offset
         else [(i, i + d) for i in range(n) for d in offsets]
     )
-    rows = [(ids[j], ids[i]) if swap else (ids[i], ids[j]) for i, j in order if j < n and (j >= 0 or wrap)]
+    rows = [(ids[j], ids[i]) if swap else (ids[i], ids[j]) for i, j in order if j < n and (j >= 0 or wrap and j >= -n)]
     return np.array(rows, dtype=np.int64).reshape(-1, 2)
 
 
