@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 import tempfile
 import types
@@ -21,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder.runtime.curriculum import EXERCISES
-from autograder.settings import Settings, SettingsError
+from autograder.runtime.curriculum import EXERCISES, PACKAGES
+from autograder.settings import STRICT, VISIBILITIES, Settings, SettingsError
 
 
 class UsageError(Exception):
@@ -65,7 +66,6 @@ def _terminate_gracefully() -> None:
 
 def cmd_grade(ns: argparse.Namespace) -> int:
     from autograder.grading import handin, runner, sandbox
-    from autograder.grading.loader import ASSIGNMENTS
     from autograder.grading.results import atomic_write
     from autograder.notebook.cells import notebook_files
 
@@ -75,6 +75,27 @@ def cmd_grade(ns: argparse.Namespace) -> int:
     _known_exercises(ns.only)
     results = Path(ns.results).resolve()
     _terminate_gracefully()
+    sandbox_record: dict[str, object] = {}
+    if not ns.in_process:
+        from autograder.grading.worker import describe_sandbox, isolation_record, missing_isolation, probe_isolation
+        from autograder.grading.worker import refusal as isolation_refusal
+
+        # Before any student code runs: what this platform lets the grader enforce, against what is required.
+        settings = Settings.from_env()
+        hello = probe_isolation(settings)
+        missing = missing_isolation(hello, settings.require or [])
+        if missing:
+            print(isolation_refusal(missing, hello), file=sys.stderr)
+            return 3
+        print(describe_sandbox(hello), file=sys.stderr)
+        lacking = isolation_record(hello)["missing"]
+        if lacking and settings.require is None:
+            print(
+                f"warning: this sandbox lacks {', '.join(lacking)}; AUTOGRADER_REQUIRE={STRICT} makes grading refuse "
+                "to run in it (the default for Gradescope and batch)",
+                file=sys.stderr,
+            )
+        sandbox_record = isolation_record(hello)
     with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
         private = Path(tmp)
         os.chmod(private, 0o700)
@@ -82,11 +103,18 @@ def cmd_grade(ns: argparse.Namespace) -> int:
         notes: list[str] = []
         try:
             root = sandbox.prepare(submission, private / "submission")
-            if notebook_files([root]):  # solution cells are mapped back onto the modules
-                root, notes = handin.prepare(root, private / "from-notebooks", stubs_root=ASSIGNMENTS)
+            if notebook_files([root]) or not any((root / p).is_dir() for p in PACKAGES):  # notebooks, loose files
+                root, notes = handin.prepare(root, private / "from-notebooks")
         except sandbox.SubmissionError as error:
             refused, root = str(error), private / "empty"
             root.mkdir()
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, UnicodeError) as error:
+            # a malformed hand-in (a notebook that is not one ...) is the submission's problem: a result that says so
+            refused, root = (
+                f"the hand-in could not be read ({type(error).__name__}: {str(error)[:200]})",
+                private / "empty",
+            )
+            root.mkdir(exist_ok=True)
         junit = private / "junit.xml" if ns.junit else None
         try:
             report, _ = runner.grade(root, ns.only, isolated=not ns.in_process, junit=junit, refused=refused)
@@ -97,14 +125,12 @@ def cmd_grade(ns: argparse.Namespace) -> int:
             report.output = f"This submission was not graded: {refused}"
         elif notes:
             report.output = "\n".join(notes)
-        report.write(private / "results.json")
+        report.isolation = sandbox_record
+        visibility = ns.hidden_visibility or Settings.from_env().hidden_visibility
+        report.write(private / "results.json", visibility)
         atomic_write(results, (private / "results.json").read_bytes())
         if junit is not None and junit.exists():
             atomic_write(Path(ns.junit).resolve(), junit.read_bytes())
-    if not ns.in_process and not refused:
-        from autograder.grading.worker import LAST_SANDBOX, describe_sandbox
-
-        print(describe_sandbox(LAST_SANDBOX), file=sys.stderr)
     return 0
 
 
@@ -135,14 +161,18 @@ def cmd_batch(ns: argparse.Namespace) -> int:
 def cmd_gradescope_run(ns: argparse.Namespace) -> int:
     from autograder.grading.gradescope import gradescope_run
 
+    os.environ.setdefault("AUTOGRADER_REQUIRE", STRICT)  # a separate uid, no network: or no grading at all
     return gradescope_run(ns.root, [a for a in ns.grade_args if a != "--"])
 
 
 def cmd_handin(ns: argparse.Namespace) -> int:
     from autograder.grading.handin import prepare
-    from autograder.grading.loader import ASSIGNMENTS
+    from autograder.grading.sandbox import SubmissionError
 
-    root, notes = prepare(Path(ns.handin), Path(ns.out), stubs_root=ASSIGNMENTS)
+    try:
+        root, notes = prepare(Path(ns.handin), Path(ns.out))
+    except SubmissionError as error:
+        raise UsageError(str(error)) from None
     print("\n".join(notes))
     print(f"submission root: {root}")
     return 0
@@ -154,6 +184,67 @@ def cmd_config(ns: argparse.Namespace) -> int:
     width = max(len(r[0]) for r in rows)
     for variable, value, origin, help_text in rows:
         print(f"{variable:<{width}}  {value:<14} ({origin})  {help_text}")
+    return 0
+
+
+# --------------------------------------------------------------------------- the student's (standard library first)
+
+
+def _venv_or_here(ns: argparse.Namespace, argv: list[str]) -> int | None:
+    """Re-run ``argv`` inside the kit's .venv (set up when needed), unless ``--no-venv`` or already in it."""
+    from autograder import student
+
+    if ns.no_venv or student.in_venv():
+        return None
+    return student.run_in_venv(argv)
+
+
+def cmd_setup(ns: argparse.Namespace) -> int:
+    from autograder import student
+
+    status = student.setup()
+    if status == 0:
+        print(f"{student.VENV.name} is ready: `python -m autograder test` runs the public tests")
+    return status
+
+
+def cmd_test(ns: argparse.Namespace) -> int:
+    from autograder import student
+
+    _known_exercises([ns.exercise] if ns.exercise else None)
+    argv = ["test", *([ns.exercise] if ns.exercise else []), "--", *ns.pytest_args]
+    status = _venv_or_here(ns, argv)
+    return student.run_tests(ns.exercise, ns.pytest_args) if status is None else status
+
+
+def cmd_watch(ns: argparse.Namespace) -> int:
+    from autograder import student
+
+    _known_exercises([ns.exercise])
+    argv = ["watch", ns.exercise, "--interval", str(ns.interval), "--", *ns.pytest_args]
+    if ns.max_runs is not None:
+        argv[2:2] = ["--max-runs", str(ns.max_runs)]
+    status = _venv_or_here(ns, argv)
+    if status is None:
+        student.watch(ns.exercise, ns.pytest_args, interval=ns.interval, max_runs=ns.max_runs)
+        return 0
+    return status
+
+
+def cmd_lab(ns: argparse.Namespace) -> int:
+    status = _venv_or_here(ns, ["lab"])
+    if status is None:
+        from autograder.layout import REPO_ROOT
+
+        return subprocess.call([sys.executable, "-m", "jupyter", "lab", "notebooks"], cwd=REPO_ROOT)
+    return status
+
+
+def cmd_zip(ns: argparse.Namespace) -> int:
+    from autograder import student
+
+    names = student.zip_handin(Path(ns.out).resolve())
+    print(f"{ns.out} written: {len(names)} file(s) of {' and '.join(student.HANDIN)}")
     return 0
 
 
@@ -202,7 +293,8 @@ def cmd_release(ns: argparse.Namespace) -> int:
 
 def cmd_gradescope(ns: argparse.Namespace) -> int:
     gradescope = _authoring("gradescope")
-    print(f"Gradescope autograder: {gradescope.build_gradescope(ns.dest or gradescope.DIST / 'autograder.zip')}")
+    built = gradescope.build_gradescope(ns.dest or gradescope.DIST / "autograder.zip", ns.hidden_visibility)
+    print(f"Gradescope autograder: {built} (hidden tests: {ns.hidden_visibility})")
     return 0
 
 
@@ -210,6 +302,23 @@ def cmd_leaks(ns: argparse.Namespace) -> int:
     found = _authoring("leaks").bundle_leaks(ns.bundle)
     print("\n".join(found) or "no leaks")
     return 1 if found else 0
+
+
+def cmd_report(ns: argparse.Namespace) -> int:
+    report = _authoring("report")
+    if not ns.graded.is_dir():
+        raise UsageError(f"{ns.graded} is not a folder")
+    if ns.submissions is not None and not ns.submissions.is_dir():
+        raise UsageError(f"--submissions {ns.submissions} is not a folder")
+    threshold = report.similarity.THRESHOLD if ns.threshold is None else ns.threshold
+    if not 0 < threshold <= 1:
+        raise UsageError(f"--threshold takes a share in (0, 1], not {threshold:g}")
+    try:
+        page, table = report.write_report(ns.graded, ns.out, ns.submissions, threshold)
+    except report.ReportError as error:
+        raise UsageError(str(error)) from None
+    print(f"class report: {page}; misconceptions: {table}")
+    return 0
 
 
 # --------------------------------------------------------------------------- the table
@@ -231,6 +340,12 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here")
     p.add_argument(
         "--in-process", action="store_true", help="import the submission here instead of in the worker (debugging only)"
+    )
+    p.add_argument(
+        "--hidden-visibility",
+        choices=VISIBILITIES,
+        default=None,
+        help="what students see of the hidden tests in results.json (default: AUTOGRADER_HIDDEN_VISIBILITY)",
     )
 
 
@@ -266,6 +381,28 @@ def _handin_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="the submission root to write")
 
 
+def _no_venv(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-venv", action="store_true", help="run with this interpreter as it is (it has the requirements)"
+    )
+
+
+def _test_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("exercise", nargs="?", default=None, help="one exercise (default: all)")
+    _no_venv(p)
+
+
+def _watch_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("exercise", help="the exercise whose public tests re-run on every save")
+    p.add_argument("--interval", type=float, default=0.2, help="seconds between two looks at the files")
+    p.add_argument("--max-runs", type=int, default=None, help="stop after this many runs (default: Ctrl-C)")
+    _no_venv(p)
+
+
+def _zip_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", default="handin.zip", help="the zip to write (default: handin.zip)")
+
+
 def _stubs_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--check", action="store_true", help="only check that the stubs are up to date and leak nothing")
     p.add_argument("--src", default=None, help="the reference (default: solutions/)")
@@ -283,8 +420,29 @@ def _dest_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dest", type=Path, default=None, help="where to write it (default: under dist/)")
 
 
+def _gradescope_args(p: argparse.ArgumentParser) -> None:
+    _dest_args(p)
+    p.add_argument(
+        "--hidden-visibility",
+        choices=VISIBILITIES,
+        default="after_published",
+        help="what students see of the hidden tests (Gradescope's visibility, or points-only)",
+    )
+
+
 def _leaks_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("bundle", type=Path)
+
+
+def _report_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "graded", type=Path, help="a batch --out folder, nbgrader's autograded/ or a folder of Gradescope results"
+    )
+    p.add_argument(
+        "--submissions", type=Path, default=None, help="the hand-ins (as given to batch), for code similarity"
+    )
+    p.add_argument("--out", type=Path, default=None, help="where to write report.html and misconceptions.csv")
+    p.add_argument("--threshold", type=float, default=None, help="flag pairs at least this similar (0-1; default 0.6)")
 
 
 def _no_args(p: argparse.ArgumentParser) -> None:
@@ -303,6 +461,20 @@ SUBCOMMANDS: dict[str, Subcommand] = dict(
         cmd_handin,
         _handin_args,
     ),
+    setup=Subcommand(
+        "create .venv with the pinned requirements and the CPU build of PyTorch (the other student commands do it "
+        "when needed)",
+        cmd_setup,
+        _no_args,
+    ),
+    test=Subcommand(
+        "run the public tests on assignments/ (one exercise: test EX; pytest arguments after --)", cmd_test, _test_args
+    ),  # fmt: skip
+    watch=Subcommand(
+        "re-run one exercise's public tests on every save of its file or notebook", cmd_watch, _watch_args
+    ),  # fmt: skip
+    lab=Subcommand("open the notebooks in JupyterLab", cmd_lab, _no_venv),
+    zip=Subcommand("zip what you hand in (assignments/ and notebooks/) into handin.zip", cmd_zip, _zip_args),
     config=Subcommand(
         "print every setting in force (AUTOGRADER_* variables), with its description", cmd_config, _no_args
     ),
@@ -315,7 +487,7 @@ SUBCOMMANDS: dict[str, Subcommand] = dict(
     release=Subcommand(
         "stubs, notebooks, nbgrader generate_assignment and the student bundle in dist/", cmd_release, _dest_args
     ),
-    gradescope=Subcommand("build Gradescope's autograder zip (dist/autograder.zip)", cmd_gradescope, _dest_args),
+    gradescope=Subcommand("build Gradescope's autograder zip (dist/autograder.zip)", cmd_gradescope, _gradescope_args),
     **{
         "gradescope-run": Subcommand(
             "grade ROOT/submission into ROOT/results/results.json (what run_autograder runs)",
@@ -324,6 +496,11 @@ SUBCOMMANDS: dict[str, Subcommand] = dict(
         )
     },
     leaks=Subcommand("list what in a bundle gives away solutions or hidden tests", cmd_leaks, _leaks_args),
+    report=Subcommand(
+        "the class's misconceptions, operations and code similarity: report.html and misconceptions.csv",
+        cmd_report,
+        _report_args,
+    ),
 )
 
 
@@ -337,8 +514,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PYTEST_ARGS = ("test", "watch")  # subcommands whose other arguments (or those after --) go to pytest
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The namespace of ``argv``; for :data:`PYTEST_ARGS`, ``pytest_args`` holds what goes to pytest."""
+    parser = build_parser()
+    extra: list[str] = []
+    if argv and argv[0] in PYTEST_ARGS and "--" in argv:
+        argv, extra = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
+    ns, unknown = parser.parse_known_args(argv)
+    if ns.command in PYTEST_ARGS:
+        ns.pytest_args = [*unknown, *extra]
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return ns
+
+
 def main(argv: list[str] | None = None) -> int:
-    ns = build_parser().parse_args(argv)
+    ns = parse(list(sys.argv[1:] if argv is None else argv))
     try:
         Settings.from_env()  # a malformed AUTOGRADER_* variable stops every subcommand before it starts
         return int(ns.run(ns))

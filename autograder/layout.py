@@ -29,12 +29,13 @@ NOT_FOR_GRADESCOPE = ("authoring",)
 
 
 def _files(folder: Path) -> list[Path]:
-    """Every file of ``folder`` that a copy carries (no caches, no compiled files), sorted."""
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo")
-    )
+    """Every file of ``folder`` that a copy carries: no caches, no hidden files (.ruff_cache), no compiled files."""
+
+    def kept(p: Path) -> bool:
+        rel = p.relative_to(folder).parts
+        return p.is_file() and "__pycache__" not in rel and not any(part.startswith(".") for part in rel)
+
+    return sorted(p for p in folder.rglob("*") if kept(p) and p.suffix not in (".pyc", ".pyo"))
 
 
 def _kit(without: tuple[str, ...]) -> list[tuple[Path, str]]:

@@ -64,8 +64,32 @@ def parse_seconds(text: str) -> float:
     return value
 
 
+VISIBILITIES = ("visible", "after_due_date", "after_published", "hidden", "points-only")
+
+
+def parse_visibility(text: str) -> str:
+    value = text.strip()
+    if value not in VISIBILITIES:
+        raise ValueError("one of " + ", ".join(VISIBILITIES))
+    return value
+
+
 def parse_paths(text: str) -> list[str]:
     return [p for p in text.split(os.pathsep) if p]
+
+
+PROPERTIES = ("uid", "files", "net", "tree", "signals")  # see autograder.grading.worker.isolation
+STRICT = "uid,files,net,tree"  # what Gradescope and batch require unless AUTOGRADER_REQUIRE says otherwise
+
+
+def parse_properties(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if names == ["none"]:
+        return []
+    unknown = [n for n in names if n not in PROPERTIES]
+    if unknown or not names:
+        raise ValueError("a comma-separated list of " + ", ".join(PROPERTIES) + ", or none")
+    return names
 
 
 def _option(default: Any, parse: Callable[[str], Any], help: str) -> Any:
@@ -93,7 +117,13 @@ class Settings:
         16 << 10, parse_size, "bytes of the student's printed output kept per worker (head and tail)"
     )
     max_reply: int = _option(
-        256 << 20, parse_size, "largest reply the grader accepts from the worker (header and arrays)"
+        256 << 20, parse_size, "largest reply the grader accepts from the worker (header and arrays together)"
+    )
+    max_header: int = _option(
+        8 << 20, parse_size, "largest JSON part of one reply (parsed JSON costs several times its size in memory)"
+    )
+    scratch: int = _option(
+        256 << 20, parse_size, "bytes the worker may keep in its scratch folders (HOME, TMPDIR); more ends the call"
     )
     # -- time
     call_timeout: float = _option(
@@ -102,17 +132,43 @@ class Settings:
     startup_timeout: float = _option(
         60.0, parse_seconds, "seconds the worker may take to start (import torch, set up its sandbox)"
     )
+    time_budget: float = _option(
+        300.0,
+        parse_seconds,
+        "seconds of student calls one submission may use in all; later calls fail at once (a hang in every call)",
+    )
     batch_timeout: float = _option(
         1800.0, parse_seconds, "seconds one submission may take in all in `batch` (its grade process is stopped then)"
     )
     public_test_timeout: float = _option(
         120.0, parse_seconds, "seconds per public test in the GitHub Classroom workflow (pytest-timeout)"
     )
+    notebook_budget: float = _option(
+        300.0,
+        parse_seconds,
+        "seconds one exercise's hidden suite may take in a notebook under nbgrader (stays below its cell timeout)",
+    )
+    # -- what students see
+    hidden_visibility: str = _option(
+        "visible",
+        parse_visibility,
+        "what students see of hidden tests: visible, after_due_date, after_published, hidden (Gradescope's values; "
+        "nbgrader shows messages), or points-only (each exercise's points, no inputs or expected values)",
+    )
     # -- isolation
     namespaces: bool = _option(
         True, parse_bool, "put the worker in new mount, network and PID namespaces where the kernel allows"
     )
     userns: bool = _option(False, parse_bool, "enter a user namespace even as root (to exercise the unprivileged path)")
+    confine: bool = _option(
+        True, parse_bool, "confine the worker with Landlock and seccomp (no privilege needed; see runtime/confine.py)"
+    )
+    require: list[str] | None = _option(
+        None,
+        parse_properties,
+        "isolation the worker must achieve or grading refuses (comma-separated of " + ", ".join(PROPERTIES) + "; "
+        "'none' for nothing); default: uid,files,net,tree for Gradescope and batch, a warning only for `grade`",
+    )
     uid_base: int = _option(61000, parse_int, "first of the dedicated uids a root grader gives its workers")
     uid_slots: int = _option(1000, parse_int, "how many dedicated uids, from uid_base, concurrent graders may claim")
     hide: list[str] = _option(

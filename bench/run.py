@@ -5,8 +5,8 @@
 Sections: the student's ``make test``; the grader (one submission, overhead, batch ``--jobs 1``
 vs ``--jobs 2``, determinism); reference attention and layers vs PyTorch's built-ins; the
 reference skip-gram vs gensim's Word2Vec; the behaviour tests' margin over 20 seeds; nbgrader's
-``autograde`` vs ``python -m autograder grade`` on the same submission. ``--readme`` copies the
-table into README.md between its bench markers. Numbers are timings of this machine at this
+``autograde`` vs ``python -m autograder grade`` on the same submission; the class report on 100
+graded submissions. ``--readme`` copies the table into README.md between its bench markers. Numbers are timings of this machine at this
 moment: a loaded machine makes them worse, never better.
 """
 
@@ -52,21 +52,27 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
     from bench import (
         attention_vs_torch,
         behaviour_margin,
+        class_report,
         bpe_vs_tokenizers,
+        hanging_submission,
         layers_vs_torch,
         nbgrader_vs_grader,
         skipgram_vs_gensim,
+        watch_feedback,
     )
 
     return [
         ("student loop", make_test_rows),
+        ("student loop", watch_feedback.rows),
         ("grader", lambda: grader_rows(quick)),
+        ("hanging submission", lambda: hanging_submission.rows(every=not quick)),
         ("attention vs PyTorch", attention_vs_torch.rows),
         ("encoder layer vs PyTorch", layers_vs_torch.rows),
         ("skip-gram vs gensim", skipgram_vs_gensim.rows),
         ("BPE vs tokenizers", bpe_vs_tokenizers.rows),
         ("behaviour margin", lambda: behaviour_margin.rows(seeds=5 if quick else 20)),
         ("nbgrader", nbgrader_vs_grader.rows),
+        ("class report", class_report.rows),
     ]
 
 

@@ -13,7 +13,6 @@ from autograder.authoring.course import (
     DIST,
     PARTS,
     TEMPLATES,
-    TORCH_CPU_INDEX,
     _pyfiles,
     available_exercises,
     suite_points,
@@ -25,6 +24,7 @@ from autograder.authoring.notebooks import (
     write_source_notebooks,
 )
 from autograder.authoring.requirements import _texts, closure, distributions, pinned, top_level_imports
+from autograder.grading.handin import STUB_DIGESTS, stub_digests
 from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT
 from autograder.layout import student_kit_files
 from autograder.settings import Settings
@@ -58,18 +58,21 @@ def student_requirements(bundle: Path) -> tuple[list[str], list[str]]:
     return pinned(test), pinned(extra)
 
 
-def classroom_steps(points: dict[str, float], torch_pin: str) -> tuple[str, dict[str, Any]]:
+INSTALL_COMMAND = "python -m autograder.install -r requirements-test.txt"  # the one install rule (the CPU torch)
+
+
+def classroom_steps(points: dict[str, float]) -> tuple[str, dict[str, Any]]:
     """The GitHub Classroom workflow (YAML text) and the classic ``autograding.json`` for these exercises."""
     import yaml
 
     template = (TEMPLATES / "classroom" / "classroom.yml").read_text(encoding="utf-8")
-    template = template.replace("@TORCH_PIN@", torch_pin).replace("@TORCH_INDEX@", TORCH_CPU_INDEX)
+    template = template.replace("@INSTALL@", INSTALL_COMMAND)
     steps, tests = [], []
     for name, value in points.items():
         score = int(value) if float(value).is_integer() else value
         command = (
-            f"python -m pytest tests/public/test_{name}.py -p autograder.grading.plugin -q --no-header "
-            f"--timeout={Settings.from_env().public_test_timeout:g}"
+            f"python -m pytest tests/public/test_{name}.py -p autograder.grading.plugin --submission . -q "
+            f"--no-header --timeout={Settings.from_env().public_test_timeout:g}"
         )
         steps.append(
             {
@@ -106,10 +109,7 @@ def classroom_steps(points: dict[str, float], torch_pin: str) -> tuple[str, dict
         + "".join("      " + line if line.strip() else line for line in generated.splitlines(keepends=True))
     )
     if tests:
-        tests[0]["setup"] = (
-            f"python -m pip install --index-url {TORCH_CPU_INDEX} {torch_pin} && python -m pip install -r "
-            "requirements-test.txt"
-        )
+        tests[0]["setup"] = INSTALL_COMMAND
     return text, {"tests": tests}
 
 
@@ -121,6 +121,9 @@ def build_bundle(
     if dest.exists():
         shutil.rmtree(dest)
     _copy_tree(ASSIGNMENTS, dest / "assignments")
+    # the released stubs, by digest: the bundle's assignments/ becomes the student's, and a stub left as released
+    # means "graded from the notebook" (autograder.grading.handin)
+    (dest / STUB_DIGESTS.name).write_text(json.dumps(stub_digests(ASSIGNMENTS), indent=2, sort_keys=True) + "\n")
     _copy_tree(REPO_ROOT / "tests" / "public", dest / "tests" / "public")
     for path, name in student_kit_files():  # the folder rule: autograder/ without suites/ and authoring/
         (dest / name).parent.mkdir(parents=True, exist_ok=True)
@@ -136,17 +139,17 @@ def build_bundle(
     shutil.copy2(TEMPLATES / "student" / "gitignore", dest / ".gitignore")
     test, extra = student_requirements(dest)
     (dest / "requirements-test.txt").write_text(
-        "# Pinned from the course's requirements.lock: what `make test` needs.\n" + "\n".join(test) + "\n"
+        "# Pinned from the course's requirements.lock (torch: the CPU build, from autograder/install.py): what\n"
+        "# `make test` needs. `python -m autograder setup` installs it, with PyTorch's CPU index added.\n"
+        + "\n".join(test)
+        + "\n"
     )
     (dest / "requirements.txt").write_text(
         "# Pinned from the course's requirements.lock: `make test` and the notebooks.\n-r requirements-test.txt\n"
         + "\n".join(extra)
         + "\n"
     )
-    torch_pin = next(line for line in test if line.lower().startswith("torch=="))
-    workflow, autograding = classroom_steps(
-        {name: points[name] for name in available_exercises() if name in points}, torch_pin
-    )
+    workflow, autograding = classroom_steps({name: points[name] for name in available_exercises() if name in points})
     (dest / ".github" / "workflows").mkdir(parents=True)
     (dest / ".github" / "workflows" / "classroom.yml").write_text(workflow)
     (dest / ".github" / "classroom").mkdir(parents=True)
@@ -154,14 +157,21 @@ def build_bundle(
     return dest
 
 
-def copy_kit_into(release_dir: Path, bundle: Path) -> None:
-    """Give each nbgrader release folder the runtime its notebooks import (``kit/``), taken from the bundle."""
-    for folder in (p for p in release_dir.iterdir() if p.is_dir()):
-        kit = folder / "kit"
-        if kit.exists():
-            shutil.rmtree(kit)
-        for name in ("autograder", "course", "tests"):
-            _copy_tree(bundle / name, kit / name)
+def write_kit(kit: Path) -> Path:
+    """The runtime a release notebook imports, at ``kit`` (an nbgrader release folder's ``kit/``).
+
+    The student's share of the kit, by the folder rule (``autograder/`` without the hidden suites and
+    authoring/), with ``course/`` and the public tests that ``check()`` runs. nbgrader_config.py calls
+    this on every ``generate_assignment``, so nbgrader's own commands always leave a working release.
+    """
+    if kit.exists():
+        shutil.rmtree(kit)
+    for path, name in student_kit_files():
+        (kit / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, kit / name)
+    _copy_tree(REPO_ROOT / "course", kit / "course")
+    _copy_tree(REPO_ROOT / "tests" / "public", kit / "tests" / "public")
+    return kit
 
 
 def release(dest: Path = DIST, course_dir: Path = COURSE_DIR) -> Path:
@@ -178,6 +188,5 @@ def release(dest: Path = DIST, course_dir: Path = COURSE_DIR) -> Path:
     leaks = bundle_leaks(bundle)
     if leaks:
         raise RuntimeError("the student bundle would leak:\n" + "\n".join(leaks))
-    copy_kit_into(course_dir / "release", bundle)
     zip_tree(bundle, dest / "student.zip")
     return bundle

@@ -37,7 +37,6 @@ TEMPLATES = REPO_ROOT / "release"
 BUILD = REPO_ROOT / "build"
 DIST = REPO_ROOT / "dist"
 PARTS = PACKAGES  # one nbgrader assignment (and one notebook) per part
-TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 
 

@@ -97,14 +97,18 @@ import os
 import sys
 from pathlib import Path
 
-here = Path.cwd().resolve()
-places = [Path(os.environ.get("COURSE_KIT", here)), *(q for p in (here, *here.parents) for q in (p, p / "kit"))]
-KIT = next((p for p in places if (p / "autograder" / "notebook" / "kernel.py").is_file()), None)
-if KIT is None:
-    raise RuntimeError("cannot find the course kit (a folder holding autograder/): open this notebook inside it, "
-                       "or set COURSE_KIT")
-if str(KIT) not in sys.path:
-    sys.path.insert(0, str(KIT))
+if os.environ.get("NBGRADER_EXECUTION") == "autograde":  # grading: the instructor's kit only, never the hand-in's
+    KIT = Path(os.environ.get("COURSE_KIT", "COURSE_KIT is not set"))
+    if not (KIT / "autograder" / "suites" / "pytest.ini").is_file():
+        raise RuntimeError(f"COURSE_KIT={KIT} holds no hidden suites: set COURSE_KIT for nbgrader")
+else:
+    here = Path.cwd().resolve()
+    places = [Path(os.environ.get("COURSE_KIT", here)), *(q for p in (here, *here.parents) for q in (p, p / "kit"))]
+    KIT = next((p for p in places if (p / "autograder" / "notebook" / "kernel.py").is_file()), None)
+    if KIT is None:
+        raise RuntimeError("cannot find the course kit (a folder holding autograder/): open this notebook inside "
+                           "it, or set COURSE_KIT")
+sys.path.insert(0, str(KIT))
 %load_ext autograder.notebook"""
 PART_IMPORTS = {
     "embeddings": "import matplotlib.pyplot as plt\nimport numpy as np",

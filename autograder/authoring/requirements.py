@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from autograder.grading.loader import REPO_ROOT
+from autograder.install import torch_requirements
 
 
 def lock_pins(lock: Path = REPO_ROOT / "requirements.lock") -> dict[str, str]:
@@ -57,12 +58,14 @@ INSTALLER_TOOLS = {"pip", "setuptools", "wheel"}  # come with every virtual envi
 
 
 def pinned(names: Iterable[str]) -> list[str]:
+    """The pins of ``names``: from requirements.lock, and torch's CPU build from :mod:`autograder.install`."""
     pins = lock_pins()
     names = set(names) - INSTALLER_TOOLS
-    missing = sorted(names - set(pins))
+    missing = sorted(names - set(pins) - {"torch"})
     if missing:
         raise RuntimeError(f"not in requirements.lock: {missing}")
-    return sorted((pins[name] for name in names), key=str.lower)
+    lines = sorted((pins[name] for name in names - {"torch"}), key=str.lower)
+    return lines + (torch_requirements() if "torch" in names else [])
 
 
 def _texts(paths: Iterable[Path]) -> Iterator[str]:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import os
 import signal
@@ -40,12 +41,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 from autograder.grading import sandbox
 from autograder.grading.loader import REPO_ROOT
+from autograder.grading.results import atomic_write
 from autograder.layout import grader_files
 from autograder.runtime.curriculum import EXERCISES
+from autograder.settings import STRICT
 
 LOG_CAP = 256 << 10
 
@@ -136,7 +138,8 @@ def _run_grader(
     cmd = [sys.executable, "-m", "autograder", "grade", str(path), "--results", str(results)]
     cmd += [a for e in only or [] for a in ("--only", e)]
     cmd += ["--in-process"] if in_process else []
-    env = {**os.environ, "COLUMNS": "100", "PYTHONPATH": str(REPO_ROOT)}
+    # a batch grades a class: the worker must have its own uid and no network, or nothing is graded (settings.STRICT)
+    env = {"AUTOGRADER_REQUIRE": STRICT, **os.environ, "COLUMNS": "100", "PYTHONPATH": str(REPO_ROOT)}
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             cmd,
@@ -183,12 +186,10 @@ def grade_one(
     )
     try:
         row.hash, refusal = submission_hash(path)
-        if meta.exists() and results.exists():
-            old = json.loads(meta.read_text(encoding="utf-8"))
-            if old.get("hash") == row.hash and old.get("grader") == grader:
-                kept = Row(**{k: v for k, v in old["row"].items() if k in Row.__dataclass_fields__})
-                kept.skipped = True
-                return kept
+        kept = _read_meta(meta) if results.exists() else None
+        if kept is not None and kept[0] == row.hash and kept[1] == grader:
+            kept[2].skipped = True
+            return kept[2]
         results.unlink(missing_ok=True)
         code, last = _run_grader(path, results, log, only, timeout, in_process)
         if code is None:
@@ -201,23 +202,34 @@ def grade_one(
     except Exception as error:  # noqa: BLE001 - one submission's problem is its row's reason, never a missing row
         row.status, row.reason = "error", f"{type(error).__name__}: {error}"[:300]
     row.seconds = round(time.perf_counter() - start, 2)
-    if row.status != "error":  # an error is retried on the next run
-        meta.write_text(
-            json.dumps({"hash": row.hash, "grader": grader, "row": asdict(row)}, indent=1), encoding="utf-8"
-        )
-    else:
-        meta.unlink(missing_ok=True)
+    try:
+        if row.status != "error":  # an error is retried on the next run
+            atomic_write(meta, json.dumps({"hash": row.hash, "grader": grader, "row": asdict(row)}, indent=1).encode())
+        else:
+            meta.unlink(missing_ok=True)
+    except OSError as error:  # the row stands; only the skip on the next run is lost
+        row.reason = (row.reason + "; " if row.reason else "") + f"its meta file could not be written: {error}"
     return row
 
 
+def _read_meta(meta: Path) -> tuple[str, str, Row] | None:
+    """(hash, grader, row) of a meta file, or None when it is missing or corrupt (then it is graded again)."""
+    try:
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        row = Row(**{k: v for k, v in data["row"].items() if k in Row.__dataclass_fields__})
+        return str(data["hash"]), str(data["grader"]), row
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def write_gradebook(path: Path, rows: list[Row], exercises: list[str]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(["id", *exercises, "total", "max_score", "status", "reason"])
-        for row in sorted(rows, key=lambda r: r.id):
-            writer.writerow(row.csv(exercises))
-    tmp.replace(path)
+    """Write the gradebook atomically (a fresh temporary name per writer: shards sharing OUT never collide)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(["id", *exercises, "total", "max_score", "status", "reason"])
+    for row in sorted(rows, key=lambda r: r.id):
+        writer.writerow(row.csv(exercises))
+    atomic_write(path, buffer.getvalue().encode("utf-8"))
 
 
 def run(
@@ -267,14 +279,18 @@ def run(
                     task, advance=1, description=f"{row.id}: {row.status}" + (" (unchanged)" if row.skipped else "")
                 )
     # A shard writes the rows it graded beside those already in OUT, so the last run sees the whole class.
+    # One row per submission, always: one that another shard graded, or not yet, or whose meta file is corrupt.
     known = {r.id for r in rows}
     for ident, _ in find_submissions(folder):
+        if ident in known:
+            continue
         meta = out / "meta" / f"{ident}.json"
-        if ident not in known and meta.exists():
-            try:
-                data: dict[str, Any] = json.loads(meta.read_text(encoding="utf-8"))["row"]
-                rows.append(Row(**{k: v for k, v in data.items() if k in Row.__dataclass_fields__}))
-            except (ValueError, KeyError, TypeError):
-                pass
+        kept = _read_meta(meta)
+        if kept is not None:
+            rows.append(kept[2])
+        elif meta.exists():
+            rows.append(Row(ident, reason="its meta file is corrupt; run the batch again to regrade it"))
+        else:
+            rows.append(Row(ident, reason="not graded yet (another shard's, or an interrupted run)"))
     write_gradebook(out / "gradebook.csv", rows, exercises)
     return sorted(rows, key=lambda r: r.id)

@@ -5,24 +5,33 @@ authoring/).
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
-from autograder.grading.loader import ASSIGNMENTS
+from autograder.grading.loader import REPO_ROOT
+
+CONFIG = REPO_ROOT / "gradescope.json"  # the zip's settings, chosen by the instructor at `make gradescope`
+DEFAULT_VISIBILITY = "after_published"  # hidden tests' details wait until the instructor publishes the grades
+
+
+def zip_config() -> dict[str, str]:
+    """The Gradescope zip's settings (``gradescope.json`` beside ``autograder/``); the defaults without one."""
+    config = {"hidden_visibility": DEFAULT_VISIBILITY}
+    if CONFIG.is_file():
+        config.update(json.loads(CONFIG.read_text(encoding="utf-8")))
+    return config
 
 
 def gradescope_run(root: Path, grade_args: list[str]) -> int:
-    """Grade ``root/submission`` into ``root/results/results.json`` (what ``run_autograder`` does)."""
+    """Grade ``root/submission`` into ``root/results/results.json`` (what ``run_autograder`` does).
+
+    Whatever the student uploaded (a repository, a zip, loose files, notebooks) goes through
+    ``python -m autograder grade``, which copies it safely and maps notebooks back onto modules.
+    """
     from autograder import cli
-    from autograder.grading.handin import prepare
 
     results = root / "results" / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="submission-") as tmp:
-        submission, notes = prepare(root / "submission", Path(tmp) / "root", stubs_root=ASSIGNMENTS)
-        code = cli.main(["grade", str(submission), "--results", str(results), *grade_args])
-    if results.exists():
-        data = json.loads(results.read_text(encoding="utf-8"))
-        data["output"] = "\n".join([*notes, data.get("output", "")]).strip()
-        results.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    return code
+    args = list(grade_args)
+    if "--hidden-visibility" not in args:
+        args += ["--hidden-visibility", zip_config()["hidden_visibility"]]
+    return cli.main(["grade", str(root / "submission"), "--results", str(results), *args])

@@ -1,17 +1,33 @@
 """Whatever a student hands in (a submission root, a whole repository, loose files, notebooks) -> a submission root.
 
-Runs in the trusted process and reads notebooks as data: no cell is ever executed here.
+Runs in the trusted process and reads notebooks as data: no cell is ever executed here. Only the
+curriculum's modules are written, inside the new root, whatever a notebook's ``%%module`` lines say.
+
+**Files or notebooks: the rule.** For each module, the ``.py`` file is graded, unless it is still the
+released stub and a notebook's ``%%module`` cells hold something else: then the notebook is. A
+student who works only in the notebooks is graded on them; one who works only in the files, on
+those; where both were changed and differ, the file wins, and the notes (printed by ``make test``,
+in Gradescope's output, in ``python -m autograder handin``) say so.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
-from autograder.notebook.cells import collect_modules, notebook_files, write_root
+from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT
+from autograder.grading.sandbox import MAX_DEPTH, SubmissionError
+from autograder.notebook.cells import NotebookError, collect_modules, write_root
 from autograder.runtime.curriculum import EXERCISES, PACKAGES
+from autograder.settings import Settings
 
 SKIPPED_DIRS = {"autograder", "course", "tests", "kit", "venv", "site-packages", "node_modules", "__pycache__"}
+# In the student bundle, assignments/ is the student's: the released stubs are known by their digests.
+STUB_DIGESTS = REPO_ROOT / ".released-stubs.json"
 
 
 def _shipped(rel: Path) -> bool:
@@ -19,14 +35,50 @@ def _shipped(rel: Path) -> bool:
     return any(part in SKIPPED_DIRS or part.startswith(".") for part in rel.parts[:-1])
 
 
-def _module_files(handin: Path) -> dict[str, Path]:
+def _walk(handin: Path) -> Iterator[Path]:
+    """The files of ``handin`` the grader may read: the course's own folders pruned, depth and count bounded."""
+    count, most = 0, Settings.from_env().max_files
+    for folder, dirs, files in os.walk(handin):
+        rel = Path(folder).relative_to(handin)
+        if len(rel.parts) > MAX_DEPTH:
+            raise SubmissionError(f"the hand-in has folders more than {MAX_DEPTH} deep ({rel.as_posix()[:200]})")
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            count += 1
+            if count > most:
+                raise SubmissionError(f"the hand-in has more than {most} files")
+            yield Path(folder, name)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
+
+
+def stub_digests(root: Path = ASSIGNMENTS) -> dict[str, str]:
+    """module -> digest of its released stub in ``root`` (what the student bundle ships as ``STUB_DIGESTS``)."""
+    digests = {}
+    for module in EXERCISES.values():
+        path = root.joinpath(*module.split(".")).with_suffix(".py")
+        if path.is_file():
+            digests[module] = _digest(path.read_text(encoding="utf-8"))
+    return digests
+
+
+def released_stubs() -> dict[str, str]:
+    """module -> digest of the released stub: the bundle's list, else this kit's own ``assignments/``."""
+    if STUB_DIGESTS.is_file():
+        return dict(json.loads(STUB_DIGESTS.read_text(encoding="utf-8")))
+    return stub_digests()
+
+
+def _module_files(files: list[Path], handin: Path) -> dict[str, Path]:
     """module -> file for the ``.py`` files of a hand-in: ``pkg/stem.py`` anywhere, or a bare ``one_hot.py``."""
     packaged: dict[str, list[Path]] = {}
     flat: dict[str, list[Path]] = {}
     stems = {module.split(".")[-1]: module for module in EXERCISES.values()}
-    for path in sorted(handin.rglob("*.py")):
+    for path in files:
         rel = path.relative_to(handin)
-        if _shipped(rel) or path.name == "__init__.py":
+        if path.suffix != ".py" or path.name == "__init__.py":
             continue
         if len(rel.parts) >= 2 and rel.parts[-2] in PACKAGES:
             packaged.setdefault(f"{rel.parts[-2]}.{path.stem}", []).append(path)
@@ -34,37 +86,43 @@ def _module_files(handin: Path) -> dict[str, Path]:
             flat.setdefault(stems[path.stem], []).append(path)
     chosen = {module: min(paths, key=lambda p: (len(p.parts), str(p))) for module, paths in flat.items()}
     chosen.update({module: min(paths, key=lambda p: (len(p.parts), str(p))) for module, paths in packaged.items()})
-    return chosen
+    return {module: path for module, path in chosen.items() if module in EXERCISES.values()}
 
 
-def prepare(handin: str | Path, dest: str | Path, stubs_root: str | Path | None = None) -> tuple[Path, list[str]]:
+def prepare(handin: str | Path, dest: str | Path, stubs: dict[str, str] | None = None) -> tuple[Path, list[str]]:
     """Whatever a student handed in -> a submission root at ``dest``; returns it and a note per module.
 
     ``handin`` is a submission root, a folder holding one (a whole repository: ``assignments/...``),
-    loose files (``one_hot.py``), notebooks, or a mix, or a single ``.ipynb``. For each module the
-    ``.py`` file wins, unless it is still the released stub (``stubs_root``) and a notebook holds
-    something else: a student who worked in the notebooks and handed in the whole repository is
-    graded on the notebooks.
+    loose files (``one_hot.py``), notebooks, or a mix, or a single ``.ipynb``. Which of a file and a
+    notebook is graded follows the rule of this module's docstring (``stubs``: module -> digest of
+    the released stub, by default :func:`released_stubs`). Raises :class:`SubmissionError` for a
+    hand-in that cannot be graded (an unreadable notebook, a tree too deep or too large).
     """
     handin, dest = Path(handin), Path(dest)
-    files = _module_files(handin) if handin.is_dir() else {}
-    notebooks = [p for p in notebook_files([handin]) if not handin.is_dir() or not _shipped(p.relative_to(handin))]
-    from_notebooks = collect_modules(notebooks)
-
-    def stub(module: str) -> str | None:
-        path = Path(stubs_root, *module.split(".")).with_suffix(".py") if stubs_root else None
-        return path.read_text(encoding="utf-8").strip() if path and path.exists() else None
+    stubs = released_stubs() if stubs is None else stubs
+    found = list(_walk(handin)) if handin.is_dir() else [handin]
+    files = _module_files(found, handin) if handin.is_dir() else {}
+    notes: list[str] = []
+    try:
+        from_notebooks = collect_modules([p for p in found if p.suffix == ".ipynb"], notes)
+    except NotebookError as error:
+        raise SubmissionError(f"the hand-in could not be graded: {error}") from None
 
     chosen: dict[str, str] = {}
-    notes = []
     for module in sorted(set(files) | set(from_notebooks)):
-        text = files[module].read_text(encoding="utf-8") if module in files else None
+        text = files[module].read_text(encoding="utf-8", errors="replace") if module in files else None
         notebook = from_notebooks.get(module)
-        stale = text is not None and text.strip() == stub(module)
-        if text is not None and not (stale and notebook is not None and notebook.strip() != stub(module)):
+        stub = stubs.get(module)
+        file_changed = text is not None and _digest(text) != stub
+        notebook_changed = notebook is not None and _digest(notebook) != stub
+        if text is not None and (file_changed or not notebook_changed):
             chosen[module] = text
-            origin = files[module].relative_to(handin) if handin.is_dir() else files[module]
-            notes.append(f"{module}: graded from {origin}")
+            origin = files[module].relative_to(handin).as_posix()
+            differs = notebook_changed and _digest(notebook or "") != _digest(text)
+            notes.append(
+                f"{module}: graded from {origin}"
+                + (f" (the notebook's %%module {module} cells differ and were not graded)" if differs else "")
+            )
         else:
             chosen[module] = notebook or ""
             notes.append(f"{module}: graded from the notebook cells (%%module {module})")

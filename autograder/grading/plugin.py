@@ -14,6 +14,8 @@ the run.
 from __future__ import annotations
 
 import argparse
+import shutil
+import tempfile
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
@@ -25,9 +27,11 @@ from autograder.grading.adapter import InProcessStudent, Student, StudentError
 from autograder.grading.compare import Feedback
 from autograder.grading.loader import ASSIGNMENTS, Root, reference
 from autograder.grading.results import Report, Status, TestResult
+from autograder.runtime.curriculum import PACKAGES
 from autograder.runtime.errors import ErrorKind
 
 REPORT_KEY = pytest.StashKey[Report]()
+NOTES_KEY = pytest.StashKey[list[str]]()
 STUDENT_KEY = pytest.StashKey[Student]()
 
 
@@ -71,15 +75,39 @@ def title_of(item: pytest.Item) -> str:
     return title
 
 
-def make_student(config: pytest.Config, exercises: set[str] | None = None) -> Student:
-    from autograder.grading.worker import IsolatedStudent, RefusedStudent, StaticallyChecked
+def submission_root(config: pytest.Config) -> Path:
+    """The submission root to test: ``--submission`` itself, or the root made from a hand-in holding notebooks.
 
-    root = Path(config.getoption("--submission")).resolve()
+    ``make test`` in the student's repository passes the repository: its files and its notebooks are
+    mapped onto the modules by the rule of :mod:`autograder.grading.handin`, so notebook work counts
+    there as it does on Gradescope; the notes that mention a notebook are printed with the results.
+    """
+    from autograder.grading import handin
+    from autograder.grading.sandbox import SubmissionError
+    from autograder.notebook.cells import notebook_files
+
+    path = Path(config.getoption("--submission")).resolve()
+    if path.is_dir() and any((path / p).is_dir() for p in PACKAGES) and not notebook_files([path]):
+        return path
+    folder = Path(tempfile.mkdtemp(prefix="handin-"))
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+    try:
+        root, notes = handin.prepare(path, folder / "root")
+    except SubmissionError as error:
+        raise pytest.UsageError(str(error)) from None
+    config.stash[NOTES_KEY] = [note for note in notes if "notebook" in note]
+    return root
+
+
+def make_student(config: pytest.Config, exercises: set[str] | None = None) -> Student:
+    from autograder.grading.worker import HangMemory, IsolatedStudent, RefusedStudent, StaticallyChecked
+
+    root = submission_root(config)
     if config.getoption("--refused"):
         return RefusedStudent(config.getoption("--refused"))
     if config.getoption("--isolated"):
         return IsolatedStudent(root, exercises=exercises)
-    return StaticallyChecked(InProcessStudent(root), root)
+    return HangMemory(StaticallyChecked(InProcessStudent(root), root))  # a hung function costs one timeout
 
 
 @pytest.fixture(scope="session")
@@ -208,6 +236,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     from autograder.grading.reporters import render_table
 
     report = config.stash[REPORT_KEY]
+    for note in config.stash.get(NOTES_KEY, []):
+        terminalreporter.write_line(note)
     if report.tests:
         terminalreporter.write_line("")
         terminalreporter.write(render_table(report, points=config.getoption("--points")))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from autograder.runtime.curriculum import EXERCISES
+from autograder.settings import VISIBILITIES
 
 Status = Literal["passed", "failed", "not_implemented", "error"]
 
@@ -50,6 +51,7 @@ class Report:
     tests: list[TestResult] = field(default_factory=list)
     execution_time: float = 0.0
     output: str = ""
+    isolation: dict[str, Any] = field(default_factory=dict)  # what the worker's sandbox achieved (worker.py)
 
     @property
     def score(self) -> float:
@@ -74,8 +76,16 @@ class Report:
                 s.first_failure = t.output.strip().splitlines()[0] if t.output.strip() else t.status
         return sorted(by_name.values(), key=lambda s: (order.get(s.exercise, len(order)), s.exercise))
 
-    def to_gradescope(self) -> dict[str, Any]:
-        """Gradescope's results.json: https://gradescope-autograders.readthedocs.io/en/latest/specs/"""
+    def to_gradescope(self, visibility: str = "visible") -> dict[str, Any]:
+        """Gradescope's results.json: https://gradescope-autograders.readthedocs.io/en/latest/specs/
+
+        ``visibility`` is the hidden tests' policy (:data:`~autograder.settings.VISIBILITIES`): one of
+        Gradescope's values gives every test that visibility (the total stays visible); ``points-only``
+        keeps the tests for the instructor (``hidden``) and shows the student one line per exercise,
+        its points, without any input or expected value.
+        """
+        if visibility not in VISIBILITIES:
+            raise ValueError(f"visibility {visibility!r}: expected one of {VISIBILITIES}")
         exercise_number = {name: i + 1 for i, name in enumerate(EXERCISES)}
         counters: dict[str, int] = {}
         tests = []
@@ -89,22 +99,48 @@ class Report:
                     "max_score": round(t.max_score, 6),
                     "status": "passed" if t.status == "passed" else "failed",
                     "output": t.output,
-                    "visibility": "visible",
+                    "visibility": "hidden" if visibility == "points-only" else visibility,
                     "tags": [t.exercise],
                 }
             )
-        return {
+        if visibility == "points-only":
+            tests += [
+                {
+                    "name": f"{s.exercise}: hidden tests",
+                    "number": f"{exercise_number.get(s.exercise, 0)}",
+                    "score": round(s.score, 6),
+                    "max_score": round(s.max_score, 6),
+                    "status": "passed" if s.status == "passed" else "failed",
+                    "output": f"{s.score:g}/{s.max_score:g} points, {s.passed} of {s.total} hidden tests passed "
+                    "(their inputs and expected values are not shown)",
+                    "visibility": "visible",
+                    "tags": [s.exercise],
+                }
+                for s in self.exercises()
+            ]
+        output = self.output
+        if self.isolation:  # every reader of results.json learns what the grade was protected by
+            achieved = ", ".join(self.isolation.get("achieved", [])) or "none"
+            missing = ", ".join(self.isolation.get("missing", []))
+            output = "\n".join(
+                filter(None, [output, f"Sandbox: {achieved}" + (f" (not: {missing})" if missing else "")])
+            )
+        data = {
             "score": self.score,
             "max_score": self.max_score,
             "execution_time": round(self.execution_time, 3),
-            "output": self.output,
+            "output": output,
             "stdout_visibility": "hidden",
             "visibility": "visible",
             "tests": tests,
         }
+        if self.isolation:  # Gradescope's schema allows extra keys under extra_data only
+            data["extra_data"] = {"isolation": self.isolation}
+        return data
 
-    def write(self, path: str | Path) -> None:
-        atomic_write(Path(path), (json.dumps(self.to_gradescope(), indent=2) + "\n").encode("utf-8"))
+    def write(self, path: str | Path, visibility: str = "visible") -> None:
+        data = self.to_gradescope(visibility)
+        atomic_write(Path(path), (json.dumps(data, indent=2) + "\n").encode("utf-8"))
 
 
 def atomic_write(path: Path, data: bytes) -> None:

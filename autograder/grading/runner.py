@@ -13,6 +13,21 @@ from autograder.runtime.curriculum import EXERCISES
 SUITES = PACKAGE / "suites"
 
 
+class SuitesMissing(RuntimeError):
+    """This copy of the kit has no hidden suites: grading would be a silent zero, so it does not start."""
+
+
+def require_suites(only: list[str] | None = None) -> list[Path]:
+    """The hidden suites to run, or :class:`SuitesMissing` naming what is missing and how to point at the kit."""
+    files = suite_files(only)
+    if not (SUITES / "pytest.ini").is_file() or not files:
+        raise SuitesMissing(
+            f"no hidden suites in {SUITES} (this copy of the kit is a student's, or incomplete): grade with the "
+            "instructor's kit; nbgrader finds it through COURSE_KIT (docs/INSTRUCTOR.md)"
+        )
+    return files
+
+
 def suite_files(only: list[str] | None = None) -> list[Path]:
     return [p for p in (SUITES / f"test_{name}.py" for name in (only or EXERCISES)) if p.exists()]
 
@@ -27,7 +42,7 @@ def pytest_args(
 ) -> list[str]:
     """The pytest command line of a grading run: our suites and our config, nothing of the submission's."""
     args = [
-        *map(str, suite_files(only)),
+        *map(str, require_suites(only)),
         "-c",
         str(SUITES / "pytest.ini"),
         "--rootdir",

@@ -18,9 +18,9 @@ batch grading uses to skip submissions already graded.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import shutil
 import stat
 import zipfile
 from pathlib import Path
@@ -28,6 +28,7 @@ from pathlib import Path
 from autograder.runtime.curriculum import PACKAGES
 from autograder.settings import Settings
 
+MAX_DEPTH = 24  # folders inside folders: the curriculum needs 3; deeper is a trap for recursive tools
 # Never copied: caches and metadata that no submission needs, and compiled code that would run
 # instead of the source the checks read.
 SKIP_DIRS = frozenset(
@@ -96,7 +97,11 @@ def copy_tree(src: Path, dest: Path) -> None:
     dest.mkdir(parents=True)
 
     def walk(directory: Path, rel: tuple[str, ...]) -> None:
-        with os.scandir(directory) as entries:
+        with os.scandir(directory) as scan:
+            entries = []
+            for entry in scan:  # counted while listing: a folder of a million entries is refused, never sorted
+                budget.add_file(entry.name)
+                entries.append(entry)
             for entry in sorted(entries, key=lambda e: e.name):
                 parts = (*rel, entry.name)
                 name = "/".join(parts)
@@ -106,10 +111,13 @@ def copy_tree(src: Path, dest: Path) -> None:
                 if _skipped(parts):
                     continue
                 if entry.is_dir(follow_symlinks=False):
+                    if len(parts) > MAX_DEPTH:
+                        raise SubmissionError(
+                            f"the submission nests folders more than {MAX_DEPTH} deep ({name[:200]}...)"
+                        )
                     (dest.joinpath(*parts)).mkdir()
-                    walk(Path(entry.path), parts)
+                    todo.append((Path(entry.path), parts))
                 elif entry.is_file(follow_symlinks=False):
-                    budget.add_file(name)
                     # O_NOFOLLOW: a file swapped for a link after the scan is refused, not followed.
                     fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
                     with os.fdopen(fd, "rb") as fsrc, open(dest.joinpath(*parts), "xb") as fdst:
@@ -119,8 +127,10 @@ def copy_tree(src: Path, dest: Path) -> None:
                 else:
                     refused.append(f"{name} is not a regular file or folder")
 
+    todo: list[tuple[Path, tuple[str, ...]]] = [(src, ())]  # a work list, not recursion: no depth crashes the grader
     try:
-        walk(src, ())
+        while todo:
+            walk(*todo.pop())
     except OSError as error:
         raise SubmissionError(f"the submission could not be read: {error.strerror or error}") from None
     if refused:
@@ -150,6 +160,8 @@ def extract_zip(archive: Path, dest: Path) -> None:
                     raise SubmissionError(f"the zip file was refused: {raw} points outside the submission (..)")
                 if not parts or _skipped(parts):
                     continue
+                if len(parts) > MAX_DEPTH + 1:
+                    raise SubmissionError(f"the zip file has folders more than {MAX_DEPTH} deep ({raw[:200]})")
                 kind = stat.S_IFMT(mode)
                 if info.is_dir() or kind == stat.S_IFDIR:
                     dest.joinpath(*parts).mkdir(parents=True, exist_ok=True)
@@ -227,16 +239,33 @@ def content_hash(root: str | Path) -> str:
 
 
 def remove_tree(path: str | Path) -> None:
-    """Delete a folder the grader made (whatever the worker left in it)."""
-    path = Path(path)
-    if not path.exists():
-        return
+    """Delete a folder the grader made, whatever the worker left in it (folders without rights, any depth).
 
-    def retry(func, p, _exc):  # a folder the worker made read-only
+    A work list, not recursion (``shutil.rmtree`` recurses once per level): every folder is first
+    given back its owner's rights (the grader owns them, or is root), its files are unlinked, and the
+    folders are removed deepest first.
+    """
+    path = Path(path)
+    if path.is_symlink():
+        path.unlink()
+        return
+    todo, folders = [str(path)], []
+    while todo:
+        folder = todo.pop()
+        folders.append(folder)
         try:
-            os.chmod(os.path.dirname(p), 0o700)
-            func(p)
+            os.chmod(folder, 0o700)
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append(entry.path)
+                    else:
+                        with contextlib.suppress(OSError):
+                            os.unlink(entry.path)
+        except OSError:
+            continue
+    for folder in reversed(folders):  # found after its parent: removed before it
+        try:
+            os.rmdir(folder)
         except OSError:
             pass
-
-    shutil.rmtree(path, onerror=retry)

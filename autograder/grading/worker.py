@@ -3,16 +3,18 @@
 :class:`IsolatedStudent` is the :class:`~autograder.adapter.Student` that grading uses. For one
 submission it
 
-- makes a private workspace (``mkdtemp``): ``runtime/`` holds a copy of the non-secret runtime
-  (:mod:`autograder.runtime.protocol`, the ``probes*`` modules, :mod:`autograder.runtime.forbidden`, the worker's
-  main and the course's ``course/`` package), ``submission/`` a copy of the submission (plain
-  files only, see :mod:`autograder.grading.sandbox`), ``home/`` the worker's ``HOME``. Nothing of the
-  hidden suites or the reference is in it;
+- makes a private workspace (``mkdtemp``, held with a lock so that the next grader removes it if
+  this one dies): ``runtime/`` holds a read-only copy of ``autograder/runtime/`` and ``course/``,
+  rebuilt before every worker starts, ``submission/`` a copy of the submission (plain files only,
+  see :mod:`autograder.grading.sandbox`), ``home/`` and ``tmp/`` the worker's only writable folders
+  (their size is watched: ``scratch``). Nothing of the hidden suites or the reference is in it;
 - reads the copy's source for forbidden APIs (:mod:`autograder.runtime.forbidden`), so a probe whose
   target uses one fails with kind ``"forbidden"`` without running;
 - starts the worker ONCE (:mod:`autograder.runtime.worker_main`: ``python -I -B``, a clean environment,
   its own session; as root under a dedicated uid claimed with a lock file, in new mount, network
-  and PID namespaces where the platform allows) and keeps it for every test;
+  and PID namespaces where the platform allows, confined by Landlock and seccomp) and keeps it for
+  every test; each worker's hello says what isolation it achieved (:func:`isolation`), and a hello
+  below ``settings.require`` stops everything before any student code is imported;
 - sends each probe as a request over a pipe (JSON + raw ``.npy``, :mod:`autograder.runtime.protocol`)
   and waits for the reply with a deadline: the test's own time limit when the plugin said it
   (:meth:`IsolatedStudent.begin_test`), else ``call_timeout``;
@@ -31,6 +33,7 @@ never parsed. Settings come from :class:`autograder.settings.Settings` (environm
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import fcntl
 import json
@@ -40,12 +43,14 @@ import random
 import selectors
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,9 +60,25 @@ from autograder.grading.loader import REPO_ROOT
 from autograder.layout import worker_runtime_files
 from autograder.runtime import forbidden, protocol
 from autograder.runtime.curriculum import PACKAGES, PART_OF
+from autograder.runtime.messages import WorkerConfig
 from autograder.settings import Settings
 
 AUTOGRADER = Path(__file__).resolve().parent
+
+
+def _interpreter() -> str:
+    """This interpreter, named through the real folder of its virtual environment (never through a symlink to it).
+
+    A worker in a mount namespace sees the folders it is shown; a symlink to the environment in a
+    hidden folder would dangle there.
+    """
+    exe, prefix = Path(sys.executable), Path(sys.prefix)
+    try:
+        return str(prefix.resolve() / exe.relative_to(prefix))
+    except ValueError:
+        return sys.executable
+
+
 BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from autograder.runtime.worker_main import main; main(sys.argv[2])"
 LAST_SANDBOX: dict[str, Any] = {}  # what the latest worker achieved (the CLI prints it)
 
@@ -66,8 +87,11 @@ LAST_SANDBOX: dict[str, Any] = {}  # what the latest worker achieved (the CLI pr
 
 
 def _uids_of(pid: str) -> set[int]:
+    """The uids of a live process; none for a zombie (it runs nothing, and only its parent can make it go)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
+            if line.startswith("State:") and line.split()[1] in ("Z", "X"):
+                return set()
             if line.startswith("Uid:"):
                 return {int(x) for x in line.split()[1:]}
     return set()
@@ -114,7 +138,16 @@ def kill_uid(uid: int, rounds: int = 50) -> int:
 
 
 class UidClaim:
-    """A dedicated uid for one worker, held with a lock file so concurrent graders never share one."""
+    """A dedicated uid for one worker, held with a lock file so concurrent graders never share one.
+
+    A uid is claimed only when it has no account (``/etc/passwd``) and no process at all: a
+    container's numeric uids have no passwd entry, and whatever runs as one of them is not ours to
+    kill. (Workers of a grader that died are gone within seconds: their keeper kills them.) The lock
+    folder must be root's own and closed to others; when it is not, the claim fails loudly rather than
+    fall back to a private folder where two graders could claim the same uid.
+    """
+
+    LOCK_DIRS = (Path("/run"), Path(tempfile.gettempdir()))
 
     def __init__(self, base: int, slots: int) -> None:
         lock_dir = self._lock_dir()
@@ -132,23 +165,28 @@ class UidClaim:
             except OSError:
                 os.close(fd)
                 continue
+            if processes_of(uid):  # someone else's processes (a container's user, a stuck worker): not ours
+                os.close(fd)
+                continue
             self.uid, self.fd = uid, fd
-            kill_uid(uid)  # whatever an earlier, crashed grader left behind
             return
-        raise RuntimeError(f"no free uid in {base}..{base + slots - 1}")
+        raise RuntimeError(f"no free uid in {base}..{base + slots - 1} (AUTOGRADER_UID_BASE, AUTOGRADER_UID_SLOTS)")
 
-    @staticmethod
-    def _lock_dir() -> Path:
-        for base in (Path("/run"), Path(tempfile.gettempdir())):
+    @classmethod
+    def _lock_dir(cls) -> Path:
+        problems = []
+        for base in cls.LOCK_DIRS:
             path = base / "autograder-uids"
             try:
                 path.mkdir(mode=0o700, exist_ok=True)
                 st = path.lstat()
-                if path.is_dir() and not path.is_symlink() and st.st_uid == 0 and st.st_mode & 0o077 == 0:
-                    return path
-            except OSError:
+            except OSError as error:
+                problems.append(f"{path}: {error.strerror}")
                 continue
-        return Path(tempfile.mkdtemp(prefix="autograder-uids-"))
+            if stat.S_ISDIR(st.st_mode) and st.st_uid == 0 and st.st_mode & 0o077 == 0:
+                return path
+            problems.append(f"{path}: not a folder owned by root and closed to others")
+        raise RuntimeError("no safe folder for the uid locks (" + "; ".join(problems) + "); fix or remove it")
 
     def release(self) -> None:
         os.close(self.fd)
@@ -164,11 +202,14 @@ class Timeout(Exception):
 class _Pipe:
     """One end of a pipe, read or written with a deadline (so a silent or stuck worker cannot block the grader)."""
 
-    def __init__(self, fd: int) -> None:
+    def __init__(self, fd: int, check: Callable[[], None] | None = None) -> None:
         self.fd = fd
         os.set_blocking(fd, False)
         self.deadline = float("inf")
+        self.check = check  # called about every CHECK_EVERY s while waiting (the scratch quota); may raise
         self._buffer = bytearray()
+
+    CHECK_EVERY = 0.25
 
     def _wait(self, for_write: bool) -> None:
         left = self.deadline - time.monotonic()
@@ -176,7 +217,9 @@ class _Pipe:
             raise Timeout
         with selectors.DefaultSelector() as selector:  # poll/epoll: no FD_SETSIZE limit on descriptor numbers
             selector.register(self.fd, selectors.EVENT_WRITE if for_write else selectors.EVENT_READ)
-            ready = selector.select(min(left, 3600))
+            ready = selector.select(min(left, self.CHECK_EVERY if self.check else 3600))
+        if self.check is not None:
+            self.check()
         if not ready and time.monotonic() >= self.deadline:
             raise Timeout
 
@@ -262,36 +305,108 @@ class _Output:
 # -- the workspace and the worker process ------------------------------------------------------------------
 
 
+class ScratchFull(Exception):
+    """The worker keeps more than the ``scratch`` setting in its scratch folders."""
+
+
+WORKSPACE_PREFIX = "autograder-ws-"
+
+
+def sweep_workspaces(older_than: float = 60.0) -> int:
+    """Remove the workspaces of graders that died (their lock is free); returns how many.
+
+    A grader killed with SIGKILL cannot clean up after itself; the next one does. A workspace
+    younger than ``older_than`` seconds is left alone (its grader may not hold its lock yet).
+    """
+    removed = 0
+    for path in Path(tempfile.gettempdir()).glob(WORKSPACE_PREFIX + "*"):
+        try:
+            if path.is_symlink() or not path.is_dir() or time.time() - path.lstat().st_mtime < older_than:
+                continue
+            fd = os.open(path / ".lock", os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except FileNotFoundError:
+            fd = None  # its grader died before taking the lock
+        except OSError:
+            continue
+        try:
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live grader's
+        finally:
+            if fd is not None:
+                os.close(fd)
+        sandbox.remove_tree(path)
+        removed += 1
+    return removed
+
+
 class Workspace:
-    """``mkdtemp`` folder with ``runtime/``, ``submission/`` (a private copy) and ``home/``."""
+    """``mkdtemp`` folder with ``runtime/``, ``submission/`` (a private copy), ``home/`` and ``tmp/`` (the scratch).
+
+    ``runtime/`` is rebuilt from the kit before every worker starts (:meth:`fresh_runtime`), so a
+    worker can never leave code for the next one to boot from. The grader holds ``.lock`` while the
+    workspace lives; :func:`sweep_workspaces` removes those whose grader died.
+    """
 
     def __init__(self, source: Path, uid: int | None) -> None:
-        self.path = Path(tempfile.mkdtemp(prefix="autograder-"))
+        sweep_workspaces()
+        self.path = Path(tempfile.mkdtemp(prefix=WORKSPACE_PREFIX))
+        self._lock = os.open(self.path / ".lock", os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
         os.chmod(self.path, 0o711)  # others may pass through (the worker's uid), not list it
         self.runtime = self.path / "runtime"
         self.submission = self.path / "submission"
         self.home = self.path / "home"
+        self.tmp = self.path / "tmp"
+        self.uid = uid
         self.error: str | None = None
-        for src, name in worker_runtime_files():
-            dst = self.runtime / name
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
-        (self.runtime / "autograder" / "__init__.py").write_text("")
-        for folder in [self.runtime, *self.runtime.rglob("*")]:
-            os.chmod(folder, 0o755 if folder.is_dir() else 0o644)
         try:
             sandbox.copy_tree(source, self.submission)
         except sandbox.SubmissionError as error:
             self.error = str(error)
             self.submission.mkdir(exist_ok=True)
-        self.home.mkdir()
         if uid is not None:
-            for folder in (self.submission, self.home):
-                for p in [folder, *folder.rglob("*")]:
-                    os.lchown(p, uid, uid)
+            for p in [self.submission, *self.submission.rglob("*")]:
+                os.lchown(p, uid, uid)
+
+    def fresh_runtime(self) -> None:
+        """(Re)copy the non-secret runtime from the kit: read-only, the grader's own."""
+        sandbox.remove_tree(self.runtime)
+        for src, name in worker_runtime_files():
+            dst = self.runtime / name
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+        (self.runtime / "autograder" / "__init__.py").write_text("")
+        for p in [*self.runtime.rglob("*"), self.runtime]:
+            os.chmod(p, 0o555 if p.is_dir() else 0o444)
+
+    def clear_scratch(self) -> None:
+        """Empty ``home/`` and ``tmp/`` (whatever the last worker made of them) and give them to the worker's uid."""
+        for folder in (self.home, self.tmp):
+            sandbox.remove_tree(folder)
+            folder.mkdir(mode=0o700)
+            if self.uid is not None:
+                os.chown(folder, self.uid, self.uid)
+
+    def scratch_bytes(self, cap: int) -> int:
+        """Bytes used in the scratch folders (blocks, as the disk counts them); stops counting past ``cap``."""
+        total, todo = 0, [str(self.home), str(self.tmp)]
+        while todo and total <= cap:
+            try:
+                with os.scandir(todo.pop()) as entries:
+                    for entry in entries:
+                        st = entry.stat(follow_symlinks=False)
+                        total += st.st_blocks * 512 + 4096  # an inode costs too (a flood of empty files)
+                        if entry.is_dir(follow_symlinks=False):
+                            todo.append(entry.path)
+            except OSError:
+                continue
+        return total
 
     def remove(self) -> None:
         sandbox.remove_tree(self.path)
+        os.close(self._lock)
 
 
 class WorkerDied(Exception):
@@ -302,10 +417,35 @@ class WorkerDied(Exception):
         self.ended = ended
 
 
+class GraderFault(Exception):
+    """The grader itself could not make its request (a value it cannot encode): never the student's fault."""
+
+
+SYSTEM_READ = (
+    "/usr",
+    "/lib",
+    "/lib64",
+    "/lib32",
+    "/bin",
+    "/sbin",
+    "/etc",
+    "/proc",
+    "/sys",
+    "/dev/null",
+    "/dev/zero",
+    "/dev/full",
+    "/dev/random",
+    "/dev/urandom",
+)
+
+
 class Worker:
     """One worker process; requests and replies over two pipes; see the module docstring."""
 
     def __init__(self, workspace: Workspace, settings: Settings, uid: int | None, preload_torch: bool = True) -> None:
+        workspace.fresh_runtime()
+        workspace.clear_scratch()
+        self.workspace = workspace
         self.settings = settings
         self.uid = uid
         self.imported: set[tuple[str, tuple[str, ...]]] = set()
@@ -316,7 +456,9 @@ class Worker:
         rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
         threads = str(settings.threads)
-        config = {
+        named = (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
+        prefixes = sorted({*named, *map(os.path.realpath, named)})
+        config: WorkerConfig = {  # the worker reads the same TypedDict (autograder.runtime.messages)
             "runtime": str(workspace.runtime),
             "root": str(workspace.submission),
             "packages": list(PACKAGES),
@@ -332,15 +474,18 @@ class Worker:
             "torch": "preload" if preload_torch else "lazy",
             "hide": sorted({str(REPO_ROOT), *settings.hide}),
             "scratch": ["/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()],
-            "expose": sorted({sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, str(workspace.path)}),
+            "expose": sorted({*prefixes, str(workspace.path)}),
             "writable": [str(workspace.path)],
+            "read": [*SYSTEM_READ, *prefixes, str(workspace.runtime), str(workspace.submission)],
+            "write": [str(workspace.home), str(workspace.tmp)],
+            "confine": settings.confine,
         }
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",
             "HOME": str(workspace.home),
-            "TMPDIR": "/tmp",
+            "TMPDIR": str(workspace.tmp),
             "OMP_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads,
             "OPENBLAS_NUM_THREADS": threads,
@@ -350,7 +495,7 @@ class Worker:
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", "-c", BOOT, str(workspace.runtime), json.dumps(config)],
+                [_interpreter(), "-I", "-B", "-c", BOOT, str(workspace.runtime), json.dumps(config)],
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=out_w,
@@ -362,16 +507,20 @@ class Worker:
         finally:
             for fd in (req_r, rep_w, out_w):
                 os.close(fd)
-        self.requests = _Pipe(req_w)
-        self.replies = _Pipe(rep_r)
+        self.requests = _Pipe(req_w, self._check_scratch)
+        self.replies = _Pipe(rep_r, self._check_scratch)
         self.output = _Output(out_r, settings.output_cap)
+
+    def _check_scratch(self) -> None:
+        if self.workspace.scratch_bytes(self.settings.scratch) > self.settings.scratch:
+            raise ScratchFull
 
     def wait_hello(self) -> dict[str, Any]:
         if self.hello is None:
             self.replies.deadline = self.started + self.settings.startup_timeout
             try:
-                message = protocol.read_message(self.replies, self.settings.max_reply)
-            except (Timeout, EOFError, protocol.ProtocolError, OSError, ValueError) as error:
+                message = protocol.read_message(self.replies, self.settings.max_reply, self.settings.max_header)
+            except (Timeout, EOFError, protocol.ProtocolError, OSError, ValueError, RecursionError) as error:
                 raise WorkerDied(f"the worker did not start ({type(error).__name__})") from None
             if not isinstance(message, dict) or not isinstance(message.get("hello"), dict):
                 raise WorkerDied("the worker did not start (no hello)")
@@ -381,20 +530,25 @@ class Worker:
     def request(self, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Send one request and return its reply (``{"ok": ...}`` or ``{"error": ...}``).
 
-        Raises :class:`Timeout` or :class:`WorkerDied`; the caller kills the worker then.
+        Raises :class:`Timeout`, :class:`ScratchFull` or :class:`WorkerDied`; the caller kills the worker then.
+        Raises :class:`GraderFault` when the request itself cannot be encoded (nothing was sent: the worker is intact).
         """
         self.wait_hello()
         self._next_id += 1
         ident = self._next_id
+        try:
+            data = protocol.encode_message({"id": ident, **payload})
+        except (protocol.ProtocolError, ValueError, TypeError, RecursionError) as error:
+            raise GraderFault(f"the grader could not encode its request: {error}") from None
         deadline = time.monotonic() + timeout
         self.requests.deadline = self.replies.deadline = deadline
         try:
-            protocol.write_message(self.requests, {"id": ident, **payload})
-            message = protocol.read_message(self.replies, self.settings.max_reply)
+            self.requests.write(data)
+            message = protocol.read_message(self.replies, self.settings.max_reply, self.settings.max_header)
         except (EOFError, BrokenPipeError, ConnectionError) as error:
             raise WorkerDied(type(error).__name__) from None
-        except (protocol.ProtocolError, ValueError, TypeError, KeyError) as error:
-            raise WorkerDied(f"sent a malformed reply ({error})", ended=False) from None
+        except (protocol.ProtocolError, ValueError, TypeError, KeyError, RecursionError, MemoryError) as error:
+            raise WorkerDied(f"sent a malformed reply ({str(error)[:200]})", ended=False) from None
         if not isinstance(message, dict) or message.get("id") != ident or not isinstance(message.get("reply"), dict):
             raise WorkerDied("sent a reply that does not answer the request", ended=False)
         reply = message["reply"]
@@ -418,6 +572,9 @@ class Worker:
                 os.kill(init_pid, signal.SIGKILL)  # its parent (proc) has not reaped it: the pid is still its own
             except OSError:
                 pass
+            # its parent (the keeper, or the PID namespace's outer process) reaps it and exits: no zombie is left
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(2)
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except OSError:
@@ -453,8 +610,24 @@ def _describe_exit(status: int | None, settings: Settings) -> str:
 # -- the Student ---------------------------------------------------------------------------------------------
 
 
+def _functions_of(kwargs: dict[str, Any]) -> list[str]:
+    """The student functions a probe's arguments name (``"embeddings.one_hot:build_vocab"``)."""
+    found = []
+    for value in kwargs.values():
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(v, str) and ":" in v and v.split(".")[0] in PACKAGES:
+                found.append(v)
+    return found
+
+
 class IsolatedStudent(Student):
-    """Student code in a worker process; see the module docstring."""
+    """Student code in a worker process; see the module docstring.
+
+    Time is bounded twice: a student function whose call timed out is remembered, so every later
+    call of it fails at once with the same explanation (a submission that hangs in one function
+    costs one timeout); and all calls together may take ``time_budget`` seconds, after which every
+    call fails at once (a submission that hangs in every function), everything graded before kept.
+    """
 
     def __init__(self, root: str | Path, settings: Settings | None = None, exercises: set[str] | None = None) -> None:
         """``exercises``: those that will be graded, when known (Part 1 alone needs no torch in the worker)."""
@@ -462,28 +635,35 @@ class IsolatedStudent(Student):
         self.preload_torch = exercises is None or any(PART_OF.get(e) != "embeddings" for e in exercises)
         self.source = Path(root).resolve()
         self._claim: UidClaim | None = None
-        if os.geteuid() == 0:
-            self._claim = UidClaim(self.settings.uid_base, self.settings.uid_slots)
-        self.uid = self._claim.uid if self._claim else None
-        self.workspace = Workspace(self.source, self.uid)
-        self.refused = self.workspace.error
-        self.findings = forbidden.scan_root(self.workspace.submission)
-        self.broken: dict[
-            tuple[str, tuple[str, ...]], StudentError
-        ] = {}  # (module, upstream) whose import hung or crashed
-        self.sandbox: dict[str, Any] = {}
-        self.restarts = 0
-        self.calls = 0
-        # Where the time went (bench/grader_overhead.py): waiting for workers to start, whole exchanges,
-        # the part of them the worker spent running requests, and closing.
-        self.seconds = {"startup": 0.0, "exchange": 0.0, "compute": 0.0, "close": 0.0}
-        self._deadline: float | None = None
+        self.workspace: Workspace | None = None
         self._worker: Worker | None = None
         self._closed = False
-        if not self.refused:
-            self._worker = Worker(
-                self.workspace, self.settings, self.uid, self.preload_torch
-            )  # starts now; the first call waits
+        try:  # whatever fails half-way releases what was taken (the uid's lock, the workspace)
+            if os.geteuid() == 0:
+                self._claim = UidClaim(self.settings.uid_base, self.settings.uid_slots)
+            self.uid = self._claim.uid if self._claim else None
+            self.workspace = Workspace(self.source, self.uid)
+            self.refused = self.workspace.error
+            self.findings = forbidden.scan_root(self.workspace.submission)
+            # (module, upstream) -> why it cannot run (its import hung or crashed); over stand-ins it is another import
+            self.broken: dict[tuple[str, tuple[str, ...]], StudentError] = {}
+            self.hung: dict[str, StudentError] = {}  # student function -> the timeout of its call
+            self.sandbox: dict[str, Any] = {}
+            self.below_level: str | None = None  # the isolation achieved is below settings.require
+            self.restarts = 0
+            self.calls = 0
+            self.budget_used = 0.0
+            # Where the time went (bench/grader_overhead.py): waiting for workers to start, whole exchanges,
+            # the part of them the worker spent running requests, and closing.
+            self.seconds = {"startup": 0.0, "exchange": 0.0, "compute": 0.0, "close": 0.0}
+            self._deadline: float | None = None
+            if not self.refused:
+                self._worker = Worker(
+                    self.workspace, self.settings, self.uid, self.preload_torch
+                )  # the first call waits
+        except BaseException:
+            self.close()
+            raise
 
     # -- the test's time limit
     def begin_test(self, timeout: float | None) -> None:
@@ -491,15 +671,17 @@ class IsolatedStudent(Student):
         self._deadline = time.monotonic() + max(timeout * 0.9 - 0.2, 0.5) if timeout else None
 
     def _call_timeout(self) -> float:
-        timeout = self.settings.call_timeout
+        timeout = min(self.settings.call_timeout, max(self.settings.time_budget - self.budget_used, 0.5))
         if self._deadline is not None:
             timeout = min(timeout, max(self._deadline - time.monotonic(), 0.5))
         return timeout
 
     # -- the worker's life
     def _ensure_worker(self) -> Worker:
-        if self._closed:
+        if self._closed or self.workspace is None:
             raise StudentError("grader", ["RuntimeError"], "the grader already closed this submission")
+        if self.below_level:
+            raise StudentError("grader", ["IsolationError"], self.below_level)
         if self._worker is None:
             self.restarts += 1
             self._worker = Worker(self.workspace, self.settings, self.uid, self.preload_torch)
@@ -519,20 +701,12 @@ class IsolatedStudent(Student):
             self.sandbox = hello
             LAST_SANDBOX.clear()
             LAST_SANDBOX.update(hello)
-            self._protect_grader_files(hello)
+        missing = missing_isolation(hello, self.settings.require or [])
+        if missing:  # checked on every worker's hello, before any student code is imported
+            self.below_level = refusal(missing, hello)
+            self._stop()
+            raise StudentError("grader", ["IsolationError"], self.below_level)
         return worker
-
-    def _protect_grader_files(self, hello: dict[str, Any]) -> None:
-        """Without a mount namespace, an unprivileged worker would see the repository: make it unreadable to others."""
-        if os.geteuid() != 0 or "mount" in hello.get("namespaces", []) or hello.get("uid") in (0, None):
-            return
-        keep = {Path(p).resolve() for p in (sys.prefix, sys.exec_prefix)}
-        for entry in REPO_ROOT.iterdir():
-            if any(k == entry.resolve() or entry.resolve() in k.parents for k in keep) or entry.is_symlink():
-                continue
-            mode = entry.lstat().st_mode
-            if mode & 0o007:
-                os.chmod(entry, mode & 0o7770)
 
     def _stop(self) -> None:
         if self._worker is not None:
@@ -546,15 +720,30 @@ class IsolatedStudent(Student):
         return StudentError(kind, ["TimeoutError" if kind == "timeout" else "WorkerCrash"], text)
 
     def _exchange(self, payload: dict[str, Any], doing: str) -> dict[str, Any]:
+        if self.budget_used >= self.settings.time_budget:
+            raise StudentError(
+                "timeout",
+                ["TimeoutError"],
+                f"{doing} was not run: this submission used up its time budget of {self.settings.time_budget:g} s "
+                "(its calls are too slow or hang; AUTOGRADER_TIME_BUDGET)",
+            )
         worker = self._ensure_worker()
         timeout = self._call_timeout()
         start = time.perf_counter()
         try:
             return worker.request(payload, timeout)
+        except GraderFault as fault:
+            raise StudentError("grader", ["GraderError"], str(fault)) from None
         except Timeout:
             self._stop()
             raise self._failure(
                 "timeout", f"{doing} did not finish within {timeout:.3g} s (an endless loop? far too slow?)", worker
+            ) from None
+        except ScratchFull:
+            self._stop()
+            limit = self.settings.scratch >> 20
+            raise self._failure(
+                "crash", f"your code wrote more than {limit} MiB of files during {doing} (AUTOGRADER_SCRATCH)", worker
             ) from None
         except WorkerDied as died:
             how = _describe_exit(worker.exit_status(), self.settings) if died.ended else str(died)
@@ -564,21 +753,25 @@ class IsolatedStudent(Student):
             self._stop()
             raise
         finally:
-            self.seconds["exchange"] += time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            self.seconds["exchange"] += elapsed
+            self.budget_used += elapsed
 
     def probe(self, name: str, /, **kwargs: Any) -> Any:
         if self.refused:
             raise StudentError("forbidden", ["SubmissionError"], self.refused)
-        refusal = self.findings.message_for(kwargs)
-        if refusal:
-            raise StudentError("forbidden", ["ForbiddenAPIError"], refusal)
+        refusal_text = self.findings.message_for(kwargs)
+        if refusal_text:
+            raise StudentError("forbidden", ["ForbiddenAPIError"], refusal_text)
+        functions = _functions_of(kwargs)
+        for function in functions:
+            if function in self.hung:
+                earlier = self.hung[function]
+                raise StudentError(earlier.kind, earlier.types, f"{earlier.message}\n(not run again: it hung before)")
         self.calls += 1
         upstream = forbidden.upstream_of(kwargs)
         for module in dict.fromkeys(forbidden.targets_of(kwargs)):
-            key = (
-                module,
-                upstream,
-            )  # imported over stand-ins, the module is another import (autograder.runtime.upstream)
+            key = (module, upstream)
             if key in self.broken:
                 raise self.broken[key]
             if key in self._worker_imports():
@@ -595,7 +788,13 @@ class IsolatedStudent(Student):
             if self._worker is not None:
                 self._worker.imported.add(key)
         target = kwargs.get("target", name)
-        return unwrap(self._exchange({"op": "probe", "name": name, "kwargs": kwargs}, f"the call of {target}"))
+        try:
+            reply = self._exchange({"op": "probe", "name": name, "kwargs": kwargs}, f"the call of {target}")
+        except StudentError as error:
+            if error.kind == "timeout":
+                self.hung.update(dict.fromkeys(functions, error))
+            raise
+        return unwrap(reply)
 
     def _worker_imports(self) -> set[tuple[str, tuple[str, ...]]]:
         return self._worker.imported if self._worker is not None else set()
@@ -616,12 +815,14 @@ class IsolatedStudent(Student):
         start = time.perf_counter()
         self._closed = True
         self._stop()
-        if self.uid is not None:
-            kill_uid(self.uid)
-        self.workspace.remove()
+        if self._claim is not None:
+            kill_uid(self._claim.uid)
+        if self.workspace is not None:
+            self.workspace.remove()
         if self._claim is not None:
             self._claim.release()
-        self.seconds["close"] += time.perf_counter() - start
+        if hasattr(self, "seconds"):
+            self.seconds["close"] += time.perf_counter() - start
 
 
 class StaticallyChecked(Student):
@@ -641,6 +842,40 @@ class StaticallyChecked(Student):
         self.inner.close()
 
 
+class HangMemory(Student):
+    """A student (in-process: ``make test``, nbgrader's ``grade_hidden``) whose hung functions are remembered.
+
+    In-process, pytest-timeout stops a hanging test by raising inside the call; the function's later
+    tests then fail at once with the same explanation instead of costing a timeout each (the
+    isolated student does the same by itself, see :class:`IsolatedStudent`).
+    """
+
+    def __init__(self, inner: Student) -> None:
+        self.inner = inner
+        self.hung: dict[str, str] = {}  # student function -> why it was stopped
+
+    def probe(self, name: str, /, **kwargs: Any) -> Any:
+        functions = _functions_of(kwargs)
+        for function in functions:
+            if function in self.hung:
+                raise StudentError(
+                    "timeout", ["TimeoutError"], f"{self.hung[function]}\n(not run again: it hung before)"
+                )
+        try:
+            return self.inner.probe(name, **kwargs)
+        except BaseException as error:
+            timed_out = (isinstance(error, StudentError) and error.kind == "timeout") or (
+                type(error).__name__ == "Failed" and str(error).startswith("Timeout")  # pytest-timeout's
+            )
+            if timed_out:
+                why = f"the call of {kwargs.get('target', name)} did not finish in time ({error})"
+                self.hung.update(dict.fromkeys(functions, why.splitlines()[0]))
+            raise
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 class RefusedStudent(Student):
     """A submission that was refused before anything ran (a symlink, a zip slip ...): every call fails with why."""
 
@@ -651,28 +886,102 @@ class RefusedStudent(Student):
         raise StudentError("forbidden", ["SubmissionError"], self.reason)
 
 
+HOW_TO_GET = {
+    "uid": "run the grader as root (as Gradescope and CI do): it gives each worker a dedicated, unprivileged uid",
+    "files": "needs Landlock (Linux >= 5.13, 'landlock' in the kernel's lsm= list) or a mount namespace "
+    "(root with CAP_SYS_ADMIN, or unprivileged user namespaces)",
+    "net": "needs seccomp (libseccomp2 and pyseccomp from requirements.lock) or a network namespace",
+    "tree": "needs seccomp (the worker may start threads, not processes; its keeper kills it) or a PID namespace",
+    "signals": "needs Landlock ABI 6 (Linux >= 6.12), a PID namespace, or a dedicated uid",
+}
+
+
+def _confined(hello: dict[str, Any], mechanism: str) -> bool:
+    achieved = hello.get(mechanism)
+    return isinstance(achieved, dict) and "error" not in achieved
+
+
 def isolation(hello: dict[str, Any]) -> set[str]:
-    """What separates a worker from its grader: ``"uid"`` (another user), ``"mount"``, ``"net"``, ``"pid"``
-    (namespaces).
+    """What separates a worker from its grader, by property (see :data:`HOW_TO_GET`).
+
+    ``uid``: another, unprivileged user than the grader's; ``files``: an allow-list view of the file
+    system (a mount namespace, or Landlock); ``net``: no network (a network namespace, or seccomp
+    refusing sockets); ``tree``: everything it starts dies with it and with the grader (a PID
+    namespace, or the keeper's process group that seccomp forbids leaving); ``signals``: it cannot
+    signal the grader (a PID namespace, Landlock's signal scope, or another uid).
     """
-    found = set(hello.get("namespaces", [])) & {"mount", "net", "pid"}
-    if hello.get("uid") not in (None, os.getuid()):
+    names = set(hello.get("namespaces", []))
+    found = set()
+    uid = hello.get("uid")
+    if uid not in (None, 0, os.getuid()) and "user" not in names:
         found.add("uid")
+    if "mount" in names or _confined(hello, "landlock"):
+        found.add("files")
+    if "net" in names or _confined(hello, "seccomp"):
+        found.add("net")
+    if "pid" in names or (hello.get("keeper") and _confined(hello, "seccomp")):  # seccomp: no process but the worker
+        found.add("tree")
+    if "pid" in names or "uid" in found or (_confined(hello, "landlock") and hello["landlock"].get("scoped")):
+        found.add("signals")
     return found
 
 
+def missing_isolation(hello: dict[str, Any], required: list[str]) -> list[str]:
+    have = isolation(hello)
+    return [p for p in required if p not in have]
+
+
+def refusal(missing: list[str], hello: dict[str, Any]) -> str:
+    """Why grading refuses to run in this sandbox, and how to get what is missing."""
+    lines = [f"grading refused: the worker's sandbox lacks {', '.join(missing)} (required: AUTOGRADER_REQUIRE)"]
+    lines += [f"  {p}: {HOW_TO_GET[p]}" for p in missing]
+    lines.append("  " + describe_sandbox(hello))
+    return "\n".join(lines)
+
+
 def describe_sandbox(hello: dict[str, Any]) -> str:
-    """One line: what isolation the worker achieved."""
+    """One line: what isolation the worker achieved, and by what."""
     if not hello:
         return "worker sandbox: no worker was started"
-    uid = hello.get("uid")
-    parts = [f"uid {uid}" + (" (root!)" if uid == 0 else "")]
+    have = isolation(hello)
+    parts = ["isolation: " + (", ".join(p for p in HOW_TO_GET if p in have) or "none")]
+    missing = [p for p in HOW_TO_GET if p not in have]
+    if missing:
+        parts.append("missing: " + ", ".join(missing))
+    parts.append(f"uid {hello.get('uid')}")
     parts.append("namespaces: " + (", ".join(hello.get("namespaces", [])) or "none"))
-    if hello.get("covered"):
-        parts.append("hidden: " + ", ".join(hello["covered"]))
+    for mechanism in ("landlock", "seccomp"):
+        achieved = hello.get(mechanism)
+        if isinstance(achieved, dict):
+            parts.append(
+                f"{mechanism}: "
+                + (achieved["error"] if "error" in achieved else ", ".join(f"{k}={v}" for k, v in achieved.items()))
+            )
     limits = hello.get("limits", {})
     if limits:
         parts.append("limits: " + ", ".join(f"{k}={v}" for k, v in limits.items()))
-    if hello.get("uid_note"):
-        parts.append(hello["uid_note"])
     return "worker sandbox: " + "; ".join(parts)
+
+
+def isolation_record(hello: dict[str, Any]) -> dict[str, Any]:
+    """What results.json records of the sandbox (``isolation``)."""
+    have = isolation(hello)
+    return {
+        "achieved": [p for p in HOW_TO_GET if p in have],
+        "missing": [p for p in HOW_TO_GET if p not in have],
+        "root_grader": os.geteuid() == 0,  # (not the uid itself: grading the same submission twice gives the same file)
+        "namespaces": hello.get("namespaces", []),
+        "landlock": hello.get("landlock"),
+        "seccomp": hello.get("seccomp"),
+    }
+
+
+def probe_isolation(settings: Settings) -> dict[str, Any]:
+    """Start a worker over an empty submission and return its hello: what this platform lets the grader enforce."""
+    with tempfile.TemporaryDirectory(prefix="autograder-probe-") as empty:
+        student = IsolatedStudent(empty, settings=dataclasses.replace(settings, require=[]), exercises={"one_hot"})
+        try:
+            student._ensure_worker()
+            return dict(student.sandbox)
+        finally:
+            student.close()

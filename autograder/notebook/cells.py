@@ -17,11 +17,23 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from autograder.runtime.curriculum import EXERCISES
+
 MAGIC = "%%module"
 METADATA_KEY = (
     "course"  # cell.metadata["course"] = {"module": "embeddings.one_hot"}; nb.metadata["course"] = {"part": ...}
 )
 CHUNK_SEPARATOR = "\n\n\n"  # two blank lines, as between top-level definitions
+MODULES = frozenset(EXERCISES.values())  # the only names a module cell may have: the curriculum's
+
+
+class NotebookError(ValueError):
+    """A notebook cannot be read as a hand-in (not JSON, not a notebook); the message names it and says why."""
+
+
+def is_module_name(name: str) -> bool:
+    """True for a module of the curriculum (``embeddings.one_hot``); never a path, never another name."""
+    return name in MODULES
 
 
 # --------------------------------------------------------------------------- module <-> cells
@@ -103,27 +115,54 @@ def notebook_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-def collect_modules(notebooks: Iterable[str | Path]) -> dict[str, str]:
+def read_notebook(path: Path) -> Any:
+    """The notebook at ``path``, or :class:`NotebookError` saying why it is not one."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(path, as_version=4)
+        if not isinstance(nb.get("cells"), list):
+            raise ValueError("it has no list of cells")
+        for cell in nb.cells:
+            if not isinstance(cell.get("source"), str) or not isinstance(cell.get("cell_type"), str):
+                raise ValueError("a cell has no text")
+    except Exception as error:  # noqa: BLE001 - whatever nbformat or the JSON parser raise, for any file
+        raise NotebookError(f"{path.name} is not a readable notebook ({type(error).__name__}: {error})") from None
+    return nb
+
+
+def collect_modules(notebooks: Iterable[str | Path], notes: list[str] | None = None) -> dict[str, str]:
     """module -> source, from the module cells of ``notebooks``.
 
     A module may appear in several notebooks: Part 3's notebook carries the student's Part 2
     attention code. The notebook of the module's own part wins (``attention.ipynb`` for
-    ``attention.*``); otherwise the first notebook that has it.
+    ``attention.*``); otherwise the first notebook that has it. Only the curriculum's modules are
+    kept: a cell whose ``%%module`` line names anything else (``../../x``, ``os``) is left out, with
+    a line in ``notes``. A file that is not a notebook raises :class:`NotebookError`.
     """
-    import nbformat
-
     by_module: dict[str, list[tuple[bool, list[str]]]] = {}
     for path in notebook_files(notebooks):
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
         part = (nb.metadata.get(METADATA_KEY) or {}).get("part", path.stem)
         for module, chunks in notebook_modules(nb).items():
+            if not is_module_name(module):
+                if notes is not None:
+                    notes.append(f"{path.name}: cells of %%module {module[:80]!r} ignored (not a module of the course)")
+                continue
             by_module.setdefault(module, []).append((part == _part_of(module), chunks))
     return {module: join_chunks(max(found, key=lambda item: item[0])[1]) for module, found in by_module.items()}
 
 
 def write_root(modules: dict[str, str], dest: str | Path) -> Path:
-    """Write ``modules`` (name -> source) as a submission root at ``dest`` (packages get an ``__init__.py``)."""
+    """Write ``modules`` (name -> source) as a submission root at ``dest`` (packages get an ``__init__.py``).
+
+    Only the curriculum's module names are written (``ValueError`` for any other), so no name can
+    place a file outside ``dest``.
+    """
     dest = Path(dest)
+    for module in modules:
+        if not is_module_name(module):
+            raise ValueError(f"{module!r} is not a module of the course")
     for module, source in modules.items():
         *packages, stem = module.split(".")
         folder = dest.joinpath(*packages)

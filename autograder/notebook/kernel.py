@@ -22,22 +22,29 @@ import contextlib
 import io
 import linecache
 import os
+import re
+import signal
 import sys
 import tempfile
+import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from autograder.notebook.cells import join_chunks, write_root
+import pytest
+
+from autograder.notebook.cells import MODULES, is_module_name, join_chunks, write_root
 
 KIT_ROOT = Path(__file__).resolve().parents[2]  # the folder holding autograder/ and tests/
 
 
 # --------------------------------------------------------------------------- the kernel side
 
-# module -> the code of every module cell run in this kernel, in the order it ran.
-_RUN: dict[str, list[str]] = {}
+# module -> {cell -> the code it last ran}, in the order the cells first ran. A cell run again replaces its
+# earlier code; a cell that failed (a syntax error) stays, so that the grader sees the module as a file would be.
+_RUN: dict[str, dict[str, str]] = {}
+_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)", re.MULTILINE)
 
 
 def _module(name: str) -> types.ModuleType:
@@ -60,20 +67,30 @@ def _module(name: str) -> types.ModuleType:
     return sys.modules[name]
 
 
-def run_module_cell(name: str, code: str) -> None:
-    """Execute ``code`` inside the module ``name`` and remember it (what ``%%module name`` does)."""
+def _cell_key(code: str, cell_id: str | None) -> str:
+    """Which cell ran ``code``: Jupyter's cell id, else the first definition it holds, else a new key."""
+    if cell_id:
+        return f"cell {cell_id}"
+    definition = _DEFINITION.search(code)
+    return f"def {definition.group(1)}" if definition else f"run {sum(map(len, _RUN.values())) + 1}"
+
+
+def run_module_cell(name: str, code: str, cell_id: str | None = None) -> None:
+    """Execute ``code`` inside the module ``name`` and remember it (what ``%%module name`` does).
+
+    The code is remembered before it runs: a cell with a syntax error is part of the module the
+    grader sees, so ``check()`` and the hidden tests report that error (with its line in the module)
+    exactly as they do for a file.
+    """
+    if not is_module_name(name):
+        raise ValueError(f"%%module {name}: not a module of the course (expected one of {sorted(MODULES)})")
     module = _module(name)
-    filename = f"<{name} cell {sum(map(len, _RUN.values())) + 1}>"
-    linecache.cache[filename] = (
-        len(code),
-        None,
-        code.splitlines(keepends=True),
-        filename,
-    )  # tracebacks show the cell's lines
+    _RUN.setdefault(name, {})[_cell_key(code, cell_id)] = code
+    filename = f"<{name} cell {sum(map(len, _RUN.values()))}>"
+    linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)  # tracebacks show it
     flags = __future__.annotations.compiler_flag if module.__dict__.get("annotations") is __future__.annotations else 0
     compiled = compile(code, filename, "exec", flags=flags, dont_inherit=True)
     exec(compiled, module.__dict__)  # running the student's cell is the point
-    _RUN.setdefault(name, []).append(code)
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -84,14 +101,48 @@ def load_ipython_extension(ipython: Any) -> None:
         name = line.strip()
         if not name:
             raise ValueError("usage: %%module package.module")
-        run_module_cell(name, cell)
+        kernel = getattr(ipython, "kernel", None)
+        parent = kernel.get_parent() if kernel is not None and hasattr(kernel, "get_parent") else {}
+        run_module_cell(name, cell, ((parent or {}).get("metadata") or {}).get("cellId"))
 
     ipython.register_magic_function(module, magic_kind="cell", magic_name="module")
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        _bound_cells(ipython)
+
+
+class CellTimeout(TimeoutError):
+    """A notebook cell ran past its limit while nbgrader autograded (an endless loop in the student's code)."""
+
+
+def _bound_cells(ipython: Any) -> None:
+    """Under ``nbgrader autograde``, each cell may run ``AUTOGRADER_CALL_TIMEOUT`` seconds; test cells keep their own.
+
+    A cell that calls the student's endless loop (a demo under an exercise) would otherwise wait for
+    nbgrader's cell timeout, minutes, for each such cell; it now stops with a message that says why,
+    and the notebook goes on. :func:`grade_hidden` lifts the limit for the hidden suite, which bounds
+    its own time (a limit per test, a budget per exercise).
+    """
+    from autograder.settings import Settings
+
+    seconds = Settings.from_env().call_timeout
+
+    def expire(signum: int, frame: Any) -> None:
+        raise CellTimeout(f"this cell did not finish within {seconds:g} s (an endless loop? far too slow?)")
+
+    def start(*_: Any) -> None:
+        signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+
+    def stop(*_: Any) -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+    ipython.events.register("pre_run_cell", start)
+    ipython.events.register("post_run_cell", stop)
 
 
 def kernel_modules() -> dict[str, str]:
     """module -> source, as this kernel ran its module cells."""
-    return {name: join_chunks(chunks) for name, chunks in _RUN.items()}
+    return {name: join_chunks(cells.values()) for name, cells in _RUN.items()}
 
 
 @contextlib.contextmanager
@@ -107,7 +158,7 @@ def _quiet() -> Iterator[io.StringIO]:
     for stream in {id(sys.stdout): sys.stdout, id(sys.stderr): sys.stderr}.values():
         try:
             own = vars(stream).get("write")
-            stream.write = buffer.write
+            stream.write = buffer.write  # type: ignore[method-assign]
         except (AttributeError, TypeError):
             continue
         saved_writes.append((stream, own))
@@ -130,19 +181,17 @@ def _quiet() -> Iterator[io.StringIO]:
                 if write is None:
                     del stream.write
                 else:
-                    stream.write = write
+                    stream.write = write  # type: ignore[method-assign]
             sink.seek(0)
             buffer.write(sink.read().decode("utf-8", "replace"))
 
 
-def _run_tests(args: list[str]) -> Any:
+def _run_tests(args: list[str], plugins: tuple[Any, ...] = ()) -> Any:
     """Run pytest in this process with the course's plugin; returns the plugin's report.
 
     A test may switch matplotlib to a non-interactive backend (to inspect a plot); the notebook
     gets its own backend back, so that its next figures still show.
     """
-    import pytest
-
     from autograder.grading.plugin import report_of
 
     class Keep:
@@ -154,7 +203,7 @@ def _run_tests(args: list[str]) -> Any:
 
     backend = sys.modules["matplotlib"].get_backend() if "matplotlib" in sys.modules else None
     try:
-        pytest.main(args, plugins=[Keep()])
+        pytest.main(args, plugins=[*plugins, Keep()])
     finally:
         if backend is not None and sys.modules["matplotlib"].get_backend() != backend:
             import matplotlib.pyplot as plt
@@ -210,14 +259,112 @@ def check(exercise: str) -> None:
         raise PublicTestsFailed(f"{len(failing)} of {total} public tests of {exercise} do not pass yet (see above)")
 
 
-def _feedback(report: Any) -> str:
+FEEDBACK_LINES = 12  # lines kept per failing test in nbgrader feedback: its first ones (the named mistake first)
+LINE_WIDTH = 160  # a longer line (a tensor dump) is cut at its end, never dropped
+
+
+def _first_lines(text: str, keep: int = FEEDBACK_LINES) -> list[str]:
+    """At most ``keep`` lines of a failure message, each at most ``LINE_WIDTH`` long: its first ones and its last.
+
+    The diagnosis leads a message (the named mistake first) and its end says what it concludes; what
+    is left out is the middle of an array dump, with a line that says how much.
+    """
+    lines = [line if len(line) <= LINE_WIDTH else line[: LINE_WIDTH - 3] + "..." for line in text.strip().splitlines()]
+    if len(lines) <= keep:
+        return lines
+    tail = keep // 4
+    head = keep - tail - 1
+    return [*lines[:head], f"... ({len(lines) - head - tail} lines left out)", *lines[len(lines) - tail :]]
+
+
+def feedback(report: Any, visibility: str = "visible") -> str:
+    """What a test cell prints of the hidden suite's report, under the course's visibility policy.
+
+    nbgrader's feedback reaches students only when the instructor releases it, so Gradescope's
+    ``visible``, ``after_due_date`` and ``after_published`` all show each failure's first lines;
+    ``points-only`` shows each test's title and points without any message (no input, no expected
+    value); ``hidden`` shows the exercise's points alone.
+    """
+    if visibility == "hidden":
+        return "(the hidden tests' details are not shown in this course)"
     lines = []
     for t in report.tests:
         mark = "ok  " if t.status == "passed" else "FAIL"
         lines.append(f"{mark} {t.title}  ({t.score:g}/{t.max_score:g})")
-        if t.status != "passed" and t.output.strip():
-            lines += ["       " + line for line in t.output.strip().splitlines()[:12]]
+        if t.status != "passed" and t.output.strip() and visibility != "points-only":
+            lines += ["       " + line for line in _first_lines(t.output)]
     return "\n".join(lines)
+
+
+class _HangGuard:
+    """In the kernel, a call that the per-test timeout interrupted fails later calls of the same function at once.
+
+    The hidden suite runs in the student's kernel (nbgrader), where pytest-timeout's alarm stops an
+    endless loop inside the call. The failure then reads as it does from the isolated worker
+    (``the call of ... did not finish within 60 s``), and the function's other tests fail at once
+    instead of waiting for the alarm again, so the suite's other exercises keep their time and points.
+    """
+
+    def __init__(self) -> None:
+        self.hung: dict[str, str] = {}
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        from autograder.grading.adapter import InProcessStudent
+
+        original = InProcessStudent.probe
+        guard = self
+
+        def probe(student: InProcessStudent, name: str, /, **kwargs: Any) -> Any:
+            target = str(kwargs.get("target", name))
+            if target in guard.hung:
+                raise guard.error(guard.hung[target])
+            start = time.monotonic()
+            try:
+                return original(student, name, **kwargs)
+            except BaseException as error:
+                if type(error).__name__ != "Failed" or "Timeout" not in str(error):
+                    raise
+                guard.hung[target] = (
+                    f"the call of {target} did not finish within {time.monotonic() - start:.3g} s "
+                    "(an endless loop? far too slow?)"
+                )
+                raise guard.error(guard.hung[target]) from None
+
+        InProcessStudent.probe = probe  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            InProcessStudent.probe = original  # type: ignore[method-assign]
+
+    @staticmethod
+    def error(message: str) -> Exception:
+        from autograder.grading.adapter import StudentError
+
+        return StudentError("timeout", ["TimeoutError"], message)
+
+
+class _Budget:
+    """Tests that would start after the suite's time budget fail at once, so the cell ends before nbgrader's timeout.
+
+    What the suite earned until then is kept: nbgrader's cell timeout would wipe the whole cell.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_call(self, item: Any) -> None:
+        if time.monotonic() > self.deadline:
+            from autograder.grading.adapter import StudentError
+
+            raise StudentError(
+                "timeout",
+                ["TimeoutError"],
+                f"not run: the hidden tests of this exercise used up their {self.seconds:g} s "
+                "(an earlier call was far too slow)",
+            )
 
 
 def grade_hidden(exercise: str, points: float) -> float:
@@ -226,19 +373,30 @@ def grade_hidden(exercise: str, points: float) -> float:
 
     Called by the hidden part of a test cell, whose value nbgrader reads as the cell's partial
     credit. Nothing reaches stderr (see :func:`_quiet`): what the code or pytest print while the
-    suite runs is dropped, and the feedback is printed afterwards.
+    suite runs is dropped, and the feedback is printed afterwards. A kit without its hidden suites
+    (``COURSE_KIT`` not pointing at the instructor's kit) is an error, never a zero.
     """
     from autograder.grading import runner
+    from autograder.settings import Settings
 
-    with tempfile.TemporaryDirectory(prefix="notebook-") as tmp, _quiet() as captured:
+    settings = Settings.from_env()
+    signal.setitimer(signal.ITIMER_REAL, 0)  # the cell's own limit (autograde): the suite bounds its time itself
+    runner.require_suites([exercise])
+    budget, guard = _Budget(settings.notebook_budget), _HangGuard()
+    with tempfile.TemporaryDirectory(prefix="notebook-") as tmp, _quiet() as captured, guard.installed():
         root = write_root(kernel_modules(), tmp)
         report = _run_tests(
-            [*runner.pytest_args(root, [exercise], isolated=False), "-p", "no:faulthandler", "--capture=sys"]
+            [
+                *runner.pytest_args(root, [exercise], isolated=False),
+                "-p",
+                "no:faulthandler",
+                "--capture=sys",
+                f"--timeout={settings.call_timeout:g}",  # the worker's limit per call; here per test
+            ],
+            (budget,),
         )
     if report is None or not report.tests:
-        print(f"{exercise}: the hidden tests did not run")
-        print(captured.getvalue()[-3000:])
-        return 0.0
+        raise RuntimeError(f"{exercise}: the hidden tests did not run:\n{captured.getvalue()[-3000:]}")
     print(f"{exercise}: {report.score:g}/{report.max_score:g} points from the hidden tests")
-    print(_feedback(report))
+    print(feedback(report, settings.hidden_visibility))
     return round(points * report.score / report.max_score, 4) if report.max_score else 0.0

@@ -30,8 +30,10 @@ from __future__ import annotations
 import ast
 import contextlib
 import contextvars
+import os
 import re
 import sys
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,8 +81,15 @@ DYNAMIC_ATTRS = frozenset(
         "gi_frame",
         "tb_frame",
         "__wrapped__",
+        # code made at run time under a name of the kit's choosing (a guard trusts frames by file name)
+        "CodeType",
+        "FunctionType",
+        "source_to_code",
+        "co_filename",
     }
 )
+# The grader's runtime (the guard's own state) and the course's kit are not for submissions to import.
+GRADER_MODULES = frozenset({"autograder"})
 ADVICE = "the exercise asks you to write it yourself"
 _DOTTED = re.compile(r"[A-Za-z_]\w*(?:\s*(?:\.|::)\s*[A-Za-z_]\w*)+")
 _API_ROOTS = frozenset({"torch", "nn", "F", "functional", "aten", "ops"})
@@ -189,7 +198,9 @@ class _Scanner(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for a in node.names:
             top = a.name.split(".")[0]
-            if top in DYNAMIC_MODULES:
+            if top in GRADER_MODULES:
+                self.flag(node, f"import {a.name}", "a submission may not import the grader")
+            elif top in DYNAMIC_MODULES:
                 self.flag(node, f"import {a.name}", "the grader cannot check code that uses it")
             elif top == "torch" and any(is_forbidden_name(part) for part in a.name.split(".")[1:]):
                 self.flag(node, a.name)
@@ -197,7 +208,9 @@ class _Scanner(ast.NodeVisitor):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
         top = module.split(".")[0]
-        if top in DYNAMIC_MODULES:
+        if top in GRADER_MODULES and not node.level:
+            self.flag(node, f"from {module} import ...", "a submission may not import the grader")
+        elif top in DYNAMIC_MODULES:
             self.flag(node, f"from {module} import ...", "the grader cannot check code that uses it")
         elif top == "torch":
             for a in node.names:
@@ -238,12 +251,21 @@ class _Scanner(ast.NodeVisitor):
                 self.flag(node, f"vars({obj})", "look attributes of torch up by name")
             elif attr is not None and is_forbidden_name(attr) and (obj or attr not in STUDENT_NAMES):
                 self.flag(node, f"{obj}.{attr}" if obj else f"{name}(..., {attr!r})")
+            elif attr is not None and attr in DYNAMIC_ATTRS:
+                self.flag(node, f"{name}(..., {attr!r})", "the grader cannot check code that uses it")
             elif attr is None and len(node.args) > 1 and obj:
                 self.flag(
                     node,
                     f"{name}({obj}, <computed name>)",
                     "the grader cannot check a torch attribute looked up by a computed name",
                 )
+        elif (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("import_module", "__import__")
+            and node.args
+            and (_fold(node.args[0]) or "").split(".")[0] in GRADER_MODULES
+        ):
+            self.flag(node, f"{func.attr}({_fold(node.args[0])!r})", "a submission may not import the grader")
         elif (
             isinstance(func, ast.Attribute)
             and func.attr in ("import_module", "__import__")
@@ -443,16 +465,33 @@ def stand_in_call() -> Iterator[None]:
         _STAND_IN.reset(token)
 
 
-def _student_on_stack() -> bool:
-    """True when a frame below the caller runs code from outside the trusted folders.
+_REAL_FILES: dict[str, bool] = {}
 
-    The outermost frame is the interpreter's entry point (the worker's ``-c`` bootstrap, or a
-    thread's ``run``), never student code, so it is not judged by its file name.
+
+def _is_trusted(name: str) -> bool:
+    """A frame's file is trusted when it lies in a trusted folder AND exists there (an invented name does not)."""
+    if name.startswith("<frozen "):
+        return True
+    if not name.startswith(_TRUSTED):
+        return False
+    if name not in _REAL_FILES:
+        _REAL_FILES[name] = os.path.isfile(name)
+    return _REAL_FILES[name]
+
+
+def _student_on_stack() -> bool:
+    """True when student code may be behind this call: any thread but the main one, or a frame from outside the kit.
+
+    The worker answers requests on its main thread only, so every other thread (``threading``,
+    ``_thread``, a pool) was started by the submission, whatever its frames say. On the main thread
+    the outermost frame is the interpreter's entry point (the worker's ``-c`` bootstrap), never student
+    code, so it is not judged by its file name.
     """
+    if threading.get_ident() != threading.main_thread().ident:
+        return True
     frame = sys._getframe(2)
     while frame is not None and frame.f_back is not None:
-        name = frame.f_code.co_filename
-        if not (name.startswith(_TRUSTED) or name.startswith("<frozen ")):
+        if not _is_trusted(frame.f_code.co_filename):
             return True
         frame = frame.f_back
     return False
@@ -490,6 +529,11 @@ def _namespaces(torch: Any) -> Iterable[tuple[str, Any]]:
     yield "torch", torch
     yield "torch._C._nn", torch._C._nn
     yield "torch._C._VariableFunctions", torch._C._VariableFunctions
+    # torch's own Python references and decompositions of the same operations (layer_norm in pure Python ...)
+    for name in ("torch._refs", "torch._refs.nn.functional", "torch._decomp.decompositions"):
+        module = sys.modules.get(name)
+        if module is not None:
+            yield name, module
 
 
 def install(trusted: Iterable[str]) -> list[str]:

@@ -34,6 +34,9 @@ class WorkerConfig(TypedDict):
     scratch: list[str]  # folders covered by a small private writable tmpfs
     expose: list[str]  # folders mounted back read-only (the Python installation, the workspace)
     writable: list[str]  # of ``expose``, those that stay writable
+    read: list[str]  # Landlock: what the worker may read (every other path is closed to it)
+    write: list[str]  # Landlock: its scratch folders, the only places it may write
+    confine: bool  # apply Landlock and seccomp (autograder.runtime.confine)
 
 
 class Hello(TypedDict):
@@ -44,11 +47,14 @@ class Hello(TypedDict):
     limits: NotRequired[dict[str, int]]
     limit_errors: NotRequired[list[str]]
     unshare_errors: NotRequired[list[str]]
-    uid_note: NotRequired[str]
     proc: NotRequired[bool]
     capabilities: NotRequired[str]
     guarded: NotRequired[int]
     torch: NotRequired[bool]
+    keeper: NotRequired[bool]  # a keeper outside kills the worker's tree when the grader dies
+    landlock: NotRequired[dict[str, Any]]  # {"abi", "net", "scoped"} or {"abi": 0, "error"}
+    seccomp: NotRequired[dict[str, Any]]  # {"denied": n} or {"error"}
+    reached_through_fd: NotRequired[list[str]]  # folders of sys.path opened before the drop
 
 
 class Request(TypedDict):

@@ -172,7 +172,7 @@ def positional_encoding() -> types.ModuleType:
     class LearnedPositionalEmbedding(nn.Module):
         def __init__(self, max_len: int, d_model: int) -> None:
             super().__init__()
-            self.embedding = nn.Embedding(max_len, d_model)
+            self.embedding = nn.Embedding(num_embeddings=max_len, embedding_dim=d_model)
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             if x.shape[1] > self.embedding.num_embeddings:
@@ -199,8 +199,7 @@ def layers() -> types.ModuleType:
         def __init__(self, d_model: int, eps: float = 1e-5) -> None:
             super().__init__()
             self.eps = eps
-            self.weight = nn.Parameter(torch.ones(d_model))
-            self.bias = nn.Parameter(torch.zeros(d_model))
+            self.weight, self.bias = nn.Parameter(torch.ones(d_model)), nn.Parameter(torch.zeros(d_model))
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             with forbidden.stand_in_call():

@@ -12,12 +12,18 @@ runs it, in this order:
    interface but a down loopback: no network), PID (a small init is PID 1 of the new namespace and
    the worker PID 2, so when the worker dies its init exits and the kernel kills every process the
    student started; a small root parent outside waits for the init, and each of the three dies
-   with its parent, down from the grader);
+   with its parent, down from the grader). Without a PID namespace, a *keeper* stays outside as
+   the worker's parent and kills the worker's process group (and, as root, its uid) when the
+   grader dies, however it dies;
 2. drops privileges: as root, to the dedicated unprivileged uid/gid the grader chose (no
-   supplementary groups, ``no_new_privs``); without root, inside a user namespace, all
-   capabilities are dropped;
-3. sets resource limits (address space, CPU seconds, processes and threads, open files, file
-   size, no core dumps);
+   supplementary groups); it never runs student code as root. Where the Python installation
+   lies in a folder other users cannot enter (``/root/.pyenv``) and no mount namespace shows it,
+   the folders of ``sys.path`` are opened before the drop and reached through their descriptors.
+   Without root, inside a user namespace, all capabilities are dropped;
+3. confines itself with Landlock and seccomp (:mod:`autograder.runtime.confine`: an allow-list of
+   readable and writable folders, no TCP, no signal or abstract socket outside, no socket at all,
+   no ``setsid``), which needs no privilege, then sets resource limits (address space, CPU seconds,
+   processes and threads, open files, file size, no core dumps);
 4. imports NumPy, the protocol and the probes, guards the forbidden torch APIs
    (:mod:`autograder.runtime.forbidden`), installs an importer that loads only the submission's three
    packages and only from source, and says hello with what it achieved.
@@ -40,6 +46,7 @@ import sys
 import time
 from typing import Any, cast
 
+from autograder.runtime import confine
 from autograder.runtime.errors import ModuleLoadError
 from autograder.runtime.messages import Hello, WorkerConfig
 
@@ -50,7 +57,7 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 1, 2, 4, 8
 MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 32, 4096, 16384, 1 << 18
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 38, 24
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 1, 4, 38, 24
 O_PATH = getattr(os, "O_PATH", 0o10000000)
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
@@ -136,7 +143,7 @@ def _hide_and_expose(hide: list[str], scratch: list[str], expose: list[str], wri
     return done
 
 
-def _enter_namespaces(config: dict[str, Any], achieved: dict[str, Any]) -> int | None:
+def _enter_namespaces(config: WorkerConfig, achieved: Hello) -> int | None:
     """unshare() what the platform allows; returns the flags obtained (None: none).
 
     Without root (or with ``"userns"`` in the config, to test that path as root), a user namespace comes first.
@@ -190,9 +197,9 @@ def _fork_into_pid_namespace(fds: list[int], grader: int) -> None:
         except InterruptedError:
             continue
     if os.WIFSIGNALED(status):  # mirror the worker's death, so the grader reads the same status
-        sig = os.WTERMSIG(status)
-        signal.signal(sig, signal.SIG_DFL)
-        os.kill(os.getpid(), sig)
+        died_of = os.WTERMSIG(status)
+        signal.signal(died_of, signal.SIG_DFL)
+        os.kill(os.getpid(), died_of)
     os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
 
 
@@ -202,6 +209,7 @@ def _become_init(fds: list[int]) -> None:
     (PID 1 ignores signals it has no handler for, so student code runs as PID 2, where a signal
     means what it means anywhere.) When PID 1 exits, the kernel kills everything left in the namespace.
     """
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # the outer process died: so does the namespace
     worker = os.fork()
     if worker == 0:
         return
@@ -245,7 +253,7 @@ def _count_my_tasks(uid: int) -> int:
     return count
 
 
-def set_limits(limits: dict[str, int], achieved: dict[str, Any]) -> None:
+def set_limits(limits: dict[str, int], achieved: Hello) -> None:
     names = {
         "memory": resource.RLIMIT_AS,
         "cpu": resource.RLIMIT_CPU,
@@ -268,10 +276,91 @@ def set_limits(limits: dict[str, int], achieved: dict[str, Any]) -> None:
     achieved["limits"] = done
 
 
+def _kill_uid(uid: int) -> None:
+    """SIGKILL every process whose real uid is ``uid`` (the keeper, as root, for a worker that dropped to it)."""
+    for _ in range(20):
+        found = False
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and entry != str(os.getpid()):
+                try:
+                    if os.stat(f"/proc/{entry}").st_uid == uid:
+                        found = True
+                        os.kill(int(entry), signal.SIGKILL)
+                except OSError:
+                    pass
+        if not found:
+            return
+        time.sleep(0.01)
+
+
+def _keep(child: int, fds: list[int], grader: int, uid: int | None) -> None:
+    """The keeper: the worker's parent outside any namespace; when the grader dies, it kills the worker's whole tree.
+
+    The worker cannot leave the keeper's process group (seccomp refuses ``setsid``/``setpgid``), so one
+    ``killpg`` reaches all it started; a worker that dropped to a dedicated uid is also swept by uid.
+    Never returns: it exits with the worker's status, so the grader reads the same status as without it.
+    """
+
+    def kill_tree(signum: int = 0, frame: object = None) -> None:
+        if uid is not None and os.geteuid() == 0:
+            _kill_uid(uid)
+        os.killpg(os.getpgrp(), signal.SIGKILL)  # the keeper included
+
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, kill_tree)
+    if os.getppid() != grader:
+        kill_tree()
+    for fd in fds:
+        os.close(fd)
+    while True:
+        try:
+            _, status = os.waitpid(child, 0)
+            break
+        except ChildProcessError:
+            os._exit(1)
+        except InterruptedError:
+            continue
+    if os.WIFSIGNALED(status):  # mirror the worker's death
+        died_of = os.WTERMSIG(status)
+        signal.signal(died_of, signal.SIG_DFL)
+        os.kill(os.getpid(), died_of)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 1)
+
+
+def _reach_unreadable(paths: list[str], achieved: Hello) -> None:
+    """Keep the folders of ``sys.path`` that another uid could not reach (Python in ``/root/.pyenv``) importable.
+
+    Each such folder is opened now (``O_PATH``) and named ``/proc/self/fd/N`` in ``sys.path`` and in
+    the ``__path__`` of the packages already imported: a lookup through that link starts at the folder
+    itself, so the folders above it (``/root``) stay closed to the worker. Needs the worker dumpable
+    (set after the drop) so that its own ``/proc/self/fd`` stays its own.
+    """
+    blocked = sorted({p for p in paths if os.path.isdir(p) and _blocking_ancestor(p)}, key=len, reverse=True)
+    if not blocked:
+        return
+    links = {p: f"/proc/self/fd/{os.open(p, O_PATH)}" for p in blocked}
+
+    def remap(path: str) -> str:
+        for folder in blocked:  # longest first: lib-dynload before the stdlib holding it
+            if _inside(path, folder):
+                return links[folder] + path[len(folder) :]
+        return path
+
+    sys.path[:] = [remap(p) for p in sys.path]
+    for module in list(sys.modules.values()):
+        search = getattr(module, "__path__", None)
+        if isinstance(search, list):
+            search[:] = [remap(p) for p in search]
+    sys.path_importer_cache.clear()
+    achieved["reached_through_fd"] = blocked
+
+
 def sandbox(config: WorkerConfig) -> Hello:
     """Stage 1 (see the module docstring); returns what was achieved, for the hello message."""
     achieved: Hello = {"namespaces": [], "uid": os.getuid(), "covered": [], "pid": os.getpid()}
     protocol_fds = [config["fds"]["request"], config["fds"]["reply"]]
+    keeper = 1
     try:
         global_pid = int(os.readlink("/proc/self"))
     except (OSError, ValueError):
@@ -289,13 +378,24 @@ def sandbox(config: WorkerConfig) -> Hello:
             )
             if flags & f
         ]
+    uid, gid = config.get("uid"), config.get("gid")
+    as_root = os.geteuid() == 0 and not (flags and flags & CLONE_NEWUSER)
+    if as_root and uid is None:
+        raise SystemExit("worker: refusing to run student code as root (the grader gave no dedicated uid)")
     if flags and flags & CLONE_NEWPID:
         _fork_into_pid_namespace(protocol_fds, config["grader_pid"])  # only the child returns
         try:
             global_pid = int(os.readlink("/proc/self"))  # still the host's /proc: the id the grader can signal
         except (OSError, ValueError):
             pass
+    else:
+        keeper = os.getpid()
+        child = os.fork()
+        if child != 0:
+            _keep(child, protocol_fds, config["grader_pid"], uid if as_root else None)
+        global_pid = os.getpid()
     achieved["pid"] = global_pid
+    achieved["keeper"] = True
     if flags and flags & CLONE_NEWNS:
         try:
             achieved["covered"] = _hide_and_expose(
@@ -312,28 +412,32 @@ def sandbox(config: WorkerConfig) -> Hello:
                 achieved["proc"] = False
     if flags and flags & CLONE_NEWPID:
         _become_init(protocol_fds)  # only the worker (PID 2) returns
-    uid, gid = config.get("uid"), config.get("gid")
-    unreadable = (
-        []
-        if flags and flags & CLONE_NEWNS
-        else [p for p in config["expose"] if os.path.exists(p) and _blocking_ancestor(p)]
-    )
-    if unreadable and uid is not None:
-        achieved["uid_note"] = (
-            f"kept the grader's uid: {unreadable[0]} cannot be read by other users and no mount namespace is available"
-        )
-        uid = None
-    if os.geteuid() == 0 and not (flags and flags & CLONE_NEWUSER) and uid is not None:
+    # Opened while every folder can still be reached: Landlock's rules name folders by descriptor.
+    read_fds = confine.open_paths(config["read"])
+    write_fds = confine.open_paths(config["write"])
+    confine.prepare()
+    if as_root:
+        if not (flags and flags & CLONE_NEWNS):
+            _reach_unreadable(list(sys.path), achieved)
+        assert uid is not None and gid is not None  # as_root: the grader gave a dedicated uid
         os.setgroups([])
         os.setresgid(gid, gid, gid)
         os.setresuid(uid, uid, uid)
         achieved["uid"] = uid
+        _libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # its own /proc/self/fd stays its own (see _reach_unreadable)
     elif flags and flags & CLONE_NEWUSER:
         _drop_capabilities()
         achieved["capabilities"] = "none"
-    # after the last change of credentials (which clears it): the parent is the namespace's init, or the grader
-    _die_with_parent(1 if flags and flags & CLONE_NEWPID else config["grader_pid"])
+    if os.geteuid() == 0 and not (flags and flags & CLONE_NEWUSER):
+        raise SystemExit("worker: refusing to run student code as root")
+    # after the last change of credentials (which clears it): the parent is the namespace's init, or the keeper
+    _die_with_parent(1 if flags and flags & CLONE_NEWPID else keeper)
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    if config.get("confine", True):
+        achieved["landlock"] = confine.landlock(read_fds, write_fds)
+        achieved["seccomp"] = confine.seccomp()
+    for fd in [*read_fds.values(), *write_fds.values()]:
+        os.close(fd)
     limits = dict(config.get("limits", {}))
     if limits.get("nproc") is not None and achieved["uid"] == config.get("grader_uid"):
         limits["nproc"] += _count_my_tasks(achieved["uid"])  # same uid as the grader: count from what exists

@@ -23,9 +23,17 @@ def _forge() -> None:
 
 
 def _detach() -> None:
-    if os.fork() != 0:
+    try:
+        child = os.fork()
+    except OSError:  # no new process allowed: forge from the worker itself
+        _forge()
         return
-    os.setsid()
+    if child != 0:
+        return
+    try:
+        os.setsid()
+    except OSError:
+        pass  # refused (seccomp): it stays in the worker's process group
     if os.fork() != 0:
         os._exit(0)
     try:

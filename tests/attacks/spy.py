@@ -24,7 +24,7 @@ def _readable(path: str) -> bool:
 
 
 def build_vocab(paths, min_count=1, specials=()):
-    import autograder  # the worker's runtime package: what of the grader is there?
+    package = os.path.join(sys.path[0], "autograder")  # the worker's runtime folder: what of the grader is there?
 
     try:
         with socket.create_connection(("127.0.0.1", int(min_count)), timeout=2):
@@ -39,17 +39,22 @@ def build_vocab(paths, min_count=1, specials=()):
         "readable": {p: _readable(p) for p in paths},
         "processes": len([p for p in os.listdir("/proc") if p.isdigit()]),
         "connected": connected, "limits": limits, "pid": os.getpid(),
-        "runtime": sorted(os.listdir(autograder.__path__[0])),
-        "runtime_files": sorted(
-            os.path.relpath(os.path.join(d, f), autograder.__path__[0]) for d, _, fs in os.walk(autograder.__path__[0]) for f in fs
-        ),
+        "package": sorted(os.listdir(package)),
+        "runtime": sorted(os.listdir(os.path.join(package, "runtime"))),
     }
 
 
 def encode(tokens, vocab, unk_token=None):
-    """Start a detached grandchild (new session) that lingers up to 20 s; return its pid file's content later."""
-    if os.fork() == 0:
-        os.setsid()
+    """Start a detached grandchild (new session) that lingers up to 20 s (where the worker may fork at all)."""
+    try:
+        child = os.fork()
+    except OSError:  # refused: the worker's seccomp filter allows threads, not processes
+        return [0] * len(list(tokens))
+    if child == 0:
+        try:
+            os.setsid()  # refused by the worker's seccomp filter: it stays in the worker's process group
+        except OSError:
+            pass
         if os.fork() == 0:
             import time
 

@@ -8,12 +8,16 @@ gained by the attack. The grader's own files are hashed before and after.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
 import os
+import resource
 import secrets
+import signal
 import socket
+import subprocess
 import sys
 import sysconfig
 import threading
@@ -25,11 +29,13 @@ import pytest
 
 from autograder.cli import main
 from autograder.grading import sandbox, worker
+from autograder.grading.adapter import StudentError
 from autograder.grading.loader import REPO_ROOT, SOLUTIONS
 from autograder.grading.results import Report
 from autograder.grading.runner import grade
 from autograder.grading.worker import IsolatedStudent, isolation, processes_of
 from autograder.layout import grader_files
+from autograder.runtime import forbidden
 from autograder.settings import Settings
 from tests.attacks import submission
 
@@ -93,7 +99,7 @@ def no_worker_left() -> None:
 @pytest.mark.parametrize(
     "attack,says",
     [
-        ("patch_comparisons", "Expected"),
+        ("patch_comparisons", "may not import the grader"),
         ("exit_at_import", "SystemExit"),
         ("os_exit", "exited with code 0"),
         ("fake_output", "not implemented yet"),
@@ -125,7 +131,7 @@ def test_memory_bomb_fails_with_a_reason(tmp_path, monkeypatch):
 
 
 def test_reading_the_reference_from_disk_fails(tmp_path, platform):
-    require(platform, "uid", "mount")
+    require(platform, "uid", "files")
     paths = [str(SOLUTIONS / "embeddings" / "one_hot.py"), str(REPO_ROOT / ".git" / "HEAD")]
     report = graded(submission(tmp_path / "sub", "read_reference", config={"paths": paths, "repo": str(REPO_ROOT)}))
     assert report.score == 0
@@ -221,7 +227,7 @@ def test_conftest_sitecustomize_and_shadow_packages_are_ignored(tmp_path):
 
 
 def test_a_detached_child_cannot_forge_the_results(tmp_path, platform):
-    require(platform, "uid", "pid")
+    require(platform, "uid", "tree")
     results = tmp_path / "out" / "results.json"
     marker = tmp_path / "forged"
     config = {"targets": [str(results), str(results) + ".tmp", str(tmp_path / "out" / "junit.xml")], "marker": str(marker), "sleep": 1.5}
@@ -234,7 +240,7 @@ def test_a_detached_child_cannot_forge_the_results(tmp_path, platform):
 
 
 def test_traps_for_the_next_submission_fail(tmp_path, platform):
-    require(platform, "uid", "mount")
+    require(platform, "uid", "files")
     token = secrets.token_hex(4)
     shared = [f"/tmp/zz_poison_{token}", f"/dev/shm/zz_poison_{token}", f"/var/tmp/zz_poison_{token}", f"/tmp/pytest-of-root/zz_poison_{token}"]
     grader = [REPO_ROOT / f"zz_poison_{token}.py", REPO_ROOT / "autograder" / "suites" / f"zz_poison_{token}.py",
@@ -251,7 +257,7 @@ def test_traps_for_the_next_submission_fail(tmp_path, platform):
         assert [d for d in done if not any(d.endswith(p) for p in shared)] == []
         assert not [p for p in grader if p.exists()]
         if "mount" in hello.get("namespaces", []):
-            assert not [p for p in shared if Path(p).exists()]  # written into the worker's private /tmp, gone with it
+            assert not [p for p in shared if os.path.exists(p)]  # written into the worker's private /tmp, gone with it
         reference = graded(SOLUTIONS)
         assert reference.score == reference.max_score  # the next submissions are graded as usual
         assert graded(submission(tmp_path / "stub")).score == 0
@@ -345,3 +351,188 @@ def test_compiled_files_are_never_graded(tmp_path):
 def test_settings_are_sane():
     s = Settings()
     assert s.memory >= 2 << 30 and s.nproc >= 16 and s.call_timeout > 0
+
+
+# -- the second review's attacks: each holds in every condition (root, namespaces off, dropped capabilities, non-root)
+
+
+def isolated(root: Path, **changes) -> IsolatedStudent:
+    settings = dataclasses.replace(Settings.from_env(), **changes)
+    return IsolatedStudent(root, settings=settings, exercises={"one_hot"})
+
+
+def test_the_worker_is_never_root_and_never_the_grader_when_another_uid_is_possible(platform):
+    hello = worker.LAST_SANDBOX
+    assert hello.get("uid") != 0
+    if ROOT:
+        assert "uid" in platform and hello["uid"] != os.getuid()
+    assert {"files", "net", "tree", "signals"} <= platform, worker.describe_sandbox(hello)
+
+
+def test_nothing_outside_the_sandbox_is_within_reach(tmp_path):
+    """Other submissions, the reference, the hidden suites, results, the grader's /proc, descriptors, signals, sockets."""
+    other = submission(tmp_path / "other", base=SOLUTIONS)  # another student's hand-in, graded beside this one
+    results = tmp_path / "out" / "results.json"
+    results.parent.mkdir()
+    results.write_text("{}")
+    token = secrets.token_hex(4)
+    secret = f"secret-{token}"
+    (tmp_path / "secret.txt").write_text(secret)
+    server, unix = socket.socket(), socket.socket(socket.AF_UNIX)
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    unix.bind(str(tmp_path / "outside.sock"))
+    unix.listen()
+    inherited = os.open(tmp_path / "secret.txt", os.O_RDONLY)
+    os.set_inheritable(inherited, True)  # a descriptor the grader leaked: the worker must not get it
+    config = {
+        "read": [str(other / "embeddings" / "one_hot.py"), str(other), str(SOLUTIONS / "embeddings" / "one_hot.py"),
+                 str(REPO_ROOT / "autograder" / "suites" / "test_one_hot.py"), str(results), str(tmp_path / "secret.txt"),
+                 str(REPO_ROOT / "autograder" / "grading"), "/tmp", str(Path.home())],
+        "write": [str(results), str(REPO_ROOT / "autograder" / "grading" / "compare.py"), f"/tmp/zz_reach_{token}",
+                  f"/var/tmp/zz_reach_{token}", f"/dev/shm/zz_reach_{token}", "../runtime/autograder/runtime/worker_main.py",
+                  str(SITE_PACKAGES / f"zz_reach_{token}.pth")],
+        "grader_pid": os.getpid(), "port": server.getsockname()[1], "unix": str(tmp_path / "outside.sock"), "secret": secret,
+    }
+    signalled = []
+    previous = signal.signal(signal.SIGCONT, lambda signum, frame: signalled.append(signum))
+    try:
+        with contextlib.closing(isolated(submission(tmp_path / "sub", "reach", config=config))) as s:
+            reached = s.call("embeddings.one_hot:build_vocab", [])
+    finally:
+        signal.signal(signal.SIGCONT, previous)
+        os.close(inherited)
+        server.close()
+        unix.close()
+        for p in config["write"][2:5] + config["write"][6:]:
+            with contextlib.suppress(OSError):
+                os.unlink(p)
+    assert {k: v for k, v in reached.items() if v} == {}
+    assert json.loads(results.read_text()) == {} and signalled == []
+
+
+def test_forbidden_apis_stay_forbidden_through_threads_and_generated_modules(tmp_path):
+    root = submission(tmp_path / "sub", "threads")
+    assert forbidden.scan_root(root).violations == {}  # nothing for the static check: the run-time guard decides
+    with contextlib.closing(isolated(root, call_timeout=60.0)) as s:
+        for target, args in (("build_vocab", ([],)), ("encode", ([], {}))):
+            with pytest.raises(StudentError) as info:
+                s.call(f"embeddings.one_hot:{target}", *args)
+            assert info.value.kind == "forbidden" and "scaled_dot_product_attention is not allowed" in info.value.message
+
+
+def test_a_submission_filling_the_disk_is_stopped_and_undeletable_files_are_removed(tmp_path):
+    with contextlib.closing(isolated(submission(tmp_path / "sub", "fill_disk"), scratch=32 << 20)) as s:
+        with pytest.raises(StudentError) as info:
+            s.call("embeddings.one_hot:build_vocab", [])
+        assert info.value.kind == "crash" and "more than 32 MiB of files" in info.value.message
+        assert s.call("embeddings.one_hot:encode", [], {}) == [0]  # a fresh worker, an empty scratch
+        workspace = s.workspace.path
+    assert not workspace.exists()
+
+
+@pytest.mark.parametrize("kind", ["shape", "nesting", "header"])
+def test_a_reply_built_to_hurt_the_grader_costs_one_call(tmp_path, kind):
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with contextlib.closing(isolated(submission(tmp_path / "sub", "lying_reply", config={"kind": kind}))) as s:
+        with pytest.raises(StudentError) as info:
+            s.call("embeddings.one_hot:build_vocab", [])
+        assert info.value.kind == "crash", info.value.message
+        assert s.call("embeddings.one_hot:encode", ["a", "b"], {}) == [2]  # grading goes on
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 << 10  # KiB: no allocation of what it claimed
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            with contextlib.suppress(OSError):
+                if text.encode() in Path(f"/proc/{entry}/cmdline").read_bytes():
+                    found.append(int(entry))
+    return found
+
+
+def test_when_the_grader_is_killed_its_workers_and_their_children_die_within_seconds(tmp_path):
+    root = submission(tmp_path / "sub", "spin")
+    script = f"""
+import json, sys
+sys.path.insert(0, {str(REPO_ROOT)!r})
+from autograder.grading.worker import IsolatedStudent
+s = IsolatedStudent({str(root)!r}, exercises={{"one_hot"}})
+s._ensure_worker()
+print(json.dumps({{"workspace": str(s.workspace.path)}}), flush=True)
+s.call("embeddings.one_hot:build_vocab", [])
+"""
+    env = {**os.environ, "AUTOGRADER_CALL_TIMEOUT": "120"}
+    grader = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, env=env, start_new_session=True)
+    try:
+        workspace = json.loads(grader.stdout.readline())["workspace"]
+        time.sleep(2.0)  # the call spins, and so does its child
+        assert len(_processes_mentioning(workspace)) >= 2
+    finally:
+        grader.kill()  # SIGKILL: nothing of the grader's clean-up runs
+        grader.wait()
+    deadline = time.monotonic() + 5
+    while _processes_mentioning(workspace) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_mentioning(workspace) == []
+    assert worker.sweep_workspaces(older_than=0) >= 1 and not Path(workspace).exists()  # the next grader cleans up
+
+
+def test_a_submission_that_hangs_in_every_call_is_stopped_at_its_time_budget(tmp_path, monkeypatch):
+    spin = "import time\ndef _spin():\n    deadline = time.monotonic() + 30\n    while time.monotonic() < deadline:\n        pass\n"
+    code = spin + "".join(f"def {f}(*args, **kwargs):\n    _spin()\n" for f in ("build_vocab", "encode", "one_hot"))
+    root = submission(tmp_path / "sub", files={"embeddings/one_hot.py": code})
+    monkeypatch.setenv("AUTOGRADER_CALL_TIMEOUT", "1")
+    monkeypatch.setenv("AUTOGRADER_TIME_BUDGET", "2")  # two of its three functions hang, then the budget is spent
+    start = time.perf_counter()
+    report = graded(root)
+    assert time.perf_counter() - start < 30
+    assert report.score == 0 and len(report.tests) > 4
+    assert "time budget of 2 s" in outputs(report) and "not run again: it hung before" in outputs(report)
+
+
+def test_below_the_required_isolation_grading_refuses_and_names_what_is_missing(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_NAMESPACES", "0")
+    monkeypatch.setenv("AUTOGRADER_CONFINE", "0")
+    monkeypatch.setenv("AUTOGRADER_REQUIRE", "files,net")
+    results = tmp_path / "results.json"
+    err = io.StringIO()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+        code = main(["grade", str(submission(tmp_path / "sub")), "--only", "one_hot", "--results", str(results)])
+    assert code == 3 and not results.exists()
+    assert "lacks files, net" in err.getvalue() and "Landlock" in err.getvalue() and "seccomp" in err.getvalue()
+
+
+def test_results_record_the_isolation_the_grade_was_made_in(tmp_path, platform):
+    results = tmp_path / "results.json"
+    assert cli(str(submission(tmp_path / "sub")), "--only", "one_hot", "--results", str(results)) == 0
+    data = json.loads(results.read_text())
+    assert set(data["extra_data"]["isolation"]["achieved"]) == platform and "Sandbox: " in data["output"]
+
+
+def test_deep_or_huge_folder_trees_are_refused_with_a_message(tmp_path):
+    deep = submission(tmp_path / "deep")
+    folder = deep / "embeddings"
+    for _ in range(1200):  # deeper than the recursion limit (made one level at a time: os.makedirs recurses)
+        folder = folder / "d"
+        folder.mkdir()
+    with pytest.raises(sandbox.SubmissionError, match="nests folders more than"):
+        sandbox.prepare(deep, tmp_path / "copy1")
+    wide = submission(tmp_path / "wide")
+    for i in range(sandbox.MAX_FILES + 1):
+        (wide / "embeddings" / f"e{i}").mkdir()
+    with pytest.raises(sandbox.SubmissionError, match="more than"):
+        sandbox.prepare(wide, tmp_path / "copy2")
+    sandbox.remove_tree(deep)
+    assert not deep.exists()
+
+
+def test_a_malformed_notebook_still_gets_a_results_file_that_says_why(tmp_path):
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    (sub / "embeddings.ipynb").write_text('{"cells": [{"cell_type": "code", "source": 12345}], "nbformat": "four"}')
+    results = tmp_path / "results.json"
+    assert cli(str(sub), "--only", "one_hot", "--results", str(results)) == 0
+    data = json.loads(results.read_text())
+    assert data["score"] == 0 and data["tests"] and "not graded" in data["output"]

@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import shutil
+import threading
 import zipfile
 from pathlib import Path
 
@@ -119,3 +120,58 @@ def test_grading_twice_gives_the_same_results(tmp_path):
         data.pop("execution_time")
         results.append(data)
     assert results[0] == results[1] and results[0]["tests"]
+
+
+# -- issue 9.7: one row per submission, always; the gradebook and meta files written atomically
+
+
+def _fake_grader(path, results, log, only, timeout, in_process):
+    results.write_text(json.dumps({"score": 1, "max_score": 2, "tests": [{"name": "one_hot: x", "score": 1, "tags": ["one_hot"]}]}))
+    return 0, ""
+
+
+def test_a_corrupt_or_missing_meta_file_is_a_row_with_its_reason(tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    for name in ("a", "b", "c"):
+        submission(subs / name)
+    out = tmp_path / "out"
+    (out / "meta").mkdir(parents=True)
+    (out / "meta" / "b.json").write_text("{corrupt")
+    monkeypatch.setattr(batch, "_run_grader", _fake_grader)
+    rows = {r.id: r for r in batch.run(subs, out, only=["one_hot"], shard=(1, 3), progress=False)}  # grades "a" only
+    book = gradebook(out)
+    assert sorted(book) == ["a", "b", "c"] == sorted(rows)
+    assert book["a"]["status"] == "graded" and book["a"]["total"] == "1"
+    assert book["b"]["status"] == "error" and "meta file is corrupt" in book["b"]["reason"]
+    assert book["c"]["status"] == "error" and "not graded yet" in book["c"]["reason"]
+
+
+def test_a_meta_file_that_cannot_be_written_keeps_the_row_and_the_batch(tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    submission(subs / "a")
+    out = tmp_path / "out"
+    (out / "meta" / "a.json").mkdir(parents=True)  # os.replace onto a folder fails
+    monkeypatch.setattr(batch, "_run_grader", _fake_grader)
+    [row] = batch.run(subs, out, only=["one_hot"], progress=False)
+    assert row.status == "graded" and "meta file could not be written" in row.reason
+    assert gradebook(out)["a"]["total"] == "1"
+
+
+def test_concurrent_gradebook_writers_never_collide(tmp_path):
+    rows = [batch.Row(f"s{i}", status="graded") for i in range(50)]
+    errors = []
+
+    def write():
+        try:
+            for _ in range(40):
+                batch.write_gradebook(tmp_path / "gradebook.csv", rows, ["one_hot"])
+        except OSError as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(gradebook(tmp_path)) == 50
+    assert [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]

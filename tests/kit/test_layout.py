@@ -12,7 +12,8 @@ import pytest
 from autograder.layout import DOMAINS, PACKAGE, REPO_ROOT, grader_files, gradescope_kit_files, student_kit_files, worker_runtime_files
 
 STDLIB = sys.stdlib_module_names
-RUNTIME_THIRD_PARTY = {"numpy", "torch", "matplotlib", "course"}  # course/ is copied into the worker beside the runtime
+RUNTIME_THIRD_PARTY = {"numpy", "torch", "matplotlib", "course", "pyseccomp"}  # course/ is copied beside the runtime;
+# pyseccomp: the worker's seccomp filter (pinned; where it is missing the worker reports it, see runtime/confine.py)
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:

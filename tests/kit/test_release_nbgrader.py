@@ -221,7 +221,7 @@ def test_bundle_public_tests_run_on_its_own_runtime(bundle, points):
 
 def test_bundle_makefile_and_readme(bundle):
     dry = subprocess.run(["make", "-n", "test", "EX=one_hot"], cwd=bundle, capture_output=True, text=True)
-    assert dry.returncode == 0 and "tests/public/test_one_hot.py" in dry.stdout
+    assert dry.returncode == 0 and "autograder test one_hot" in dry.stdout  # the no-make tool, run by make
     assert "make test" in (bundle / "README.md").read_text()
     requirements = (bundle / "requirements-test.txt").read_text()
     for name in ("torch==", "numpy==", "pytest==", "pytest-timeout==", "rich=="):

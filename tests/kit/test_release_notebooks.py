@@ -154,7 +154,7 @@ def test_prepare_picks_the_notebook_over_an_untouched_stub(generated, tmp_path):
     nbformat.write(generated["embeddings"], handin / "notebooks" / "embeddings.ipynb")
     (handin / "autograder").mkdir()
     (handin / "autograder" / "one_hot.py").write_text("raise SystemExit('the kit runtime is never graded')\n")
-    root, notes = prepare_handin(handin, tmp_path / "root", stubs_root=ASSIGNMENTS)
+    root, notes = prepare_handin(handin, tmp_path / "root")
     solved = (root / "embeddings" / "one_hot.py").read_text()
     assert solved == (SOLUTIONS / "embeddings" / "one_hot.py").read_text()
     assert any("embeddings.one_hot: graded from the notebook" in n for n in notes)
@@ -178,9 +178,11 @@ def test_module_cells_run_as_modules_that_import_each_other():
         for module, source in sources.items():
             for chunk in cells.split_module(source):
                 kernel.run_module_cell(module, chunk)
-        kernel.run_module_cell("embeddings.helper", "from embeddings.one_hot import one_hot\nX = one_hot([0, 2], 3)")
-        assert sys.modules["embeddings.helper"].X.tolist() == [[1, 0, 0], [0, 0, 1]]
+        kernel.run_module_cell("embeddings.similarity", "from embeddings.one_hot import one_hot\nX = one_hot([0, 2], 3)")
+        assert sys.modules["embeddings.similarity"].X.tolist() == [[1, 0, 0], [0, 0, 1]]
         assert kernel.kernel_modules()["embeddings.one_hot"] == sources["embeddings.one_hot"]
+        with pytest.raises(ValueError, match="not a module of the course"):
+            kernel.run_module_cell("../../outside", "X = 1")
     finally:
         kernel._RUN.clear()
         kernel._RUN.update(before)

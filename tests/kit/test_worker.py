@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -26,11 +28,7 @@ BUILD_VOCAB, ENCODE, ONE_HOT = "embeddings.one_hot:build_vocab", "embeddings.one
 
 
 def settings(**changes) -> Settings:
-    s = Settings.from_env()
-    s.call_timeout, s.memory = 2.0, 1 << 30
-    for k, v in changes.items():
-        setattr(s, k, v)
-    return s
+    return dataclasses.replace(Settings.from_env(), **{"call_timeout": 2.0, "memory": 1 << 30, **changes})
 
 
 @contextmanager
@@ -202,10 +200,9 @@ def test_the_worker_sees_a_private_sandbox(tmp_path):
     assert not [k for k in seen["env"] if k.startswith("PYTHON")]
     assert Path(seen["cwd"]).name == "submission" and Path(seen["cwd"]) != tmp_path / "sub"
     assert not [p for p in seen["path"] if p.startswith(str(REPO_ROOT)) and ".venv" not in p]
-    # the worker's copy of the grader is autograder/runtime/ alone (autograder.layout's folder rule), no grading code
-    assert seen["runtime"] == ["__init__.py", "runtime"]
-    assert {"runtime/protocol.py", "runtime/probes/registry.py", "runtime/forbidden.py"} <= set(seen["runtime_files"])
-    assert not [f for f in seen["runtime_files"] if not (f == "__init__.py" or f.startswith("runtime/"))]
+    assert seen["package"] == ["__init__.py", "runtime"]  # of the grader, only its runtime folder
+    kit_runtime = {p.name for p in (REPO_ROOT / "autograder" / "runtime").iterdir() if p.name != "__pycache__"}
+    assert {"protocol.py", "probes", "forbidden.py"} <= set(seen["runtime"]) <= kit_runtime
     assert seen["limits"]["as"] == 1 << 30 and seen["limits"]["core"] == 0 and seen["limits"]["fsize"] == s.settings.fsize
     assert session == group == leader and session != os.getsid(0)  # killpg(leader) reaches all it spawned
     if ROOT:
@@ -222,7 +219,7 @@ def test_no_process_outlives_the_submission(tmp_path):
     with isolated(submission(tmp_path / "sub", "spy")) as s:
         s.call(ENCODE, ["a"], {})
         uid = s.uid
-        assert len(processes_of(uid)) >= 2  # the worker and the detached grandchild
+        assert len(processes_of(uid)) >= 1  # the worker (and a detached grandchild, where it may fork)
     assert processes_of(uid) == []
 
 
@@ -247,6 +244,9 @@ FORBIDDEN_USES = {
     "import ctypes": "import ctypes\n",
     "__closure__": "f.__closure__[0].cell_contents\n",
     "sys.modules": "import sys\nsys.modules['torch']\n",
+    "import autograder": "from autograder.runtime import forbidden\nforbidden._TRUSTED = ('/',)\n",
+    "import_module('autograder.runtime.forbidden')": "import importlib\nimportlib.import_module('autograder.runtime.forbidden')\n",
+    "getattr(..., '__globals__')": "g = getattr(f, '__glo' + 'bals__')\n",
 }
 
 
@@ -333,6 +333,7 @@ def test_the_run_time_guard_lets_trusted_code_use_the_apis(tmp_path):
         forbidden.install([{str(trusted)!r}, *sys.path[1:]])
         use = "import torch\\nout = (torch.nn.functional.layer_norm(torch.ones(2, 4), (4,)).sum().item(), tuple(torch.nn.LayerNorm(4).weight.shape))\\n"
         kit = {{}}
+        open({str(trusted / "trainer.py")!r}, "w").write(use)  # trusted code lies on disk in a trusted folder
         exec(compile(use, {str(trusted / "trainer.py")!r}, "exec"), kit)
         print("kit ok", kit["out"])
         try:
@@ -344,3 +345,117 @@ def test_the_run_time_guard_lets_trusted_code_use_the_apis(tmp_path):
     out = subprocess.run([sys.executable, "-I", "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=60)
     assert "student refused: torch.nn.functional.layer_norm is not allowed" in out.stdout, out.stdout + out.stderr
     assert "kit ok (0.0, (4,))" in out.stdout
+
+
+# -- the grader's own faults, uid claims, half-built students, restarts (issue 9)
+
+
+def test_a_call_of_a_hung_function_fails_at_once_later(tmp_path):
+    with isolated(submission(tmp_path / "sub", "hang"), call_timeout=1.0) as s:
+        first = error_of(s, ONE_HOT, [1], 3)
+        start = time.perf_counter()
+        again = error_of(s, ONE_HOT, [2], 4)
+        assert time.perf_counter() - start < 0.2 and again.kind == "timeout"
+        assert first.message in again.message and "not run again" in again.message
+        assert error_of(s, BUILD_VOCAB, ["a"]).kind == "not_implemented"  # other functions still run
+
+
+def test_a_request_the_grader_cannot_encode_is_the_graders_error_not_a_malformed_reply():
+    with isolated(SOLUTIONS) as s:
+        err = error_of(s, BUILD_VOCAB, object())
+        assert err.kind == "grader" and "could not encode its request" in err.message
+        assert s.call(BUILD_VOCAB, ["a"]) == {"a": 0} and s.restarts == 0  # the worker was never disturbed
+
+
+def test_pipes_above_descriptor_1024_work():
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 1200:
+        pytest.skip(f"RLIMIT_NOFILE hard limit {hard} < 1200")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 1200), hard))
+    spare = []
+    try:
+        while not spare or spare[-1] < 1100:
+            spare.append(os.open("/dev/null", os.O_RDONLY))
+        with isolated(SOLUTIONS) as s:
+            assert min(s._worker.requests.fd, s._worker.replies.fd) > 1024
+            assert s.call(BUILD_VOCAB, ["b", "a", "b"]) == {"b": 0, "a": 1}
+    finally:
+        for fd in spare:
+            os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.skipif(not ROOT, reason="uids are claimed by a root grader only")
+def test_a_uid_with_someone_elses_process_is_never_claimed():
+    from autograder.grading.worker import UidClaim
+
+    uid = 64999  # no passwd entry here, as in a container that runs numeric uids
+    other = subprocess.Popen(["sleep", "30"], user=uid, group=uid)
+    try:
+        with pytest.raises(RuntimeError, match="no free uid"):
+            UidClaim(uid, 1)
+        assert other.poll() is None  # and nothing killed it
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_an_unsafe_uid_lock_folder_fails_loudly(tmp_path, monkeypatch):
+    from autograder.grading.worker import UidClaim
+
+    (tmp_path / "autograder-uids").mkdir(mode=0o777)
+    os.chmod(tmp_path / "autograder-uids", 0o777)
+    monkeypatch.setattr(UidClaim, "LOCK_DIRS", (tmp_path,))
+    with pytest.raises(RuntimeError, match="no safe folder for the uid locks"):
+        UidClaim(61000, 10)
+
+
+def test_a_half_built_student_releases_its_uid_and_workspace(tmp_path, monkeypatch):
+    from autograder.grading import worker
+
+    released = []
+    real_release = worker.UidClaim.release
+    monkeypatch.setattr(worker.UidClaim, "release", lambda self: released.append(self.uid) or real_release(self))
+
+    def broken(*args, **kwargs):
+        raise OSError("the worker could not be started")
+
+    monkeypatch.setattr(worker, "Worker", broken)
+    before = set(Path(tempfile.gettempdir()).glob(worker.WORKSPACE_PREFIX + "*"))
+    with pytest.raises(OSError, match="could not be started"):
+        IsolatedStudent(SOLUTIONS, settings=settings(), exercises={"one_hot"})
+    assert set(Path(tempfile.gettempdir()).glob(worker.WORKSPACE_PREFIX + "*")) - before == set()
+    assert len(released) == (1 if ROOT else 0)
+
+
+def test_a_restarted_worker_boots_from_a_fresh_copy_of_the_runtime():
+    with isolated(SOLUTIONS) as s:
+        s.call(BUILD_VOCAB, ["a"])
+        planted = s.workspace.runtime / "autograder" / "runtime" / "worker_main.py"
+        os.chmod(planted.parent, 0o755)
+        os.chmod(planted, 0o644)
+        planted.write_text("raise SystemExit('booted from a planted runtime')\n")  # what a worker must never do
+        s._stop()
+        assert s.call(BUILD_VOCAB, ["b"]) == {"b": 0} and s.restarts == 1
+
+
+def test_in_process_a_function_stopped_by_pytest_timeout_fails_at_once_later():
+    from autograder.grading.adapter import Student
+    from autograder.grading.worker import HangMemory
+
+    class Hanging(Student):
+        calls = 0
+
+        def probe(self, name, /, **kwargs):
+            Hanging.calls += 1
+            pytest.fail("Timeout >60.0s")  # what pytest-timeout raises inside the call (nbgrader's grade_hidden path)
+
+    student = HangMemory(Hanging())
+    with pytest.raises(pytest.fail.Exception):
+        student.call(ONE_HOT, [1], 3)
+    start = time.perf_counter()
+    err = error_of(student, ONE_HOT, [2], 4)
+    assert err.kind == "timeout" and "not run again" in err.message and time.perf_counter() - start < 0.1
+    assert Hanging.calls == 1
