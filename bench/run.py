@@ -52,8 +52,8 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
     from bench import (
         attention_vs_torch,
         behaviour_margin,
-        class_report,
         bpe_vs_tokenizers,
+        class_report,
         hanging_submission,
         layers_vs_torch,
         nbgrader_vs_grader,
