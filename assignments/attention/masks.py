@@ -61,7 +61,7 @@ def combine_masks(*masks: torch.Tensor | None) -> torch.Tensor | None:
 
     ``None`` entries (meaning "no mask") are skipped; with no mask left the result is ``None``.
     Shapes broadcast as in ``torch``: ``(B, 1, 1, L)`` and ``(L, L)`` give ``(B, 1, L, L)``.
-    A single mask comes back unchanged.
+    A single mask comes back unchanged: the same tensor (returning an equal copy is fine too).
 
     Example:
         >>> combine_masks(None, torch.tensor([True, True, False]), torch.tensor([[True], [False]]))

@@ -25,8 +25,12 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
     """``(B, L, D)`` -> ``(B, H, L, D/H)``: cut the features into ``H`` heads and move heads before positions.
 
     Head ``h`` gets features ``h * D/H`` to ``(h + 1) * D/H - 1`` of every position. Reshaping alone
-    to ``(B, H, L, D/H)`` would be wrong: it would mix positions and features. First view the
-    last axis as ``(H, D/H)``, then swap the position and head axes. ``D`` must be divisible by ``H``.
+    to ``(B, H, L, D/H)`` would be wrong: it would mix positions and features. First reshape the
+    last axis to ``(H, D/H)``, then swap the position and head axes. Use ``.reshape``, not ``.view``:
+    ``x`` may be non-contiguous (a transposed tensor), where ``.view`` raises.
+
+    ``ValueError`` (naming both numbers) when ``num_heads <= 0`` or ``num_heads`` does not divide ``D``,
+    e.g. ``split_heads(torch.zeros(1, 2, 10), 3)``.
 
     Example (B=1, L=2, D=4, H=2):
         >>> x = torch.arange(8.0).reshape(1, 2, 4)  # positions [0, 1, 2, 3] and [4, 5, 6, 7]
@@ -37,7 +41,7 @@ def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:
                  [[2., 3.],
                   [6., 7.]]]])
     """
-    # Hint (~2 lines): x.view(B, L, num_heads, D // num_heads), then .transpose(1, 2).
+    # Hint (~4 lines): check num_heads; x.reshape(B, L, num_heads, D // num_heads), then .transpose(1, 2).
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -78,9 +82,11 @@ class MultiHeadAttention(nn.Module):
       same tensor three times; cross-attention takes ``query`` from the decoder and ``key``/``value``
       from the encoder (so ``Lq`` and ``Lk`` may differ);
     - the scale is ``sqrt(d_head)``, the size of one head's keys, not ``sqrt(d_model)``;
-    - ``mask``: boolean, broadcastable to ``(B, H, Lq, Lk)``, ``True`` = may attend: ``(Lq, Lk)``
-      (causal), ``(B, 1, 1, Lk)`` (padding) or ``(B, 1, Lq, Lk)``; the same mask for every head.
-      A 3-D ``(B, Lq, Lk)`` mask does not broadcast correctly: add the head axis first;
+    - ``mask``: boolean (``TypeError`` otherwise, as in attention), ``True`` = may attend, broadcastable
+      to ``(B, H, Lq, Lk)``: ``(Lq, Lk)`` (causal), ``(B, 1, 1, Lk)`` (padding) or ``(B, 1, Lq, Lk)``; the
+      same mask for every head. A 3-D mask is ``(B, Lq, Lk)``, one per sequence: forward adds the head
+      axis (``mask.unsqueeze(1)``), so it is not broadcast as ``(1, B, Lq, Lk)``. (PyTorch's 3-D
+      ``attn_mask`` is ``(B * H, Lq, Lk)`` instead, and its ``True`` means the opposite);
     - returns ``(output (B, Lq, d_model), weights (B, H, Lq, Lk))``, the weights of every head as they
       were *before* dropout (so in ``eval()`` mode and in ``train()`` mode they are the same).
 
@@ -108,7 +114,7 @@ class MultiHeadAttention(nn.Module):
         self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(B, Lq, D)``, ``(B, Lk, D)``, ``(B, Lk, D)`` -> ``(output (B, Lq, D), weights (B, H, Lq, Lk))``."""
-        # Hint (~7 lines): project, split_heads, scaled_dot_product_attention, then (in training, with
-        # dropout) recompute dropout(weights) @ v; merge_heads and w_o.
+        # Hint (~9 lines): a 3-D mask gets its head axis; project, split_heads, scaled_dot_product_attention,
+        # then (in training, with dropout) recompute dropout(weights) @ v; merge_heads and w_o.
         # YOUR CODE HERE
         raise NotImplementedError()

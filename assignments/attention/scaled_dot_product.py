@@ -61,6 +61,8 @@ def scaled_dot_product_attention(
     (causal) or ``(B, 1, 1, Lk)`` (padding). Masked keys get weight exactly 0: they are set to
     ``-inf`` *before* the softmax, so the remaining weights of the row still sum to 1. A query row
     with every key masked gets zero weights and a zero output (see :func:`softmax`), never NaN.
+    A mask that is not boolean raises ``TypeError``: a float mask could be 0/1 or an additive mask of
+    0/-inf (PyTorch accepts both), and guessing which would silently attend to the wrong keys.
     Differentiable. May not call ``torch.nn.functional.scaled_dot_product_attention``.
 
     Example (one query, two keys, d_k = 1): ``q = [[2.]]``, ``k = [[1.], [0.]]``, ``v = [[10.], [20.]]``.
@@ -68,6 +70,7 @@ def scaled_dot_product_attention(
     output ``0.881 * 10 + 0.119 * 20 = 11.19``. With ``mask = [[False, True]]`` the weights are
     ``[0, 1]`` and the output ``20``.
     """
-    # Hint (~6 lines): k.transpose(-2, -1); scores.masked_fill(~mask, float("-inf")); softmax over dim=-1.
+    # Hint (~8 lines): refuse a non-bool mask; k.transpose(-2, -1); scores.masked_fill(~mask, float("-inf"));
+    # softmax over dim=-1.
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -50,13 +50,14 @@ def glove_weight(x: np.ndarray | float, x_max: float = 100.0, alpha: float = 0.7
                1                      otherwise
 
     ``f(0) = 0``, so pairs never seen contribute nothing; the cap at 1 stops the most frequent
-    pairs ("of the", ", and") from dominating the loss.
+    pairs ("of the", ", and") from dominating the loss. ``x`` is a co-occurrence count, never
+    negative: a negative entry raises ``ValueError`` (``(x / x_max) ** 0.75`` would be NaN).
 
     Example:
         >>> glove_weight(np.array([0.0, 50.0, 100.0, 400.0]), x_max=100.0, alpha=0.5)
         array([0.        , 0.70710678, 1.        , 1.        ])
     """
-    # Hint (~2 lines): np.where(condition, value_if_true, value_if_false).
+    # Hint (~4 lines): refuse x < 0; np.where(condition, value_if_true, value_if_false).
     # YOUR CODE HERE
     raise NotImplementedError()
 

@@ -27,15 +27,17 @@ def load_vectors(path: str | Path, limit: int | None = None) -> tuple[dict[str, 
     - ``vectors``: float32 array ``(V, D)``; row ``vocab[w]`` is ``w``'s vector.
 
     Format:
-      - an optional header, the first line, when it is exactly two integers ``count dim``
-        (then every word must have ``dim`` numbers; ``count`` is not checked);
+      - an optional header, the first line that is not blank, when it is exactly two integers
+        ``count dim`` (then every word must have ``dim`` numbers; ``count`` is not checked);
       - then one word per line followed by its ``D`` numbers, separated by whitespace
         (``line.split()``: a trailing space, as in fastText's ``.vec`` files, is fine). Without
         a header, ``D`` is the number of values of the first word. Blank lines are skipped;
-      - the file is read as UTF-8 whatever the computer's locale (``encoding="utf-8"``).
+      - the file is read as UTF-8 whatever the computer's locale; a line that is not valid UTF-8 is
+        a malformed line (``ValueError`` naming it, below), not a ``UnicodeDecodeError``.
 
     ``limit``: keep only the first ``limit`` words and stop reading there (the lines after them
     are never parsed, so a large file loads quickly and a bad line after the limit is not an error).
+    ``limit=0`` reads no word: ``({}, vectors of shape (0, dim))``, ``dim`` as below.
 
     Errors: a ``ValueError`` whose message contains ``"line <n>"`` (``n`` counts every line of the
     file from 1, header included, as an editor shows them) for a malformed line: a word with the
@@ -50,9 +52,9 @@ def load_vectors(path: str | Path, limit: int | None = None) -> tuple[dict[str, 
         >>> vectors.shape, vectors.dtype
         ((3, 4), dtype('float32'))
     """
-    # Hint (~25 lines): with open(path, encoding="utf-8") as f: for line_no, line in enumerate(f, start=1):
-    # fields = line.split() ... np.array(fields[1:], dtype=np.float32) raises ValueError for text
-    # that is not a number: catch it and raise your own ValueError naming the line.
+    # Hint (~28 lines): with open(path, "rb") as f: for line_no, line in enumerate(f, start=1):
+    # line.decode("utf-8") and line.split() ... np.array(fields[1:], dtype=np.float32) raises ValueError
+    # for text that is not a number: catch it (and UnicodeDecodeError) and raise your own ValueError naming the line.
     # YOUR CODE HERE
     raise NotImplementedError()
 

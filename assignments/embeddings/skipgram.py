@@ -243,7 +243,9 @@ def train_skipgram(
     size: about 1 for batches of 128 on a small corpus, 50 to 100 for batches of 1024 (much larger
     than word2vec's per-pair 0.025). Too large a step diverges: the vectors blow up to inf/NaN.
 
-    ``epochs=0`` returns the initial ``(W_in, W_out)``.
+    ``epochs=0`` returns the initial ``(W_in, W_out)``, and so does a corpus with no pairs (a single
+    token). An empty ``token_ids`` raises ``ValueError``: with no counts there is no noise
+    distribution to draw negatives from (step 3 raises it: ``noise_distribution`` refuses all-zero counts).
     """
     # Hint (~14 lines): follow the numbered recipe; the negatives of a batch are one rng.choice call.
     # YOUR CODE HERE

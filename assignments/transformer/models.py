@@ -203,14 +203,17 @@ def greedy_decode(model: Transformer, src: torch.Tensor, max_len: int, bos_id: i
       - decoding stops as soon as every sequence has produced ``eos_id`` (then ``T < max_len`` is
         possible), and otherwise after ``max_len - 1`` generated tokens.
 
+    ``max_len < 1`` raises ``ValueError`` (there is no room even for ``bos_id``); ``max_len = 1`` gives
+    the ``(B, 1)`` column of ``bos_id`` without calling the decoder.
+
     Example (a model that has learnt to copy, ``bos_id=1, eos_id=2, pad_id=0``):
         src = [[5, 6, 2], [7, 2, 0]] -> [[1, 5, 6, 2], [1, 7, 2, 0]]
 
     Runs without gradients; it does not change ``model.train()``/``model.eval()``: call
     ``model.eval()`` first so dropout is off.
     """
-    # Hint (~12 lines): keep a boolean `finished` (B,); where finished, append pad_id instead of the
-    # argmax; update finished with (next == eos_id); break when finished.all().
+    # Hint (~14 lines): refuse max_len < 1; keep a boolean `finished` (B,); where finished, append pad_id
+    # instead of the argmax; update finished with (next == eos_id); break when finished.all().
     # YOUR CODE HERE
     raise NotImplementedError()
 
@@ -231,16 +234,22 @@ def generate(
       2. take the logits of the last position, ``(B, V)``;
       3. ``temperature == 0``: the argmax (greedy, first index on a tie; ``top_k`` changes nothing);
          otherwise divide the logits by ``temperature`` (< 1 sharpens, > 1 flattens), keep only the
-         ``top_k`` largest (set the others to ``-inf``; ``top_k=None`` keeps all, ``top_k >= V`` too),
-         softmax, and draw ONE token per row with ``torch.multinomial(probs, 1, generator=generator)``;
+         ``top_k`` largest (set the others to ``-inf``; ``top_k=None`` keeps all, ``top_k >= V`` too;
+         a logit tied with the ``k``-th largest is kept as well, so a tie may keep more than ``k``:
+         mask ``logits < kth_largest``), softmax, and draw ONE token per row with
+         ``torch.multinomial(probs, 1, generator=generator)``;
       4. append it.
 
     The prompt is returned unchanged as the first ``L`` columns. Same ``generator`` state, same
     output. Runs without gradients and does not change the model's train/eval mode.
 
+    ``ValueError`` for ``temperature < 0`` (there is no such distribution) and for ``top_k < 1``
+    (nothing would be left to sample), raised before any step, even when ``max_new_tokens`` is 0.
+
     Example: ``generate(model, torch.tensor([[1, 5]]), 3, temperature=0)`` -> ``[[1, 5, a, b, c]]``
     where ``a = argmax model([[1, 5]])[0, -1]``, then ``b`` from ``[[1, 5, a]]``, and so on.
     """
-    # Hint (~12 lines): tokens[:, -model.max_len:]; torch.topk(logits, k).values[:, [-1]] is the k-th largest.
+    # Hint (~16 lines): check temperature and top_k first; tokens[:, -model.max_len:];
+    # torch.topk(logits, k).values[:, [-1]] is the k-th largest.
     # YOUR CODE HERE
     raise NotImplementedError()

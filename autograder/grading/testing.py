@@ -10,13 +10,14 @@ Nothing here holds a reference answer, so the module ships with the public tests
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
 
-from autograder.grading.adapter import Student
-from autograder.grading.compare import Mistakes, check
+from autograder.grading.adapter import Student, StudentError
+from autograder.grading.compare import Feedback, Mistakes, check
 
 
 def randn(
@@ -127,16 +128,23 @@ def check_items(
     that shows most mistakes first); default ``names``. A result that is not a tuple of ``len(names)`` is
     reported as such, with the names expected.
     """
-    if not isinstance(got, (tuple, list)) or len(got) != len(names):
-        shape = f"a tuple of {len(got)}" if isinstance(got, (tuple, list)) else f"a {type(got).__name__}"
-        check(got, tuple(expected), what=f"{what} -> ({', '.join(names)}): expected that tuple, got {shape}")
-        return
+    check(got, tuple(expected), what=what, mistakes=mistakes, names=names, order=order)
 
-    def part(candidate: Any, i: int) -> Callable[[], Any]:
-        return lambda: (candidate() if callable(candidate) else candidate)[i]
 
-    for name in order or names:
-        i = list(names).index(name)
-        check(
-            got[i], expected[i], what=f"{what} -> {name}", mistakes={k: part(c, i) for k, c in (mistakes or {}).items()}
-        )
+def file_error(error: StudentError, what: str, text: str) -> Feedback:
+    """The failure of a call on a file (``what``, e.g. ``"load_vectors(<GloVe file>)"``) that raised: the error, the
+    file's line it names ("line 3"), or the file's first lines when it names none, then the student's traceback.
+
+    ``raise file_error(error, what, text) from None`` in a test that reads a file the test wrote.
+    """
+    lines = text.splitlines()
+    named = re.search(r"\bline (\d+)", error.message)
+    if named and 1 <= int(named.group(1)) <= len(lines):
+        n = int(named.group(1))
+        shown = f"  the file's line {n}: {lines[n - 1]!r}"
+    else:
+        shown = "  the file's first lines: " + "; ".join(f"{i}: {line!r}" for i, line in enumerate(lines[:3], 1))
+    parts = [f"{what}: your code raised {error.type_name}: {error.message}", shown]
+    if error.student_traceback:
+        parts.append(error.student_traceback.rstrip())
+    return Feedback("\n".join(parts))

@@ -9,7 +9,7 @@ student whose output equals one of them is told which.
 import numpy as np
 import pytest
 
-from autograder.grading.compare import check, describe_args
+from autograder.grading.compare import check, check_raises, describe_args
 
 COOC = "embeddings.glove:cooccurrence_matrix"
 WEIGHT = "embeddings.glove:glove_weight"
@@ -296,3 +296,13 @@ def test_loss_all_zero_counts(student):
         f"glove_loss_and_gradients({describe_args(W, W_ctx, b, b_ctx, X)}, x_max=10) with X all zero",
         loss_mistakes(W, W_ctx, b, b_ctx, X, 10.0, 0.75),
     )
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_weight_refuses_negative_counts(student):
+    """glove_weight: a negative count raises ValueError (its power would be NaN)"""
+    x = np.array([0.0, 5.0, -1.0])
+    check_raises(lambda: student.call(WEIGHT, x), "ValueError", what="glove_weight([0, 5, -1])")

@@ -235,3 +235,15 @@ def test_decoder_mask_on_device(student):
         {"device": "meta", "dtype": "bool", "shape": [B, 1, L, L]},
         what="decoder_mask(tokens on 'meta', 0): device, dtype and shape",
     )
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_combine_masks_with_one_mask(student, ref):
+    """combine_masks: a single mask (alone or among None) comes back unchanged"""
+    pad = ref["masks"].padding_mask(tokens_with_padding(0, seed=30), 0)
+    for args in [(pad,), (None, pad, None)]:
+        shown = ", ".join("None" if a is None else describe_args(a) for a in args)
+        check(student.call(COMBINE, *args), pad, what=f"combine_masks({shown})")

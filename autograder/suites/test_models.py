@@ -1035,3 +1035,70 @@ def test_learns_language(ref, trained):
 def test_own_predictions_agree(ref, trained, task):
     """Behaviour: your own predictions equal the curriculum's architecture's with your trained weights"""
     check_agreement(ref, trained, task)
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("max_len", [0, -2])
+def test_greedy_decode_refuses_max_len_below_one(student, max_len):
+    """greedy_decode: max_len < 1 raises ValueError (no room even for bos_id)"""
+    from autograder.grading.compare import check_raises
+
+    src = torch.tensor([[3, 4, 2]])
+    check_raises(
+        lambda: student.probe(
+            "decode_run",
+            function=GREEDY,
+            model=scripted_spec(torch.zeros(5, 4, 6, dtype=torch.float64)),
+            args=[src, max_len, BOS_ID, EOS_ID],
+            kwargs={},
+        ),
+        "ValueError",
+        what=f"greedy_decode(<model>, src (1, 3), max_len={max_len}, ...)",
+    )
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize(
+    "kwargs", [{"temperature": -0.5}, {"top_k": 0}, {"top_k": -1}], ids=["temperature", "top_k0", "top_k-1"]
+)
+def test_generate_refuses_bad_sampling_arguments(student, kwargs):
+    """generate: temperature < 0 and top_k < 1 raise ValueError"""
+    from autograder.grading.compare import check_raises
+
+    table = torch.zeros(7, 7, dtype=torch.float64)
+    check_raises(
+        lambda: student.probe(
+            "decode_run", function=GENERATE, model=bigram_spec(table), args=[torch.tensor([[1, 2]]), 2], kwargs=kwargs
+        ),
+        "ValueError",
+        what=f"generate(<model>, [[1, 2]], 2, {', '.join(f'{k}={v}' for k, v in kwargs.items())})",
+    )
+
+
+@pytest.mark.points(1)
+def test_generate_top_k_keeps_ties_with_the_kth_logit(student):
+    """generate: top_k=2 keeps every token tied with the 2nd largest logit (here 3 tokens), and only those"""
+    table = torch.zeros(7, 7, dtype=torch.float64)
+    table[:, 4], table[:, 1], table[:, 5] = 3.0, 2.0, 2.0  # after any token: 4 first, then 1 and 5 tied, the rest 0
+    prompt = torch.zeros(300, 1, dtype=torch.long)
+    out = student.probe(
+        "decode_run",
+        function=GENERATE,
+        model=bigram_spec(table),
+        args=[prompt, 1],
+        kwargs={"temperature": 1.0, "top_k": 2},
+        generator_seeds=[5],
+    )[0]
+    got = sorted({int(t) for t in out[:, -1]})
+    check(
+        got,
+        [1, 4, 5],
+        what="the tokens generate(<bigram model>, top_k=2) sampled over 300 draws, logits [0, 2, 0, 0, 3, 2, 0] "
+        "(a tie at the 2nd largest keeps both)",
+        mistakes={
+            "ties at the k-th logit dropped (keep every logit >= the k-th largest)": [4, 5] if got == [4, 5] else [1, 4]
+        },
+    )

@@ -548,3 +548,41 @@ def check_dropout_call(out, weights, eval_out, eval_weights, p: float, *, what: 
             ),
         },
     )
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("heads", [5, 0, -3])
+def test_split_heads_rejects_bad_head_counts(student, heads):
+    """split_heads: ValueError when num_heads <= 0 or does not divide D"""
+    x = randn(B, LQ, D, seed=40)
+    check_raises(lambda: student.call(SPLIT, x, heads), "ValueError", what=f"split_heads({describe_args(x)}, {heads})")
+
+
+@pytest.mark.points(1)
+def test_split_heads_non_contiguous_input(student, ref):
+    """split_heads: a non-contiguous (transposed) input works (reshape, not view)"""
+    x = randn(B, D, LQ, seed=41).transpose(1, 2)  # (B, LQ, D), not contiguous
+    what = f"split_heads({describe_args(x)} made by a transpose, so not contiguous, {H})"
+    check(student.call(SPLIT, x, H), ref["multi_head"].split_heads(x, H), what=what)
+
+
+@pytest.mark.points(1)
+def test_three_dimensional_mask_is_per_sequence(student, ref):
+    """MultiHeadAttention: a 3-D (B, Lq, Lk) mask is one mask per sequence, for every head"""
+    m = reference_mha(ref, seed=42)
+    query, memory = randn(B, LQ, D, seed=43), randn(B, LK, D, seed=44)
+    mask = torch.rand(B, LQ, LK, generator=torch.Generator().manual_seed(45)) < 0.6
+    mask[..., 0] = True
+    expected = reference_run(m, [query, memory, memory, mask])["output"]
+    what = f"MultiHeadAttention({D}, {H})(query, memory, memory, mask {describe_args(mask)})"
+    try:
+        got = run_student(student, [{"args": [query, memory, memory, mask]}], state_of(m))["outputs"][0]
+    except StudentError as error:
+        if error.kind != "raised" or "must match" not in error.message:  # torch's broadcasting error
+            raise
+        hint = "Likely mistake: the 3-D mask broadcast as (1, B, Lq, Lk): add the head axis first, mask.unsqueeze(1)"
+        raise Feedback(f"{what}: {error}\n  {hint}") from None
+    check_output_weights(got, expected, what=what)

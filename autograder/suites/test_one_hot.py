@@ -143,3 +143,45 @@ def test_one_hot_matches_reference(student, ref, shape, vocab_size):
 def test_one_hot_rejects_bad_ids(student, bad):
     """one_hot: ValueError for an out-of-range id or a non-integer array"""
     check_raises(lambda: student.call(ONE_HOT, np.array(bad), 5), "ValueError", what=f"one_hot(np.array({bad}), 5)")
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_build_vocab_dict_order_is_id_order(student, ref):
+    """build_vocab: iterating the dict gives the words by id"""
+    tokens = corpus(30, n=60)
+    got = student.call(BUILD_VOCAB, tokens, specials=["<pad>"])
+    expected = ref["one_hot"].build_vocab(tokens, specials=["<pad>"])
+    check(got, expected, what=f"build_vocab({describe_args(tokens)}, specials=['<pad>'])")
+    check(list(got), sorted(got, key=got.get), what="list(build_vocab(...)): the words in the dict's order, by id")
+
+
+@pytest.mark.points(1)
+def test_build_vocab_duplicate_specials(student, ref):
+    """build_vocab: a special listed twice gets one id, at its first place"""
+    specials = ["<pad>", "<unk>", "<pad>"]
+    expected = ref["one_hot"].build_vocab(["a", "b", "a"], specials=specials)
+    check(
+        student.call(BUILD_VOCAB, ["a", "b", "a"], specials=specials),
+        expected,
+        what=f"build_vocab(['a', 'b', 'a'], specials={specials})",
+    )
+
+
+@pytest.mark.points(1)
+def test_encode_unk_token_missing_from_vocab(student):
+    """encode: an unk_token that is not in vocab raises KeyError naming it, even when every token is known"""
+    check_raises(
+        lambda: student.call(ENCODE, ["a"], {"a": 0}, unk_token="<unk>"),
+        "KeyError",
+        match="<unk>",
+        what="encode(['a'], {'a': 0}, unk_token='<unk>')",
+    )
+
+
+@pytest.mark.points(1)
+def test_one_hot_of_no_ids(student, ref):
+    """one_hot: [] gives a float64 array of shape (0, vocab_size)"""
+    check(student.call(ONE_HOT, [], 4), ref["one_hot"].one_hot([], 4), what="one_hot([], 4)")

@@ -12,7 +12,7 @@ reader the curriculum names.
 import numpy as np
 import pytest
 
-from autograder.grading.compare import check, check_raises, describe_args
+from autograder.grading.compare import DoesNotApply, check, check_raises, describe_args
 
 LOAD = "embeddings.pretrained:load_vectors"
 SAVE = "embeddings.pretrained:save_vectors"
@@ -53,6 +53,14 @@ def ref_load(ref, tmp_path, text: str, **kwargs):
     return ref["pretrained"].load_vectors(str(path), **kwargs)
 
 
+def whole_file(ref, tmp_path, text: str):
+    """The whole file read (no limit): a file with a bad line after the limit cannot be read so (does not apply)."""
+    try:
+        return ref_load(ref, tmp_path, text)
+    except ValueError as error:
+        raise DoesNotApply(f"the whole file does not load: {error}") from None
+
+
 def load_mistakes(ref, tmp_path, text: str, kwargs: dict) -> dict:
     lines = text.splitlines(keepends=True)
     limit = kwargs.get("limit")
@@ -62,7 +70,7 @@ def load_mistakes(ref, tmp_path, text: str, kwargs: dict) -> dict:
         ),
     }
     if limit is not None:
-        out["limit ignored: keep only the first `limit` words"] = lambda: ref_load(ref, tmp_path, text)
+        out["limit ignored: keep only the first `limit` words"] = lambda: whole_file(ref, tmp_path, text)
         if limit > 0:
             out["limit counts the header line: it counts words"] = lambda: ref_load(
                 ref, tmp_path, text, limit=limit - 1
@@ -341,4 +349,35 @@ def test_save_rejects_what_cannot_be_read_back(student, vocab, shape):
         lambda: student_save(student, vocab, vectors),
         "ValueError",
         what=f"save_vectors(path, {vocab}, {describe_args(vectors)})",
+    )
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_load_blank_lines_before_the_header(student, ref, tmp_path):
+    """load_vectors: the header is the first line that is not blank"""
+    text = "\n\n2 3\nthe 0.1 0.2 0.3\nof 0.4 0.5 0.6\n"
+    expected = ref_load(ref, tmp_path, text)
+    check(student_load(student, text), expected, what=f"load_vectors(<file {text!r}>)")
+
+
+@pytest.mark.points(1)
+def test_load_limit_zero(student, ref, tmp_path):
+    """load_vectors: limit=0 reads no word: an empty vocab and vectors of shape (0, dim)"""
+    text = "2 3\nthe 0.1 0.2 0.3\nof 0.4 0.5 0.6\n"
+    expected = ref_load(ref, tmp_path, text, limit=0)
+    check(student_load(student, text, limit=0), expected, what=f"load_vectors(<file {text!r}>, limit=0)")
+
+
+@pytest.mark.points(1)
+def test_load_invalid_utf8_names_the_line(student):
+    """load_vectors: a line that is not valid UTF-8 is a ValueError naming its line"""
+    data = np.frombuffer(b"the 0.1 0.2\n\xff\xfe 0.3 0.4\n", dtype=np.uint8)
+    check_raises(
+        lambda: student.probe("files_roundtrip", files={"v.txt": data}, calls=[{"target": LOAD, "path": "v.txt"}]),
+        "ValueError",
+        match="line 2",
+        what="load_vectors(<file b'the 0.1 0.2\\n\\xff\\xfe 0.3 0.4\\n'>)",
     )

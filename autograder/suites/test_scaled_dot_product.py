@@ -15,7 +15,7 @@ import math
 import pytest
 import torch
 
-from autograder.grading.compare import check, describe_args
+from autograder.grading.compare import check, check_raises, describe_args
 from autograder.grading.testing import check_items
 
 SOFTMAX = "attention.scaled_dot_product:softmax"
@@ -364,3 +364,19 @@ def test_sdpa_gradients(student, ref):
             leaf.grad,
             what=f"gradient of sum(output * g_out) + sum(weights * g_w) with respect to {name} <{tuple(leaf.shape)}>",
         )
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.int64], ids=["float", "int"])
+def test_sdpa_refuses_a_non_bool_mask(student, dtype):
+    """sdpa: a mask that is not boolean raises TypeError (0/1 or an additive 0/-inf mask would be a guess)"""
+    q, k, v = qkv(80)
+    mask = torch.ones(LQ, LK, dtype=dtype)
+    check_raises(
+        lambda: student.call(SDPA, q, k, v, mask),
+        "TypeError",
+        what=f"scaled_dot_product_attention({describe_args(q, k, v, mask)})",
+    )

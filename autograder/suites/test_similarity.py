@@ -11,7 +11,7 @@ back its text labels and drawn points as plain data.
 import numpy as np
 import pytest
 
-from autograder.grading.compare import check, check_raises, describe_args
+from autograder.grading.compare import DoesNotApply, check, check_raises, describe_args
 
 COSINE = "embeddings.similarity:cosine_similarity"
 MOST_SIMILAR = "embeddings.similarity:most_similar"
@@ -354,8 +354,9 @@ def pca_mistakes(X: np.ndarray, k: int, expected: np.ndarray, got) -> dict:
         return Z * np.where(Z[0] < 0, -1.0, 1.0)
 
     def standardised() -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            std = Xc / Xc.std(axis=0)
+        if (Xc.std(axis=0) == 0).any():
+            raise DoesNotApply("a constant column cannot be standardised")
+        std = Xc / Xc.std(axis=0)
         return _like(std @ axes(std)[:k].T, got)
 
     return {

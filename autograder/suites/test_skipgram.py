@@ -62,7 +62,7 @@ def pairs_variant(
         if by_offset
         else [(i, i + d) for i in range(n) for d in offsets]
     )
-    rows = [(ids[j], ids[i]) if swap else (ids[i], ids[j]) for i, j in order if j < n and (j >= 0 or wrap)]
+    rows = [(ids[j], ids[i]) if swap else (ids[i], ids[j]) for i, j in order if j < n and (j >= 0 or wrap and j >= -n)]
     return np.array(rows, dtype=np.int64).reshape(-1, 2)
 
 
@@ -689,3 +689,19 @@ def test_train_learns_topics(student, ref):
         what=f"train_skipgram: mean cosine of same-topic words {within:.2f} should exceed that of different-topic "
         f"words {across:.2f} by 0.2",
     )
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_train_empty_corpus_raises(student):
+    """train_skipgram: an empty corpus raises ValueError (no counts to draw negatives from)"""
+    check_raises(lambda: student.call(TRAIN, [], seed=0, **TRAIN_ARGS), "ValueError", what="train_skipgram([], ...)")
+
+
+@pytest.mark.points(1)
+def test_train_single_token_returns_the_initial_vectors(student, ref):
+    """train_skipgram: a single token has no pairs: the initial (W_in, W_out) come back"""
+    expected = ref[M].train_skipgram([3], seed=4, **(TRAIN_ARGS | {"epochs": 0}))
+    check(student.call(TRAIN, [3], seed=4, **TRAIN_ARGS), expected, what="train_skipgram([3], seed=4, epochs=2, ...)")

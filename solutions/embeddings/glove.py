@@ -57,15 +57,18 @@ def glove_weight(x: np.ndarray | float, x_max: float = 100.0, alpha: float = 0.7
                1                      otherwise
 
     ``f(0) = 0``, so pairs never seen contribute nothing; the cap at 1 stops the most frequent
-    pairs ("of the", ", and") from dominating the loss.
+    pairs ("of the", ", and") from dominating the loss. ``x`` is a co-occurrence count, never
+    negative: a negative entry raises ``ValueError`` (``(x / x_max) ** 0.75`` would be NaN).
 
     Example:
         >>> glove_weight(np.array([0.0, 50.0, 100.0, 400.0]), x_max=100.0, alpha=0.5)
         array([0.        , 0.70710678, 1.        , 1.        ])
     """
-    # Hint (~2 lines): np.where(condition, value_if_true, value_if_false).
+    # Hint (~4 lines): refuse x < 0; np.where(condition, value_if_true, value_if_false).
     ### BEGIN SOLUTION
     x = np.asarray(x, dtype=np.float64)
+    if (x < 0).any():
+        raise ValueError(f"glove_weight needs counts x >= 0, got {x[x < 0].flat[0]:g}")
     return np.where(x < x_max, (x / x_max) ** alpha, 1.0)
     ### END SOLUTION
 

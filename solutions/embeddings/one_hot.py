@@ -23,6 +23,10 @@ def build_vocab(tokens: Iterable[str], min_count: int = 1, specials: Sequence[st
          depend on the order of the corpus. A special that also occurs in ``tokens`` keeps its
          special id and is not added twice.
 
+    The dict's own order is the id order: ``list(vocab)`` lists the words by id (a dict keeps the
+    order its keys were inserted in, so insert them by increasing id). A special listed twice gets
+    one id, at its first place: ``specials=["<pad>", "<unk>", "<pad>"]`` gives ``<pad>`` 0, ``<unk>`` 1.
+
     Example:
         >>> build_vocab(["b", "a", "b", "c"], specials=["<unk>"])
         {'<unk>': 0, 'b': 1, 'a': 2, 'c': 3}
@@ -44,7 +48,9 @@ def encode(tokens: Iterable[str], vocab: dict[str, int], unk_token: str | None =
     """Token strings -> int64 array of ids.
 
     A token missing from ``vocab`` maps to ``vocab[unk_token]``; when ``unk_token`` is None it
-    raises ``KeyError`` whose message names the token.
+    raises ``KeyError`` whose message names the token. An ``unk_token`` that is not in ``vocab``
+    raises ``KeyError`` naming it, checked first: even when every token is known (a typo in
+    ``unk_token`` should not wait for the first unknown word to show up).
 
     Example:
         >>> encode(["a", "zebra"], {"<unk>": 0, "a": 1}, unk_token="<unk>")
@@ -70,7 +76,8 @@ def one_hot(indices: Sequence[int] | np.ndarray, vocab_size: int) -> np.ndarray:
 
     Shapes: ``indices`` of any shape ``S`` -> float64 array of shape ``S + (vocab_size,)``.
     Raises ``ValueError`` for an id outside ``[0, vocab_size)`` or a non-integer array
-    (floats such as ``1.0`` are refused: an id is a count, not a measurement).
+    (floats such as ``1.0`` are refused: an id is a count, not a measurement). No ids at all is
+    fine: ``one_hot([], 3)`` is a float64 array of shape ``(0, 3)`` (an empty list has no dtype to refuse).
 
     Example:
         >>> one_hot([1], 3)

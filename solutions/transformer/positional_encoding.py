@@ -66,6 +66,9 @@ def sinusoidal_positional_encoding(max_len: int, d_model: int) -> torch.Tensor:
 class PositionalEncoding(nn.Module):
     """Adds the fixed sinusoidal encoding to a batch of embeddings, then applies dropout.
 
+    ``PositionalEncoding(d_model, max_len=5000, dropout=0.0)``: ``d_model`` first, the reverse of
+    ``LearnedPositionalEmbedding(max_len, d_model)`` (which follows ``nn.Embedding``).
+
     ``forward(x)`` with ``x`` of shape ``(B, L, d_model)`` returns ``dropout(x + pe[:L])``, same
     shape: position ``p`` of every sequence in the batch gets ``pe[p]`` added.
 
@@ -113,6 +116,9 @@ class LearnedPositionalEmbedding(nn.Module):
     ``forward(x)`` with ``x`` of shape ``(B, L, d_model)`` returns ``x + embedding(positions)``
     where ``positions = [0, 1, ..., L-1]``: the same ``(L, d_model)`` block is added to every
     sequence of the batch.
+
+    Mind the argument order: ``LearnedPositionalEmbedding(max_len, d_model)``, as ``nn.Embedding(num_embeddings,
+    embedding_dim)`` takes them, is the reverse of ``PositionalEncoding(d_model, max_len)``.
 
     Attributes: ``embedding``, an ``nn.Embedding(max_len, d_model)`` (row ``p`` is the vector of
     position ``p``; its default N(0, 1) initialisation is kept). Unlike the sinusoidal table it

@@ -67,3 +67,77 @@ def test_check_raises_reports_wrong_or_missing_exceptions():
         check_raises(raiser("KeyError", "'x'"), "KeyError", match="zebra", what="encode")
     with pytest.raises(Feedback, match="expected ValueError to be raised, but it returned 3"):
         check_raises(lambda: 3, "ValueError", what="one_hot")
+
+
+def test_the_named_mistake_comes_right_after_the_diagnosis():
+    expected = np.arange(20, dtype=np.float64)
+    text = message(expected * 2, expected, mistakes={"doubled": expected * 2})
+    lines = text.splitlines()
+    assert lines[0].startswith("f(x <float64 (2, 3)>): 19 of 20 elements differ")
+    assert lines[1] == "  Likely mistake: doubled"
+    assert lines[2].startswith("  Expected: numpy.ndarray shape (20,) dtype float64")
+
+
+def test_tuple_items_are_checked_by_name_each_with_its_own_block():
+    expected = (torch.zeros(2, 3, dtype=torch.float64), torch.ones(2, dtype=torch.float64))
+    got = (torch.zeros(2, 3, dtype=torch.float64), torch.full((2,), 0.5, dtype=torch.float64))
+    with pytest.raises(Feedback) as info:
+        check(got, expected, what="sdpa(q, k, v)", names=("output", "weights"), mistakes={"halved": (got[0], got[1])})
+    text = str(info.value)
+    assert text.startswith("sdpa(q, k, v) -> weights: 2 of 2 elements differ") and "item" not in text
+    assert "  Likely mistake: halved" in text
+    assert "Expected: torch.Tensor shape (2,) dtype float64" in text and "Got:      torch.Tensor shape (2,) dtype float64" in text
+    with pytest.raises(Feedback, match=r"expected a tuple \(output, weights\), got a torch.Tensor"):
+        check(got[0], expected, what="sdpa(q, k, v)", names=("output", "weights"))
+
+
+def test_a_mistake_combined_with_another_is_named_on_the_item_it_changes():
+    expected = (np.zeros(3), np.ones(3))
+    got = (np.full(3, 7.0), np.full(3, 2.0))  # output wrong for some other reason, weights doubled
+    with pytest.raises(Feedback) as info:
+        check(got, expected, what="f", names=("output", "weights"), order=("weights", "output"), mistakes={"doubled": (np.zeros(3), np.full(3, 2.0))})
+    assert str(info.value).startswith("f -> weights") and "Likely mistake: doubled" in str(info.value)
+
+
+def test_messages_use_python_reprs_and_scalars_have_no_index():
+    assert message(np.int64(4), 5) == "f(x <float64 (2, 3)>): expected 5, got 4"
+    assert message(np.False_, True) == "f(x <float64 (2, 3)>): expected True, got False"
+    assert message(np.array([1, 2]), np.array([1, 3])).startswith("f(x <float64 (2, 3)>): 1 of 2 elements differ; first at index 1: expected 3, got 2")
+    text = message(0.6, 0.5)
+    assert text.startswith("f(x <float64 (2, 3)>): expected 0.5, got 0.6; abs error 0.1") and "index ()" not in text
+    check(np.True_, True, what="a NumPy bool equals a Python bool")
+
+
+def test_previews_show_the_digits_that_differ_and_mark_the_entries():
+    text = message(np.array([1.2e-8, 1.0]), np.array([0.0, 1.0]))
+    assert "got 1.2e-08" in text and "[1.2e-08 1.0e+00]" in text
+    assert "  Differs at: 0 expected 0, got 1.2e-08" in text
+    text = message(np.array([0.123456, 0.5]), np.array([0.123451, 0.5]), atol=0.0, rtol=0.0)
+    assert "0.123451" in text and "0.123456" in text
+
+
+def test_a_broken_mistake_model_is_recorded_or_raised_never_lost():
+    from autograder.grading.compare import BrokenMistakeModel, DoesNotApply, broken_models, strict_models
+
+    broken_models(clear=True)
+    expected = np.zeros(3)
+
+    def does_not_apply():
+        raise DoesNotApply("needs a square matrix")
+
+    mistakes = {"broken": lambda: expected[7], "not here": does_not_apply, "ones": np.ones(3)}
+    assert "Likely mistake: ones" in message(np.ones(3), expected, mistakes=mistakes)
+    assert [entry.split(":")[0] for entry in broken_models(clear=True)] == ["broken"]
+    with strict_models(), pytest.raises(BrokenMistakeModel, match="'broken' raised IndexError"):
+        check(np.ones(3), expected, what="f", mistakes=mistakes)
+    broken_models(clear=True)
+
+
+def test_a_model_whose_shapes_do_not_fit_this_input_does_not_apply():
+    from autograder.grading.compare import broken_models
+
+    broken_models(clear=True)
+    expected = torch.zeros(2, 3)
+    mistakes = {"broadcast": lambda: torch.zeros(2, 3) + torch.zeros(4, 3), "numpy": lambda: np.zeros(2) @ np.zeros(3)}
+    assert "Likely mistake" not in message(torch.ones(2, 3), expected, mistakes=mistakes)
+    assert broken_models(clear=True) == []

@@ -1,13 +1,18 @@
 """Every catalogued mistake loses points, the feedback names it where the catalogue says so, and
-every failing test's message is useful: it shows expected against got and leaks no reference code."""
+every failing test's message is useful: it shows expected against got and leaks no reference code.
+The student's own loop names them too: of the mistakes the public tests catch, at least 80% are named
+there. No mistake model may be broken (raise for a reason other than "does not apply to this input")."""
 
+import numpy as np
 import pytest
 
+from autograder.grading.compare import Feedback, broken_models, check
 from autograder.grading.loader import SOLUTIONS
 from autograder.grading.results import Report
 from autograder.grading.runner import grade
 from tests.mutants import Mutant, all_mutants
 from tests.mutants.generated import solution_lines
+from tests.mutants.run import PUBLIC_NAMED_GOAL, PublicOutcome, public_outcomes
 
 MUTANTS = all_mutants()
 
@@ -37,10 +42,18 @@ def assert_feedback_is_useful(report: Report) -> None:
             assert not leaked, f"{t.name}: the feedback quotes the reference: {leaked[:2]}"
 
 
+def assert_no_broken_models(where: str) -> None:
+    """A mistake model that raised silently stops naming its mistake: fail instead (compare.broken_models)."""
+    broken = broken_models(clear=True)
+    assert not broken, f"{where}: broken mistake model(s), fix them or raise DoesNotApply: {broken[:3]}"
+
+
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.id for m in MUTANTS])
 def test_mutant_is_killed_and_named(mutant: Mutant, tmp_path):
     root = mutant.apply(tmp_path / "submission")
+    broken_models(clear=True)
     report, _ = grade(root, only=[mutant.exercise], isolated=False)
+    assert_no_broken_models(f"the hidden suite on mutant {mutant.id}")
     assert report.tests, f"no hidden test ran for {mutant.exercise}"
     assert report.score < report.max_score, f"mutant {mutant.id} survived: it scored {report.score}/{report.max_score}"
     if mutant.expect:
@@ -62,3 +75,31 @@ def test_every_exercise_has_mutants():
 
     assert {m.exercise for m in MUTANTS} == set(EXERCISES)
 
+
+
+def test_a_broken_mistake_model_fails_the_kit():
+    """Plant a model that raises (not DoesNotApply): the check the mutant tests run must fail on it."""
+    broken_models(clear=True)
+    with pytest.raises(Feedback):
+        check(np.ones(2), np.zeros(2), what="planted", mistakes={"planted broken model": lambda: np.zeros(2)[5]})
+    with pytest.raises(AssertionError, match="planted broken model"):
+        assert_no_broken_models("planted")
+
+
+@pytest.fixture(scope="session")
+def public_pass() -> dict[str, PublicOutcome]:
+    """The public tests of each mutant's exercise, run in-process on the mutated copy, as `make test` does."""
+    broken_models(clear=True)
+    outcomes = public_outcomes(MUTANTS)
+    assert_no_broken_models("the public tests")
+    return outcomes
+
+
+def test_the_students_loop_names_most_mistakes_it_catches(public_pass):
+    killed = [m for m in MUTANTS if m.expect and public_pass[m.id].killed]
+    named = [m for m in killed if public_pass[m.id].named]
+    unnamed = [m.id for m in killed if not public_pass[m.id].named]
+    assert len(named) >= PUBLIC_NAMED_GOAL * len(killed), (
+        f"the public tests name {len(named)} of the {len(killed)} mistakes they catch (goal {PUBLIC_NAMED_GOAL:.0%}); "
+        f"not named: {unnamed}"
+    )

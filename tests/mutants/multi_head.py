@@ -2,7 +2,7 @@ from tests.mutants import Mutant
 
 F = "attention/multi_head.py"
 EX = "multi_head"
-SPLIT = "return x.view(batch, length, num_heads, d_model // num_heads).transpose(1, 2)"
+SPLIT = "return x.reshape(batch, length, num_heads, d_model // num_heads).transpose(1, 2)"
 MERGE = "return x.transpose(1, 2).reshape(batch, length, num_heads * d_head)"
 ATTEND = "out, weights = scaled_dot_product_attention(q, k, v, mask)"
 DROPOUT = "            out = self.dropout(weights) @ v\n"

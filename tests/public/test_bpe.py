@@ -2,10 +2,88 @@
 
 import numpy as np
 
-from autograder.grading.compare import check, check_raises
+from autograder.grading.adapter import StudentError
+from autograder.grading.compare import Feedback, check, check_raises
 
 M = "embeddings.bpe"
 SENNRICH = {"low": 5, "lower": 2, "newest": 6, "widest": 3}
+EOW = "</w>"
+
+
+# -- models of the common mistakes, written out in Python: a wrong answer equal to one is named --
+
+
+def initial_ids(word_counts: dict) -> dict:
+    """The ids the initial symbols get (characters by code point, then the marked last characters, sorted)."""
+    symbols = sorted({c for w in word_counts for c in w}) + sorted({w[-1] + EOW for w in word_counts if w})
+    return {t: i for i, t in enumerate(dict.fromkeys(symbols))}
+
+
+def train(word_counts: dict, num_merges: int, tie: str = "lower id", occurrences: bool = True) -> list:
+    """BPE training written plainly: each step merges the most frequent pair; ``tie`` picks among equals."""
+    words = [[*w[:-1], w[-1] + EOW] for w in word_counts]
+    counts = list(word_counts.values()) if occurrences else [1] * len(word_counts)
+    ids, merges = initial_ids(word_counts), []
+    for _ in range(num_merges):
+        pairs: dict = {}
+        for word, n in zip(words, counts):
+            for pair in zip(word, word[1:]):
+                pairs[pair] = pairs.get(pair, 0) + n
+        if not pairs:
+            break
+        best = min(pairs, key=lambda p, pairs=pairs: tie_key(p, pairs[p], ids, tie))
+        merges.append(best)
+        ids.setdefault(best[0] + best[1], len(ids))
+        words = [merge(w, best) for w in words]
+    return merges
+
+
+def tie_key(pair: tuple, count: int, ids: dict, tie: str) -> tuple:
+    """The order train_bpe picks pairs in: the most frequent first, then by the tie rule."""
+    return {
+        "lower id": (-count, ids[pair[0]], ids[pair[1]]),
+        "higher id": (-count, -ids[pair[0]], -ids[pair[1]]),
+        "alphabetical": (-count, pair),
+    }[tie]
+
+
+def merge(symbols: list, pair: tuple) -> list:
+    out, i = [], 0
+    while i < len(symbols):
+        if i + 1 < len(symbols) and (symbols[i], symbols[i + 1]) == pair:
+            out.append(symbols[i] + symbols[i + 1])
+            i += 2
+        else:
+            out.append(symbols[i])
+            i += 1
+    return out
+
+
+def train_mistakes(word_counts: dict, num_merges: int) -> dict:
+    return {
+        "ties broken towards the higher id (the lower id wins a tie)": lambda: train(word_counts, num_merges, tie="higher id"),
+        "ties broken alphabetically by the pair's strings (a tie goes to the lower id)": lambda: train(word_counts, num_merges, tie="alphabetical"),
+        "counting pair types instead of occurrences (a word's pairs count as often as the word occurs)": lambda: train(
+            word_counts, num_merges, occurrences=False
+        ),
+    }
+
+
+def apply_mistakes(word: str, merges: list) -> dict:
+    def per_pass(once: bool):
+        symbols, before = [*word[:-1], word[-1] + EOW], None
+        while symbols != before:
+            before = symbols
+            for pair in merges:
+                symbols = merge(symbols, pair)
+            if once:
+                break
+        return symbols
+
+    return {
+        "applying the merges in learnt order per pass instead of the lowest rank first": lambda: per_pass(False),
+        "applying the merges in learnt order, one pass, instead of the lowest rank first": lambda: per_pass(True),
+    }
 
 
 def test_word_counts_in_first_occurrence_order(student):
@@ -16,14 +94,16 @@ def test_word_counts_in_first_occurrence_order(student):
 
 def test_split_word_fuses_the_marker(student):
     """split_word: the end-of-word marker is fused to the last character"""
-    check(student.call(f"{M}:split_word", "low"), ["l", "o", "w</w>"], what="split_word('low')")
+    separate = {"the end-of-word marker as a separate symbol instead of fused to the last character": ["l", "o", "w", EOW]}
+    check(student.call(f"{M}:split_word", "low"), ["l", "o", "w</w>"], what="split_word('low')", mistakes=separate)
     check(student.call(f"{M}:split_word", "a"), ["a</w>"], what="split_word('a')")
 
 
 def test_merge_pair_every_occurrence(student):
     """merge_pair: every occurrence, left to right, no overlaps"""
     got = student.call(f"{M}:merge_pair", ["a", "b", "c", "a", "b"], ("a", "b"))
-    check(got, ["ab", "c", "ab"], what="merge_pair(['a', 'b', 'c', 'a', 'b'], ('a', 'b'))")
+    first = {"merging only the first occurrence of the pair in a word": ["ab", "c", "a", "b"]}
+    check(got, ["ab", "c", "ab"], what="merge_pair(['a', 'b', 'c', 'a', 'b'], ('a', 'b'))", mistakes=first)
     got = student.call(f"{M}:merge_pair", ["a", "a", "a", "b"], ("a", "a"))
     check(got, ["aa", "a", "b"], what="merge_pair(['a', 'a', 'a', 'b'], ('a', 'a'))")
 
@@ -32,6 +112,16 @@ def test_bpe_vocab_order(student):
     """bpe_vocab: specials, characters by code point, marked last characters, merges"""
     got = student.call(f"{M}:bpe_vocab", {"low": 2, "ow": 1}, [("o", "w</w>")])
     check(got, {"<unk>": 0, "l": 1, "o": 2, "w": 3, "w</w>": 4, "ow</w>": 5}, what="bpe_vocab({'low': 2, 'ow': 1}, [('o', 'w</w>')])")
+    # "ab" (first) ends in b, "ba" in a: sorted, a</w> still comes before b</w>; the merge (b, a</w>) is listed twice: one id
+    counts, merges = {"ab": 1, "ba": 1}, [("b", "a</w>"), ("a", "b</w>"), ("b", "a</w>")]
+    expected = {"<unk>": 0, "a": 1, "b": 2, "a</w>": 3, "b</w>": 4, "ba</w>": 5, "ab</w>": 6}
+    mistakes = {
+        "marked last characters in first-occurrence order instead of sorted": {"<unk>": 0, "a": 1, "b": 2, "b</w>": 3, "a</w>": 4, "ba</w>": 5, "ab</w>": 6},
+        "a repeated token given a new id (a token already in the vocabulary keeps its id)": {
+            "<unk>": 0, "a": 1, "b": 2, "a</w>": 3, "b</w>": 4, "ab</w>": 6, "ba</w>": 7
+        },
+    }
+    check(student.call(f"{M}:bpe_vocab", counts, merges), expected, what=f"bpe_vocab({counts}, {merges}) (a merge listed twice)", mistakes=mistakes)
 
 
 def test_train_bpe_sennrich_example(student):
@@ -39,7 +129,8 @@ def test_train_bpe_sennrich_example(student):
     got = student.call(f"{M}:train_bpe", SENNRICH, 5)
     # (e, s) and (s, t</w>) both occur 9 times: "e" has the lower id. Then (es, t</w>) 9, (l, o) 7,
     # and at 6 the tie (n, e), (e, w), (w, est</w>) goes to the lowest left id, "e"; then (n, ew) 6.
-    check(got, [("e", "s"), ("es", "t</w>"), ("l", "o"), ("e", "w"), ("n", "ew")], what=f"train_bpe({SENNRICH}, 5)")
+    expected = [("e", "s"), ("es", "t</w>"), ("l", "o"), ("e", "w"), ("n", "ew")]
+    check(got, expected, what=f"train_bpe({SENNRICH}, 5)", mistakes=train_mistakes(SENNRICH, 5))
 
 
 def test_train_bpe_stops_when_nothing_is_left(student):
@@ -51,18 +142,26 @@ def test_train_bpe_stops_when_nothing_is_left(student):
 def test_apply_bpe_by_rank(student):
     """apply_bpe: the lowest-ranked applicable merge first, until none applies"""
     merges = [("e", "s"), ("es", "t</w>"), ("l", "o"), ("lo", "w")]
-    check(student.call(f"{M}:apply_bpe", "lowest", merges), ["low", "est</w>"], what=f"apply_bpe('lowest', {merges})")
+    expected = ["low", "est</w>"]
+    check(student.call(f"{M}:apply_bpe", "lowest", merges), expected, what=f"apply_bpe('lowest', {merges})", mistakes=apply_mistakes("lowest", merges))
     merges = [("ab", "c</w>"), ("a", "b")]
-    check(student.call(f"{M}:apply_bpe", "abc", merges), ["abc</w>"], what=f"apply_bpe('abc', {merges})")
+    check(student.call(f"{M}:apply_bpe", "abc", merges), ["abc</w>"], what=f"apply_bpe('abc', {merges})", mistakes=apply_mistakes("abc", merges))
 
 
 def test_encode_with_unknown_and_decode(student):
     """encode / decode: an unknown token maps to <unk>; decode puts the spaces back"""
     vocab = {"<unk>": 0, "l": 1, "o": 2, "w": 3, "w</w>": 4, "lo": 5}
     merges = [("l", "o")]
-    got = student.call(f"{M}:encode", "low lo", vocab, merges)
+    try:
+        got = student.call(f"{M}:encode", "low lo", vocab, merges)
+    except StudentError as error:
+        if not error.is_a("KeyError"):
+            raise
+        hint = "Likely mistake: no unk fallback: an unknown token must map to vocab[unk_token]"
+        raise Feedback(f"encode('low lo', {vocab}, {merges}): {error}\n  {hint}") from None
     check(got, np.array([5, 4, 1, 0], dtype=np.int64), what=f"encode('low lo', {vocab}, {merges})")
-    check(student.call(f"{M}:decode", [5, 4, 5], vocab), "low lo", what=f"decode([5, 4, 5], {vocab})")
+    removed = {"the end-of-word marker removed instead of turned into a space": "lowlo"}
+    check(student.call(f"{M}:decode", [5, 4, 5], vocab), "low lo", what=f"decode([5, 4, 5], {vocab})", mistakes=removed)
 
 
 def test_encode_without_unk_raises(student):

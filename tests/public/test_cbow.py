@@ -8,10 +8,72 @@ import numpy as np
 
 from autograder.grading.compare import check, check_raises
 from autograder.grading.gradcheck import numerical_gradient
+from autograder.grading.testing import check_items
 
 CBOW = "embeddings.cbow:cbow_loss_and_gradient"
+OUTPUTS = ("loss", "grad_input_vectors", "grad_output_vectors")
 
 
+# -- models of the common mistakes, NumPy formulas written here: a wrong answer equal to one is named --
+
+
+def cbow_variant(
+    context,
+    center,
+    V_in,
+    U,
+    mean=True,
+    dedup=False,
+    accumulate=True,
+    backward_mean=True,
+    sign=1.0,
+    subtract_y=True,
+    stable=True,
+):
+    """CBOW written out, with switches for the known mistakes."""
+    context = np.unique(context) if dedup else np.asarray(context)
+    C = len(context)
+    h = V_in[context].sum(axis=0) / (C if mean else 1)
+    with np.errstate(all="ignore"):
+        scores = U @ h
+        e = np.exp(scores - scores.max()) if stable else np.exp(scores)
+        y_hat = e / e.sum()
+        loss = -float(np.log(y_hat[center]))
+    delta = y_hat.copy()
+    if subtract_y:
+        delta[center] -= 1.0
+    g_out = np.outer(delta, h)
+    g_h = U.T @ delta / (C if mean and backward_mean else 1)
+    g_in = np.zeros_like(V_in)
+    if accumulate:
+        np.add.at(g_in, context, g_h)
+    else:
+        g_in[context] += g_h  # a repeated index keeps only one of its values
+    return loss, sign * g_in, sign * g_out
+
+
+def cbow_mistakes(context, center, V_in, U) -> dict:
+    args = (context, center, V_in, U)
+    return {
+        "context vectors summed instead of averaged: h is the MEAN of the context's input vectors": lambda: (
+            cbow_variant(*args, mean=False)
+        ),
+        "duplicate context words de-duplicated: a word that appears twice counts twice in the mean": lambda: (
+            cbow_variant(*args, dedup=True)
+        ),
+        "repeated context words not accumulated in grad_input_vectors: grad[idx] += g adds once (use "
+        "np.add.at)": lambda: cbow_variant(*args, accumulate=False),
+        "grad_input_vectors misses the 1/C of the mean: each occurrence gets grad_h / C": lambda: cbow_variant(
+            *args, backward_mean=False
+        ),
+        "gradient sign flipped (the gradient of the loss, not of -loss: y_hat - y)": lambda: cbow_variant(
+            *args, sign=-1.0
+        ),
+        "y not subtracted: the gradients use y_hat instead of y_hat - y": lambda: cbow_variant(*args, subtract_y=False),
+        "softmax without subtracting the max: exp overflows (NaN/inf at |x| = 1000)": lambda: cbow_variant(
+            *args, stable=False
+        ),
+    }
 
 def log_softmax(scores: np.ndarray) -> np.ndarray:
     return scores - scores.max() - np.log(np.sum(np.exp(scores - scores.max())))
@@ -19,11 +81,12 @@ def log_softmax(scores: np.ndarray) -> np.ndarray:
 
 def test_uniform_output_vectors_by_hand(student):
     """cbow: with U = 0 every word has probability 1/V, the loss is log V"""
-    loss, g_in, g_out = student.call(CBOW, [1, 1], 0, np.eye(3, 2), np.zeros((3, 2)))
-    check(loss, float(np.log(3.0)), what="loss of cbow(context=[1, 1], center=0, V_in=eye(3, 2), U=zeros(3, 2))")
-    # h = V_in[1] = (0, 1); grad_output_vectors = (y_hat - y) h^T with y_hat = 1/3 everywhere
-    check(g_out, np.outer([-2 / 3, 1 / 3, 1 / 3], [0.0, 1.0]), what="grad_output_vectors: (y_hat - y) h^T")
-    check(g_in, np.zeros((3, 2)), what="grad_input_vectors: U^T (y_hat - y) is 0 when U = 0")
+    V_in, U = np.eye(3, 2), np.zeros((3, 2))
+    got = student.call(CBOW, [1, 1], 0, V_in, U)
+    # loss log 3; h = V_in[1] = (0, 1); grad_output_vectors = (y_hat - y) h^T with y_hat = 1/3 everywhere;
+    # grad_input_vectors: U^T (y_hat - y) is 0 when U = 0
+    expected = (float(np.log(3.0)), np.zeros((3, 2)), np.outer([-2 / 3, 1 / 3, 1 / 3], [0.0, 1.0]))
+    check_items(got, expected, OUTPUTS, what="cbow(context=[1, 1], center=0, V_in=eye(3, 2), U=zeros(3, 2))", mistakes=cbow_mistakes([1, 1], 0, V_in, U))
 
 
 def test_h_is_the_mean_of_the_context(student):
@@ -32,8 +95,9 @@ def test_h_is_the_mean_of_the_context(student):
     U = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
     for context in ([0, 1], [0, 0, 1]):
         h = V_in[context].mean(axis=0)  # (1, 2) for [0, 1]; (4/3, 4/3) for [0, 0, 1]
-        loss, _, _ = student.call(CBOW, context, 2, V_in, U)
-        check(loss, float(-log_softmax(U @ h)[2]), what=f"loss of cbow(context={context}, center=2): -log softmax(U h)[2] with h = {h.round(4).tolist()}")
+        loss = student.call(CBOW, context, 2, V_in, U)[0]
+        what = f"loss of cbow(context={context}, center=2): -log softmax(U h)[2] with h = {h.round(4).tolist()}"
+        check(loss, float(-log_softmax(U @ h)[2]), what=what, mistakes={k: lambda m=m: m()[0] for k, m in cbow_mistakes(context, 2, V_in, U).items()})
 
 
 def test_single_context_word(student):
@@ -49,7 +113,10 @@ def test_gradient_check_with_a_repeated_word(student):
     rng = np.random.default_rng(1)
     V_in, U = rng.normal(size=(4, 3)), rng.normal(size=(4, 3))
     context, center = [2, 0, 2], 1
-    _, g_in, g_out = student.call(CBOW, context, center, V_in, U)
+    got = student.call(CBOW, context, center, V_in, U)
+    what = "cbow(context=[2, 0, 2], center=1, V_in (4, 3), U (4, 3))"
+    check_items(got, cbow_variant(context, center, V_in, U), OUTPUTS, what=what, mistakes=cbow_mistakes(context, center, V_in, U))
+    _, g_in, g_out = got
     num_in = numerical_gradient(lambda x: student.call(CBOW, context, center, x, U)[0], V_in)
     num_out = numerical_gradient(lambda x: student.call(CBOW, context, center, V_in, x)[0], U)
     check(g_in, num_in, what="grad_input_vectors vs finite differences", rtol=1e-5, atol=1e-7)
@@ -60,10 +127,9 @@ def test_stable_for_large_scores(student):
     """cbow: scores of size 1000 give no NaN (subtract the max inside the softmax)"""
     V_in = np.array([[1.0, 0.0], [0.0, 1.0]])
     U = np.array([[1000.0, 0.0], [0.0, 0.0], [-1000.0, 0.0]])
-    loss, g_in, g_out = student.call(CBOW, [0], 0, V_in, U)  # scores (1000, 0, -1000): P(word 0) = 1
-    check(loss, 0.0, what="loss of cbow with scores (1000, 0, -1000) and the center the top word")
-    check(g_out, np.zeros((3, 2)), what="grad_output_vectors when the prediction is already certain")
-    check(g_in, np.zeros((2, 2)), what="grad_input_vectors when the prediction is already certain")
+    got = student.call(CBOW, [0], 0, V_in, U)  # scores (1000, 0, -1000): P(word 0) = 1, nothing to learn
+    what = "cbow(context=[0], center=0) with scores (1000, 0, -1000): the prediction is already certain"
+    check_items(got, (0.0, np.zeros((2, 2)), np.zeros((3, 2))), OUTPUTS, what=what, mistakes=cbow_mistakes([0], 0, V_in, U))
 
 
 def test_empty_context_raises(student):

@@ -9,6 +9,8 @@ Two conventions differ between this course and PyTorch, and the helpers below tr
 """
 
 import math
+from collections.abc import Callable, Sequence
+from types import SimpleNamespace
 
 import torch
 from torch import nn
@@ -63,11 +65,169 @@ def x_of(*shape: int, seed: int) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
+# -- models of the common mistakes, from torch's formulas and PyTorch's weights: a wrong answer equal to one is named --
+
+
+def attention_of(theirs: nn.MultiheadAttention) -> Callable:
+    """PyTorch's attention weights used our way: (query, key, value, mask True = may attend) -> (output, weights)."""
+    w_q, w_k, w_v = theirs.in_proj_weight.detach().chunk(3)
+    b_q, b_k, b_v = theirs.in_proj_bias.detach().chunk(3)
+
+    def split(x):
+        return x.view(x.size(0), x.size(1), H, D // H).transpose(1, 2)
+
+    def attend(query, key, value, mask=None):
+        q, k, v = split(query @ w_q.T + b_q), split(key @ w_k.T + b_k), split(value @ w_v.T + b_v)
+        scores = q @ k.transpose(-2, -1) / math.sqrt(D // H)
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        weights = torch.softmax(scores, dim=-1).nan_to_num(0.0)
+        out = (weights @ v).transpose(1, 2).reshape(query.shape)
+        return out @ theirs.out_proj.weight.detach().T + theirs.out_proj.bias.detach(), weights
+
+    return attend
+
+
+def parts_of(layer: nn.Module) -> SimpleNamespace:
+    """A PyTorch layer's parts under our names (self_attn, cross_attn, ffn, norm1, norm2, norm3)."""
+    parts = SimpleNamespace(self_attn=attention_of(layer.self_attn), norm1=layer.norm1, norm2=layer.norm2)
+    parts.ffn = lambda h: layer.linear2(torch.relu(layer.linear1(h)))
+    if hasattr(layer, "multihead_attn"):
+        parts.cross_attn, parts.norm3 = attention_of(layer.multihead_attn), layer.norm3
+    return parts
+
+
+def stack(
+    x: torch.Tensor,
+    sublayers: Sequence[Callable],
+    norms: Sequence[torch.nn.Module],
+    pre: bool,
+    residual: Sequence[bool],
+) -> torch.Tensor:
+    """Sublayers with Add & Norm: post-norm x = norm(x + f(x)) or pre-norm x = x + f(norm(x)); residual False drops the
+    x +.
+    """
+    for f, norm, res in zip(sublayers, norms, residual):
+        if pre:
+            y = f(norm(x))
+            x = x + y if res else y
+        else:
+            y = f(x)
+            x = norm(x + y if res else y)
+    return x
+
+
+def encoder_mistakes(m: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor | None, norm_first: bool) -> dict:
+    def run(pre=norm_first, residual=(True, True), attn_mask="given", norms=(m.norm1, m.norm2)):
+        mk = {"given": mask, "none": None, "inverted": None if mask is None else ~mask}[attn_mask]
+        with torch.no_grad():
+            return stack(x, [lambda h: m.self_attn(h, h, h, mk)[0], m.ffn], norms, pre, residual)
+
+    order = (
+        "post-norm computed where pre-norm was asked (norm_first=True)"
+        if norm_first
+        else "pre-norm computed where post-norm was asked (norm_first=False)"
+    )
+    out = {
+        order: lambda: run(pre=not norm_first),
+        "missing residual connection around the self-attention": lambda: run(residual=(False, True)),
+        "missing residual connection around the feed-forward": lambda: run(residual=(True, False)),
+        "norm1 used for both sublayers (norm2 must normalise the feed-forward sublayer)": lambda: run(
+            norms=(m.norm1, m.norm1)
+        ),
+    }
+    if mask is not None:
+        out["mask ignored by the self-attention"] = lambda: run(attn_mask="none")
+        out["mask inverted (True means may attend)"] = lambda: run(attn_mask="inverted")
+    return out
+
+
+def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> dict:
+    def run(
+        pre=norm_first,
+        residual=(True, True, True),
+        tgt="given",
+        mem="given",
+        kv="memory",
+        swapped=False,
+        norm_memory=False,
+    ):
+        tm = {"given": tgt_mask, "none": None}[tgt]
+        mm = {"given": memory_mask, "none": None}[mem]
+        self_attn, cross_attn = (m.cross_attn, m.self_attn) if swapped else (m.self_attn, m.cross_attn)
+
+        def cross(h):
+            source = {"memory": memory, "self": h}[kv]
+            if norm_memory:
+                source = m.norm2(source)
+            return cross_attn(h, source, source, mm)[0]
+
+        with torch.no_grad():
+            return stack(
+                x, [lambda h: self_attn(h, h, h, tm)[0], cross, m.ffn], [m.norm1, m.norm2, m.norm3], pre, residual
+            )
+
+    order = (
+        "post-norm computed where pre-norm was asked (norm_first=True)"
+        if norm_first
+        else "pre-norm computed where post-norm was asked (norm_first=False)"
+    )
+    out = {
+        order: lambda: run(pre=not norm_first),
+        "missing residual connection around the self-attention": lambda: run(residual=(False, True, True)),
+        "missing residual connection around the cross-attention": lambda: run(residual=(True, False, True)),
+        "missing residual connection around the feed-forward": lambda: run(residual=(True, True, False)),
+        "self_attn and cross_attn swapped (self_attn attends within x, cross_attn to memory)": lambda: run(
+            swapped=True
+        ),
+    }
+    if tgt_mask is not None:
+        out["tgt_mask ignored by the self-attention"] = lambda: run(tgt="none")
+    if memory_mask is not None:
+        out["memory_mask ignored by the cross-attention"] = lambda: run(mem="none")
+    else:
+        out["cross-attention on the decoder's own input instead of memory (keys and values come from memory)"] = (
+            lambda: run(kv="self")
+        )
+    if norm_first:
+        out["memory passed through norm2 (pre-norm normalises only the decoder's stream)"] = lambda: run(
+            norm_memory=True
+        )
+    return out
+
+
+
+def layer_norm_mistakes(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> dict:
+    def norm(dims=(-1,), unbiased=False, eps_outside=False, affine=True, eps_value=eps):
+        mean = x.mean(dim=dims, keepdim=True)
+        var = x.var(dim=dims, unbiased=unbiased, keepdim=True)
+        y = (x - mean) / (var.sqrt() + eps_value if eps_outside else (var + eps_value).sqrt())
+        return weight * y + bias if affine else y
+
+    return {
+        "unbiased variance (divided by d_model - 1; LayerNorm divides by d_model)": lambda: norm(unbiased=True),
+        "eps added outside the square root (use sqrt(var + eps))": lambda: norm(eps_outside=True),
+        "the Annotated Transformer's LayerNorm (unbiased std, eps added to the std)": lambda: norm(
+            unbiased=True, eps_outside=True
+        ),
+        "normalised over the wrong axis (dim=-2); the statistics are over the last axis, per token": lambda: norm(
+            dims=(-2,)
+        ),
+        "normalised over the whole sequence (last two axes) instead of each token": lambda: norm(dims=(-2, -1)),
+        "weight and bias not applied": lambda: norm(affine=False),
+        "eps argument ignored (1e-5 used)": lambda: norm(eps_value=1e-5),
+        "eps missing (divide by sqrt(var + eps), not sqrt(var))": lambda: norm(eps_value=0.0),
+    }
+
+
+
 def test_layer_norm_by_hand(student):
     """LayerNorm: [1, 3] has mean 2 and (biased) variance 1, so it becomes [-1, 1] / sqrt(1 + eps)"""
     got = student.probe("module_run", target=LN, init_args=[2], init_kwargs={}, calls=[{"args": [torch.tensor([[1.0, 3.0]])]}])
     scale = 1 / math.sqrt(1 + 1e-5)
-    check(got["outputs"][0], torch.tensor([[-scale, scale]]), what="LayerNorm(2)(torch.tensor([[1., 3.]]))")
+    x = torch.tensor([[1.0, 3.0]])
+    mistakes = layer_norm_mistakes(x, torch.ones(2), torch.zeros(2), 1e-5)
+    check(got["outputs"][0], torch.tensor([[-scale, scale]]), what="LayerNorm(2)(torch.tensor([[1., 3.]]))", mistakes=mistakes)
 
 
 def test_layer_norm_equals_torch(student):
@@ -80,7 +240,9 @@ def test_layer_norm_equals_torch(student):
         "module_run", target=LN, init_args=[D], init_kwargs={}, calls=[{"args": [x.detach().requires_grad_()]}],
         state=theirs.state_dict(), dtype="float64", grad_outputs=[torch.ones(B, L, D, dtype=torch.float64)],
     )
-    check(got["outputs"][0], expected.detach(), what=f"LayerNorm({D})(x (2, 5, 12))")
+    with torch.no_grad():
+        mistakes = layer_norm_mistakes(x.detach(), theirs.weight.detach(), theirs.bias.detach(), 1e-5)
+    check(got["outputs"][0], expected.detach(), what=f"LayerNorm({D})(x (2, 5, 12))", mistakes=mistakes)
     check(got["input_grads"][0][0], x.grad, what=f"gradient of x through LayerNorm({D})")
 
 
@@ -92,7 +254,25 @@ def test_feed_forward_by_hand(student):
     }
     x = torch.tensor([[[2.0], [-3.0]]])
     got = student.probe("module_run", target=FFN, init_args=[1, 2], init_kwargs={}, calls=[{"args": [x]}], state=state)
-    check(got["outputs"][0], torch.tensor([[[2.0], [3.0]]]), what="FeedForward(1, 2)(torch.tensor([[[2.], [-3.]]]))")
+    mistakes = {"ReLU missing (linear2(linear1(x)))": torch.tensor([[[0.0], [0.0]]])}  # x - x
+    check(got["outputs"][0], torch.tensor([[[2.0], [3.0]]]), what="FeedForward(1, 2)(torch.tensor([[[2.], [-3.]]]))", mistakes=mistakes)
+
+
+def test_feed_forward_equals_the_formula(student):
+    """FeedForward: linear2(relu(linear1(x))) with PyTorch's nn.Linear weights, x (2, 5, 12)"""
+    linear1, linear2 = randomised(nn.Linear(D, DFF), seed=20), randomised(nn.Linear(DFF, D), seed=21)
+    state = {"linear1.weight": linear1.weight, "linear1.bias": linear1.bias, "linear2.weight": linear2.weight, "linear2.bias": linear2.bias}
+    x = x_of(B, L, D, seed=22)
+    state = {k: v.detach() for k, v in state.items()}
+    got = student.probe("module_run", target=FFN, init_args=[D, DFF], init_kwargs={}, calls=[{"args": [x]}], state=state, dtype="float64")
+    with torch.no_grad():
+        expected = linear2(torch.relu(linear1(x)))
+        mistakes = {
+            "ReLU missing (linear2(linear1(x)))": linear2(linear1(x)),
+            "ReLU applied after linear2 instead of between the two linear layers": torch.relu(linear2(linear1(x))),
+            "ReLU also applied to the output (only the hidden layer is rectified)": torch.relu(expected),
+        }
+    check(got["outputs"][0], expected, what=f"FeedForward({D}, {DFF})(x (2, 5, 12))", mistakes=mistakes)
 
 
 def test_encoder_layer_equals_torch_post_norm(student):
@@ -100,7 +280,8 @@ def test_encoder_layer_equals_torch_post_norm(student):
     theirs = randomised(nn.TransformerEncoderLayer(D, H, DFF, dropout=0.0, batch_first=True), seed=2)
     x = x_of(B, L, D, seed=3)
     got = student.probe("module_run", target=ENC, init_args=[D, H, DFF], init_kwargs={}, calls=[{"args": [x]}], state=our_layer_state(theirs), dtype="float64")
-    check(got["outputs"][0], theirs(x).detach(), what=f"EncoderLayer({D}, {H}, {DFF})(x (2, 5, 12))")
+    mistakes = encoder_mistakes(parts_of(theirs), x, None, False)
+    check(got["outputs"][0], theirs(x).detach(), what=f"EncoderLayer({D}, {H}, {DFF})(x (2, 5, 12))", mistakes=mistakes)
 
 
 def test_encoder_layer_equals_torch_pre_norm_with_padding(student):
@@ -114,7 +295,8 @@ def test_encoder_layer_equals_torch_pre_norm_with_padding(student):
         calls=[{"args": [x], "kwargs": {"mask": mask}}], state=our_layer_state(theirs), dtype="float64",
     )
     expected = theirs(x, src_key_padding_mask=~keep).detach()
-    check(got["outputs"][0], expected, what=f"EncoderLayer({D}, {H}, {DFF}, norm_first=True)(x (2, 5, 12), mask <bool (2, 1, 1, 5)>)")
+    what = f"EncoderLayer({D}, {H}, {DFF}, norm_first=True)(x (2, 5, 12), mask <bool (2, 1, 1, 5)>)"
+    check(got["outputs"][0], expected, mistakes=encoder_mistakes(parts_of(theirs), x, mask, True), what=what)
 
 
 def test_decoder_layer_equals_torch_causal(student):
@@ -127,7 +309,8 @@ def test_decoder_layer_equals_torch_causal(student):
         calls=[{"args": [x, memory], "kwargs": {"tgt_mask": causal}}], state=our_layer_state(theirs), dtype="float64",
     )
     expected = theirs(x, memory, tgt_mask=~causal).detach()
-    check(got["outputs"][0], expected, what=f"DecoderLayer({D}, {H}, {DFF})(x (2, 5, 12), memory (2, 7, 12), tgt_mask=causal)")
+    what = f"DecoderLayer({D}, {H}, {DFF})(x (2, 5, 12), memory (2, 7, 12), tgt_mask=causal)"
+    check(got["outputs"][0], expected, mistakes=decoder_mistakes(parts_of(theirs), x, memory, causal, None, False), what=what)
 
 
 def test_decoder_layer_equals_torch_pre_norm_with_memory_padding(student):
@@ -140,4 +323,6 @@ def test_decoder_layer_equals_torch_pre_norm_with_memory_padding(student):
         calls=[{"args": [x, memory], "kwargs": {"memory_mask": keep[:, None, None, :]}}], state=our_layer_state(theirs), dtype="float64",
     )
     expected = theirs(x, memory, memory_key_padding_mask=~keep).detach()
-    check(got["outputs"][0], expected, what=f"DecoderLayer({D}, {H}, {DFF}, norm_first=True)(x (2, 5, 12), memory (2, 7, 12), memory_mask <bool (2, 1, 1, 7)>)")
+    mistakes = decoder_mistakes(parts_of(theirs), x, memory, None, keep[:, None, None, :], True)
+    what = f"DecoderLayer({D}, {H}, {DFF}, norm_first=True)(x (2, 5, 12), memory (2, 7, 12), memory_mask <bool (2, 1, 1, 7)>)"
+    check(got["outputs"][0], expected, mistakes=mistakes, what=what)

@@ -9,10 +9,13 @@ The scripted models (see ``autograder/probes_transformer.py``) stand in for a tr
   when it is given more than ``max_len`` tokens, as the real model does.
 """
 
+import math
+
 import torch
 from torch import nn
 
-from autograder.grading.compare import check
+from autograder.grading.adapter import StudentError
+from autograder.grading.compare import Feedback, check
 
 ENCODER = "transformer.models:Encoder"
 TRANSFORMER = "transformer.models:Transformer"
@@ -65,7 +68,8 @@ def test_transformer_logits_shape_and_causality(student):
     changed[:, 3:] = torch.tensor([[4, 4], [6, 6]])
     first, second = run(student, TRANSFORMER, SMALL, [forward(src, tgt), forward(src, changed)])
     check(tuple(first.shape), (2, 5, 10), what="Transformer(...)(src (2, 4), tgt (2, 5)).shape")
-    check(second[:, :3], first[:, :3], what="logits at target positions 0..2 after changing target tokens 3..4 (must not change)")
+    what = "logits at target positions 0..2 after changing target tokens 3..4 (they must not change: no causal mask in the decoder?)"
+    check(second[:, :3], first[:, :3], what=what)
 
 
 def test_transformer_ignores_source_padding(student):
@@ -73,8 +77,79 @@ def test_transformer_ignores_source_padding(student):
     src = torch.tensor([[3, 4, 5, 2], [6, 2, 0, 0]])
     padded = torch.tensor([[3, 4, 5, 2, 0, 0], [6, 2, 0, 0, 0, 0]])
     tgt = torch.tensor([[1, 7, 8], [1, 5, 2]])
-    first, second = run(student, TRANSFORMER, SMALL, [forward(src, tgt), forward(padded, tgt)])
-    check(second, first, what="Transformer logits with src (2, 4) and the same src padded to (2, 6)")
+    encode = {"method": "encode", "args": [src], "kwargs": {"src_mask": (src != PAD)[:, None, None, :]}}
+    encode_padded = {"method": "encode", "args": [padded], "kwargs": {"src_mask": (padded != PAD)[:, None, None, :]}}
+    calls = [encode, encode_padded, forward(src, tgt), forward(padded, tgt)]
+    memory, memory_padded, first, second = run(student, TRANSFORMER, SMALL, calls)
+    # encode is given its mask: the real tokens' states must not change
+    check(memory_padded[0, :4], memory[0, :4], what="Transformer.encode(src, padding_mask(src)) of the first sequence, padded from 4 to 6 tokens")
+    hint = "forward must build padding_mask(src) itself, for the encoder and as the memory mask"
+    what = f"Transformer logits with src (2, 4) and the same src padded to (2, 6) ({hint})"
+    check(second, first, what=what, mistakes=padding_mistakes(student, padded, tgt))
+
+
+def padding_mistakes(student, padded, tgt) -> dict:
+    """What forward gives on the padded source when one of its two padding masks is missing (built from its own encode/decode)."""
+    pad_mask = (padded != PAD)[:, None, None, :]
+
+    def logits(encoder_mask, memory_mask):
+        calls = [{"method": "encode", "args": [padded], "kwargs": {"src_mask": encoder_mask}}]
+        memory = run(student, TRANSFORMER, SMALL, calls)[0]
+        decoder_mask = (tgt != PAD)[:, None, None, :] & torch.ones(3, 3, dtype=torch.bool).tril()
+        calls = [{"method": "decode", "args": [tgt, memory], "kwargs": {"tgt_mask": decoder_mask, "memory_mask": memory_mask}}]
+        hidden = run(student, TRANSFORMER, SMALL, calls)[0]
+        state = student.probe("module_state", target=TRANSFORMER, init_args=[], init_kwargs=SMALL, seed=0)["state"]
+        return hidden @ state["generator.weight"].double().T + state["generator.bias"].double()
+
+    return {
+        "encoder padding mask missing (the encoder attends to source padding)": lambda: logits(None, pad_mask),
+        "memory mask missing (the cross-attention reads source padding)": lambda: logits(pad_mask, None),
+    }
+
+
+def layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    return (x - x.mean(-1, keepdim=True)) / torch.sqrt(x.var(-1, unbiased=False, keepdim=True) + 1e-5) * weight + bias
+
+
+def sinusoids(length: int, d_model: int) -> torch.Tensor:
+    angles = torch.arange(length, dtype=torch.float64)[:, None] / 10000 ** (torch.arange(0, d_model, 2, dtype=torch.float64) / d_model)
+    return torch.stack([angles.sin(), angles.cos()], dim=-1).reshape(length, d_model).float().double()
+
+
+def test_transformer_scales_embeddings_and_adds_positions(student):
+    """Transformer: with no layers, encode(src) = src_embed(src) * sqrt(d_model) + PE, and decode likewise on tgt"""
+    kwargs = SMALL | dict(num_encoder_layers=0, num_decoder_layers=0)
+    state = student.probe("module_state", target=TRANSFORMER, init_args=[], init_kwargs=kwargs, seed=0)["state"]
+    src, tgt = torch.tensor([[3, 4, 5, 2]]), torch.tensor([[1, 7, 8]])
+    memory = torch.zeros(1, 4, 8, dtype=torch.float64)
+    calls = [{"method": "encode", "args": [src], "kwargs": {}}, {"method": "decode", "args": [tgt, memory], "kwargs": {}}]
+    encoded, decoded = run(student, TRANSFORMER, kwargs, calls, state)
+    for name, got, ids, table in (("encode(src)", encoded, src, "src_embed.weight"), ("decode(tgt, memory)", decoded, tgt, "tgt_embed.weight")):
+        embedded, pe = state[table].double()[ids], sinusoids(ids.size(1), 8)
+        mistakes = {
+            "token embeddings not scaled by sqrt(d_model)": embedded + pe,
+            "positions not added (pos_encoding not applied)": embedded * math.sqrt(8),
+        }
+        check(got, embedded * math.sqrt(8) + pe, what=f"Transformer(..., 0 layers).{name} = embed * sqrt(d_model) + PE", mistakes=mistakes)
+
+
+def test_decoder_only_does_not_scale_embeddings(student):
+    """DecoderOnlyTransformer: with no layers, logits = lm_head(norm(token_embed(tokens) + pos_embed)), no sqrt(d_model)"""
+    kwargs = dict(vocab_size=7, d_model=8, num_heads=2, num_layers=0, d_ff=16, max_len=6)
+    state = {k: v.double() for k, v in student.probe("module_state", target=GPT, init_args=[], init_kwargs=kwargs, seed=0)["state"].items()}
+    tokens = torch.tensor([[1, 3, 4, 5]])
+    got = run(student, GPT, kwargs, [forward(tokens)], state)[0]
+
+    def logits(x):
+        return layer_norm(x, state["norm.weight"], state["norm.bias"]) @ state["lm_head.weight"].T + state["lm_head.bias"]
+
+    embedded, positions = state["token_embed.weight"][tokens], state["pos_embed.embedding.weight"][:4]
+    mistakes = {
+        "token embeddings scaled by sqrt(d_model) (GPT does not scale them)": logits(embedded * math.sqrt(8) + positions),
+        "positions not added (pos_embed not applied)": logits(embedded),
+        "pre-norm final LayerNorm missing (norm not applied before lm_head)": (embedded + positions) @ state["lm_head.weight"].T + state["lm_head.bias"],
+    }
+    check(got, logits(embedded + positions), what="DecoderOnlyTransformer(vocab_size=7, d_model=8, num_layers=0)(tokens (1, 4))", mistakes=mistakes)
 
 
 def test_decoder_only_is_causal(student):
@@ -85,7 +160,7 @@ def test_decoder_only_is_causal(student):
     changed[:, 2:] = 3
     first, second = run(student, GPT, kwargs, [forward(tokens), forward(changed)])
     check(tuple(first.shape), (2, 5, 7), what="DecoderOnlyTransformer(vocab_size=7, ...)(tokens (2, 5)).shape")
-    check(second[:, :2], first[:, :2], what="logits at positions 0..1 after changing tokens 2..4 (must not change)")
+    check(second[:, :2], first[:, :2], what="logits at positions 0..1 after changing tokens 2..4 (they must not change: no causal mask in the decoder?)")
 
 
 def test_greedy_decode_keeps_eos_and_pads_after(student):
@@ -99,7 +174,12 @@ def test_greedy_decode_keeps_eos_and_pads_after(student):
     model = {"kind": "scripted_seq2seq", "script": script, "pad_id": PAD}
     got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 7, BOS, EOS], kwargs={})[0]
     expected = torch.tensor([[1, 5, 6, 2, 0], [1, 2, 0, 0, 0], [1, 6, 6, 5, 2]])  # all done after 4 steps: 5 columns, not 7
-    check(got, expected, what="greedy_decode(<scripted model>, src (3, 3), max_len=7, bos_id=1, eos_id=2)")
+    mistakes = {
+        "does not pad after eos_id (tokens after eos_id must be pad_id)": torch.tensor([[1, 5, 6, 2, 4], [1, 2, 4, 4, 4], [1, 6, 6, 5, 2]]),
+        "eos_id replaced by padding (a finished sequence keeps its eos_id)": torch.tensor([[1, 5, 6, 0, 0], [1, 0, 0, 0, 0], [1, 6, 6, 5, 0]]),
+        "does not stop once every sequence has produced eos_id": torch.tensor([[1, 5, 6, 2, 0, 0, 0], [1, 2, 0, 0, 0, 0, 0], [1, 6, 6, 5, 2, 0, 0]]),
+    }
+    check(got, expected, what="greedy_decode(<scripted model>, src (3, 3), max_len=7, bos_id=1, eos_id=2)", mistakes=mistakes)
 
 
 def successor_table(vocab=7):
@@ -115,8 +195,15 @@ def test_generate_greedy_and_cropped(student):
     """generate: temperature=0 appends the argmax; the model sees at most max_len tokens"""
     model = {"kind": "bigram_lm", "table": successor_table(), "max_len": 3}
     prompt = torch.tensor([[1, 2, 3, 4], [6, 6, 6, 0]])  # longer than max_len: generate must crop
-    got = student.probe("decode_run", function="transformer.models:generate", model=model, args=[prompt, 3], kwargs={"temperature": 0.0})[0]
-    check(got, torch.tensor([[1, 2, 3, 4, 5, 6, 0], [6, 6, 6, 0, 1, 2, 3]]), what="generate(<bigram model, max_len=3>, prompt (2, 4), 3, temperature=0)")
+    try:
+        got = student.probe("decode_run", function="transformer.models:generate", model=model, args=[prompt, 3], kwargs={"temperature": 0.0})[0]
+    except StudentError as error:
+        if "max_len" not in error.message:
+            raise
+        raise Feedback(f"{error}\n  Likely mistake: context not cropped to max_len (the model must see only the last max_len tokens)") from None
+    mistakes = {"context crop keeps the first max_len tokens instead of the last": torch.tensor([[1, 2, 3, 4, 4, 4, 4], [6, 6, 6, 0, 0, 0, 0]])}
+    expected = torch.tensor([[1, 2, 3, 4, 5, 6, 0], [6, 6, 6, 0, 1, 2, 3]])
+    check(got, expected, what="generate(<bigram model, max_len=3>, prompt (2, 4), 3, temperature=0)", mistakes=mistakes)
 
 
 def test_generate_top_k_one_is_greedy(student):
@@ -126,3 +213,22 @@ def test_generate_top_k_one_is_greedy(student):
     got = student.probe("decode_run", function="transformer.models:generate", model=model, args=[prompt, 4],
                         kwargs={"temperature": 3.0, "top_k": 1}, generator_seeds=[0])[0]
     check(got, torch.tensor([[3, 4, 5, 6, 0], [5, 6, 0, 1, 2]]), what="generate(<bigram model>, [[3], [5]], 4, temperature=3.0, top_k=1)")
+
+
+def test_generate_top_k_samples_among_the_k_best(student):
+    """generate: top_k=3 at temperature 2 samples only the 3 most likely tokens (ranks 0, 1, 2), each of them"""
+    table = torch.randn(7, 7, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    prompt = torch.randint(0, 7, (300, 1), generator=torch.Generator().manual_seed(1))
+    model = {"kind": "bigram_lm", "table": table, "max_len": 10}
+    out = student.probe("decode_run", function="transformer.models:generate", model=model, args=[prompt, 3],
+                        kwargs={"temperature": 2.0, "top_k": 3}, generator_seeds=[2])[0]
+    rank = torch.argsort(torch.argsort(table, dim=-1, descending=True), dim=-1)  # rank[a, b]: rank of b after a
+    ranks = sorted({int(rank[a, b]) for row in out.tolist() for a, b in zip(row[:-1], row[1:])})
+    mistakes = {
+        "top_k ignored": list(range(7)),
+        "top_k keeps k + 1 tokens (off by one)": list(range(4)),
+        "top_k keeps k - 1 tokens (off by one)": list(range(2)),
+        "always the argmax: with temperature > 0, sample from softmax(logits / temperature) with the generator": [0],
+    }
+    what = "ranks (0 = most likely) of the tokens generate(<bigram model>, temperature=2.0, top_k=3) sampled over 900 draws"
+    check(ranks, [0, 1, 2], what=what, mistakes=mistakes)

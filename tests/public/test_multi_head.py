@@ -8,10 +8,13 @@ Two conventions differ between this course and PyTorch, and the helpers below tr
   averages the weights over the heads unless ``average_attn_weights=False``.
 """
 
+import math
+
 import torch
 from torch import nn
 
 from autograder.grading.compare import check, check_raises
+from autograder.grading.testing import check_items
 
 SPLIT = "attention.multi_head:split_heads"
 MERGE = "attention.multi_head:merge_heads"
@@ -43,6 +46,99 @@ def our_state(theirs: nn.MultiheadAttention) -> dict:
     }
 
 
+# -- models of the common mistakes, from torch's own functions and PyTorch's weights: a wrong answer equal to one is named --
+
+
+class Projections:
+    """PyTorch's four projections as w_q, w_k, w_v, w_o (callables), for the models below."""
+
+    def __init__(self, theirs: nn.MultiheadAttention) -> None:
+        state = our_state(theirs)
+        for name in ("w_q", "w_k", "w_v", "w_o"):
+            weight, bias = state[f"{name}.weight"], state[f"{name}.bias"]
+            setattr(self, name, lambda x, weight=weight, bias=bias: x @ weight.T + bias)
+
+
+def variant(
+    m,
+    query,
+    key,
+    value,
+    mask=None,
+    *,
+    scale="head",
+    split="ok",
+    merge="ok",
+    kv="given",
+    dim=-1,
+    mask_mode="given",
+    w_o=True,
+):
+    """Multi-head attention with one thing changed (the defaults give the right answer): (output, weights)."""
+    with torch.no_grad():
+        k_in, v_in = {"given": (key, value), "query": (query, query), "swapped": (value, key)}[kv]
+        projected = [m.w_q(query), m.w_k(k_in), m.w_v(v_in)]
+        if split == "reshape":
+            q, k, v = (x.reshape(x.size(0), H, x.size(1), (D // H)) for x in projected)
+        elif split == "feature-major":
+            q, k, v = (x.view(x.size(0), x.size(1), (D // H), H).permute(0, 3, 1, 2) for x in projected)
+        else:
+            q, k, v = (x.view(x.size(0), x.size(1), H, (D // H)).transpose(1, 2) for x in projected)
+        scores = q @ k.transpose(-2, -1) / {"head": math.sqrt(D // H), "model": math.sqrt(D), "none": 1.0}[scale]
+        if mask is not None and mask_mode in ("given", "inverted"):
+            scores = scores.masked_fill(~mask if mask_mode == "given" else mask, float("-inf"))
+        weights = torch.softmax(scores, dim=dim).nan_to_num(0.0)
+        if mask is not None and mask_mode == "after":
+            weights = weights.masked_fill(~mask, 0.0)
+        out = weights @ v  # (B, H, Lq, d_head)
+        merged = (
+            out.reshape(out.size(0), out.size(2), D)
+            if merge == "reshape"
+            else out.transpose(1, 2).reshape(out.size(0), out.size(2), D)
+        )
+        return (m.w_o(merged) if w_o else merged), weights
+
+
+def mha_mistakes(theirs, query, key, value, mask=None) -> dict:
+    m = Projections(theirs)
+
+    def v(**changes):
+        return lambda: variant(m, query, key, value, mask, **changes)
+
+    out = {
+        "scores scaled by sqrt(d_model) instead of sqrt(d_head) (each head's keys have d_head = d_model / num_heads "
+        "features)": v(scale="model"),
+        "no 1/sqrt(d_head) scaling of the scores": v(scale="none"),
+        "heads split without the transpose: view as (B, L, H, D/H), then transpose(1, 2); a reshape straight to (B, "
+        "H, L, D/H) mixes positions": v(split="reshape"),
+        "heads split feature-major: head h takes the features h*D/H to (h+1)*D/H - 1, i.e. view (B, L, H, D/H)": v(
+            split="feature-major"
+        ),
+        "heads merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening": v(
+            merge="reshape"
+        ),
+        "softmax over the wrong axis (the queries, dim=-2) instead of the keys": v(dim=-2),
+        "output projection w_o not applied": v(w_o=False),
+    }
+    if key is not query:
+        out["query used for the keys and values: in cross-attention they come from key and value"] = v(kv="query")
+    if key is not value:
+        out["key and value swapped: w_k projects key, w_v projects value"] = v(kv="swapped")
+    if mask is not None:
+        out |= {
+            "mask inverted: True means the key may be attended": v(mask_mode="inverted"),
+            "mask ignored": v(mask_mode="ignored"),
+            "mask applied after the softmax (masked weights zeroed without renormalising)": v(mask_mode="after"),
+        }
+    return out
+
+
+
+def check_mha(got, expected, *, what: str, mistakes: dict | None = None) -> None:
+    """(output, weights) by name, the weights first: they show most mistakes."""
+    check_items(got, expected, ("output", "weights"), order=("weights", "output"), what=what, mistakes=mistakes)
+
+
 def run(student, theirs, *args):
     got = student.probe("module_run", target=MHA, init_args=[D, H], init_kwargs={}, calls=[{"args": list(args)}],
                         state=our_state(theirs), dtype="float64")
@@ -53,13 +149,18 @@ def test_split_heads_by_hand(student):
     """split_heads: (1, 2, 4) with 2 heads -> (1, 2, 2, 2); head 0 gets features 0-1, head 1 features 2-3"""
     x = torch.arange(8.0).reshape(1, 2, 4)  # position 0: [0, 1, 2, 3], position 1: [4, 5, 6, 7]
     expected = torch.tensor([[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]])
-    check(student.call(SPLIT, x, 2), expected, what="split_heads(torch.arange(8.).reshape(1, 2, 4), 2)")
+    mistakes = {
+        "reshaped straight to (B, H, L, D/H) without the transpose: view (B, L, H, D/H), then transpose(1, 2)": x.reshape(1, 2, 2, 2),
+        "features grouped as (D/H, H) instead of (H, D/H): head h takes consecutive features": x.view(1, 2, 2, 2).permute(0, 3, 1, 2),
+    }
+    check(student.call(SPLIT, x, 2), expected, what="split_heads(torch.arange(8.).reshape(1, 2, 4), 2)", mistakes=mistakes)
 
 
 def test_merge_heads_inverts_split(student):
     """merge_heads: (B, H, L, D/H) -> (B, L, D), and merge_heads(split_heads(x, H)) == x"""
     x = torch.tensor([[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]])
-    check(student.call(MERGE, x), torch.arange(8.0).reshape(1, 2, 4), what="merge_heads of split_heads' example")
+    mistakes = {"merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening to (B, L, D)": x.reshape(1, 2, 4)}
+    check(student.call(MERGE, x), torch.arange(8.0).reshape(1, 2, 4), what="merge_heads of split_heads' example", mistakes=mistakes)
     y = randn(B, LK, D, seed=0)
     check(student.call(MERGE, student.call(SPLIT, y, H)), y, what="merge_heads(split_heads(y (2, 7, 12), 3))")
 
@@ -75,7 +176,8 @@ def test_self_attention_equals_torch(student):
     theirs = torch_mha(seed=1)
     x = randn(B, LQ, D, seed=2)
     expected = theirs(x, x, x, average_attn_weights=False)
-    check(run(student, theirs, x, x, x), tuple(t.detach() for t in expected), what="MultiHeadAttention(12, 3)(x, x, x), x (2, 5, 12)")
+    what = "MultiHeadAttention(12, 3)(x, x, x), x (2, 5, 12)"
+    check_mha(run(student, theirs, x, x, x), tuple(t.detach() for t in expected), what=what, mistakes=mha_mistakes(theirs, x, x, x))
 
 
 def test_cross_attention_with_padding_equals_torch(student):
@@ -84,8 +186,19 @@ def test_cross_attention_with_padding_equals_torch(student):
     query, memory = randn(B, LQ, D, seed=4), randn(B, LK, D, seed=5)
     keep = torch.tensor([[True] * 7, [True] * 4 + [False] * 3])  # (B, Lk): the second sequence has 3 padding tokens
     expected = theirs(query, memory, memory, key_padding_mask=~keep, average_attn_weights=False)
-    got = run(student, theirs, query, memory, memory, keep[:, None, None, :])
-    check(got, tuple(t.detach() for t in expected), what="MultiHeadAttention(12, 3)(query (2, 5, 12), memory (2, 7, 12), memory, mask (2, 1, 1, 7))")
+    mask = keep[:, None, None, :]
+    got = run(student, theirs, query, memory, memory, mask)
+    what = "MultiHeadAttention(12, 3)(query (2, 5, 12), memory (2, 7, 12), memory, mask (2, 1, 1, 7))"
+    check_mha(got, tuple(t.detach() for t in expected), what=what, mistakes=mha_mistakes(theirs, query, memory, memory, mask))
+
+
+def test_cross_attention_key_and_value_differ(student):
+    """MultiHeadAttention: key and value are different tensors: w_k projects key, w_v projects value"""
+    theirs = torch_mha(seed=10)
+    query, key, value = randn(B, LQ, D, seed=11), randn(B, LK, D, seed=12), randn(B, LK, D, seed=13)
+    expected = theirs(query, key, value, average_attn_weights=False)
+    what = "MultiHeadAttention(12, 3)(query (2, 5, 12), key (2, 7, 12), value (2, 7, 12))"
+    check_mha(run(student, theirs, query, key, value), tuple(t.detach() for t in expected), what=what, mistakes=mha_mistakes(theirs, query, key, value))
 
 
 def test_causal_self_attention_equals_torch(student):
@@ -94,15 +207,21 @@ def test_causal_self_attention_equals_torch(student):
     x = randn(B, LQ, D, seed=7)
     causal = torch.ones(LQ, LQ, dtype=torch.bool).tril()
     expected = theirs(x, x, x, attn_mask=~causal, average_attn_weights=False)
-    check(run(student, theirs, x, x, x, causal), tuple(t.detach() for t in expected), what="MultiHeadAttention(12, 3)(x, x, x, causal (5, 5))")
+    what = "MultiHeadAttention(12, 3)(x, x, x, causal (5, 5))"
+    check_mha(run(student, theirs, x, x, x, causal), tuple(t.detach() for t in expected), what=what, mistakes=mha_mistakes(theirs, x, x, x, causal))
 
 
 def test_dropout_one_in_train_mode(student):
     """MultiHeadAttention: dropout=1 in train mode drops all attention (output = w_o's bias); weights are pre-dropout"""
     theirs = torch_mha(seed=8)
     x = randn(B, LQ, D, seed=9)
-    _, weights = theirs(x, x, x, average_attn_weights=False)
+    output, weights = (t.detach() for t in theirs(x, x, x, average_attn_weights=False))
     got = student.probe("module_run", target=MHA, init_args=[D, H], init_kwargs={"dropout": 1.0}, calls=[{"args": [x, x, x]}],
                         state=our_state(theirs), dtype="float64", train=True)["outputs"][0]
-    expected = (theirs.out_proj.bias.detach().expand(B, LQ, D), weights.detach())
-    check(got, expected, what="MultiHeadAttention(12, 3, dropout=1.0).train()(x, x, x)")
+    bias = theirs.out_proj.bias.detach().expand(B, LQ, D)
+    mistakes = {
+        "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": (output, weights),
+        "weights returned after dropout: return them as they were before dropout": (bias, torch.zeros_like(weights)),
+        "dropout applied to the output instead of the attention weights": (torch.zeros_like(bias), weights),
+    }
+    check_mha(got, (bias, weights), what="MultiHeadAttention(12, 3, dropout=1.0).train()(x, x, x)", mistakes=mistakes)

@@ -1,5 +1,7 @@
 """Public tests for embeddings/one_hot.py: small cases you can check by hand."""
 
+from collections import Counter
+
 import numpy as np
 
 from autograder.grading.compare import check, check_raises
@@ -7,6 +9,27 @@ from autograder.grading.compare import check, check_raises
 BUILD_VOCAB = "embeddings.one_hot:build_vocab"
 ENCODE = "embeddings.one_hot:encode"
 ONE_HOT = "embeddings.one_hot:one_hot"
+
+
+def vocab_mistakes(tokens: list[str], min_count: int = 1, specials: tuple[str, ...] = ()) -> dict:
+    """The common wrong vocabularies, written out with Counter and sorted (a wrong answer equal to one is named)."""
+    counts = Counter(tokens)
+    first_seen = list(dict.fromkeys(tokens))
+
+    def ranked(words, start=()):
+        return {w: i for i, w in enumerate(dict.fromkeys([*start, *words]))}
+
+    kept = [w for w in counts if counts[w] >= min_count]
+    return {
+        "ties broken by first occurrence instead of alphabetically": lambda: ranked(
+            sorted((w for w in first_seen if counts[w] >= min_count), key=lambda w: (-counts[w], first_seen.index(w))), specials
+        ),
+        "ascending count instead of descending": lambda: ranked(sorted(kept, key=lambda w: (counts[w], w)), specials),
+        "specials put after the corpus words": lambda: ranked([*sorted(kept, key=lambda w: (-counts[w], w)), *specials]),
+        "min_count compared with > instead of >=": lambda: ranked(
+            sorted((w for w in counts if counts[w] > min_count), key=lambda w: (-counts[w], w)), specials
+        ),
+    }
 
 
 def test_build_vocab_in_order(student):
@@ -19,7 +42,15 @@ def test_build_vocab_counts_specials_and_ties(student):
     """build_vocab: specials first, then by count, ties alphabetical"""
     tokens = ["b", "a", "b", "c", "d", "d"]
     got = student.call(BUILD_VOCAB, tokens, specials=["<pad>", "<unk>"])
-    check(got, {"<pad>": 0, "<unk>": 1, "b": 2, "d": 3, "a": 4, "c": 5}, what=f"build_vocab({tokens}, specials=['<pad>', '<unk>'])")
+    expected = {"<pad>": 0, "<unk>": 1, "b": 2, "d": 3, "a": 4, "c": 5}
+    check(got, expected, what=f"build_vocab({tokens}, specials=['<pad>', '<unk>'])", mistakes=vocab_mistakes(tokens, specials=("<pad>", "<unk>")))
+
+
+def test_build_vocab_ties_alphabetical_not_first_seen(student):
+    """build_vocab: "z" is seen before "a" and both occur twice: "a" comes first; min_count=2 keeps count 2"""
+    tokens = ["z", "m", "z", "a", "m", "a", "m", "q"]
+    got = student.call(BUILD_VOCAB, tokens, min_count=2)
+    check(got, {"m": 0, "a": 1, "z": 2}, what=f"build_vocab({tokens}, min_count=2)", mistakes=vocab_mistakes(tokens, min_count=2))
 
 
 def test_encode_with_unknown_token(student):
@@ -38,6 +69,7 @@ def test_one_hot_small(student):
     check(student.call(ONE_HOT, [1], 3), np.array([[0.0, 1.0, 0.0]]), what="one_hot([1], 3)")
 
 
-def test_one_hot_out_of_range_raises(student):
-    """one_hot: an id >= vocab_size raises ValueError"""
+def test_one_hot_out_of_range_or_float_raises(student):
+    """one_hot: an id >= vocab_size, and an array of floats (even 1.0), raise ValueError"""
     check_raises(lambda: student.call(ONE_HOT, [3], 3), "ValueError", what="one_hot([3], 3)")
+    check_raises(lambda: student.call(ONE_HOT, np.array([1.0, 0.0]), 3), "ValueError", what="one_hot(np.array([1.0, 0.0]), 3)")

@@ -24,35 +24,104 @@ def formula(max_len: int, d_model: int) -> torch.Tensor:
     return torch.tensor(rows, dtype=torch.float32)
 
 
+# -- models of the common mistakes, from the formula with torch: a wrong answer equal to one is named --
+
+
+def _angles(max_len: int, exponents: torch.Tensor, d_model: int, sign: float = -1.0) -> torch.Tensor:
+    position = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
+    return position * torch.exp(sign * math.log(10000.0) * exponents / d_model)
+
+
+def _interleave(even: torch.Tensor, odd: torch.Tensor, d_model: int) -> torch.Tensor:
+    pe = torch.zeros(even.size(0), d_model, dtype=torch.float64)
+    pe[:, 0::2] = even
+    pe[:, 1::2] = odd
+    return pe.float()
+
+
+def table_mistakes(max_len: int, d_model: int) -> dict:
+    two_i = torch.arange(0, d_model, 2, dtype=torch.float64)
+    half = d_model // 2
+    a = _angles(max_len, two_i, d_model)
+    return {
+        "sin and cos swapped (even columns must be sines)": lambda: _interleave(
+            torch.cos(a), torch.sin(a[:, :half]), d_model
+        ),
+        "sin and cos concatenated instead of interleaved (PE[p, 2i] = sin, PE[p, 2i+1] = cos)": lambda: torch.cat(
+            [torch.sin(a), torch.cos(a[:, :half])], dim=1
+        ).float(),
+        "exponent uses i instead of 2i (10000^(i/d_model))": lambda: _interleave(
+            torch.sin(b := _angles(max_len, two_i / 2, d_model)), torch.cos(b[:, :half]), d_model
+        ),
+        "exponent uses the column index: the cosine column 2i+1 must share the frequency 10000^(2i/d_model) of column "
+        "2i": lambda: _interleave(torch.sin(a), torch.cos(_angles(max_len, two_i[:half] + 1, d_model)), d_model),
+        "position multiplied by 10000^(2i/d_model) instead of divided": lambda: _interleave(
+            torch.sin(b := _angles(max_len, two_i, d_model, sign=1.0)), torch.cos(b[:, :half]), d_model
+        ),
+    }
+
+
+
+def forward_mistakes(x: torch.Tensor, pe: torch.Tensor, max_len: int) -> dict:
+    """Wrong outputs of PositionalEncoding.forward (dropout off); ``pe`` is the correct table."""
+    B, L, D = x.shape
+    out = {
+        "positional encoding not added (x returned unchanged)": x,
+        "positional encoding multiplied instead of added": lambda: x * pe[:L],
+        "sequence-first layout assumed: positions taken along the batch axis (x is (B, L, d_model))": lambda: (
+            x + pe[:B].unsqueeze(1)
+        ),
+    }
+    for name, table in table_mistakes(max_len, D).items():
+        out[name] = lambda table=table: x + table()[:L]
+    return out
+
+
+
 def test_sinusoidal_two_positions_by_hand(student):
     """sinusoidal: (2, 4) is [[0, 1, 0, 1], [sin 1, cos 1, sin 0.01, cos 0.01]]"""
     expected = torch.tensor([[0.0, 1.0, 0.0, 1.0], [math.sin(1), math.cos(1), math.sin(0.01), math.cos(0.01)]], dtype=torch.float32)
-    check(student.call(SINUSOIDAL, 2, 4), expected, what="sinusoidal_positional_encoding(2, 4)")
+    check(student.call(SINUSOIDAL, 2, 4), expected, what="sinusoidal_positional_encoding(2, 4)", mistakes=table_mistakes(2, 4))
 
 
 def test_sinusoidal_matches_the_formula(student):
     """sinusoidal: (10, 6) equals the formula entry by entry, float32, interleaved sin/cos"""
-    check(student.call(SINUSOIDAL, 10, 6), formula(10, 6), what="sinusoidal_positional_encoding(10, 6)")
+    check(student.call(SINUSOIDAL, 10, 6), formula(10, 6), what="sinusoidal_positional_encoding(10, 6)", mistakes=table_mistakes(10, 6))
+
+
+def test_sinusoidal_accurate_at_large_positions(student):
+    """sinusoidal: rows 4990-4999 of a (5000, 8) table are right to float32 precision (angles in float64)"""
+    positions = range(4990, 5000)
+    rows = [[(math.sin if j % 2 == 0 else math.cos)(p / 10000 ** (2 * (j // 2) / 8)) for j in range(8)] for p in positions]
+    got = student.call(SINUSOIDAL, 5000, 8)
+    check(got[4990:], torch.tensor(rows, dtype=torch.float32), what="sinusoidal_positional_encoding(5000, 8)[4990:]", atol=1e-5, rtol=0.0)
 
 
 def test_sinusoidal_odd_d_model(student):
     """sinusoidal: an odd d_model (5) works; the last column is a sine"""
-    check(student.call(SINUSOIDAL, 4, 5), formula(4, 5), what="sinusoidal_positional_encoding(4, 5)")
+    check(student.call(SINUSOIDAL, 4, 5), formula(4, 5), what="sinusoidal_positional_encoding(4, 5)", mistakes=table_mistakes(4, 5))
 
 
 def test_positional_encoding_adds_the_table(student):
     """PositionalEncoding: zeros in -> the table's first L rows out, for every sequence in the batch"""
+    state = student.probe("module_state", target=PE, init_args=[4], init_kwargs={"max_len": 10})["state"]
+    mistakes = {
+        "pe registered with a batch axis: it must be (max_len, d_model), not (1, max_len, d_model)": {"pe": formula(10, 4).unsqueeze(0)},
+        "pe registered with persistent=False (it must be saved in state_dict)": {},
+    }
+    check(state, {"pe": formula(10, 4)}, what="PositionalEncoding(4, max_len=10).state_dict() (the buffer pe)", mistakes=mistakes)
     x = torch.zeros(2, 3, 4)
     got = student.probe("module_run", target=PE, init_args=[4], init_kwargs={"max_len": 10}, calls=[{"args": [x]}])
-    check(got["outputs"][0], formula(3, 4).expand(2, 3, 4), what="PositionalEncoding(4, max_len=10)(torch.zeros(2, 3, 4))")
-    check(got["state_keys"], ["pe"], what="PositionalEncoding(4).state_dict().keys() (the buffer pe)")
+    what = "PositionalEncoding(4, max_len=10)(torch.zeros(2, 3, 4))"
+    check(got["outputs"][0], formula(3, 4).expand(2, 3, 4), what=what, mistakes=forward_mistakes(x, formula(10, 4), 10))
 
 
 def test_positional_encoding_eval_has_no_dropout(student):
     """PositionalEncoding: in eval mode, forward(x) = x + pe[:L] even with dropout=0.5"""
     x = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)
     got = student.probe("module_run", target=PE, init_args=[4], init_kwargs={"max_len": 3, "dropout": 0.5}, calls=[{"args": [x]}])
-    check(got["outputs"][0], x + formula(3, 4), what="PositionalEncoding(4, max_len=3, dropout=0.5).eval()(x (2, 3, 4))")
+    what = "PositionalEncoding(4, max_len=3, dropout=0.5).eval()(x (2, 3, 4))"
+    check(got["outputs"][0], x + formula(3, 4), what=what, mistakes=forward_mistakes(x, formula(3, 4), 3))
 
 
 def test_positional_encoding_too_long_raises(student):
@@ -70,4 +139,10 @@ def test_learned_positional_embedding_by_hand(student):
     got = student.probe(
         "module_run", target=LEARNED, init_args=[3, 2], init_kwargs={}, calls=[{"args": [torch.zeros(1, 2, 2)]}], state={"embedding.weight": weight}
     )
-    check(got["outputs"][0], torch.tensor([[[1.0, 1.0], [2.0, 2.0]]]), what="LearnedPositionalEmbedding(3, 2)(torch.zeros(1, 2, 2))")
+    x = torch.zeros(1, 2, 2)
+    mistakes = {
+        "position embedding not added (x returned unchanged)": x,
+        "positions start at 1 instead of 0": x + weight[1:3],
+        "positions taken along the batch axis (x is (B, L, d_model))": x + weight[:1].unsqueeze(1),
+    }
+    check(got["outputs"][0], torch.tensor([[[1.0, 1.0], [2.0, 2.0]]]), what="LearnedPositionalEmbedding(3, 2)(torch.zeros(1, 2, 2))", mistakes=mistakes)

@@ -7,21 +7,75 @@ it returned and the bytes of the files it wrote.
 
 import numpy as np
 
-from autograder.grading.compare import check, check_raises
+from autograder.grading.adapter import StudentError
+from autograder.grading.compare import Feedback, check, check_raises
+from autograder.grading.testing import check_items, file_error
 
 LOAD = "embeddings.pretrained:load_vectors"
 SAVE = "embeddings.pretrained:save_vectors"
+ROUNDED = "values rounded when written ('{}' or similar): write every digit a float32 needs, e.g. str(np.float32(x))"
+
+
+def load_raw(student, text: str, **kwargs):
+    out = student.probe("files_roundtrip", files={"vectors.txt": text}, calls=[{"target": LOAD, "path": "vectors.txt", "kwargs": kwargs}])
+    return out["results"][0]
 
 
 def load(student, text: str, **kwargs):
-    out = student.probe("files_roundtrip", files={"vectors.txt": text}, calls=[{"target": LOAD, "path": "vectors.txt", "kwargs": kwargs}])
-    return out["results"][0]
+    """load_vectors on a file holding ``text``; an exception names the call and shows the file's line it is about."""
+    try:
+        return load_raw(student, text, **kwargs)
+    except StudentError as error:
+        if error.kind != "raised":
+            raise
+        args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
+        raise file_error(error, f"load_vectors(<file {text[:40]!r}...>{args})", text) from None
 
 
 def save(student, vocab, vectors) -> str:
     out = student.probe("files_roundtrip", files={}, calls=[{"target": SAVE, "path": "out.txt", "args": [vocab, vectors]}])
     check("out.txt" in out["files"], True, what="save_vectors(path, ...): a file was written at path")
-    return bytes(out["files"]["out.txt"]).decode("utf-8")
+    data = bytes(out["files"]["out.txt"])
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise Feedback(
+            f"save_vectors(path, ...): the file is not UTF-8 ({error})\n"
+            "  Likely mistake: the file must be UTF-8 (open(path, 'w', encoding='utf-8'))"
+        ) from None
+
+
+def numbers(fields: list[str], what: str) -> np.ndarray:
+    """The values of a written line, as float32; a field that is not a number is reported with the likely cause."""
+    try:
+        return np.array([np.float32(x) for x in fields], dtype=np.float32)
+    except ValueError:
+        mistakes = {"values written with repr() of NumPy scalars ('np.float32(0.1)'): write str(x)": fields} if any("np.float" in f for f in fields) else {}
+        check(fields, ["<numbers>"], what=f"{what}: the fields after the word must be numbers", mistakes=mistakes)
+        raise
+
+
+def rounded(fmt: str, vectors: np.ndarray) -> np.ndarray:
+    return np.array([[np.float32(fmt % float(v)) for v in row] for row in vectors], dtype=np.float32)
+
+
+def load_mistakes(text: str, expected: tuple, limit: int | None = None) -> dict:
+    """Wrong (vocab, vectors) for a file whose words ``expected`` lists in file order: as each mistake reads it."""
+    vocab, vectors = expected
+    words = list(vocab)
+
+    def first(n: int) -> tuple:
+        return {w: i for i, w in enumerate(words[:n])}, vectors[:n]
+
+    header = len(text.splitlines()[0].split()) == 2 and all(x.isdigit() for x in text.splitlines()[0].split())
+    out = {}
+    if not header:
+        skipped = {w: i for i, w in enumerate(words[1:])}, vectors[1:]
+        out["the first line always skipped as a header: GloVe files have none (a header is exactly two integers)"] = skipped
+    if limit is not None:
+        out["limit counts the header line: it counts words"] = first(limit - 1)
+        out["one word too many: keep exactly `limit` words"] = first(limit + 1)
+    return out
 
 
 GLOVE = "the 0.5 -1 2\nnaïve 1e-3 0 0.25\n日本 3 2 1\n"
@@ -30,37 +84,45 @@ WORD2VEC = "3 2\nthe 0.5 -1 \nof 2 3 \nand 4 5 \n"  # a header, and a trailing s
 
 def test_load_glove_file(student):
     """load_vectors: a GloVe file (no header), UTF-8 words, float32 vectors"""
-    vocab, vectors = load(student, GLOVE)
-    check(vocab, {"the": 0, "naïve": 1, "日本": 2}, what="load_vectors(<GloVe file>) -> vocab")
-    check(vectors, np.array([[0.5, -1, 2], [1e-3, 0, 0.25], [3, 2, 1]], dtype=np.float32), what="load_vectors(<GloVe file>) -> vectors")
+    expected = ({"the": 0, "naïve": 1, "日本": 2}, np.array([[0.5, -1, 2], [1e-3, 0, 0.25], [3, 2, 1]], dtype=np.float32))
+    check_items(load(student, GLOVE), expected, ("vocab", "vectors"), what="load_vectors(<GloVe file>)", mistakes=load_mistakes(GLOVE, expected))
 
 
 def test_load_word2vec_file_with_limit(student):
     """load_vectors: the header line is not a word; limit keeps the first words"""
-    vocab, vectors = load(student, WORD2VEC)
-    check(vocab, {"the": 0, "of": 1, "and": 2}, what="load_vectors(<word2vec file>) -> vocab")
-    check(vectors, np.array([[0.5, -1], [2, 3], [4, 5]], dtype=np.float32), what="load_vectors(<word2vec file>) -> vectors")
-    vocab, vectors = load(student, WORD2VEC, limit=2)
-    check(vocab, {"the": 0, "of": 1}, what="load_vectors(<word2vec file>, limit=2) -> vocab")
-    check(vectors, np.array([[0.5, -1], [2, 3]], dtype=np.float32), what="load_vectors(<word2vec file>, limit=2) -> vectors")
+    full = ({"the": 0, "of": 1, "and": 2}, np.array([[0.5, -1], [2, 3], [4, 5]], dtype=np.float32))
+    check_items(load(student, WORD2VEC), full, ("vocab", "vectors"), what="load_vectors(<word2vec file>)")
+    expected = ({"the": 0, "of": 1}, full[1][:2])
+    mistakes = load_mistakes(WORD2VEC, full, limit=2) | {"limit ignored: keep only the first `limit` words": full}
+    check_items(load(student, WORD2VEC, limit=2), expected, ("vocab", "vectors"), what="load_vectors(<word2vec file>, limit=2)", mistakes=mistakes)
 
 
 def test_load_malformed_line(student):
     """load_vectors: ValueError naming the line ("line 3": the header is line 1)"""
     text = "3 2\nthe 0.5 -1\nof 2\nand 4 5\n"
-    check_raises(lambda: load(student, text), "ValueError", match="line 3", what=f"load_vectors(<file {text!r}>)")
+    check_raises(lambda: load_raw(student, text), "ValueError", match="line 3", what=f"load_vectors(<file {text!r}>)")
     text = "the 0.5 -1\nof 2 three\n"
-    check_raises(lambda: load(student, text), "ValueError", match="line 2", what=f"load_vectors(<file {text!r}>)")
+    check_raises(lambda: load_raw(student, text), "ValueError", match="line 2", what=f"load_vectors(<file {text!r}>)")
 
 
 def test_save_format(student):
     """save_vectors: header 'count dim', then one word per line in the order of its row"""
     text = save(student, {"b": 1, "a": 0}, np.array([[0.5, 1.0], [0.1, -2.0]], dtype=np.float32))
     lines = text.splitlines()
-    check(lines[0].split(), ["2", "2"], what="save_vectors(path, {'b': 1, 'a': 0}, <(2, 2)>): the header line")
-    check([line.split()[0] for line in lines[1:]], ["a", "b"], what="save_vectors(...): the words, in file order")
-    values = np.array([[np.float32(x) for x in line.split()[1:]] for line in lines[1:]], dtype=np.float32)
-    check(values, np.array([[0.5, 1.0], [0.1, -2.0]], dtype=np.float32), what="save_vectors(...): the values read back")
+    header_mistakes = {
+        "no header line: the word2vec format starts with the line 'count dim'": ["a", "0.5", "1.0", "0.0"],
+        "header is 'dim count': the word count comes first": ["3", "2"],
+    }
+    text = save(student, {"b": 1, "a": 0}, np.array([[0.5, 1.0, 0.0], [0.1, -2.0, 0.0]], dtype=np.float32))
+    lines = text.splitlines()
+    check(lines[0].split(), ["2", "3"], what="save_vectors(path, {'b': 1, 'a': 0}, <(2, 3)>): the header line", mistakes=header_mistakes)
+    tabs = {"fields separated by tabs or several spaces: the format separates them by single spaces": True}
+    spaced = any("\t" in line or "  " in line.rstrip() for line in lines)
+    check(spaced, False, what="save_vectors(...): tabs or double spaces in the file", mistakes=tabs)
+    order = {"words written in the dict's order: write them by row, vocab[word] = 0, 1, 2 ...": ["b", "a"]}
+    check([line.split(" ")[0] for line in lines[1:]], ["a", "b"], what="save_vectors(...): the words, in file order", mistakes=order)
+    values = np.array([numbers(line.split()[1:], "save_vectors(...)") for line in lines[1:]], dtype=np.float32)
+    check(values, np.array([[0.5, 1.0, 0.0], [0.1, -2.0, 0.0]], dtype=np.float32), what="save_vectors(...): the values read back")
 
 
 def test_save_keeps_every_digit(student):
@@ -70,7 +132,8 @@ def test_save_keeps_every_digit(student):
     word, *values = text.splitlines()[1].split()
     check(word, "naïve", what="save_vectors(path, {'naïve': 0}, ...): the word (UTF-8)")
     # Exactly equal: "%.6f" would write 1.2345678e-08 as 0.000000.
-    check(np.array(values, dtype=np.float32), vectors[0], what="save_vectors(...): the values read back", rtol=0.0, atol=0.0)
+    mistakes = {ROUNDED.format(fmt): rounded(fmt, vectors)[0] for fmt in ("%.6f", "%.4f", "%.6g")}
+    check(numbers(values, "save_vectors(...)"), vectors[0], what="save_vectors(...): the values read back", rtol=0.0, atol=0.0, mistakes=mistakes)
 
 
 def test_save_then_load(student):

@@ -6,10 +6,14 @@ gradient does not belong to the loss (a sign, a missing term, a row that should 
 Finite differences are only accurate to about 1e-7, hence the looser tolerance of those checks.
 """
 
+import warnings
+
 import numpy as np
 
-from autograder.grading.compare import check, check_raises
+from autograder.grading.adapter import StudentError
+from autograder.grading.compare import Feedback, check, check_raises
 from autograder.grading.gradcheck import numerical_gradient
+from autograder.grading.testing import check_items
 
 PAIRS = "embeddings.skipgram:skipgram_pairs"
 SIGMOID = "embeddings.skipgram:sigmoid"
@@ -21,28 +25,303 @@ BATCH = "embeddings.skipgram:sgns_batch_loss_and_gradients"
 TRAIN = "embeddings.skipgram:train_skipgram"
 
 
+# -- models of the common mistakes, NumPy formulas written here: a wrong answer equal to one is named --
+
+UNSTABLE_SOFTMAX = "softmax without subtracting the max: exp overflows (NaN/inf at |x| = 1000)"
+SIGN = "gradient sign flipped (the gradient of the loss, not of -loss: y_hat - y, s(x) - 1)"
+
+
+def sig(x: np.ndarray) -> np.ndarray:
+    """A stable sigmoid of the suite's own (tanh never overflows)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
+
+
+
+def pairs_variant(
+    ids, window, lo: int, hi: int, keep_self=False, wrap=False, by_offset=False, swap=False
+) -> np.ndarray:
+    """Pairs for the offsets lo..hi (inclusive), with switches for the known mistakes."""
+    ids = np.asarray(ids, dtype=np.int64)
+    n = len(ids)
+    offsets = [d for d in range(lo, hi + 1) if keep_self or d != 0]
+    order = (
+        [(i, i + d) for d in offsets for i in range(n)]
+        if by_offset
+        else [(i, i + d) for i in range(n) for d in offsets]
+    )
+    rows = [(ids[j], ids[i]) if swap else (ids[i], ids[j]) for i, j in order if j < n and (j >= 0 or wrap and j >= -n)]
+    return np.array(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def pairs_mistakes(ids, window) -> dict:
+    w = window
+    return {
+        "window off by one: |i - j| < window, but the window includes |i - j| = window": lambda: pairs_variant(
+            ids, w, -w + 1, w - 1
+        ),
+        "window off by one on the right: j stops at i + window - 1 (range's end is exclusive: use i + window + "
+        "1)": lambda: pairs_variant(ids, w, -w, w - 1),
+        "window off by one: |i - j| <= window + 1": lambda: pairs_variant(ids, w, -w - 1, w + 1),
+        "pairs include j == i: a word is not its own context": lambda: pairs_variant(ids, w, -w, w, keep_self=True),
+        "positions before the start wrap around to the end (a negative index): keep only 0 <= j < len": lambda: (
+            pairs_variant(ids, w, -w, w, wrap=True)
+        ),
+        "pairs ordered by offset: the order is each position i, then each j in increasing order": lambda: pairs_variant(
+            ids, w, -w, w, by_offset=True
+        ),
+        "columns swapped: each row is (center, context)": lambda: pairs_variant(ids, w, -w, w, swap=True),
+    }
+
+
+
+
+OVERFLOW = "sigmoid as exp(x) / (1 + exp(x)) overflows to NaN for large x: use exp(-|x|), which never overflows"
+
+
+def sigmoid_mistakes(x: np.ndarray) -> dict:
+    def naive():
+        with np.errstate(all="ignore"):
+            return np.exp(x) / (1.0 + np.exp(x))
+
+    return {
+        OVERFLOW: naive,
+        "sigmoid sign flipped: s(x) = 1 / (1 + exp(-x))": lambda: sig(-x),
+    }
+
+
+def softmax_mistakes(x: np.ndarray) -> dict:
+    def over(axis):
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def unstable():
+        with np.errstate(all="ignore"):
+            e = np.exp(x)
+            return e / e.sum(axis=-1, keepdims=True)
+
+    def global_max():
+        with np.errstate(all="ignore"):
+            e = np.exp(x - x.max())
+            return e / e.sum(axis=-1, keepdims=True)
+
+    found = {
+        UNSTABLE_SOFTMAX: unstable,
+        "the max subtracted over the whole array, not over each slice (x.max(axis=-1, keepdims=True))": global_max,
+        "softmax over the whole array instead of the last axis": lambda: over(None),
+        "softmax over axis 0 instead of the last axis": lambda: over(0),
+    }
+    if x.ndim == 3:
+        found["softmax over axis 1 instead of the last axis"] = lambda: over(1)
+    return found
+
+
+
+NAIVE_OUT = ("loss", "grad_center_vec", "grad_outside_vectors")
+
+
+def naive_variant(v, o, U, sign=1.0, subtract_y=True, all_rows=True, stable=True):
+    with np.errstate(all="ignore"):
+        scores = U @ v
+        e = np.exp(scores - scores.max()) if stable else np.exp(scores)
+        y_hat = e / e.sum()
+        loss = -float(np.log(y_hat[o]))
+    delta = y_hat.copy()
+    if subtract_y:
+        delta[o] -= 1.0
+    g_v, g_U = sign * (U.T @ delta), sign * np.outer(delta, v)
+    if not all_rows:
+        g_U = np.where(np.arange(len(U))[:, None] == o, g_U, 0.0)
+    return loss, g_v, g_U
+
+
+def naive_mistakes(v, o, U) -> dict:
+    return {
+        SIGN: lambda: naive_variant(v, o, U, sign=-1.0),
+        "y not subtracted: the gradients use y_hat instead of y_hat - y": lambda: naive_variant(
+            v, o, U, subtract_y=False
+        ),
+        "grad_outside_vectors only in the outside word's row: every word w gets (y_hat[w] - y[w]) v_c": lambda: (
+            naive_variant(v, o, U, all_rows=False)
+        ),
+        UNSTABLE_SOFTMAX: lambda: naive_variant(v, o, U, stable=False),
+    }
+
+
+
+NOT_ACCUMULATED = "repeated negatives not accumulated: grad[idx] += g adds once per distinct index (use np.add.at)"
+DEDUPLICATED = "repeated negatives de-duplicated: a word drawn twice counts twice, in the loss and in the gradient"
+NEG_SIGN = "sign error in the negative-sample terms: d/dx [-log s(-x)] = +s(x), so they add s(u_k . v_c) u_k"
+
+
+def neg_variant(
+    v,
+    o,
+    U,
+    negs,
+    accumulate=True,
+    dedup=False,
+    sign=1.0,
+    neg_sign=1.0,
+    one_minus=False,
+    overwrite_o=False,
+    loss_neg_plus=False,
+):
+    negs = np.unique(negs) if dedup else np.asarray(negs)
+    u_o, u_k = U[o], U[negs]
+    s_o, s_k = sig(u_o @ v), sig(u_k @ v)
+    with np.errstate(all="ignore"):
+        loss = float(-np.log(s_o) - np.sum(np.log(sig((1.0 if loss_neg_plus else -1.0) * (u_k @ v)))))
+    c_k = neg_sign * ((1.0 - s_k) if one_minus else s_k)
+    g_v = (s_o - 1.0) * u_o + c_k @ u_k
+    g_U = np.zeros_like(U)
+    g_U[o] += (s_o - 1.0) * v
+    if accumulate:
+        np.add.at(g_U, negs, c_k[:, None] * v[None, :])
+    else:
+        g_U[negs] += c_k[:, None] * v[None, :]
+    if overwrite_o:
+        g_U[o] = (s_o - 1.0) * v
+    return loss, sign * g_v, sign * g_U
+
+
+def neg_mistakes(v, o, U, negs) -> dict:
+    return {
+        NOT_ACCUMULATED: lambda: neg_variant(v, o, U, negs, accumulate=False),
+        DEDUPLICATED: lambda: neg_variant(v, o, U, negs, dedup=True),
+        SIGN: lambda: neg_variant(v, o, U, negs, sign=-1.0),
+        NEG_SIGN: lambda: neg_variant(v, o, U, negs, neg_sign=-1.0),
+        "the negatives' gradient uses 1 - s(u_k . v_c) instead of s(u_k . v_c)": lambda: neg_variant(
+            v, o, U, negs, one_minus=True
+        ),
+        "the outside word's row overwritten where it is also drawn as a negative: both contributions add": lambda: (
+            neg_variant(v, o, U, negs, overwrite_o=True)
+        ),
+        "negative terms use log s(u_k . v_c) instead of log s(-u_k . v_c)": lambda: neg_variant(
+            v, o, U, negs, loss_neg_plus=True
+        ),
+    }
+
+
+POWER_IGNORED = "power ignored: probabilities proportional to counts, not to counts ** power (word2vec's 3/4)"
+
+
+def noise_mistakes(counts, power) -> dict:
+    c = np.asarray(counts, dtype=np.float64)
+    return {
+        POWER_IGNORED: lambda: c / c.sum(),
+        "not normalised: divide counts ** power by its sum": lambda: c**power,
+        "normalised before the power and not renormalised: (counts / total) ** power does not sum to 1": lambda: (
+            (c / c.sum()) ** power
+        ),
+    }
+
+
+
+BATCH_OUT = ("loss", "grad_W_in", "grad_W_out")
+SUMMED = "batch loss summed instead of averaged: the loss is the mean over the batch, and so are its gradients"
+NOT_DIVIDED = "gradients not divided by B: the loss is the batch mean, so every gradient carries 1/B too"
+BATCH_NOT_ACCUMULATED = "repeated indices not accumulated: W[idx] += g adds once per distinct index (use np.add.at)"
+
+
+def batch_variant(
+    W_in,
+    W_out,
+    c,
+    o,
+    negs,
+    loss_scale=1.0,
+    grad_scale=1.0,
+    accumulate=True,
+    accumulate_negatives=True,
+    sign=1.0,
+    neg_sign=1.0,
+    loss_neg_plus=False,
+):
+    B = len(c)
+    v, u_o, u_k = W_in[c], W_out[o], W_out[negs]
+    pos, neg = np.sum(u_o * v, axis=1), np.einsum("bkd,bd->bk", u_k, v)
+    with np.errstate(all="ignore"):
+        loss = (
+            float(np.mean(-np.log(sig(pos)) - np.sum(np.log(sig((1.0 if loss_neg_plus else -1.0) * neg)), axis=1)))
+            * loss_scale
+        )
+    g_pos = (sig(pos) - 1.0) / B * grad_scale
+    g_neg = neg_sign * sig(neg) / B * grad_scale
+    g_v = g_pos[:, None] * u_o + np.einsum("bk,bkd->bd", g_neg, u_k)
+    g_in, g_out = np.zeros_like(W_in), np.zeros_like(W_out)
+    for target, rows, values, acc in [
+        (g_in, c, g_v, accumulate),
+        (g_out, o, g_pos[:, None] * v, accumulate),
+        (g_out, negs, g_neg[:, :, None] * v[:, None, :], accumulate and accumulate_negatives),
+    ]:
+        if acc:
+            np.add.at(target, rows, values)
+        else:
+            target[rows] += values  # a repeated index keeps only one of its values
+    return loss, sign * g_in, sign * g_out
+
+
+def batch_mistakes(W_in, W_out, c, o, negs) -> dict:
+    B = len(c)
+    args = (W_in, W_out, c, o, negs)
+    return {
+        SUMMED: lambda: batch_variant(*args, loss_scale=B, grad_scale=B),
+        NOT_DIVIDED: lambda: batch_variant(*args, grad_scale=B),
+        BATCH_NOT_ACCUMULATED: lambda: batch_variant(*args, accumulate=False),
+        "repeated negatives not accumulated in grad_W_out: W_out[negatives] += g adds a word drawn twice once (use "
+        "np.add.at)": lambda: batch_variant(*args, accumulate_negatives=False),
+        SIGN: lambda: batch_variant(*args, sign=-1.0),
+        NEG_SIGN: lambda: batch_variant(*args, neg_sign=-1.0),
+        "negative terms use log s(u_k . v) instead of log s(-u_k . v)": lambda: batch_variant(
+            *args, loss_neg_plus=True
+        ),
+    }
+
 
 def test_pairs_by_hand(student):
     """skipgram_pairs: (center, context) for each i, then each j != i in the window, in order"""
-    check(student.call(PAIRS, [7, 8, 9], 1), np.array([[7, 8], [8, 7], [8, 9], [9, 8]]), what="skipgram_pairs([7, 8, 9], window=1)")
-    expected = np.array([[10, 11], [10, 12], [11, 10], [11, 12], [11, 13], [12, 10], [12, 11], [12, 13], [13, 11], [13, 12]])
-    check(student.call(PAIRS, [10, 11, 12, 13], 2), expected, what="skipgram_pairs([10, 11, 12, 13], window=2)")
+    ids = [7, 8, 9]
+    check(student.call(PAIRS, ids, 1), np.array([[7, 8], [8, 7], [8, 9], [9, 8]]), what="skipgram_pairs([7, 8, 9], window=1)", mistakes=pairs_mistakes(ids, 1))
+    ids = [10, 11, 12, 13, 14]
+    expected = np.array(
+        [[10, 11], [10, 12], [11, 10], [11, 12], [11, 13], [12, 10], [12, 11], [12, 13], [12, 14], [13, 11], [13, 12], [13, 14], [14, 12], [14, 13]]
+    )
+    check(student.call(PAIRS, ids, 2), expected, what="skipgram_pairs([10, 11, 12, 13, 14], window=2)", mistakes=pairs_mistakes(ids, 2))
 
 
 def test_sigmoid_and_softmax_are_stable(student):
     """sigmoid and softmax: exact at |x| = 1000, no NaN; softmax works on the last axis"""
-    check(student.call(SIGMOID, np.array([-1000.0, 0.0, 1000.0])), np.array([0.0, 0.5, 1.0]), what="sigmoid([-1000, 0, 1000])")
+    x = np.array([-1000.0, -1.0, 0.0, 1.0, 1000.0])
+    expected = np.array([0.0, 1 / (1 + np.e), 0.5, 1 / (1 + np.exp(-1.0)), 1.0])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # an overflow warning in sigmoid is an error here (the docstring promises none)
+            got = student.call(SIGMOID, x)
+    except StudentError as error:
+        if not error.is_a("RuntimeWarning"):
+            raise
+        raise Feedback(
+            f"sigmoid([-1000, -1, 0, 1, 1000]) warned: {error.message}\n  Likely mistake: {OVERFLOW}; it must be warning-free at |x| = 1000"
+        ) from None
+    check(got, expected, what="sigmoid([-1000, -1, 0, 1, 1000])", mistakes=sigmoid_mistakes(x))
     x = np.array([[1000.0, 1000.0], [0.0, np.log(3.0)], [-1000.0, -1000.0]])
-    check(student.call(SOFTMAX, x), np.array([[0.5, 0.5], [0.25, 0.75], [0.5, 0.5]]), what="softmax([[1000, 1000], [0, log 3], [-1000, -1000]])")
+    expected = np.array([[0.5, 0.5], [0.25, 0.75], [0.5, 0.5]])
+    check(student.call(SOFTMAX, x), expected, what="softmax([[1000, 1000], [0, log 3], [-1000, -1000]])", mistakes=softmax_mistakes(x))
+    x = np.log(np.array([[1.0, 3.0, 4.0], [2.0, 2.0, 4.0]]))  # the softmax of log(c) is c / c.sum()
+    expected = np.array([[0.125, 0.375, 0.5], [0.25, 0.25, 0.5]])
+    check(student.call(SOFTMAX, x), expected, what="softmax(log([[1, 3, 4], [2, 2, 4]]))", mistakes=softmax_mistakes(x))
 
 
 def test_naive_softmax_by_hand_and_gradient_check(student):
     """naive_softmax_loss_and_gradient: U = 0 gives the loss log V; both gradients match finite differences"""
-    loss, g_v, g_U = student.call(NAIVE, np.array([1.0, 2.0]), 1, np.zeros((4, 2)))
-    check(loss, float(np.log(4.0)), what="loss of naive_softmax(v=[1, 2], o=1, U=zeros(4, 2)): every word has probability 1/4")
-    check(g_v, np.zeros(2), what="grad_center_vec: U^T (y_hat - y) with U = 0")
-    # (y_hat - y) v^T with y_hat = 1/4 everywhere and y the one-hot of word 1
-    check(g_U, np.outer([0.25, -0.75, 0.25, 0.25], [1.0, 2.0]), what="grad_outside_vectors: (y_hat - y) v_c^T")
+    v, U = np.array([1.0, 2.0]), np.zeros((4, 2))
+    got = student.call(NAIVE, v, 1, U)
+    # every word has probability 1/4; grad_center_vec = U^T (y_hat - y) = 0; grad_outside_vectors = (y_hat - y) v_c^T
+    expected = (float(np.log(4.0)), np.zeros(2), np.outer([0.25, -0.75, 0.25, 0.25], [1.0, 2.0]))
+    check_items(got, expected, NAIVE_OUT, what="naive_softmax_loss_and_gradient(v=[1, 2], o=1, U=zeros(4, 2))", mistakes=naive_mistakes(v, 1, U))
+    v, U = np.array([1.0, -1.0]), np.array([[1.0, 0.0], [0.0, 1.0], [1000.0, 0.0]])
+    what = "naive_softmax_loss_and_gradient(v=[1, -1], o=2, U=[[1, 0], [0, 1], [1000, 0]]): scores [1, -1, 1000]"
+    check_items(student.call(NAIVE, v, 2, U), naive_variant(v, 2, U), NAIVE_OUT, what=what, mistakes=naive_mistakes(v, 2, U))
 
     rng = np.random.default_rng(0)
     v, U, o = rng.normal(size=3), rng.normal(size=(5, 3)), 2
@@ -54,10 +333,14 @@ def test_naive_softmax_by_hand_and_gradient_check(student):
 def test_neg_sampling_by_hand(student):
     """neg_sampling_loss_and_gradient: with v_c = 0 every s(.) is 1/2; a negative drawn twice counts twice"""
     U = np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 3.0]])
-    loss, g_v, g_U = student.call(NEG, np.zeros(2), 0, U, np.array([2, 2]))
-    check(loss, 3 * float(np.log(2.0)), what="loss of neg_sampling(v=0, o=0, U, negatives=[2, 2]): 3 log 2")
-    check(g_v, np.array([2.5, 3.0]), what="grad_center_vec: (1/2 - 1) u_0 + 1/2 u_2 + 1/2 u_2")
-    check(g_U, np.zeros((3, 2)), what="grad_outside_vectors: every row is a multiple of v_c = 0")
+    got = student.call(NEG, np.zeros(2), 0, U, np.array([2, 2]))
+    # loss 3 log 2; grad_center_vec (1/2 - 1) u_0 + 1/2 u_2 + 1/2 u_2; grad_outside_vectors: every row a multiple of v_c = 0
+    expected = (3 * float(np.log(2.0)), np.array([2.5, 3.0]), np.zeros((3, 2)))
+    what = "neg_sampling_loss_and_gradient(v=0, o=0, U=[[1, 0], [0, 2], [3, 3]], negatives=[2, 2])"
+    check_items(got, expected, NAIVE_OUT, what=what, mistakes=neg_mistakes(np.zeros(2), 0, U, np.array([2, 2])))
+    v, negatives = np.array([0.5, -0.25]), np.array([2, 0, 2])  # 2 drawn twice, 0 also the outside word
+    what = "neg_sampling_loss_and_gradient(v=[0.5, -0.25], o=0, U=[[1, 0], [0, 2], [3, 3]], negatives=[2, 0, 2])"
+    check_items(student.call(NEG, v, 0, U, negatives), neg_variant(v, 0, U, negatives), NAIVE_OUT, what=what, mistakes=neg_mistakes(v, 0, U, negatives))
 
 
 def test_neg_sampling_gradient_check_with_repeats(student):
@@ -74,8 +357,10 @@ def test_neg_sampling_gradient_check_with_repeats(student):
 
 def test_noise_distribution_by_hand(student):
     """noise_distribution: proportional to counts ** 0.75 (16 ** 0.75 = 8), and sums to 1"""
-    check(student.call(NOISE, np.array([1, 16])), np.array([1.0, 8.0]) / 9.0, what="noise_distribution([1, 16])")
-    check(student.call(NOISE, np.array([1, 16]), power=1.0), np.array([1.0, 16.0]) / 17.0, what="noise_distribution([1, 16], power=1.0)")
+    counts = np.array([1, 16])
+    check(student.call(NOISE, counts), np.array([1.0, 8.0]) / 9.0, what="noise_distribution([1, 16])", mistakes=noise_mistakes(counts, 0.75))
+    expected = np.array([1.0, 4.0]) / 5.0
+    check(student.call(NOISE, counts, power=0.5), expected, what="noise_distribution([1, 16], power=0.5)", mistakes=noise_mistakes(counts, 0.5))
     check_raises(lambda: student.call(NOISE, np.array([0, 0])), "ValueError", what="noise_distribution([0, 0])")
 
 
@@ -84,7 +369,11 @@ def test_sgns_batch_is_a_mean_that_accumulates(student):
     rng = np.random.default_rng(2)
     W_in, W_out = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
     centers, contexts, negatives = np.array([0, 3, 0]), np.array([1, 1, 2]), np.array([[2, 2], [4, 0], [1, 3]])
-    _, g_in, g_out = student.call(BATCH, W_in, W_out, centers, contexts, negatives)
+    got = student.call(BATCH, W_in, W_out, centers, contexts, negatives)
+    what = "sgns_batch_loss_and_gradients(W_in (5, 3), W_out (5, 3), centers=[0, 3, 0], contexts=[1, 1, 2], negatives=[[2, 2], [4, 0], [1, 3]])"
+    expected = batch_variant(W_in, W_out, centers, contexts, negatives)
+    check_items(got, expected, BATCH_OUT, what=what, mistakes=batch_mistakes(W_in, W_out, centers, contexts, negatives))
+    _, g_in, g_out = got
     num_in = numerical_gradient(lambda x: student.call(BATCH, x, W_out, centers, contexts, negatives)[0], W_in)
     num_out = numerical_gradient(lambda x: student.call(BATCH, W_in, x, centers, contexts, negatives)[0], W_out)
     check(g_in, num_in, what="grad_W_in vs finite differences", rtol=1e-5, atol=1e-7)
@@ -94,10 +383,78 @@ def test_sgns_batch_is_a_mean_that_accumulates(student):
     check(twice, once, what="sgns_batch on the pair (0, 1) twice vs once (a mean over the batch)")
 
 
+NOT_DETERMINISTIC = "all randomness must come from np.random.default_rng(seed)"
+
+
+def train_recipe(ids, vocab_size, dim, window, num_negatives, epochs, lr, batch_size, seed, **mistake) -> tuple:
+    """The docstring's recipe, step by step, in NumPy; ``mistake`` switches one step to a common wrong version."""
+    rng = np.random.default_rng(seed)
+    shape = (vocab_size, dim)
+    W_in = rng.normal(size=shape) if mistake.get("w_in") == "normal" else rng.uniform(-0.5 / dim, 0.5 / dim, size=shape)
+    W_out = rng.uniform(-0.5 / dim, 0.5 / dim, size=shape) if mistake.get("w_out") == "uniform" else np.zeros(shape)
+    pairs = pairs_variant(ids, window, -window, window)
+    counts = np.bincount(ids, minlength=vocab_size).astype(np.float64) ** mistake.get("power", 0.75)
+    noise = counts / counts.sum()
+    shuffle = mistake.get("shuffle", "each")
+    order = rng.permutation(len(pairs)) if shuffle == "once" else np.arange(len(pairs))
+    for _ in range(epochs):
+        if shuffle == "each":
+            order = rng.permutation(len(pairs))
+        for start in range(0, len(pairs), batch_size):
+            batch = pairs[order[start : start + batch_size]]
+            size = (len(batch), num_negatives)
+            negatives = rng.choice(vocab_size, size=size) if mistake.get("uniform") else rng.choice(vocab_size, size=size, p=noise)
+            _, g_in, g_out = batch_variant(W_in, W_out, batch[:, 0], batch[:, 1], negatives)
+            step = mistake.get("step", -1.0) * lr
+            W_in += step * g_in
+            if mistake.get("update_out", True):
+                W_out += step * g_out
+    return W_in, W_out
+
+
+def train_mistakes(*args, **kwargs) -> dict:
+    def run(**switch):
+        return lambda: train_recipe(*args, **kwargs, **switch)
+
+    return {
+        "pairs not shuffled: call rng.permutation(len(pairs)) at the start of every epoch": run(shuffle="none"),
+        "pairs shuffled once only: shuffle again at the start of every epoch": run(shuffle="once"),
+        "noise distribution without the 3/4 power (plain unigram counts)": run(power=1.0),
+        "negatives drawn uniformly: draw them from noise_distribution(counts) (rng.choice(..., p=noise))": run(uniform=True),
+        "gradient ascent: the SGD step moves against the gradient (W -= lr * grad)": run(step=1.0),
+        "W_out initialised randomly: word2vec starts W_out at zeros": run(w_out="uniform"),
+        "W_out never updated: the SGD step updates both W_in and W_out": run(update_out=False),
+        "W_in drawn from a standard normal: use rng.uniform(-0.5 / dim, 0.5 / dim, size=(vocab_size, dim))": run(w_in="normal"),
+        f"a fixed seed 0 instead of the seed given: {NOT_DETERMINISTIC}": lambda: train_recipe(*args, **{**kwargs, "seed": 0}),
+    }
+
+
+def test_train_skipgram_follows_the_recipe(student):
+    """train_skipgram: a tiny corpus; the first step by hand, then the docstring's recipe for two epochs"""
+    # The first step by hand: W_out starts at zeros, so every s(u . v) = 1/2 and only W_out moves; with ids [0, 1],
+    # window 1 and one batch of both pairs, grad_W_out = ((1/2 - 1) v_c (context rows) + 1/2 v_c (negative rows)) / 2.
+    ids = np.array([0, 1])
+    args = dict(vocab_size=2, dim=2, window=1, num_negatives=1, epochs=1, lr=1.0, batch_size=2, seed=3)
+    rng = np.random.default_rng(3)
+    W_in = rng.uniform(-0.25, 0.25, size=(2, 2))
+    rng.permutation(2)
+    negatives = rng.choice(2, size=(2, 1), p=[0.5, 0.5])  # both words occur once: the noise is [1/2, 1/2]
+    W_out = np.zeros((2, 2))
+    for center, context, negative in zip([0, 1], [1, 0], negatives[:, 0]):
+        W_out[context] -= (0.5 - 1.0) * W_in[center] / 2
+        W_out[negative] -= 0.5 * W_in[center] / 2
+    what = "train_skipgram([0, 1], vocab_size=2, dim=2, window=1, num_negatives=1, epochs=1, lr=1.0, batch_size=2, seed=3)"
+    check_items(student.call(TRAIN, ids, **args), (W_in, W_out), ("W_in", "W_out"), what=what, mistakes=train_mistakes(ids, **args))
+    ids = np.array([0, 1, 2, 0, 1, 3, 3, 2, 0])
+    args = dict(vocab_size=5, dim=3, window=2, num_negatives=2, epochs=2, lr=0.5, batch_size=4, seed=1)
+    what = f"train_skipgram({ids.tolist()}, {', '.join(f'{k}={v}' for k, v in args.items())})"
+    check_items(student.call(TRAIN, ids, **args), train_recipe(ids, **args), ("W_in", "W_out"), what=what, mistakes=train_mistakes(ids, **args))
+
+
 def test_train_skipgram_shapes_and_determinism(student):
     """train_skipgram: float64 (V, dim) arrays, identical for the same seed"""
     ids = np.array([0, 1, 2, 0, 1, 2, 3, 4, 3, 4] * 3)
     args = dict(vocab_size=6, dim=4, window=2, num_negatives=3, epochs=2, lr=0.5, batch_size=8)
     W_in, W_out = student.call(TRAIN, ids, seed=0, **args)
     check((W_in.shape, W_in.dtype.name, W_out.shape, W_out.dtype.name), ((6, 4), "float64", (6, 4), "float64"), what="train_skipgram shapes and dtypes")
-    check(student.call(TRAIN, ids, seed=0, **args), (W_in, W_out), what="train_skipgram called twice with seed=0")
+    check(student.call(TRAIN, ids, seed=0, **args), (W_in, W_out), what=f"train_skipgram called twice with seed=0 ({NOT_DETERMINISTIC})")
