@@ -233,7 +233,9 @@ def layers() -> types.ModuleType:
 
         def __init__(self, layer: Callable[[], nn.Module]) -> None:
             super().__init__()
-            with forbidden.stand_in_call():
+            # fork_rng: PyTorch's layer draws its own (unused) weights without moving the global generator, so a model
+            # built over the stand-ins is initialised exactly as one built over the reference's layers
+            with forbidden.stand_in_call(), torch.random.fork_rng():
                 self.__dict__["_layer"] = layer()
 
         def run(self, params: dict[str, torch.Tensor], args: tuple[Any, ...], kwargs: dict[str, Any]) -> torch.Tensor:

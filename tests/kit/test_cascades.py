@@ -67,6 +67,12 @@ def test_the_stand_ins_equal_the_reference():
     kwargs = dict(d_model=12, num_heads=3, num_encoder_layers=2, num_decoder_layers=2, d_ff=20, dropout=0.0)
     ours, theirs = over.Transformer(11, 13, **kwargs).double().eval(), plain.Transformer(11, 13, **kwargs).double().eval()
     assert list(ours.state_dict()) == list(theirs.state_dict())
+    torch.manual_seed(3)
+    fresh_ours = over.DecoderOnlyTransformer(11, 12, 3, 2, 20, 7).state_dict()
+    torch.manual_seed(3)
+    fresh_theirs = plain.DecoderOnlyTransformer(11, 12, 3, 2, 20, 7).state_dict()
+    # the same initialisation for the same seed: a test's model is the same whichever stack it is built over
+    assert all(torch.equal(fresh_ours[k], fresh_theirs[k]) for k in fresh_theirs)
     ours.load_state_dict(theirs.state_dict())
     src, tgt = torch.randint(1, 11, (3, 7), generator=torch.Generator().manual_seed(1)), torch.randint(1, 13, (3, 5))
     src[1, 4:] = 0
