@@ -9,7 +9,8 @@
   never shipped, never on the grading path.
 - ``autograder/suites/``: the hidden tests; never shipped.
 
-:mod:`autograder.cli` (``python -m autograder``) and :mod:`autograder.settings` are the entry points the trusted
-sides share; what reaches the worker, the student bundle and the Gradescope zip is decided by these folders
-alone (:mod:`autograder.layout`).
+:mod:`autograder.cli` (``python -m autograder``), :mod:`autograder.settings`, :mod:`autograder.layout` (the folder
+rules), :mod:`autograder.install` (the one CPU-torch install rule) and :mod:`autograder.student` (the student's
+no-make commands: setup, test, watch, zip) are the top-level entry points, standard library only at import; what
+reaches the worker, the student bundle and the Gradescope zip is decided by the folders alone.
 """
