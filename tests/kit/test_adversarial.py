@@ -513,18 +513,20 @@ def test_results_record_the_isolation_the_grade_was_made_in(tmp_path, platform):
 
 def test_deep_or_huge_folder_trees_are_refused_with_a_message(tmp_path):
     deep = submission(tmp_path / "deep")
-    folder = deep / "embeddings"
-    for _ in range(1200):  # deeper than the recursion limit (made one level at a time: os.makedirs recurses)
-        folder = folder / "d"
-        folder.mkdir()
-    with pytest.raises(sandbox.SubmissionError, match="nests folders more than"):
-        sandbox.prepare(deep, tmp_path / "copy1")
-    wide = submission(tmp_path / "wide")
-    for i in range(sandbox.MAX_FILES + 1):
-        (wide / "embeddings" / f"e{i}").mkdir()
-    with pytest.raises(sandbox.SubmissionError, match="more than"):
-        sandbox.prepare(wide, tmp_path / "copy2")
-    sandbox.remove_tree(deep)
+    try:
+        folder = deep / "embeddings"
+        for _ in range(1200):  # deeper than the recursion limit (made one level at a time: os.makedirs recurses)
+            folder = folder / "d"
+            folder.mkdir()
+        with pytest.raises(sandbox.SubmissionError, match="nests folders more than"):
+            sandbox.prepare(deep, tmp_path / "copy1")
+        wide = submission(tmp_path / "wide")
+        for i in range(Settings().max_files + 1):
+            (wide / "embeddings" / f"e{i}").mkdir()
+        with pytest.raises(sandbox.SubmissionError, match="more than"):
+            sandbox.prepare(wide, tmp_path / "copy2")
+    finally:  # even when the test fails: a tree this deep would crash pytest's own (recursive) cleanup of tmp_path
+        sandbox.remove_tree(deep)
     assert not deep.exists()
 
 
