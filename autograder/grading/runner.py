@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -97,9 +98,11 @@ def grade(
     with this reason.
     """
     capture = _Capture()
-    code = pytest.main(
-        pytest_args(Path(submission).resolve(), only, isolated, results, junit, refused), plugins=[capture]
-    )
+    args = pytest_args(Path(submission).resolve(), only, isolated, results, junit, refused)
+    # the suites' tmp_path lives in a folder of this run's own: pytest's shared /tmp/pytest-of-<user> (and whatever
+    # other runs left there) is never read, cleaned or written by a grading run
+    with tempfile.TemporaryDirectory(prefix="autograder-pytest-") as basetemp:
+        code = pytest.main([*args, "--basetemp", str(Path(basetemp) / "tmp")], plugins=[capture])
     if capture.report is None:
         raise RuntimeError(f"the hidden suites did not run (pytest exit code {code})")
     return capture.report, int(code)
