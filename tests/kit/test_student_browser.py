@@ -25,7 +25,6 @@ from autograder.authoring.course import COURSE_DIR, suite_points
 from autograder.authoring.nbgrader import nbgrader
 from autograder.authoring.notebooks import source_notebooks
 from autograder.grading.loader import REPO_ROOT
-from tests.kit.browser import browser  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.timeout(600)
 
@@ -95,7 +94,7 @@ def _indices(nb) -> dict[str, list[int]]:
     return found
 
 
-def test_a_student_runs_a_test_cell_writes_the_exercise_and_make_test_sees_it(bundle, lab, browser):  # noqa: F811
+def test_a_student_runs_a_test_cell_writes_the_exercise_and_make_test_sees_it(bundle, lab, browser):
     path = bundle / "notebooks" / f"{PART}.ipynb"
     released = nbformat.read(path, as_version=4)
     where = _indices(released)
