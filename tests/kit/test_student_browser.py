@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from autograder.authoring.bundle import build_bundle
 from autograder.authoring.course import COURSE_DIR, suite_points
@@ -94,6 +95,31 @@ def _indices(nb) -> dict[str, list[int]]:
     return found
 
 
+def _wait_for_idle_kernel(lab: str) -> None:
+    """Until the notebook's kernel has started and is idle, as the server reports it (not only as the page shows it)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{lab}/api/sessions?token={TOKEN}", timeout=10) as answer:
+            sessions = json.load(answer)
+        if any(s.get("kernel", {}).get("execution_state") == "idle" for s in sessions):
+            return
+        time.sleep(0.5)
+    pytest.fail(f"the notebook's kernel did not become idle in 300 s: {sessions!r}")
+
+
+def _dismiss_dialogs(page) -> None:
+    """Accept any dialog JupyterLab raised (a kernel choice, a news prompt) so key presses reach the notebook."""
+    for button in page.locator(".jp-Dialog .jp-mod-accept").all():
+        button.click()
+
+
+def _fail_with_page(page, why: str) -> None:
+    """Fail naming ``why``, with what the page shows (dialogs, the kernel status) so a flake can be read from the log."""
+    status = page.locator(".jp-Notebook-ExecutionIndicator").first.get_attribute("data-status")
+    dialogs = [d.inner_text() for d in page.locator(".jp-Dialog").all()]
+    pytest.fail(f"{why}; kernel indicator {status!r}; dialogs {dialogs!r}")
+
+
 def test_a_student_runs_a_test_cell_writes_the_exercise_and_make_test_sees_it(bundle, lab, browser):
     path = bundle / "notebooks" / f"{PART}.ipynb"
     released = nbformat.read(path, as_version=4)
@@ -106,16 +132,36 @@ def test_a_student_runs_a_test_cell_writes_the_exercise_and_make_test_sees_it(bu
     page.goto(f"{lab}/lab/tree/notebooks/{PART}.ipynb?token={TOKEN}")
     cells = page.locator(".jp-NotebookPanel .jp-Notebook .jp-Cell")
     cells.nth(len(released.cells) - 1).wait_for()
+    _wait_for_idle_kernel(lab)
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook-ExecutionIndicator[data-status='idle']")
 
     def run(i: int) -> str:
-        """Select cell ``i``, Shift+Enter, wait for its run to end; its output as the page shows it."""
+        """Select cell ``i``, Shift+Enter, wait for its run to end; its output as the page shows it.
+
+        On a loaded machine a key press can land while the page is still settling focus, and the
+        cell never starts (its prompt stays ``[ ]``): that press is repeated, never a queued run.
+        """
         cell = cells.nth(i)
-        cell.locator(".jp-InputPrompt").first.click()
-        page.keyboard.press("Shift+Enter")
-        page.wait_for_function(
-            "([el]) => /\\[\\d+\\]/.test(el.querySelector('.jp-InputPrompt').innerText)", arg=[cell.element_handle()]
-        )
+        prompt = cell.locator(".jp-InputPrompt").first
+        before = prompt.inner_text()
+        for _ in range(3):
+            _dismiss_dialogs(page)
+            prompt.click()
+            page.keyboard.press("Shift+Enter")
+            try:
+                page.wait_for_function(
+                    "([el, before]) => { const t = el.innerText; return t !== before && /\\[(\\d+|\\*)\\]/.test(t); }",
+                    arg=[prompt.element_handle(), before], timeout=30_000,
+                )
+                break
+            except PlaywrightTimeout:
+                continue
+        else:
+            _fail_with_page(page, f"cell {i} never started: its prompt stays {prompt.inner_text()!r}")
+        try:
+            page.wait_for_function("([el]) => /\\[\\d+\\]/.test(el.innerText)", arg=[prompt.element_handle()], timeout=300_000)
+        except PlaywrightTimeout:
+            _fail_with_page(page, f"cell {i} did not finish in 300 s: its prompt stays {prompt.inner_text()!r}")
         return cell.locator(".jp-OutputArea").inner_text() if cell.locator(".jp-OutputArea").count() else ""
 
     for i in where["setup"] + where["module"]:
