@@ -16,20 +16,25 @@ the suite also runs that ``MultiHeadAttention`` alone and says so if it is the c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import pytest
 import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, describe_args
+from autograder.grading.mistakes.layers import (
+    DEC,
+    ENC,
+    FFN,
+    LN,
+    decoder_mistakes,
+    encoder_mistakes,
+    layer_norm_mistakes,
+)
 from autograder.grading.testing import call, causal, module_run, randn, reference_run, state_of
 from autograder.runtime.upstream import UPSTREAM_OF
 
-LN = "transformer.layers:LayerNorm"
-FFN = "transformer.layers:FeedForward"
-ENC = "transformer.layers:EncoderLayer"
-DEC = "transformer.layers:DecoderLayer"
 MHA = "attention.multi_head:MultiHeadAttention"
 UPSTREAM = UPSTREAM_OF["transformer.layers"]  # a correct attention (and masks) under the student's layers
 
@@ -137,103 +142,10 @@ def check_layer(student, ref, got, expected, *, what: str, mistakes: dict | None
 # -- wrong wirings of the reference's own submodules ----------------------------------------------------
 
 
-def stack(
-    x: torch.Tensor,
-    sublayers: Sequence[Callable],
-    norms: Sequence[torch.nn.Module],
-    pre: bool,
-    residual: Sequence[bool],
-) -> torch.Tensor:
-    """Sublayers with Add & Norm: post-norm x = norm(x + f(x)) or pre-norm x = x + f(norm(x)); residual False drops the
-    x +.
-    """
-    for f, norm, res in zip(sublayers, norms, residual):
-        if pre:
-            y = f(norm(x))
-            x = x + y if res else y
-        else:
-            y = f(x)
-            x = norm(x + y if res else y)
-    return x
 
 
-def encoder_mistakes(m: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor | None, norm_first: bool) -> dict:
-    def run(pre=norm_first, residual=(True, True), attn_mask="given", norms=(m.norm1, m.norm2)):
-        mk = {"given": mask, "none": None, "inverted": None if mask is None else ~mask}[attn_mask]
-        with torch.no_grad():
-            return stack(x, [lambda h: m.self_attn(h, h, h, mk)[0], m.ffn], norms, pre, residual)
-
-    order = (
-        "post-norm computed where pre-norm was asked (norm_first=True)"
-        if norm_first
-        else "pre-norm computed where post-norm was asked (norm_first=False)"
-    )
-    out = {
-        order: lambda: run(pre=not norm_first),
-        "missing residual connection around the self-attention": lambda: run(residual=(False, True)),
-        "missing residual connection around the feed-forward": lambda: run(residual=(True, False)),
-        "norm1 used for both sublayers (norm2 must normalise the feed-forward sublayer)": lambda: run(
-            norms=(m.norm1, m.norm1)
-        ),
-    }
-    if mask is not None:
-        out["mask ignored by the self-attention"] = lambda: run(attn_mask="none")
-        out["mask inverted (True means may attend)"] = lambda: run(attn_mask="inverted")
-    return out
 
 
-def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> dict:
-    def run(
-        pre=norm_first,
-        residual=(True, True, True),
-        tgt="given",
-        mem="given",
-        kv="memory",
-        swapped=False,
-        norm_memory=False,
-    ):
-        tm = {"given": tgt_mask, "none": None}[tgt]
-        mm = {"given": memory_mask, "none": None}[mem]
-        self_attn, cross_attn = (m.cross_attn, m.self_attn) if swapped else (m.self_attn, m.cross_attn)
-
-        def cross(h):
-            source = {"memory": memory, "self": h}[kv]
-            if norm_memory:
-                source = m.norm2(source)
-            return cross_attn(h, source, source, mm)[0]
-
-        with torch.no_grad():
-            return stack(
-                x, [lambda h: self_attn(h, h, h, tm)[0], cross, m.ffn], [m.norm1, m.norm2, m.norm3], pre, residual
-            )
-
-    order = (
-        "post-norm computed where pre-norm was asked (norm_first=True)"
-        if norm_first
-        else "pre-norm computed where post-norm was asked (norm_first=False)"
-    )
-    out = {
-        order: lambda: run(pre=not norm_first),
-        "missing residual connection around the self-attention": lambda: run(residual=(False, True, True)),
-        "missing residual connection around the cross-attention": lambda: run(residual=(True, False, True)),
-        "missing residual connection around the feed-forward": lambda: run(residual=(True, True, False)),
-        "self_attn and cross_attn swapped (self_attn attends within x, cross_attn to memory)": lambda: run(
-            swapped=True
-        ),
-    }
-    if tgt_mask is not None:
-        out["tgt_mask ignored by the self-attention"] = lambda: run(tgt="none")
-    if memory_mask is not None:
-        out["memory_mask ignored by the cross-attention"] = lambda: run(mem="none")
-    else:
-        out["cross-attention on the decoder's own input instead of memory (keys and values come from memory)"] = (
-            lambda: run(kv="self")
-        )
-    if norm_first:
-        out["memory passed through norm2 (pre-norm normalises only the decoder's stream)"] = lambda: run(
-            norm_memory=True
-        )
-    return out
 
 
 def padding_mask(lengths: Sequence[int], size: int) -> torch.Tensor:
@@ -256,27 +168,6 @@ def describe_mask(mask: torch.Tensor | None) -> str:
 # -- LayerNorm --------------------------------------------------------------------------------------------
 
 
-def layer_norm_mistakes(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> dict:
-    def norm(dims=(-1,), unbiased=False, eps_outside=False, affine=True, eps_value=eps):
-        mean = x.mean(dim=dims, keepdim=True)
-        var = x.var(dim=dims, unbiased=unbiased, keepdim=True)
-        y = (x - mean) / (var.sqrt() + eps_value if eps_outside else (var + eps_value).sqrt())
-        return weight * y + bias if affine else y
-
-    return {
-        "unbiased variance (divided by d_model - 1; LayerNorm divides by d_model)": lambda: norm(unbiased=True),
-        "eps added outside the square root (use sqrt(var + eps))": lambda: norm(eps_outside=True),
-        "the Annotated Transformer's LayerNorm (unbiased std, eps added to the std)": lambda: norm(
-            unbiased=True, eps_outside=True
-        ),
-        "normalised over the wrong axis (dim=-2); the statistics are over the last axis, per token": lambda: norm(
-            dims=(-2,)
-        ),
-        "normalised over the whole sequence (last two axes) instead of each token": lambda: norm(dims=(-2, -1)),
-        "weight and bias not applied": lambda: norm(affine=False),
-        "eps argument ignored (1e-5 used)": lambda: norm(eps_value=1e-5),
-        "eps missing (divide by sqrt(var + eps), not sqrt(var))": lambda: norm(eps_value=0.0),
-    }
 
 
 @pytest.mark.points(1)

@@ -28,12 +28,10 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, check_raises, describe_args
-from autograder.grading.testing import causal, check_items, key_padding, module_run, randn, reference_run, state_of
+from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, check_output_weights, mha_mistakes
+from autograder.grading.testing import causal, key_padding, module_run, randn, reference_run, state_of
 from autograder.runtime.upstream import UPSTREAM_OF
 
-SPLIT = "attention.multi_head:split_heads"
-MERGE = "attention.multi_head:merge_heads"
-MHA = "attention.multi_head:MultiHeadAttention"
 UPSTREAM = UPSTREAM_OF["attention.multi_head"]  # a correct scaled_dot_product_attention under the student's module
 SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"
 B, H, LQ, LK, D = 2, 3, 5, 7, 12
@@ -101,9 +99,6 @@ def sdpa_note(student, ref) -> str:
     return ""
 
 
-def check_output_weights(got, expected: tuple, *, what: str, mistakes: dict | None = None) -> None:
-    """check_items() of an ``(output, weights)`` result: the weights first (they show most mistakes)."""
-    check_items(got, expected, ("output", "weights"), order=("weights", "output"), what=what, mistakes=mistakes)
 
 
 def check_mha(student, ref, got, expected, *, what: str, mistakes: dict | None = None) -> None:
@@ -117,76 +112,8 @@ def check_mha(student, ref, got, expected, *, what: str, mistakes: dict | None =
 # -- wrong variants of multi-head attention, from the reference's own projections --------------------------
 
 
-def variant(
-    m,
-    query,
-    key,
-    value,
-    mask=None,
-    *,
-    scale="head",
-    split="ok",
-    merge="ok",
-    kv="given",
-    dim=-1,
-    mask_mode="given",
-    w_o=True,
-):
-    """Multi-head attention with one thing changed (the defaults give the right answer): (output, weights)."""
-    with torch.no_grad():
-        k_in, v_in = {"given": (key, value), "query": (query, query), "swapped": (value, key)}[kv]
-        projected = [m.w_q(query), m.w_k(k_in), m.w_v(v_in)]
-        if split == "reshape":
-            q, k, v = (x.reshape(x.size(0), H, x.size(1), DH) for x in projected)
-        elif split == "feature-major":
-            q, k, v = (x.view(x.size(0), x.size(1), DH, H).permute(0, 3, 1, 2) for x in projected)
-        else:
-            q, k, v = (x.view(x.size(0), x.size(1), H, DH).transpose(1, 2) for x in projected)
-        scores = q @ k.transpose(-2, -1) / {"head": math.sqrt(DH), "model": math.sqrt(D), "none": 1.0}[scale]
-        if mask is not None and mask_mode in ("given", "inverted"):
-            scores = scores.masked_fill(~mask if mask_mode == "given" else mask, float("-inf"))
-        weights = torch.softmax(scores, dim=dim).nan_to_num(0.0)
-        if mask is not None and mask_mode == "after":
-            weights = weights.masked_fill(~mask, 0.0)
-        out = weights @ v  # (B, H, Lq, d_head)
-        merged = (
-            out.reshape(out.size(0), out.size(2), D)
-            if merge == "reshape"
-            else out.transpose(1, 2).reshape(out.size(0), out.size(2), D)
-        )
-        return (m.w_o(merged) if w_o else merged), weights
 
 
-def mha_mistakes(m, query, key, value, mask=None) -> dict:
-    def v(**changes):
-        return lambda: variant(m, query, key, value, mask, **changes)
-
-    out = {
-        "scores scaled by sqrt(d_model) instead of sqrt(d_head) (each head's keys have d_head = d_model / num_heads "
-        "features)": v(scale="model"),
-        "no 1/sqrt(d_head) scaling of the scores": v(scale="none"),
-        "heads split without the transpose: view as (B, L, H, D/H), then transpose(1, 2); a reshape straight to (B, "
-        "H, L, D/H) mixes positions": v(split="reshape"),
-        "heads split feature-major: head h takes the features h*D/H to (h+1)*D/H - 1, i.e. view (B, L, H, D/H)": v(
-            split="feature-major"
-        ),
-        "heads merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening": v(
-            merge="reshape"
-        ),
-        "softmax over the wrong axis (the queries, dim=-2) instead of the keys": v(dim=-2),
-        "output projection w_o not applied": v(w_o=False),
-    }
-    if key is not query:
-        out["query used for the keys and values: in cross-attention they come from key and value"] = v(kv="query")
-    if key is not value:
-        out["key and value swapped: w_k projects key, w_v projects value"] = v(kv="swapped")
-    if mask is not None:
-        out |= {
-            "mask inverted: True means the key may be attended": v(mask_mode="inverted"),
-            "mask ignored": v(mask_mode="ignored"),
-            "mask applied after the softmax (masked weights zeroed without renormalising)": v(mask_mode="after"),
-        }
-    return out
 
 
 # -- split_heads / merge_heads --------------------------------------------------------------------------------
@@ -294,7 +221,7 @@ def test_self_attention(student, ref):
         got,
         reference_run(m, [x, x, x])["output"],
         what=f"MultiHeadAttention({D}, {H})(x, x, x) with x {describe_args(x)}",
-        mistakes=mha_mistakes(m, x, x, x),
+        mistakes=mha_mistakes(m, x, x, x, num_heads=H),
     )
 
 
@@ -308,7 +235,7 @@ def test_cross_attention(student, ref):
         got,
         reference_run(m, [query, key, value])["output"],
         what=f"MultiHeadAttention({D}, {H})(query, key, value) with {describe_args(query, key, value)}",
-        mistakes=mha_mistakes(m, query, key, value),
+        mistakes=mha_mistakes(m, query, key, value, num_heads=H),
     )
 
 
@@ -333,7 +260,7 @@ def test_masked_attention(student, ref, case):
         got,
         reference_run(m, [query, key, value, mask])["output"],
         what=f"MultiHeadAttention({D}, {H})({describe_args(query, key, value, mask)}), {case} mask",
-        mistakes=mha_mistakes(m, query, key, value, mask),
+        mistakes=mha_mistakes(m, query, key, value, mask, num_heads=H),
     )
 
 
@@ -364,7 +291,7 @@ def test_fully_masked_sequence(student, ref):
         reference_run(m, [query, memory, memory, mask])["output"],
         what=f"MultiHeadAttention({D}, {H})({describe_args(query, memory, memory, mask)}), every key of sequence 1 "
         "masked",
-        mistakes=mha_mistakes(m, query, memory, memory, mask),
+        mistakes=mha_mistakes(m, query, memory, memory, mask, num_heads=H),
     )
 
 
@@ -380,7 +307,7 @@ def test_without_bias(student, ref):
         got,
         reference_run(m, [query, memory, memory])["output"],
         what=f"MultiHeadAttention({D}, {H}, bias=False)({describe_args(query, memory, memory)})",
-        mistakes=mha_mistakes(m, query, memory, memory),
+        mistakes=mha_mistakes(m, query, memory, memory, num_heads=H),
     )
 
 
@@ -415,14 +342,14 @@ def test_gradients(student, ref):
             got["outputs"][0],
             expected["output"],
             what=what,
-            mistakes=mha_mistakes(m, query, key, value, mask),
+            mistakes=mha_mistakes(m, query, key, value, mask, num_heads=H),
         )
         raise
     check_output_weights(
         got["outputs"][0],
         expected["output"],
         what=what,
-        mistakes=mha_mistakes(m, query, key, value, mask),
+        mistakes=mha_mistakes(m, query, key, value, mask, num_heads=H),
     )
     for name, got_grad, exp_grad in zip(["query", "key", "value"], got["input_grads"][0], expected["input_grads"]):
         check(got_grad, exp_grad, what=f"gradient of sum(output * g) with respect to {name} ({what})")

@@ -16,12 +16,16 @@ import pytest
 import torch
 
 from autograder.grading.compare import check, check_raises, describe_args
+from autograder.grading.mistakes.scaled_dot_product import (
+    NEG_INF,
+    SDPA,
+    SOFTMAX,
+    sdpa_mistakes,
+    softmax_mistakes,
+)
 from autograder.grading.testing import check_items
 
-SOFTMAX = "attention.scaled_dot_product:softmax"
-SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"
 B, H, LQ, LK, DK, DV = 2, 3, 5, 7, 4, 6
-NEG_INF = float("-inf")
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -50,96 +54,17 @@ def qkv(seed: int, lead: tuple[int, ...] = (B, H), dtype: torch.dtype = torch.fl
 # -- softmax and its known mistakes --------------------------------------------------------------------
 
 
-def torch_softmax_zero_rows(x: torch.Tensor, dim: int = -1) -> torch.Tensor:
-    """torch.softmax with all -inf slices set to 0: the course's convention, computed independently of the reference."""
-    return torch.softmax(x, dim=dim).nan_to_num(0.0)
 
 
-def normalise_like(e: torch.Tensor, dim: int, got) -> torch.Tensor:
-    """e / e.sum(dim): a slice that sums to 0 gives 0/0 = NaN, or 0 when the code guards the
-    division; each such slice follows ``got`` (NaN where ``got``'s slice has NaN, else 0)."""
-    total = e.sum(dim=dim, keepdim=True)
-    out = e / total
-    if isinstance(got, torch.Tensor) and got.shape == e.shape:
-        out = out.masked_fill((total == 0) & ~got.isnan().any(dim=dim, keepdim=True), 0.0)
-    return out
 
 
-def softmax_mistakes(x: torch.Tensor, dim: int = -1, got=None) -> dict:
-    def unstable():
-        return normalise_like(torch.exp(x), dim, got)
-
-    def global_max():
-        return normalise_like(torch.exp(x - x.max()), dim, got)
-
-    out = {
-        "softmax not stabilised: subtract each slice's maximum before exp (exp(1000) is inf)": unstable,
-        "subtracted the maximum of the whole tensor instead of each slice's maximum": global_max,
-        "an all -inf slice gives NaN (as torch.softmax does); it must give zeros": lambda: torch.softmax(x, dim=dim),
-        "an all -inf slice gives a uniform distribution; it must give zeros": lambda: torch.softmax(
-            x.nan_to_num(neginf=-1e9), dim=dim
-        ),
-    }
-    if dim % x.dim() != x.dim() - 1:
-        out["dim argument ignored (softmax taken over the last axis)"] = lambda: torch_softmax_zero_rows(x, -1)
-    else:
-        out["softmax over the wrong axis (dim=-2 instead of the given dim=-1)"] = lambda: torch_softmax_zero_rows(x, -2)
-    return out
 
 
 # -- attention and its known mistakes ----------------------------------------------------------------
 
 
-def attention(
-    q,
-    k,
-    v,
-    mask=None,
-    *,
-    scale: float | None = None,
-    dim: int = -1,
-    fill: float = NEG_INF,
-    after: bool = False,
-    nan_rows: bool = False,
-):
-    """Scaled dot-product attention with one thing changed (the defaults give the right answer)."""
-    scale = math.sqrt(q.size(-1)) if scale is None else scale
-    scores = q @ k.transpose(-2, -1) / scale
-    if mask is not None and not after:
-        scores = scores.masked_fill(~mask, fill)
-    weights = torch.softmax(scores, dim=dim)
-    if not nan_rows:
-        weights = weights.nan_to_num(0.0)
-    if mask is not None and after:
-        weights = weights.masked_fill(~mask, 0.0)
-    return weights @ v, weights
 
 
-def sdpa_mistakes(q, k, v, mask=None) -> dict:
-    d_k, d_v = q.size(-1), v.size(-1)
-    out = {
-        "no 1/sqrt(d_k) scaling of the scores": lambda: attention(q, k, v, mask, scale=1.0),
-        "scores divided by d_k instead of sqrt(d_k)": lambda: attention(q, k, v, mask, scale=d_k),
-        "scores scaled by sqrt(d_v) (the values' size) instead of sqrt(d_k) (the keys' size)": lambda: attention(
-            q, k, v, mask, scale=math.sqrt(d_v)
-        ),
-        "softmax over the wrong axis (the queries, dim=-2) instead of the keys (dim=-1)": lambda: attention(
-            q, k, v, mask, dim=-2
-        ),
-    }
-    if mask is not None:
-        out |= {
-            "mask applied after the softmax (masked weights zeroed without renormalising): mask the scores before "
-            "it": lambda: attention(q, k, v, mask, after=True),
-            "mask inverted: True means the key may be attended": lambda: attention(q, k, v, ~mask),
-            "mask ignored": lambda: attention(q, k, v),
-            "a fully masked query row gives NaN: it must give zero weights and a zero output": lambda: attention(
-                q, k, v, mask, nan_rows=True
-            ),
-            "masked with a large negative number instead of -inf: a fully masked row gets uniform weights instead of "
-            "zeros": lambda: attention(q, k, v, mask, fill=-1e9),
-        }
-    return out
 
 
 def check_output_weights(got, expected: tuple, *, what: str, mistakes: dict | None = None) -> None:

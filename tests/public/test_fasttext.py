@@ -7,72 +7,16 @@ FNV-1a) and, for non-ASCII words, the values of gensim's ``ft_hash_bytes``, whic
 import numpy as np
 
 from autograder.grading.compare import check
-
-NGRAMS = "embeddings.fasttext:char_ngrams"
-HASH = "embeddings.fasttext:fasttext_hash"
-BUCKETS = "embeddings.fasttext:ngram_buckets"
-VECTOR = "embeddings.fasttext:fasttext_word_vector"
-
+from autograder.grading.mistakes.fasttext import BUCKETS, HASH, NGRAMS, VECTOR, fnv, hash_mistakes, ngram_mistakes
 
 # -- models of the common mistakes, written out in Python: a wrong answer equal to one is named --
 
 
-def ngram_mistakes(word: str, n_min: int, n_max: int) -> dict:
-    marked = f"<{word}>"
-
-    def grams(s: str, lengths) -> list[str]:
-        return [s[i : i + n] for n in lengths for i in range(len(s) - n + 1)]
-
-    lengths = range(n_min, n_max + 1)
-    return {
-        "n-grams without the '<' and '>' boundary markers: cut \"<\" + word + \">\"": lambda: grams(word, lengths),
-        "longest n-grams first: the order is shortest first, then left to right": lambda: grams(
-            marked, reversed(lengths)
-        ),
-        "grouped by start position (fastText's C++ order): the order is by length first, then left to right": lambda: [
-            marked[i : i + n] for i in range(len(marked)) for n in lengths if i + n <= len(marked)
-        ],
-        "n_max left out: lengths run from n_min to n_max inclusive": lambda: grams(marked, range(n_min, n_max)),
-        "right to left within a length: the order is left to right": lambda: [
-            g for n in lengths for g in reversed(grams(marked, [n]))
-        ],
-    }
 
 
 
-def _fnv(units, sign_extend: bool, multiply_first: bool = False, reduce: bool = True) -> int:
-    h = 2166136261
-    for u in units:
-        if sign_extend and u >= 0x80:
-            u |= 0xFFFFFF00
-        h = (h * 16777619) ^ u if multiply_first else (h ^ u) * 16777619
-        if reduce:
-            h &= 0xFFFFFFFF
-    return h
 
 
-def hash_mistakes(s: str, expected: int | None = None) -> dict:
-    data = s.encode("utf-8")
-    return {
-        "unsigned bytes: fastText sign-extends each byte >= 0x80 before the xor (0xC3 -> 0xFFFFFFC3)": lambda: _fnv(
-            data, False
-        ),
-        "hashed the characters (ord(ch)) instead of the UTF-8 bytes of the string": lambda: _fnv(
-            [ord(ch) for ch in s], False
-        ),
-        "hashed the characters (ord(ch)), sign-extended, instead of the UTF-8 bytes": lambda: _fnv(
-            [ord(ch) for ch in s], True
-        ),
-        "FNV-1 (multiply, then xor) instead of FNV-1a (xor, then multiply)": lambda: _fnv(
-            data, True, multiply_first=True
-        ),
-        "not reduced modulo 2**32: keep h & 0xFFFFFFFF after each multiplication": lambda: _fnv(
-            data, True, reduce=False
-        ),
-        "returned as a signed 32-bit value: the hash is unsigned, in [0, 2**32)": lambda: (
-            expected - 2**32 if expected is not None and expected >= 2**31 else None
-        ),
-    }
 
 
 
@@ -89,24 +33,24 @@ def bucket_mistakes(word: str, num_buckets: int, n_min: int = 3, n_max: int = 6)
         return h - 2**32 if h >= 2**31 else h
 
     out = {
-        name: lambda make=make: np.array([_fnv(g.encode("utf-8"), True) % num_buckets for g in make()], dtype=np.int64)
+        name: lambda make=make: np.array([fnv(g.encode("utf-8"), True) % num_buckets for g in make()], dtype=np.int64)
         for name, make in ngram_mistakes(word, n_min, n_max).items()
     }
     return out | {
         "unsigned bytes: fastText sign-extends each byte >= 0x80 before the xor (0xC3 -> 0xFFFFFFC3)": lambda: np.array(
-            [_fnv(d, False) % num_buckets for d in data], dtype=np.int64
+            [fnv(d, False) % num_buckets for d in data], dtype=np.int64
         ),
         "hash treated as a signed 32-bit value before % num_buckets: the hash is unsigned": lambda: np.array(
-            [signed(_fnv(d, True)) % num_buckets for d in data], dtype=np.int64
+            [signed(fnv(d, True)) % num_buckets for d in data], dtype=np.int64
         ),
         "hash treated as a signed 32-bit value (C remainder) before % num_buckets: the hash is unsigned": lambda: np.array(
-            [np.fmod(signed(_fnv(d, True)), num_buckets) for d in data], dtype=np.int64
+            [np.fmod(signed(fnv(d, True)), num_buckets) for d in data], dtype=np.int64
         ),
     }
 
 
 def vector_mistakes(word: str, vocab: dict, word_vectors: np.ndarray, ngram_vectors: np.ndarray, n_min: int, n_max: int) -> dict:
-    buckets = [_fnv(g.encode("utf-8"), True) % len(ngram_vectors) for g in ngrams(word, n_min, n_max)]
+    buckets = [fnv(g.encode("utf-8"), True) % len(ngram_vectors) for g in ngrams(word, n_min, n_max)]
     grams = ngram_vectors[buckets].reshape(-1, word_vectors.shape[1])
     own = word_vectors[[vocab[word]]] if word in vocab else np.zeros((0, word_vectors.shape[1]))
     rows = np.concatenate([own, grams])

@@ -6,72 +6,20 @@ Reminder: ``True`` means *may attend*; rows are queries, columns are keys.
 import torch
 
 from autograder.grading.compare import check
+from autograder.grading.mistakes.masks import CAUSAL, COMBINE, DECODER, PADDING, causal_mistakes, decoder_mistakes, padding_mistakes
 
-CAUSAL = "attention.masks:causal_mask"
-PADDING = "attention.masks:padding_mask"
-COMBINE = "attention.masks:combine_masks"
-DECODER = "attention.masks:decoder_mask"
 T, F = True, False
 
 
 # -- models of the common mistakes, from torch's own functions: a wrong answer equal to one is named --
 
 
-def causal_mistakes(size: int) -> dict:
-    ones = torch.ones(size, size, dtype=torch.bool)
-    return {
-        "strict causal mask: the diagonal must be True (a position may attend to itself)": lambda: torch.tril(
-            ones, diagonal=-1
-        ),
-        "transposed causal mask (True above the diagonal): query i may read the keys j <= i": lambda: torch.triu(ones),
-        "inverted causal mask: True must mark the keys that may be attended (j <= i), not the future": lambda: (
-            torch.triu(ones, diagonal=1)
-        ),
-        "causal mask is not boolean (create it with dtype=torch.bool)": lambda: torch.tril(torch.ones(size, size)),
-    }
 
 
-def padding_mistakes(tokens: torch.Tensor, pad_id: int) -> dict:
-    keep = tokens != pad_id
-    return {
-        "padding mask on the query axis: the shape must be (B, 1, 1, L), keys last": lambda: keep[:, None, :, None],
-        "padding mask not reshaped to (B, 1, 1, L) (the two singleton axes are heads and queries)": lambda: keep,
-        "padding mask of shape (B, 1, L): it needs both singleton axes, (B, 1, 1, L)": lambda: keep[:, None, :],
-        "inverted padding mask: True must mark real tokens (which may be attended), False the padding": lambda: (
-            tokens == pad_id
-        )[:, None, None, :],
-        "pad_id ignored (compared with 0)": lambda: (tokens != 0)[:, None, None, :],
-        "padding mask is not boolean": lambda: keep[:, None, None, :].long(),
-    }
 
 
-def like(got, *candidates: torch.Tensor) -> torch.Tensor:
-    """The candidate with ``got``'s shape (one mistake can come out broadcast or not), else the last."""
-    shape = tuple(getattr(got, "shape", ()))
-    return next((c for c in candidates if tuple(c.shape) == shape), candidates[-1])
 
 
-def decoder_mistakes(tokens: torch.Tensor, pad_id: int, got=None) -> dict:
-    length = tokens.size(-1)
-    keep = tokens != pad_id
-    causal = torch.ones(length, length, dtype=torch.bool).tril()
-    keys = keep[:, None, None, :]
-    queries = keep[:, None, :, None]
-    full = (tokens.size(0), 1, length, length)
-    return {
-        "causal part missing: decoder_mask = padding_mask & causal_mask": lambda: like(got, keys, keys.expand(full)),
-        "padding part missing: decoder_mask = padding_mask & causal_mask": lambda: like(
-            got, causal, causal.expand(full)
-        ),
-        "padding applied on the query axis instead of the key axis": lambda: queries & causal,
-        "padding applied on both the query and the key axes (only keys are masked)": lambda: queries & keys & causal,
-        "strict causal mask: the diagonal must be True (a position may attend to itself)": lambda: (
-            keys & causal.tril(-1)
-        ),
-        "transposed causal mask (True above the diagonal): query i may read the keys j <= i": lambda: keys & causal.T,
-        "padding and causal masks combined with OR instead of AND": lambda: keys | causal,
-        "decoder mask of shape (B, L, L): it needs the head axis, (B, 1, L, L)": lambda: (keys & causal)[:, 0],
-    }
 
 
 def test_causal_mask_by_hand(student):

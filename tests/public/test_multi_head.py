@@ -8,17 +8,13 @@ Two conventions differ between this course and PyTorch, and the helpers below tr
   averages the weights over the heads unless ``average_attn_weights=False``.
 """
 
-import math
 
 import torch
 from torch import nn
 
 from autograder.grading.compare import check, check_raises
-from autograder.grading.testing import check_items
+from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, check_output_weights, mha_mistakes
 
-SPLIT = "attention.multi_head:split_heads"
-MERGE = "attention.multi_head:merge_heads"
-MHA = "attention.multi_head:MultiHeadAttention"
 B, H, LQ, LK, D = 2, 3, 5, 7, 12  # d_head = 4: all different
 
 
@@ -59,84 +55,9 @@ class Projections:
             setattr(self, name, lambda x, weight=weight, bias=bias: x @ weight.T + bias)
 
 
-def variant(
-    m,
-    query,
-    key,
-    value,
-    mask=None,
-    *,
-    scale="head",
-    split="ok",
-    merge="ok",
-    kv="given",
-    dim=-1,
-    mask_mode="given",
-    w_o=True,
-):
-    """Multi-head attention with one thing changed (the defaults give the right answer): (output, weights)."""
-    with torch.no_grad():
-        k_in, v_in = {"given": (key, value), "query": (query, query), "swapped": (value, key)}[kv]
-        projected = [m.w_q(query), m.w_k(k_in), m.w_v(v_in)]
-        if split == "reshape":
-            q, k, v = (x.reshape(x.size(0), H, x.size(1), (D // H)) for x in projected)
-        elif split == "feature-major":
-            q, k, v = (x.view(x.size(0), x.size(1), (D // H), H).permute(0, 3, 1, 2) for x in projected)
-        else:
-            q, k, v = (x.view(x.size(0), x.size(1), H, (D // H)).transpose(1, 2) for x in projected)
-        scores = q @ k.transpose(-2, -1) / {"head": math.sqrt(D // H), "model": math.sqrt(D), "none": 1.0}[scale]
-        if mask is not None and mask_mode in ("given", "inverted"):
-            scores = scores.masked_fill(~mask if mask_mode == "given" else mask, float("-inf"))
-        weights = torch.softmax(scores, dim=dim).nan_to_num(0.0)
-        if mask is not None and mask_mode == "after":
-            weights = weights.masked_fill(~mask, 0.0)
-        out = weights @ v  # (B, H, Lq, d_head)
-        merged = (
-            out.reshape(out.size(0), out.size(2), D)
-            if merge == "reshape"
-            else out.transpose(1, 2).reshape(out.size(0), out.size(2), D)
-        )
-        return (m.w_o(merged) if w_o else merged), weights
-
-
-def mha_mistakes(theirs, query, key, value, mask=None) -> dict:
-    m = Projections(theirs)
-
-    def v(**changes):
-        return lambda: variant(m, query, key, value, mask, **changes)
-
-    out = {
-        "scores scaled by sqrt(d_model) instead of sqrt(d_head) (each head's keys have d_head = d_model / num_heads "
-        "features)": v(scale="model"),
-        "no 1/sqrt(d_head) scaling of the scores": v(scale="none"),
-        "heads split without the transpose: view as (B, L, H, D/H), then transpose(1, 2); a reshape straight to (B, "
-        "H, L, D/H) mixes positions": v(split="reshape"),
-        "heads split feature-major: head h takes the features h*D/H to (h+1)*D/H - 1, i.e. view (B, L, H, D/H)": v(
-            split="feature-major"
-        ),
-        "heads merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening": v(
-            merge="reshape"
-        ),
-        "softmax over the wrong axis (the queries, dim=-2) instead of the keys": v(dim=-2),
-        "output projection w_o not applied": v(w_o=False),
-    }
-    if key is not query:
-        out["query used for the keys and values: in cross-attention they come from key and value"] = v(kv="query")
-    if key is not value:
-        out["key and value swapped: w_k projects key, w_v projects value"] = v(kv="swapped")
-    if mask is not None:
-        out |= {
-            "mask inverted: True means the key may be attended": v(mask_mode="inverted"),
-            "mask ignored": v(mask_mode="ignored"),
-            "mask applied after the softmax (masked weights zeroed without renormalising)": v(mask_mode="after"),
-        }
-    return out
-
-
-
-def check_mha(got, expected, *, what: str, mistakes: dict | None = None) -> None:
-    """(output, weights) by name, the weights first: they show most mistakes."""
-    check_items(got, expected, ("output", "weights"), order=("weights", "output"), what=what, mistakes=mistakes)
+def mistakes_of(theirs: nn.MultiheadAttention, query, key, value, mask=None) -> dict:
+    """The common wrong answers, each computed over PyTorch's own projections."""
+    return mha_mistakes(Projections(theirs), query, key, value, mask, num_heads=H)
 
 
 def run(student, theirs, *args):
@@ -177,7 +98,7 @@ def test_self_attention_equals_torch(student):
     x = randn(B, LQ, D, seed=2)
     expected = theirs(x, x, x, average_attn_weights=False)
     what = "MultiHeadAttention(12, 3)(x, x, x), x (2, 5, 12)"
-    check_mha(run(student, theirs, x, x, x), tuple(t.detach() for t in expected), what=what, mistakes=mha_mistakes(theirs, x, x, x))
+    check_output_weights(run(student, theirs, x, x, x), tuple(t.detach() for t in expected), what=what, mistakes=mistakes_of(theirs, x, x, x))
 
 
 def test_cross_attention_with_padding_equals_torch(student):
@@ -189,7 +110,7 @@ def test_cross_attention_with_padding_equals_torch(student):
     mask = keep[:, None, None, :]
     got = run(student, theirs, query, memory, memory, mask)
     what = "MultiHeadAttention(12, 3)(query (2, 5, 12), memory (2, 7, 12), memory, mask (2, 1, 1, 7))"
-    check_mha(got, tuple(t.detach() for t in expected), what=what, mistakes=mha_mistakes(theirs, query, memory, memory, mask))
+    check_output_weights(got, tuple(t.detach() for t in expected), what=what, mistakes=mistakes_of(theirs, query, memory, memory, mask))
 
 
 def test_cross_attention_key_and_value_differ(student):
@@ -198,7 +119,8 @@ def test_cross_attention_key_and_value_differ(student):
     query, key, value = randn(B, LQ, D, seed=11), randn(B, LK, D, seed=12), randn(B, LK, D, seed=13)
     expected = theirs(query, key, value, average_attn_weights=False)
     what = "MultiHeadAttention(12, 3)(query (2, 5, 12), key (2, 7, 12), value (2, 7, 12))"
-    check_mha(run(student, theirs, query, key, value), tuple(t.detach() for t in expected), what=what, mistakes=mha_mistakes(theirs, query, key, value))
+    got = run(student, theirs, query, key, value)
+    check_output_weights(got, tuple(t.detach() for t in expected), what=what, mistakes=mistakes_of(theirs, query, key, value))
 
 
 def test_causal_self_attention_equals_torch(student):
@@ -208,7 +130,7 @@ def test_causal_self_attention_equals_torch(student):
     causal = torch.ones(LQ, LQ, dtype=torch.bool).tril()
     expected = theirs(x, x, x, attn_mask=~causal, average_attn_weights=False)
     what = "MultiHeadAttention(12, 3)(x, x, x, causal (5, 5))"
-    check_mha(run(student, theirs, x, x, x, causal), tuple(t.detach() for t in expected), what=what, mistakes=mha_mistakes(theirs, x, x, x, causal))
+    check_output_weights(run(student, theirs, x, x, x, causal), tuple(t.detach() for t in expected), what=what, mistakes=mistakes_of(theirs, x, x, x, causal))
 
 
 def test_dropout_one_in_train_mode(student):
@@ -224,4 +146,4 @@ def test_dropout_one_in_train_mode(student):
         "weights returned after dropout: return them as they were before dropout": (bias, torch.zeros_like(weights)),
         "dropout applied to the output instead of the attention weights": (torch.zeros_like(bias), weights),
     }
-    check_mha(got, (bias, weights), what="MultiHeadAttention(12, 3, dropout=1.0).train()(x, x, x)", mistakes=mistakes)
+    check_output_weights(got, (bias, weights), what="MultiHeadAttention(12, 3, dropout=1.0).train()(x, x, x)", mistakes=mistakes)

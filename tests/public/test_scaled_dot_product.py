@@ -12,10 +12,14 @@ import torch
 import torch.nn.functional as F
 
 from autograder.grading.compare import check
+from autograder.grading.mistakes.scaled_dot_product import (
+    SDPA,
+    SOFTMAX,
+    sdpa_mistakes,
+    softmax_mistakes,
+)
 from autograder.grading.testing import check_items
 
-SOFTMAX = "attention.scaled_dot_product:softmax"
-SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"
 B, H, LQ, LK, DK, DV = 2, 3, 5, 7, 4, 6  # all different, so a transposed axis cannot pass unnoticed
 
 
@@ -26,60 +30,12 @@ def randn(*shape: int, seed: int) -> torch.Tensor:
 # -- models of the common mistakes, from torch's own functions: a wrong answer equal to one is named --
 
 
-def normalise_like(e: torch.Tensor, dim: int, got) -> torch.Tensor:
-    """e / e.sum(dim), where a slice summing to 0 follows ``got`` (NaN if ``got`` has NaN there, else 0)."""
-    total = e.sum(dim=dim, keepdim=True)
-    out = e / total
-    if isinstance(got, torch.Tensor) and got.shape == e.shape:
-        out = out.masked_fill((total == 0) & ~got.isnan().any(dim=dim, keepdim=True), 0.0)
-    return out
 
 
-def softmax_mistakes(x: torch.Tensor, dim: int = -1, got=None) -> dict:
-    out = {
-        "softmax not stabilised: subtract each slice's maximum before exp (exp(1000) is inf)": lambda: normalise_like(torch.exp(x), dim, got),
-        "subtracted the maximum of the whole tensor instead of each slice's maximum": lambda: normalise_like(torch.exp(x - x.max()), dim, got),
-        "an all -inf slice gives NaN (as torch.softmax does); it must give zeros": lambda: torch.softmax(x, dim=dim),
-        "an all -inf slice gives a uniform distribution; it must give zeros": lambda: torch.softmax(x.nan_to_num(neginf=-1e9), dim=dim),
-    }
-    if dim % x.dim() != x.dim() - 1:
-        out["dim argument ignored (softmax taken over the last axis)"] = lambda: torch.softmax(x, dim=-1).nan_to_num(0.0)
-    return out
 
 
-def attention(q, k, v, mask=None, *, scale=None, dim=-1, fill=float("-inf"), after=False, nan_rows=False):
-    """Attention with one thing changed (the defaults give the right answer)."""
-    scores = q @ k.transpose(-2, -1) / (math.sqrt(q.size(-1)) if scale is None else scale)
-    if mask is not None and not after:
-        scores = scores.masked_fill(~mask, fill)
-    weights = torch.softmax(scores, dim=dim)
-    weights = weights if nan_rows else weights.nan_to_num(0.0)
-    if mask is not None and after:
-        weights = weights.masked_fill(~mask, 0.0)
-    return weights @ v, weights
 
 
-def sdpa_mistakes(q, k, v, mask=None) -> dict:
-    d_k, d_v = q.size(-1), v.size(-1)
-    out = {
-        "no 1/sqrt(d_k) scaling of the scores": lambda: attention(q, k, v, mask, scale=1.0),
-        "scores divided by d_k instead of sqrt(d_k)": lambda: attention(q, k, v, mask, scale=d_k),
-        "scores scaled by sqrt(d_v) (the values' size) instead of sqrt(d_k) (the keys' size)": lambda: attention(q, k, v, mask, scale=math.sqrt(d_v)),
-        "softmax over the wrong axis (the queries, dim=-2) instead of the keys (dim=-1)": lambda: attention(q, k, v, mask, dim=-2),
-    }
-    if mask is not None:
-        out |= {
-            "mask applied after the softmax (masked weights zeroed without renormalising): mask the scores before it": lambda: attention(
-                q, k, v, mask, after=True
-            ),
-            "mask inverted: True means the key may be attended": lambda: attention(q, k, v, ~mask),
-            "mask ignored": lambda: attention(q, k, v),
-            "a fully masked query row gives NaN: it must give zero weights and a zero output": lambda: attention(q, k, v, mask, nan_rows=True),
-            "masked with a large negative number instead of -inf: a fully masked row gets uniform weights instead of zeros": lambda: attention(
-                q, k, v, mask, fill=-1e9
-            ),
-        }
-    return out
 
 
 def check_sdpa(got, expected, *, what: str, mistakes: dict) -> None:

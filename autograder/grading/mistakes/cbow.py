@@ -1,0 +1,70 @@
+"""What cbow's public tests and hidden suite share: the functions' targets, the models of the common mistakes.
+
+Shipped to students, since the public tests import it: hand formulas and PyTorch's own functions only,
+never the reference. A mistake only the hidden suite models stays in the suite.
+"""
+
+import numpy as np
+
+CBOW = "embeddings.cbow:cbow_loss_and_gradient"
+
+OUTPUTS = ("loss", "grad_input_vectors", "grad_output_vectors")
+
+
+def cbow_variant(
+    context,
+    center,
+    V_in,
+    U,
+    mean=True,
+    dedup=False,
+    accumulate=True,
+    backward_mean=True,
+    sign=1.0,
+    subtract_y=True,
+    stable=True,
+):
+    """CBOW written out, with switches for the known mistakes."""
+    context = np.unique(context) if dedup else np.asarray(context)
+    C = len(context)
+    h = V_in[context].sum(axis=0) / (C if mean else 1)
+    with np.errstate(all="ignore"):
+        scores = U @ h
+        e = np.exp(scores - scores.max()) if stable else np.exp(scores)
+        y_hat = e / e.sum()
+        loss = -float(np.log(y_hat[center]))
+    delta = y_hat.copy()
+    if subtract_y:
+        delta[center] -= 1.0
+    g_out = np.outer(delta, h)
+    g_h = U.T @ delta / (C if mean and backward_mean else 1)
+    g_in = np.zeros_like(V_in)
+    if accumulate:
+        np.add.at(g_in, context, g_h)
+    else:
+        g_in[context] += g_h  # a repeated index keeps only one of its values
+    return loss, sign * g_in, sign * g_out
+
+
+def cbow_mistakes(context, center, V_in, U) -> dict:
+    args = (context, center, V_in, U)
+    return {
+        "context vectors summed instead of averaged: h is the MEAN of the context's input vectors": lambda: (
+            cbow_variant(*args, mean=False)
+        ),
+        "duplicate context words de-duplicated: a word that appears twice counts twice in the mean": lambda: (
+            cbow_variant(*args, dedup=True)
+        ),
+        "repeated context words not accumulated in grad_input_vectors: grad[idx] += g adds once (use "
+        "np.add.at)": lambda: cbow_variant(*args, accumulate=False),
+        "grad_input_vectors misses the 1/C of the mean: each occurrence gets grad_h / C": lambda: cbow_variant(
+            *args, backward_mean=False
+        ),
+        "gradient sign flipped (the gradient of the loss, not of -loss: y_hat - y)": lambda: cbow_variant(
+            *args, sign=-1.0
+        ),
+        "y not subtracted: the gradients use y_hat instead of y_hat - y": lambda: cbow_variant(*args, subtract_y=False),
+        "softmax without subtracting the max: exp overflows (NaN/inf at |x| = 1000)": lambda: cbow_variant(
+            *args, stable=False
+        ),
+    }

@@ -1,0 +1,100 @@
+"""What multi_head's public tests and hidden suite share: the targets, the models of the common mistakes.
+
+Shipped to students, since the public tests import it: PyTorch's own functions over given projections, never
+the reference. A mistake only the hidden suite models stays in the suite.
+"""
+
+import math
+
+import torch
+
+from autograder.grading.testing import check_items
+
+SPLIT = "attention.multi_head:split_heads"
+MERGE = "attention.multi_head:merge_heads"
+MHA = "attention.multi_head:MultiHeadAttention"
+
+
+def check_output_weights(got, expected: tuple, *, what: str, mistakes: dict | None = None) -> None:
+    """check_items() of an ``(output, weights)`` result: the weights first (they show most mistakes)."""
+    check_items(got, expected, ("output", "weights"), order=("weights", "output"), what=what, mistakes=mistakes)
+
+
+def variant(
+    m,
+    query,
+    key,
+    value,
+    mask=None,
+    *,
+    num_heads: int,
+    scale="head",
+    split="ok",
+    merge="ok",
+    kv="given",
+    dim=-1,
+    mask_mode="given",
+    w_o=True,
+):
+    """Multi-head attention with one thing changed (the defaults give the right answer): (output, weights).
+
+    ``m`` holds the four projections as callables ``w_q``, ``w_k``, ``w_v``, ``w_o`` (PyTorch's weights in the
+    public tests, the reference's in the hidden suite); the attention itself is written out here.
+    """
+    with torch.no_grad():
+        H = num_heads
+        k_in, v_in = {"given": (key, value), "query": (query, query), "swapped": (value, key)}[kv]
+        projected = [m.w_q(query), m.w_k(k_in), m.w_v(v_in)]  # each (B, L, D)
+        D = projected[0].size(-1)
+        DH = D // H
+        if split == "reshape":
+            q, k, v = (x.reshape(x.size(0), H, x.size(1), DH) for x in projected)
+        elif split == "feature-major":
+            q, k, v = (x.view(x.size(0), x.size(1), DH, H).permute(0, 3, 1, 2) for x in projected)
+        else:
+            q, k, v = (x.view(x.size(0), x.size(1), H, DH).transpose(1, 2) for x in projected)
+        scores = q @ k.transpose(-2, -1) / {"head": math.sqrt(DH), "model": math.sqrt(D), "none": 1.0}[scale]
+        if mask is not None and mask_mode in ("given", "inverted"):
+            scores = scores.masked_fill(~mask if mask_mode == "given" else mask, float("-inf"))
+        weights = torch.softmax(scores, dim=dim).nan_to_num(0.0)
+        if mask is not None and mask_mode == "after":
+            weights = weights.masked_fill(~mask, 0.0)
+        out = weights @ v  # (B, H, Lq, d_head)
+        merged = (
+            out.reshape(out.size(0), out.size(2), D)
+            if merge == "reshape"
+            else out.transpose(1, 2).reshape(out.size(0), out.size(2), D)
+        )
+        return (m.w_o(merged) if w_o else merged), weights
+
+
+def mha_mistakes(m, query, key, value, mask=None, *, num_heads: int) -> dict:
+    def v(**changes):
+        return lambda: variant(m, query, key, value, mask, num_heads=num_heads, **changes)
+
+    out = {
+        "scores scaled by sqrt(d_model) instead of sqrt(d_head) (each head's keys have d_head = d_model / num_heads "
+        "features)": v(scale="model"),
+        "no 1/sqrt(d_head) scaling of the scores": v(scale="none"),
+        "heads split without the transpose: view as (B, L, H, D/H), then transpose(1, 2); a reshape straight to (B, "
+        "H, L, D/H) mixes positions": v(split="reshape"),
+        "heads split feature-major: head h takes the features h*D/H to (h+1)*D/H - 1, i.e. view (B, L, H, D/H)": v(
+            split="feature-major"
+        ),
+        "heads merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening": v(
+            merge="reshape"
+        ),
+        "softmax over the wrong axis (the queries, dim=-2) instead of the keys": v(dim=-2),
+        "output projection w_o not applied": v(w_o=False),
+    }
+    if key is not query:
+        out["query used for the keys and values: in cross-attention they come from key and value"] = v(kv="query")
+    if key is not value:
+        out["key and value swapped: w_k projects key, w_v projects value"] = v(kv="swapped")
+    if mask is not None:
+        out |= {
+            "mask inverted: True means the key may be attended": v(mask_mode="inverted"),
+            "mask ignored": v(mask_mode="ignored"),
+            "mask applied after the softmax (masked weights zeroed without renormalising)": v(mask_mode="after"),
+        }
+    return out

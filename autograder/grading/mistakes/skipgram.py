@@ -1,0 +1,246 @@
+"""What skipgram's public tests and hidden suite share: the functions' targets, the models of the common mistakes.
+
+Shipped to students, since the public tests import it: hand formulas and PyTorch's own functions only,
+never the reference. A mistake only the hidden suite models stays in the suite.
+"""
+
+import numpy as np
+
+UNSTABLE_SOFTMAX = "softmax without subtracting the max: exp overflows (NaN/inf at |x| = 1000)"
+
+SIGN = "gradient sign flipped (the gradient of the loss, not of -loss: y_hat - y, s(x) - 1)"
+
+
+def sig(x: np.ndarray) -> np.ndarray:
+    """A stable sigmoid of the suite's own (tanh never overflows)."""
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
+
+
+def pairs_variant(
+    ids, window, lo: int, hi: int, keep_self=False, wrap=False, by_offset=False, swap=False
+) -> np.ndarray:
+    """Pairs for the offsets lo..hi (inclusive), with switches for the known mistakes."""
+    ids = np.asarray(ids, dtype=np.int64)
+    n = len(ids)
+    offsets = [d for d in range(lo, hi + 1) if keep_self or d != 0]
+    order = (
+        [(i, i + d) for d in offsets for i in range(n)]
+        if by_offset
+        else [(i, i + d) for i in range(n) for d in offsets]
+    )
+    rows = [(ids[j], ids[i]) if swap else (ids[i], ids[j]) for i, j in order if j < n and (j >= 0 or wrap and j >= -n)]
+    return np.array(rows, dtype=np.int64).reshape(-1, 2)
+
+
+def pairs_mistakes(ids, window) -> dict:
+    w = window
+    return {
+        "window off by one: |i - j| < window, but the window includes |i - j| = window": lambda: pairs_variant(
+            ids, w, -w + 1, w - 1
+        ),
+        "window off by one on the right: j stops at i + window - 1 (range's end is exclusive: use i + window + "
+        "1)": lambda: pairs_variant(ids, w, -w, w - 1),
+        "window off by one: |i - j| <= window + 1": lambda: pairs_variant(ids, w, -w - 1, w + 1),
+        "pairs include j == i: a word is not its own context": lambda: pairs_variant(ids, w, -w, w, keep_self=True),
+        "positions before the start wrap around to the end (a negative index): keep only 0 <= j < len": lambda: (
+            pairs_variant(ids, w, -w, w, wrap=True)
+        ),
+        "pairs ordered by offset: the order is each position i, then each j in increasing order": lambda: pairs_variant(
+            ids, w, -w, w, by_offset=True
+        ),
+        "columns swapped: each row is (center, context)": lambda: pairs_variant(ids, w, -w, w, swap=True),
+    }
+
+
+def softmax_mistakes(x: np.ndarray) -> dict:
+    def over(axis):
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
+
+    def unstable():
+        with np.errstate(all="ignore"):
+            e = np.exp(x)
+            return e / e.sum(axis=-1, keepdims=True)
+
+    def global_max():
+        with np.errstate(all="ignore"):
+            e = np.exp(x - x.max())
+            return e / e.sum(axis=-1, keepdims=True)
+
+    found = {
+        UNSTABLE_SOFTMAX: unstable,
+        "the max subtracted over the whole array, not over each slice (x.max(axis=-1, keepdims=True))": global_max,
+        "softmax over the whole array instead of the last axis": lambda: over(None),
+        "softmax over axis 0 instead of the last axis": lambda: over(0),
+    }
+    if x.ndim == 3:
+        found["softmax over axis 1 instead of the last axis"] = lambda: over(1)
+    return found
+
+
+NAIVE_OUT = ("loss", "grad_center_vec", "grad_outside_vectors")
+
+
+def naive_variant(v, o, U, sign=1.0, subtract_y=True, all_rows=True, stable=True):
+    with np.errstate(all="ignore"):
+        scores = U @ v
+        e = np.exp(scores - scores.max()) if stable else np.exp(scores)
+        y_hat = e / e.sum()
+        loss = -float(np.log(y_hat[o]))
+    delta = y_hat.copy()
+    if subtract_y:
+        delta[o] -= 1.0
+    g_v, g_U = sign * (U.T @ delta), sign * np.outer(delta, v)
+    if not all_rows:
+        g_U = np.where(np.arange(len(U))[:, None] == o, g_U, 0.0)
+    return loss, g_v, g_U
+
+
+def naive_mistakes(v, o, U) -> dict:
+    return {
+        SIGN: lambda: naive_variant(v, o, U, sign=-1.0),
+        "y not subtracted: the gradients use y_hat instead of y_hat - y": lambda: naive_variant(
+            v, o, U, subtract_y=False
+        ),
+        "grad_outside_vectors only in the outside word's row: every word w gets (y_hat[w] - y[w]) v_c": lambda: (
+            naive_variant(v, o, U, all_rows=False)
+        ),
+        UNSTABLE_SOFTMAX: lambda: naive_variant(v, o, U, stable=False),
+    }
+
+
+NOT_ACCUMULATED = "repeated negatives not accumulated: grad[idx] += g adds once per distinct index (use np.add.at)"
+
+DEDUPLICATED = "repeated negatives de-duplicated: a word drawn twice counts twice, in the loss and in the gradient"
+
+NEG_SIGN = "sign error in the negative-sample terms: d/dx [-log s(-x)] = +s(x), so they add s(u_k . v_c) u_k"
+
+
+def neg_variant(
+    v,
+    o,
+    U,
+    negs,
+    accumulate=True,
+    dedup=False,
+    sign=1.0,
+    neg_sign=1.0,
+    one_minus=False,
+    overwrite_o=False,
+    loss_neg_plus=False,
+):
+    negs = np.unique(negs) if dedup else np.asarray(negs)
+    u_o, u_k = U[o], U[negs]
+    s_o, s_k = sig(u_o @ v), sig(u_k @ v)
+    with np.errstate(all="ignore"):
+        loss = float(-np.log(s_o) - np.sum(np.log(sig((1.0 if loss_neg_plus else -1.0) * (u_k @ v)))))
+    c_k = neg_sign * ((1.0 - s_k) if one_minus else s_k)
+    g_v = (s_o - 1.0) * u_o + c_k @ u_k
+    g_U = np.zeros_like(U)
+    g_U[o] += (s_o - 1.0) * v
+    if accumulate:
+        np.add.at(g_U, negs, c_k[:, None] * v[None, :])
+    else:
+        g_U[negs] += c_k[:, None] * v[None, :]
+    if overwrite_o:
+        g_U[o] = (s_o - 1.0) * v
+    return loss, sign * g_v, sign * g_U
+
+
+def neg_mistakes(v, o, U, negs) -> dict:
+    return {
+        NOT_ACCUMULATED: lambda: neg_variant(v, o, U, negs, accumulate=False),
+        DEDUPLICATED: lambda: neg_variant(v, o, U, negs, dedup=True),
+        SIGN: lambda: neg_variant(v, o, U, negs, sign=-1.0),
+        NEG_SIGN: lambda: neg_variant(v, o, U, negs, neg_sign=-1.0),
+        "the negatives' gradient uses 1 - s(u_k . v_c) instead of s(u_k . v_c)": lambda: neg_variant(
+            v, o, U, negs, one_minus=True
+        ),
+        "the outside word's row overwritten where it is also drawn as a negative: both contributions add": lambda: (
+            neg_variant(v, o, U, negs, overwrite_o=True)
+        ),
+        "negative terms use log s(u_k . v_c) instead of log s(-u_k . v_c)": lambda: neg_variant(
+            v, o, U, negs, loss_neg_plus=True
+        ),
+    }
+
+
+POWER_IGNORED = "power ignored: probabilities proportional to counts, not to counts ** power (word2vec's 3/4)"
+
+
+def noise_mistakes(counts, power) -> dict:
+    c = np.asarray(counts, dtype=np.float64)
+    return {
+        POWER_IGNORED: lambda: c / c.sum(),
+        "not normalised: divide counts ** power by its sum": lambda: c**power,
+        "normalised before the power and not renormalised: (counts / total) ** power does not sum to 1": lambda: (
+            (c / c.sum()) ** power
+        ),
+    }
+
+
+BATCH_OUT = ("loss", "grad_W_in", "grad_W_out")
+
+SUMMED = "batch loss summed instead of averaged: the loss is the mean over the batch, and so are its gradients"
+
+NOT_DIVIDED = "gradients not divided by B: the loss is the batch mean, so every gradient carries 1/B too"
+
+BATCH_NOT_ACCUMULATED = "repeated indices not accumulated: W[idx] += g adds once per distinct index (use np.add.at)"
+
+
+def batch_variant(
+    W_in,
+    W_out,
+    c,
+    o,
+    negs,
+    loss_scale=1.0,
+    grad_scale=1.0,
+    accumulate=True,
+    accumulate_negatives=True,
+    sign=1.0,
+    neg_sign=1.0,
+    loss_neg_plus=False,
+):
+    B = len(c)
+    v, u_o, u_k = W_in[c], W_out[o], W_out[negs]
+    pos, neg = np.sum(u_o * v, axis=1), np.einsum("bkd,bd->bk", u_k, v)
+    with np.errstate(all="ignore"):
+        loss = (
+            float(np.mean(-np.log(sig(pos)) - np.sum(np.log(sig((1.0 if loss_neg_plus else -1.0) * neg)), axis=1)))
+            * loss_scale
+        )
+    g_pos = (sig(pos) - 1.0) / B * grad_scale
+    g_neg = neg_sign * sig(neg) / B * grad_scale
+    g_v = g_pos[:, None] * u_o + np.einsum("bk,bkd->bd", g_neg, u_k)
+    g_in, g_out = np.zeros_like(W_in), np.zeros_like(W_out)
+    for target, rows, values, acc in [
+        (g_in, c, g_v, accumulate),
+        (g_out, o, g_pos[:, None] * v, accumulate),
+        (g_out, negs, g_neg[:, :, None] * v[:, None, :], accumulate and accumulate_negatives),
+    ]:
+        if acc:
+            np.add.at(target, rows, values)
+        else:
+            target[rows] += values  # a repeated index keeps only one of its values
+    return loss, sign * g_in, sign * g_out
+
+
+def batch_mistakes(W_in, W_out, c, o, negs) -> dict:
+    B = len(c)
+    args = (W_in, W_out, c, o, negs)
+    return {
+        SUMMED: lambda: batch_variant(*args, loss_scale=B, grad_scale=B),
+        NOT_DIVIDED: lambda: batch_variant(*args, grad_scale=B),
+        BATCH_NOT_ACCUMULATED: lambda: batch_variant(*args, accumulate=False),
+        "repeated negatives not accumulated in grad_W_out: W_out[negatives] += g adds a word drawn twice once (use "
+        "np.add.at)": lambda: batch_variant(*args, accumulate_negatives=False),
+        SIGN: lambda: batch_variant(*args, sign=-1.0),
+        NEG_SIGN: lambda: batch_variant(*args, neg_sign=-1.0),
+        "negative terms use log s(u_k . v) instead of log s(-u_k . v)": lambda: batch_variant(
+            *args, loss_neg_plus=True
+        ),
+    }
+
+
+NOT_DETERMINISTIC = "all randomness must come from np.random.default_rng(seed)"
