@@ -92,6 +92,18 @@ def test_heads_must_divide_d_model(student):
                  what="MultiHeadAttention(10, 3)")
 
 
+def test_parameters_are_the_four_projections(student):
+    """MultiHeadAttention(12, 3): its parameters are exactly w_q, w_k, w_v, w_o (nn.Linear(12, 12)), weights and biases"""
+    got = student.probe("module_state", target=MHA, init_args=[D, H], init_kwargs={})
+    expected = {f"{name}.{p}": [D, D] if p == "weight" else [D] for name in ("w_q", "w_k", "w_v", "w_o") for p in ("weight", "bias")}
+    check(
+        {name: list(t.shape) for name, t in sorted(got["state"].items())},
+        dict(sorted(expected.items())),
+        what="MultiHeadAttention(12, 3).state_dict(): names and shapes (the grader loads weights by these names: "
+        "the four projections are self.w_q, self.w_k, self.w_v, self.w_o, and no other submodule holds parameters)",
+    )
+
+
 def test_self_attention_equals_torch(student):
     """MultiHeadAttention: self-attention equals nn.MultiheadAttention (per-head weights)"""
     theirs = torch_mha(seed=1)
