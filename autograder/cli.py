@@ -121,6 +121,12 @@ def cmd_grade(ns: argparse.Namespace) -> int:
         except RuntimeError as error:
             print(f"error: {error}", file=sys.stderr)
             return 3
+        if ns.public and not refused:
+            try:
+                report.public = runner.public_results(root, ns.only, isolated=not ns.in_process)
+            except RuntimeError as error:  # the grade stands; the missing feedback is said, never silent
+                print(f"warning: {error}", file=sys.stderr)
+                notes.append(f"The public tests did not run: {error}")
         if refused:
             report.output = f"This submission was not graded: {refused}"
         elif notes:
@@ -340,6 +346,11 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here")
     p.add_argument(
         "--in-process", action="store_true", help="import the submission here instead of in the worker (debugging only)"
+    )
+    p.add_argument(
+        "--public",
+        action="store_true",
+        help="also run the public tests (tests/public) and add them to results.json: visible, 0 points each",
     )
     p.add_argument(
         "--hidden-visibility",

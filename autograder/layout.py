@@ -4,9 +4,9 @@ Each copy of the kit is one folder rule, never a list of file names:
 
 - the worker (:func:`worker_runtime_files`): ``autograder/runtime/`` and ``course/``;
 - the student bundle (:func:`student_kit_files`): ``autograder/`` without ``suites/`` and ``authoring/``;
-- the Gradescope zip (:func:`gradescope_kit_files`): ``autograder/`` without ``authoring/``;
+- the Gradescope zip (:func:`gradescope_kit_files`): ``autograder/`` without ``authoring/``, and ``tests/public/``;
 - the grader's own files, which no submission may change (:func:`grader_files`): all of ``autograder/``,
-  ``solutions/`` and ``course/``.
+  ``solutions/``, ``course/`` and ``tests/public/``.
 
 A new module lands in the right copies by the folder it is written in.
 """
@@ -68,10 +68,16 @@ def student_kit_files() -> list[tuple[Path, str]]:
 
 
 def gradescope_kit_files() -> list[tuple[Path, str]]:
-    """(source, name in the zip) of the grader Gradescope runs: ``autograder/`` without authoring/."""
-    return _kit(NOT_FOR_GRADESCOPE)
+    """(source, name in the zip) of the grader Gradescope runs: ``autograder/`` without authoring/, and the public
+    tests (``tests/public/``), which Gradescope shows beside the hidden ones.
+    """
+    public = REPO_ROOT / "tests" / "public"
+    return _kit(NOT_FOR_GRADESCOPE) + [(p, p.relative_to(REPO_ROOT).as_posix()) for p in _files(public)]
 
 
 def grader_files() -> list[Path]:
-    """The files that decide a grade: all of ``autograder/``, the reference and ``course/``."""
-    return [p for folder in (PACKAGE, REPO_ROOT / "solutions", REPO_ROOT / "course") for p in _files(folder)]
+    """The files that decide a grade or run in the grading process: all of ``autograder/``, the reference,
+    ``course/`` and the public tests (``grade --public`` runs them there).
+    """
+    folders = (PACKAGE, REPO_ROOT / "solutions", REPO_ROOT / "course", REPO_ROOT / "tests" / "public")
+    return [p for folder in folders for p in _files(folder)]

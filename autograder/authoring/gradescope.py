@@ -41,7 +41,7 @@ def build_gradescope(dest: Path = DIST / "autograder.zip", hidden_visibility: st
         _add(z, "run_autograder", (TEMPLATES / "gradescope" / "run_autograder").read_bytes(), executable=True)
         _add(z, "requirements.txt", ("\n".join(requirements) + "\n").encode())
         _add(z, CONFIG.name, (json.dumps({"hidden_visibility": hidden_visibility}, indent=2) + "\n").encode())
-        for path, name in gradescope_kit_files():  # the folder rule: autograder/ without authoring/
+        for path, name in gradescope_kit_files():  # the folder rule: autograder/ without authoring/, tests/public/
             _add(z, name, path.read_bytes())
         for folder in ("course", "solutions", "assignments"):
             for path in sorted(

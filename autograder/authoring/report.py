@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.authoring import similarity
+from autograder.grading.results import PUBLIC_TAG
 from autograder.runtime.curriculum import EXERCISES
 from autograder.runtime.forbidden import ADVICE
 
@@ -133,6 +134,8 @@ class ReportError(ValueError):
 def _gradescope_outcomes(data: dict[str, Any]) -> list[Outcome]:
     outcomes = []
     for t in data.get("tests", []):
+        if PUBLIC_TAG in (t.get("tags") or [])[1:]:
+            continue  # the student's own tests, 0 points: the class report reads the hidden ones
         name = str(t.get("name", ""))
         exercise = str((t.get("tags") or [name.split(":")[0]])[0])
         title = name.removeprefix(f"{exercise}: ")

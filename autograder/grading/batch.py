@@ -44,7 +44,7 @@ from pathlib import Path
 
 from autograder.grading import sandbox
 from autograder.grading.loader import REPO_ROOT
-from autograder.grading.results import atomic_write
+from autograder.grading.results import PUBLIC_TAG, atomic_write
 from autograder.layout import grader_files
 from autograder.runtime.curriculum import EXERCISES
 from autograder.settings import STRICT
@@ -122,6 +122,8 @@ def read_results(path: Path, exercises: list[str]) -> tuple[dict[str, float], fl
     data = json.loads(path.read_text(encoding="utf-8"))
     scores: dict[str, float] = {}
     for t in data.get("tests", []):
+        if PUBLIC_TAG in (t.get("tags") or [])[1:]:
+            continue  # a public test: feedback, never points
         exercise = (t.get("tags") or [str(t.get("name", "")).split(":")[0]])[0]
         scores[exercise] = scores.get(exercise, 0.0) + float(t.get("score", 0))
     return (

@@ -25,13 +25,16 @@ def gradescope_run(root: Path, grade_args: list[str]) -> int:
     """Grade ``root/submission`` into ``root/results/results.json`` (what ``run_autograder`` does).
 
     Whatever the student uploaded (a repository, a zip, loose files, notebooks) goes through
-    ``python -m autograder grade``, which copies it safely and maps notebooks back onto modules.
+    ``python -m autograder grade``, which copies it safely and maps notebooks back onto modules. The public
+    tests run too (``--public``): visible at once whatever the hidden tests' visibility, worth 0 points.
     """
     from autograder import cli
 
     results = root / "results" / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
     args = list(grade_args)
+    if "--public" not in args:
+        args.append("--public")  # the student's own tests, visible at once and worth 0 points, beside the hidden ones
     if "--hidden-visibility" not in args:
         args += ["--hidden-visibility", zip_config()["hidden_visibility"]]
     return cli.main(["grade", str(root / "submission"), "--results", str(results), *args])

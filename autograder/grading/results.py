@@ -13,6 +13,7 @@ from autograder.runtime.curriculum import EXERCISES
 from autograder.settings import VISIBILITIES
 
 Status = Literal["passed", "failed", "not_implemented", "error"]
+PUBLIC_TAG = "public"  # results.json's tag of a public test (feedback, 0 points): readers of grades skip them
 
 
 @dataclass
@@ -52,6 +53,7 @@ class Report:
     execution_time: float = 0.0
     output: str = ""
     isolation: dict[str, Any] = field(default_factory=dict)  # what the worker's sandbox achieved (worker.py)
+    public: list[TestResult] = field(default_factory=list)  # the public tests, 0 points each (runner.public_results)
 
     @property
     def score(self) -> float:
@@ -82,7 +84,9 @@ class Report:
         ``visibility`` is the hidden tests' policy (:data:`~autograder.settings.VISIBILITIES`): one of
         Gradescope's values gives every test that visibility (the total stays visible); ``points-only``
         keeps the tests for the instructor (``hidden``) and shows the student one line per exercise,
-        its points, without any input or expected value.
+        its points, without any input or expected value. The public tests (:attr:`public`) are always
+        ``visible``: the student runs them anyway. They come last, named ``public: ...``, numbered
+        ``P.<exercise>.<k>``, tagged ``[exercise, "public"]``, worth 0 points.
         """
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility {visibility!r}: expected one of {VISIBILITIES}")
@@ -118,6 +122,21 @@ class Report:
                 }
                 for s in self.exercises()
             ]
+        public_counters: dict[str, int] = {}
+        for t in self.public:
+            public_counters[t.exercise] = public_counters.get(t.exercise, 0) + 1
+            tests.append(
+                {
+                    "name": f"public: {t.exercise}: {t.title}",
+                    "number": f"P.{exercise_number.get(t.exercise, 0)}.{public_counters[t.exercise]}",
+                    "score": 0.0,
+                    "max_score": 0.0,
+                    "status": "passed" if t.status == "passed" else "failed",
+                    "output": t.output,
+                    "visibility": "visible",
+                    "tags": [t.exercise, PUBLIC_TAG],
+                }
+            )
         output = self.output
         if self.isolation:  # every reader of results.json learns what the grade was protected by
             achieved = ", ".join(self.isolation.get("achieved", [])) or "none"

@@ -1,4 +1,5 @@
-"""Run the hidden suites on one submission and return the :class:`~autograder.results.Report`."""
+"""Run the hidden suites on one submission and return the :class:`~autograder.results.Report`; the public tests
+beside them where a channel shows them too (:func:`public_results`)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading.results import Report
-from autograder.layout import PACKAGE
+from autograder.grading.results import Report, TestResult
+from autograder.layout import PACKAGE, REPO_ROOT
 from autograder.runtime.curriculum import EXERCISES
 
 SUITES = PACKAGE / "suites"
+PUBLIC = REPO_ROOT / "tests" / "public"  # the student's own tests (``make test``); in the Gradescope zip too
 
 
 class SuitesMissing(RuntimeError):
@@ -40,14 +42,16 @@ def pytest_args(
     results: Path | None = None,
     junit: Path | None = None,
     refused: str | None = None,
+    tests: list[Path] | None = None,
 ) -> list[str]:
-    """The pytest command line of a grading run: our suites and our config, nothing of the submission's."""
+    """The pytest command line of a grading run: our suites (or ``tests``) and our config, nothing of the
+    submission's."""
     args = [
-        *map(str, require_suites(only)),
+        *map(str, require_suites(only) if tests is None else tests),
         "-c",
         str(SUITES / "pytest.ini"),
         "--rootdir",
-        str(SUITES),
+        str(SUITES if tests is None else PUBLIC),
         "--import-mode=importlib",
         "-p",
         "autograder.grading.plugin",
@@ -59,8 +63,9 @@ def pytest_args(
         "--no-header",
         "-rN",
         "--tb=no",
-        "--points",
     ]
+    if tests is None:
+        args.append("--points")  # the public tests are worth no points: their table shows passes only
     if isolated:
         args.append("--isolated")
     if results:
@@ -97,12 +102,34 @@ def grade(
     ``refused``: the submission was refused before grading (see :mod:`autograder.grading.sandbox`); every test fails
     with this reason.
     """
-    capture = _Capture()
     args = pytest_args(Path(submission).resolve(), only, isolated, results, junit, refused)
+    report, code = _run(args)
+    if report is None:
+        raise RuntimeError(f"the hidden suites did not run (pytest exit code {code})")
+    return report, code
+
+
+def public_results(submission: str | Path, only: list[str] | None = None, isolated: bool = True) -> list[TestResult]:
+    """The public tests (``tests/public``, what ``make test`` runs) on ``submission``, in a worker of their own.
+
+    They are feedback, not grade: each result is worth 0 points, whatever the test's marker says, so that a
+    channel can show them beside the hidden tests (Gradescope: always visible) without changing the score.
+    """
+    files = [p for p in (PUBLIC / f"test_{name}.py" for name in (only or EXERCISES)) if p.exists()]
+    if not files:
+        raise RuntimeError(f"no public tests in {PUBLIC}: this copy of the kit does not carry tests/public")
+    report, code = _run(pytest_args(Path(submission).resolve(), only, isolated, tests=files))
+    if report is None:
+        raise RuntimeError(f"the public tests did not run (pytest exit code {code})")
+    for t in report.tests:
+        t.score = t.max_score = 0.0
+    return report.tests
+
+
+def _run(args: list[str]) -> tuple[Report | None, int]:
+    capture = _Capture()
     # the suites' tmp_path lives in a folder of this run's own: pytest's shared /tmp/pytest-of-<user> (and whatever
     # other runs left there) is never read, cleaned or written by a grading run
     with tempfile.TemporaryDirectory(prefix="autograder-pytest-") as basetemp:
         code = pytest.main([*args, "--basetemp", str(Path(basetemp) / "tmp")], plugins=[capture])
-    if capture.report is None:
-        raise RuntimeError(f"the hidden suites did not run (pytest exit code {code})")
     return capture.report, int(code)

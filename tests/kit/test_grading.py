@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from autograder import cli
+from autograder.grading import runner
 from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT, SOLUTIONS
 from autograder.grading.results import Report
 from autograder.grading.runner import grade, suite_files
@@ -55,6 +57,30 @@ def test_results_json_follows_gradescope_schema(tmp_path):
         assert set(t) >= {"name", "number", "score", "max_score", "status", "output", "visibility"}
         assert t["status"] in ("passed", "failed") and t["visibility"] in ("visible", "hidden", "after_due_date", "after_published")
 
+
+def test_public_tests_join_the_results_visible_and_worth_nothing(tmp_path):
+    path = tmp_path / "results.json"
+    assert cli.main(["grade", str(ASSIGNMENTS), "--only", "masks", "--in-process", "--public", "--hidden-visibility", "hidden",
+                     "--results", str(path)]) == 0
+    data = json.loads(path.read_text())
+    public = [t for t in data["tests"] if t["tags"] == ["masks", "public"]]
+    hidden = [t for t in data["tests"] if t not in public]
+    assert len(public) == (REPO_ROOT / "tests" / "public" / "test_masks.py").read_text().count("\ndef test_") > 0
+    assert {t["visibility"] for t in public} == {"visible"} and {t["visibility"] for t in hidden} == {"hidden"}
+    assert {(t["score"], t["max_score"], t["status"], t["output"]) for t in public} == {(0, 0, "failed", "not implemented yet")}
+    assert all(t["name"].startswith("public: masks: ") and t["number"].startswith("P.") for t in public)
+    assert data["max_score"] == sum(t["max_score"] for t in hidden) > 0
+    assert len({t["number"] for t in data["tests"]}) == len(data["tests"])
+
+
+def test_public_tests_that_cannot_run_leave_the_grade_and_say_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(runner, "PUBLIC", tmp_path / "no-public-tests")
+    path = tmp_path / "results.json"
+    assert cli.main(["grade", str(SOLUTIONS), "--only", "one_hot", "--in-process", "--public", "--results", str(path)]) == 0
+    data = json.loads(path.read_text())
+    assert data["score"] == data["max_score"] > 0 and all("public" not in t["tags"] for t in data["tests"])
+    assert "The public tests did not run: no public tests in" in data["output"]
+    assert "warning: no public tests in" in capsys.readouterr().err
 
 def test_grading_is_deterministic(tmp_path):
     first, second = (grade(SOLUTIONS, only=["one_hot"], isolated=False)[0] for _ in range(2))

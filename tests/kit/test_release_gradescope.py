@@ -8,6 +8,7 @@ part (the full reference is graded by test_grading.py); the stubs run on every e
 
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -23,6 +24,7 @@ from autograder.authoring.course import suite_points
 from autograder.authoring.gradescope import build_gradescope
 from autograder.authoring.notebooks import clear_hidden_tests, source_notebooks
 from autograder.grading.loader import ASSIGNMENTS, SOLUTIONS
+from autograder.grading.runner import PUBLIC
 from autograder.install import torch_requirements
 from autograder.runtime.curriculum import EXERCISES
 
@@ -187,5 +189,24 @@ def test_hidden_tests_wait_for_publishing_by_default(results, autograder_zip):
     with zipfile.ZipFile(autograder_zip) as z:
         assert json.loads(z.read("gradescope.json")) == {"hidden_visibility": "after_published"}
     for run in results.values():
-        assert {t["visibility"] for t in run["tests"]} == {"after_published"}
+        hidden, public = split_public(run)
+        assert {t["visibility"] for t in hidden} == {"after_published"}
+        assert public and {t["visibility"] for t in public} == {"visible"}  # the student's own tests, seen at once
         assert run["visibility"] == "visible"  # the total is seen at once
+
+
+def split_public(run: dict) -> tuple[list[dict], list[dict]]:
+    """(hidden tests, public tests) of a results.json."""
+    public = [t for t in run["tests"] if t["tags"][1:] == ["public"]]
+    return [t for t in run["tests"] if t not in public], public
+
+
+def test_the_public_tests_run_beside_the_hidden_ones_for_no_points(results, one_per_part):
+    for name, run in results.items():
+        hidden, public = split_public(run)
+        assert {t["tags"][0] for t in public} == {t["tags"][0] for t in hidden}, name  # for each exercise graded
+        assert all(t["max_score"] == t["score"] == 0 and t["name"].startswith("public: ") for t in public), name
+        assert run["score"] == sum(t["score"] for t in hidden), name
+    _, public = split_public(results["modules"])
+    expected = sum(len(re.findall(r"^def test_", (PUBLIC / f"test_{e}.py").read_text(), re.M)) for e in one_per_part)
+    assert len(public) == expected and {t["status"] for t in public} == {"passed"}
