@@ -1,12 +1,13 @@
 """``make bench``: every benchmark of the kit in one run, side by side, as one markdown table.
 
-    .venv/bin/python -m bench.run [--quick] [--out bench/RESULTS.md] [--readme]
+    .venv/bin/python -m bench.run [--quick] [--only SECTION ...] [--out bench/RESULTS.md] [--readme]
 
 Sections: the student's ``make test``; the grader (one submission, overhead, batch ``--jobs 1``
 vs ``--jobs 2``, determinism); reference attention and layers vs PyTorch's built-ins; the
 reference skip-gram vs gensim's Word2Vec; the behaviour tests' margin over 20 seeds; nbgrader's
 ``autograde`` vs ``python -m autograder grade`` on the same submission; the class report on 100
-graded submissions. ``--readme`` copies the table into README.md between its bench markers. Numbers are timings of this machine at this
+graded submissions. ``--only`` re-measures the named sections and keeps the other rows of ``--out``.
+``--readme`` copies the table into README.md between its bench markers. Numbers are timings of this machine at this
 moment: a loaded machine makes them worse, never better.
 """
 
@@ -76,17 +77,26 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
     ]
 
 
-def to_markdown(table: list[tuple[str, Row]], seconds: float) -> str:
-    lines = [
-        f"Measured by `make bench` on {platform.machine()}, {platform.python_version()}, in {seconds:.0f} s.",
-        "",
-        "| section | benchmark | ours | baseline | ratio | target | met |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for section, r in table:
-        met = "-" if r.met is None else ("yes" if r.met else "**no**")
-        lines.append(f"| {section} | {r.benchmark} | {r.ours} | {r.baseline} | {r.ratio} | {r.target} | {met} |")
-    return "\n".join(lines) + "\n"
+HEADER = ["| section | benchmark | ours | baseline | ratio | target | met |", "| --- | --- | --- | --- | --- | --- | --- |"]
+
+
+def to_markdown(table: list[tuple[str, str]], measured: str) -> str:
+    """The table, from (section, markdown row) pairs, under the line that says how it was measured."""
+    return "\n".join([measured, "", *HEADER, *(row for _, row in table)]) + "\n"
+
+
+def row_markdown(section: str, r: Row) -> str:
+    met = "-" if r.met is None else ("yes" if r.met else "**no**")
+    return f"| {section} | {r.benchmark} | {r.ours} | {r.baseline} | {r.ratio} | {r.target} | {met} |"
+
+
+def earlier_rows(path: Path) -> tuple[str, list[tuple[str, str]]]:
+    """(the measured-by line, (section, row) pairs) of an earlier table at ``path``; nothing when there is none."""
+    if not path.is_file():
+        return "", []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    rows = [(line.split("|")[1].strip(), line) for line in lines if line.startswith("| ") and line not in HEADER]
+    return (lines[0] if lines else ""), rows
 
 
 def update_readme(markdown: str, readme: Path = REPO_ROOT / "README.md") -> None:
@@ -99,21 +109,37 @@ def update_readme(markdown: str, readme: Path = REPO_ROOT / "README.md") -> None
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="smaller runs (one exercise for the grader, 5 seeds)")
+    parser.add_argument("--only", action="append", metavar="SECTION", help="re-measure this section only (repeatable)")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "RESULTS.md")
     parser.add_argument("--readme", action="store_true", help="copy the table into README.md")
     ns = parser.parse_args(argv)
+    chosen = sections(ns.quick)
+    names = list(dict.fromkeys(name for name, _ in chosen))
+    unknown = sorted(set(ns.only or []) - set(names))
+    if unknown:
+        parser.error(f"unknown section(s) {', '.join(unknown)}: choose from {', '.join(names)}")
     console = Console(stderr=True)
     start = time.perf_counter()
-    table: list[tuple[str, Row]] = []
-    for name, fn in sections(ns.quick):
+    measured: dict[str, list[str]] = {}
+    for name, fn in chosen:
+        if ns.only and name not in ns.only:
+            continue
         with console.status(f"bench: {name}"):
             try:
                 rows = fn()
             except Exception as error:  # noqa: BLE001 - one broken benchmark must not hide the others
                 rows = [Row(name, f"failed: {type(error).__name__}: {error}", met=False)]
-        table += [(name, r) for r in rows]
+        measured.setdefault(name, []).extend(row_markdown(name, r) for r in rows)
         console.print(f"[green]done[/] {name}: " + "; ".join(f"{r.benchmark} {r.ours}" for r in rows)[:300])
-    markdown = to_markdown(table, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    line = f"Measured by `make bench` on {platform.machine()}, {platform.python_version()}, in {seconds:.0f} s."
+    table = [(name, row) for name in measured for row in measured[name]]
+    if ns.only:  # the other sections' rows stay as they were measured, in the table's order
+        line, earlier = earlier_rows(ns.out)
+        line += f" Re-measured on their own: {', '.join(ns.only)} ({seconds:.0f} s)."
+        kept = {name: [row for section, row in earlier if section == name] for name in names}
+        table = [(name, row) for name in names for row in (measured.get(name) or kept[name])]
+    markdown = to_markdown(table, line)
     ns.out.write_text(markdown, encoding="utf-8")
     if ns.readme:
         update_readme(markdown)
