@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.runtime.curriculum import EXERCISES, PACKAGES
+from autograder.runtime.errors import ErrorKind
 from autograder.settings import STRICT, VISIBILITIES, Settings, SettingsError
 
 
@@ -122,8 +123,14 @@ def cmd_grade(ns: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return 3
         if ns.public and not refused:
+            # an exercise whose code hung in the hidden tests would hang the public ones again: its time is spent
+            hung = sorted({t.exercise for t in report.tests if t.error_kind == ErrorKind.TIMEOUT})
+            public = [e for e in ns.only or EXERCISES if e not in hung]
+            if hung:
+                notes.append(f"Public tests not run for {', '.join(hung)}: a function there hung in the hidden tests.")
             try:
-                report.public = runner.public_results(root, ns.only, isolated=not ns.in_process)
+                if public:
+                    report.public = runner.public_results(root, public, isolated=not ns.in_process)
             except RuntimeError as error:  # the grade stands; the missing feedback is said, never silent
                 print(f"warning: {error}", file=sys.stderr)
                 notes.append(f"The public tests did not run: {error}")

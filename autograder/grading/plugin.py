@@ -216,6 +216,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 status=status,
                 output=text,
                 duration=report.duration,
+                error_kind=str(call.excinfo.value.kind)
+                if call.excinfo and isinstance(call.excinfo.value, StudentError)
+                else "",
             )
         )
 

@@ -26,6 +26,7 @@ class TestResult:
     status: Status
     output: str = ""
     duration: float = 0.0
+    error_kind: str = ""  # the student's error (an ErrorKind value: "timeout", "crash" ...), "" when none
 
 
 @dataclass

@@ -1,6 +1,7 @@
 """The hidden suites end to end: the reference scores full marks, the stubs zero, every exercise is graded."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -81,6 +82,20 @@ def test_public_tests_that_cannot_run_leave_the_grade_and_say_so(tmp_path, monke
     assert data["score"] == data["max_score"] > 0 and all("public" not in t["tags"] for t in data["tests"])
     assert "The public tests did not run: no public tests in" in data["output"]
     assert "warning: no public tests in" in capsys.readouterr().err
+
+def test_an_exercise_that_hung_in_the_hidden_tests_is_not_hung_again_by_the_public_ones(tmp_path):
+    submission = tmp_path / "submission"
+    shutil.copytree(SOLUTIONS, submission, ignore=shutil.ignore_patterns("__pycache__"))
+    masks = submission / "attention" / "masks.py"
+    masks.write_text(masks.read_text() + "\n\ndef padding_mask(tokens, pad_id):\n    while True:\n        pass\n")
+    path = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", str(submission), "--only", "one_hot", "--only", "masks",
+                           "--public", "--results", str(path)], capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    data = json.loads(path.read_text())
+    assert {t["tags"][0] for t in data["tests"] if t["tags"][1:] == ["public"]} == {"one_hot"}
+    assert "Public tests not run for masks: a function there hung in the hidden tests." in data["output"]
+    assert any(t["tags"] == ["masks"] and "did not finish" in t["output"] for t in data["tests"])
 
 def test_grading_is_deterministic(tmp_path):
     first, second = (grade(SOLUTIONS, only=["one_hot"], isolated=False)[0] for _ in range(2))
