@@ -87,27 +87,33 @@ class Report:
         keeps the tests for the instructor (``hidden``) and shows the student one line per exercise,
         its points, without any input or expected value. The public tests (:attr:`public`) are always
         ``visible``: the student runs them anyway. They come last, named ``public: ...``, numbered
-        ``P.<exercise>.<k>``, tagged ``[exercise, "public"]``, worth 0 points.
+        ``P.<n>.<k>`` (``n``: the exercise's number), tagged ``[exercise, "public"]``, worth 0 points.
         """
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility {visibility!r}: expected one of {VISIBILITIES}")
         exercise_number = {name: i + 1 for i, name in enumerate(EXERCISES)}
-        counters: dict[str, int] = {}
-        tests = []
-        for t in self.tests:
-            counters[t.exercise] = counters.get(t.exercise, 0) + 1
-            tests.append(
-                {
-                    "name": f"{t.exercise}: {t.title}",
-                    "number": f"{exercise_number.get(t.exercise, 0)}.{counters[t.exercise]}",
-                    "score": round(t.score, 6),
-                    "max_score": round(t.max_score, 6),
-                    "status": "passed" if t.status == "passed" else "failed",
-                    "output": t.output,
-                    "visibility": "hidden" if visibility == "points-only" else visibility,
-                    "tags": [t.exercise],
-                }
-            )
+
+        def entries(results: list[TestResult], prefix: str, shown: str, tags: list[str]) -> list[dict[str, Any]]:
+            """One Gradescope test per result, numbered ``<prefix><exercise number>.<k>`` within its exercise."""
+            counters: dict[str, int] = {}
+            out = []
+            for t in results:
+                counters[t.exercise] = counters.get(t.exercise, 0) + 1
+                out.append(
+                    {
+                        "name": f"{'public: ' if prefix else ''}{t.exercise}: {t.title}",
+                        "number": f"{prefix}{exercise_number.get(t.exercise, 0)}.{counters[t.exercise]}",
+                        "score": round(t.score, 6),
+                        "max_score": round(t.max_score, 6),
+                        "status": "passed" if t.status == "passed" else "failed",
+                        "output": t.output,
+                        "visibility": shown,
+                        "tags": [t.exercise, *tags],
+                    }
+                )
+            return out
+
+        tests = entries(self.tests, "", "hidden" if visibility == "points-only" else visibility, [])
         if visibility == "points-only":
             tests += [
                 {
@@ -123,21 +129,7 @@ class Report:
                 }
                 for s in self.exercises()
             ]
-        public_counters: dict[str, int] = {}
-        for t in self.public:
-            public_counters[t.exercise] = public_counters.get(t.exercise, 0) + 1
-            tests.append(
-                {
-                    "name": f"public: {t.exercise}: {t.title}",
-                    "number": f"P.{exercise_number.get(t.exercise, 0)}.{public_counters[t.exercise]}",
-                    "score": 0.0,
-                    "max_score": 0.0,
-                    "status": "passed" if t.status == "passed" else "failed",
-                    "output": t.output,
-                    "visibility": "visible",
-                    "tags": [t.exercise, PUBLIC_TAG],
-                }
-            )
+        tests += entries(self.public, "P.", "visible", [PUBLIC_TAG])  # runner.public_results: 0 points each
         output = self.output
         if self.isolation:  # every reader of results.json learns what the grade was protected by
             achieved = ", ".join(self.isolation.get("achieved", [])) or "none"
