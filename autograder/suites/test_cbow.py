@@ -15,10 +15,6 @@ from autograder.grading.mistakes.cbow import CBOW, OUTPUTS, cbow_mistakes
 pytestmark = pytest.mark.timeout(10)
 
 
-
-
-
-
 def check_cbow(got, expected, what: str, mistakes: dict) -> None:
     if not isinstance(got, (tuple, list)) or len(got) != len(OUTPUTS):
         check(got, expected, what=f"{what}: the returned (loss, grad_input_vectors, grad_output_vectors)")

@@ -31,10 +31,6 @@ def corpus(seed: int, n: int, vocab_size: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, vocab_size, size=n)
 
 
-
-
-
-
 @pytest.mark.points(3)
 @pytest.mark.parametrize("seed,n,V,window", [(0, 40, 5, 2), (1, 60, 7, 3), (2, 25, 4, 1)])
 def test_cooccurrence_matches_reference(student, ref, seed, n, V, window):
@@ -90,8 +86,6 @@ def test_cooccurrence_short_sequences(student):
 # -- the weighting function ---------------------------------------------------------------------------
 
 
-
-
 @pytest.mark.points(2)
 @pytest.mark.parametrize("x_max,alpha", [(100.0, 0.75), (10.0, 0.5), (3.0, 1.0)])
 def test_weight_matches_reference(student, ref, x_max, alpha):
@@ -121,10 +115,6 @@ def test_weight_defaults(student, ref):
 
 
 # -- the loss and its gradients ----------------------------------------------------------------------
-
-
-
-
 
 
 def glove_inputs(seed: int, V: int, D: int, x_max: float, symmetric: bool = False):

@@ -142,12 +142,6 @@ def check_layer(student, ref, got, expected, *, what: str, mistakes: dict | None
 # -- wrong wirings of the reference's own submodules ----------------------------------------------------
 
 
-
-
-
-
-
-
 def padding_mask(lengths: Sequence[int], size: int) -> torch.Tensor:
     """(B, 1, 1, size), True on the first lengths[b] keys."""
     return (torch.arange(size)[None, :] < torch.tensor(lengths)[:, None])[:, None, None, :]
@@ -166,8 +160,6 @@ def describe_mask(mask: torch.Tensor | None) -> str:
 
 
 # -- LayerNorm --------------------------------------------------------------------------------------------
-
-
 
 
 @pytest.mark.points(1)

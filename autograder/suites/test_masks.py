@@ -42,14 +42,6 @@ def tokens_with_padding(pad_id: int, seed: int) -> torch.Tensor:
 # -- known wrong masks -----------------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
 def on_device(student, target: str, args: list, kwargs: dict, device: str, hint: str):
     """The device, dtype and shape of the student's result for inputs on ``device``; a crash says why."""
     try:

@@ -99,8 +99,6 @@ def sdpa_note(student, ref) -> str:
     return ""
 
 
-
-
 def check_mha(student, ref, got, expected, *, what: str, mistakes: dict | None = None) -> None:
     """check_output_weights(), plus a note when the student's scaled_dot_product_attention may be the cause."""
     try:
@@ -110,10 +108,6 @@ def check_mha(student, ref, got, expected, *, what: str, mistakes: dict | None =
 
 
 # -- wrong variants of multi-head attention, from the reference's own projections --------------------------
-
-
-
-
 
 
 # -- split_heads / merge_heads --------------------------------------------------------------------------------

@@ -22,16 +22,8 @@ pytestmark = pytest.mark.timeout(20)
 # -- the table and its known mistakes, from the formula ---------------------------------------------
 
 
-
-
-
-
-
-
 def randn(*shape: int, seed: int, dtype=torch.float32) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64).to(dtype)
-
-
 
 
 # -- sinusoidal_positional_encoding --------------------------------------------------------------------

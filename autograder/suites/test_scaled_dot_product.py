@@ -54,17 +54,7 @@ def qkv(seed: int, lead: tuple[int, ...] = (B, H), dtype: torch.dtype = torch.fl
 # -- softmax and its known mistakes --------------------------------------------------------------------
 
 
-
-
-
-
-
-
 # -- attention and its known mistakes ----------------------------------------------------------------
-
-
-
-
 
 
 def check_output_weights(got, expected: tuple, *, what: str, mistakes: dict | None = None) -> None:

@@ -37,11 +37,7 @@ def rows(seed: int, n: int, d: int, zero_rows=(), spread: bool = True) -> np.nda
     return x
 
 
-
-
 # -- cosine_similarity ---------------------------------------------------------------------------------
-
-
 
 
 COSINE_CASES = {
@@ -117,10 +113,6 @@ def test_cosine_integer_input(student, ref):
 # -- most_similar ----------------------------------------------------------------------------------
 
 
-
-
-
-
 @pytest.mark.points(2)
 @pytest.mark.parametrize("seed,k,exclude", [(0, 4, ()), (1, 5, (3, 7)), (2, 1, (0,))])
 def test_most_similar_matches_reference(student, ref, seed, k, exclude):
@@ -167,8 +159,6 @@ def test_most_similar_fewer_rows_than_k(student, ref):
 
 
 # -- analogy ---------------------------------------------------------------------------------------------
-
-
 
 
 def separating_triples(ref, E, vocab, how_many: int, seed: int) -> list[tuple[str, str, str]]:
@@ -250,12 +240,6 @@ def pca_data(seed: int, n: int, d: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     mixing = rng.normal(size=(d, d))
     return rng.normal(size=(n, d)) * np.geomspace(5.0, 0.5, d) @ mixing + rng.uniform(3.0, 8.0, size=d)
-
-
-
-
-
-
 
 
 @pytest.mark.points(3)

@@ -38,9 +38,6 @@ TRAIN = f"{M}:train_skipgram"
 pytestmark = pytest.mark.timeout(30)
 
 
-
-
-
 def check_outputs(got, expected, what: str, names: tuple[str, ...], mistakes: dict) -> None:
     """Check a returned tuple item by item; a mistake's model gives the whole tuple."""
     if not isinstance(got, (tuple, list)) or len(got) != len(names):
@@ -55,10 +52,6 @@ def check_outputs(got, expected, what: str, names: tuple[str, ...], mistakes: di
 
 
 # -- skipgram_pairs -----------------------------------------------------------------------------------
-
-
-
-
 
 
 @pytest.mark.points(3)
@@ -129,8 +122,6 @@ def test_sigmoid_matches_reference_at_extremes(student, ref, shape):
     )
 
 
-
-
 @pytest.mark.points(2)
 @pytest.mark.parametrize("shape", [(7,), (4, 6), (2, 3, 5)])
 def test_softmax_matches_reference(student, ref, shape):
@@ -154,11 +145,6 @@ def test_softmax_stable_at_1000(student, ref):
 
 
 # -- naive softmax loss -------------------------------------------------------------------------------
-
-
-
-
-
 
 
 @pytest.mark.points(3)
@@ -191,11 +177,6 @@ def test_naive_softmax_stable_for_large_scores(student, ref):
 
 
 # -- negative sampling loss ---------------------------------------------------------------------------
-
-
-
-
-
 
 
 @pytest.mark.points(3)
@@ -231,9 +212,6 @@ def test_neg_sampling_list_of_negatives(student, ref):
 
 
 # -- noise distribution -------------------------------------------------------------------------------
-
-
-
 
 
 @pytest.mark.points(2)
@@ -273,11 +251,6 @@ def test_noise_distribution_rejects_bad_counts(student, counts):
 
 
 # -- the batched loss ---------------------------------------------------------------------------------
-
-
-
-
-
 
 
 def batch_inputs(seed: int, V: int, D: int, B: int, K: int):

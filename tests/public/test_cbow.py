@@ -11,11 +11,6 @@ from autograder.grading.gradcheck import numerical_gradient
 from autograder.grading.mistakes.cbow import CBOW, OUTPUTS, cbow_mistakes, cbow_variant
 from autograder.grading.testing import check_items
 
-# -- models of the common mistakes, NumPy formulas written here: a wrong answer equal to one is named --
-
-
-
-
 
 def log_softmax(scores: np.ndarray) -> np.ndarray:
     return scores - scores.max() - np.log(np.sum(np.exp(scores - scores.max())))

@@ -7,68 +7,7 @@ FNV-1a) and, for non-ASCII words, the values of gensim's ``ft_hash_bytes``, whic
 import numpy as np
 
 from autograder.grading.compare import check
-from autograder.grading.mistakes.fasttext import BUCKETS, HASH, NGRAMS, VECTOR, fnv, hash_mistakes, ngram_mistakes
-
-# -- models of the common mistakes, written out in Python: a wrong answer equal to one is named --
-
-
-
-
-
-
-
-
-
-
-def ngrams(word: str, n_min: int = 3, n_max: int = 6) -> list[str]:
-    """The n-grams of "<" + word + ">", shortest first, left to right (as the docstring asks)."""
-    marked = f"<{word}>"
-    return [marked[i : i + n] for n in range(n_min, n_max + 1) for i in range(len(marked) - n + 1)]
-
-
-def bucket_mistakes(word: str, num_buckets: int, n_min: int = 3, n_max: int = 6) -> dict:
-    data = [g.encode("utf-8") for g in ngrams(word, n_min, n_max)]
-
-    def signed(h: int) -> int:
-        return h - 2**32 if h >= 2**31 else h
-
-    out = {
-        name: lambda make=make: np.array([fnv(g.encode("utf-8"), True) % num_buckets for g in make()], dtype=np.int64)
-        for name, make in ngram_mistakes(word, n_min, n_max).items()
-    }
-    return out | {
-        "unsigned bytes: fastText sign-extends each byte >= 0x80 before the xor (0xC3 -> 0xFFFFFFC3)": lambda: np.array(
-            [fnv(d, False) % num_buckets for d in data], dtype=np.int64
-        ),
-        "hash treated as a signed 32-bit value before % num_buckets: the hash is unsigned": lambda: np.array(
-            [signed(fnv(d, True)) % num_buckets for d in data], dtype=np.int64
-        ),
-        "hash treated as a signed 32-bit value (C remainder) before % num_buckets: the hash is unsigned": lambda: np.array(
-            [np.fmod(signed(fnv(d, True)), num_buckets) for d in data], dtype=np.int64
-        ),
-    }
-
-
-def vector_mistakes(word: str, vocab: dict, word_vectors: np.ndarray, ngram_vectors: np.ndarray, n_min: int, n_max: int) -> dict:
-    buckets = [fnv(g.encode("utf-8"), True) % len(ngram_vectors) for g in ngrams(word, n_min, n_max)]
-    grams = ngram_vectors[buckets].reshape(-1, word_vectors.shape[1])
-    own = word_vectors[[vocab[word]]] if word in vocab else np.zeros((0, word_vectors.shape[1]))
-    rows = np.concatenate([own, grams])
-
-    def mean(x):
-        return x.mean(axis=0) if len(x) else np.zeros(word_vectors.shape[1])
-
-    return {
-        "sum instead of mean of the rows": lambda: rows.sum(axis=0),
-        "the word's own vector left out when the word is in vocab": lambda: mean(grams) if len(own) else None,
-        "own vector and the n-gram mean averaged 50/50: every row (the word's and each n-gram's) counts equally": lambda: (
-            (own[0] + grams.mean(axis=0)) / 2 if len(own) and len(grams) else None
-        ),
-        "a repeated n-gram (or bucket) counted once: each n-gram counts every time it occurs": lambda: mean(
-            np.concatenate([own, ngram_vectors[np.unique(buckets).astype(np.int64)].reshape(-1, own.shape[1])])
-        ),
-        "only the word's own vector for a word in vocab: its n-grams count too": lambda: own[0] if len(own) else None,
-    }
+from autograder.grading.mistakes.fasttext import BUCKETS, HASH, NGRAMS, VECTOR, bucket_mistakes, hash_mistakes, ngram_mistakes, vector_mistakes
 
 
 def test_ngrams_where(student):

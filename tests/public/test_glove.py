@@ -6,19 +6,6 @@ from autograder.grading.compare import check
 from autograder.grading.mistakes.glove import COOC, LOSS, OUTPUTS, WEIGHT, cooc_mistakes, loss_mistakes, loss_variant, weight_mistakes
 from autograder.grading.testing import check_items
 
-# -- models of the common mistakes, NumPy formulas written here: a wrong answer equal to one is named --
-
-
-
-
-
-
-
-
-
-
-
-
 
 def test_cooccurrence_three_words(student):
     """cooccurrence_matrix: [0, 1, 2] with window 2; the pair at distance 2 adds 1/2"""

@@ -62,9 +62,6 @@ def x_of(*shape: int, seed: int) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
-# -- models of the common mistakes, from torch's formulas and PyTorch's weights: a wrong answer equal to one is named --
-
-
 def attention_of(theirs: nn.MultiheadAttention) -> Callable:
     """PyTorch's attention weights used our way: (query, key, value, mask True = may attend) -> (output, weights)."""
     w_q, w_k, w_v = theirs.in_proj_weight.detach().chunk(3)
@@ -92,16 +89,6 @@ def parts_of(layer: nn.Module) -> SimpleNamespace:
     if hasattr(layer, "multihead_attn"):
         parts.cross_attn, parts.norm3 = attention_of(layer.multihead_attn), layer.norm3
     return parts
-
-
-
-
-
-
-
-
-
-
 
 
 def test_layer_norm_by_hand(student):

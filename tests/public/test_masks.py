@@ -11,17 +11,6 @@ from autograder.grading.mistakes.masks import CAUSAL, COMBINE, DECODER, PADDING,
 T, F = True, False
 
 
-# -- models of the common mistakes, from torch's own functions: a wrong answer equal to one is named --
-
-
-
-
-
-
-
-
-
-
 def test_causal_mask_by_hand(student):
     """causal_mask(3): True on and below the diagonal"""
     expected = torch.tensor([[T, F, F], [T, T, F], [T, T, T]])

@@ -42,9 +42,6 @@ def our_state(theirs: nn.MultiheadAttention) -> dict:
     }
 
 
-# -- models of the common mistakes, from torch's own functions and PyTorch's weights: a wrong answer equal to one is named --
-
-
 class Projections:
     """PyTorch's four projections as w_q, w_k, w_v, w_o (callables), for the models below."""
 

@@ -21,19 +21,6 @@ def formula(max_len: int, d_model: int) -> torch.Tensor:
     return torch.tensor(rows, dtype=torch.float32)
 
 
-# -- models of the common mistakes, from the formula with torch: a wrong answer equal to one is named --
-
-
-
-
-
-
-
-
-
-
-
-
 def test_sinusoidal_two_positions_by_hand(student):
     """sinusoidal: (2, 4) is [[0, 1, 0, 1], [sin 1, cos 1, sin 0.01, cos 0.01]]"""
     expected = torch.tensor([[0.0, 1.0, 0.0, 1.0], [math.sin(1), math.cos(1), math.sin(0.01), math.cos(0.01)]], dtype=torch.float32)

@@ -27,17 +27,6 @@ def randn(*shape: int, seed: int) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
 
 
-# -- models of the common mistakes, from torch's own functions: a wrong answer equal to one is named --
-
-
-
-
-
-
-
-
-
-
 def check_sdpa(got, expected, *, what: str, mistakes: dict) -> None:
     """(output, weights) by name, the weights first: they show most mistakes."""
     check_items(got, expected, ("output", "weights"), order=("weights", "output"), what=what, mistakes=mistakes)

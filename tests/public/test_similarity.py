@@ -16,26 +16,6 @@ from autograder.grading.mistakes.similarity import (
     pca_mistakes,
 )
 
-# -- models of the common mistakes, NumPy formulas written here: a wrong answer equal to one is named --
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 def test_cosine_two_vectors_is_a_float(student):
     """cosine_similarity: (1, 0) and (1, 1) are 45 degrees apart: 1/sqrt(2), as a float"""

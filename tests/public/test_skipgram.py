@@ -41,19 +41,6 @@ BATCH = "embeddings.skipgram:sgns_batch_loss_and_gradients"
 TRAIN = "embeddings.skipgram:train_skipgram"
 
 
-# -- models of the common mistakes, NumPy formulas written here: a wrong answer equal to one is named --
-
-
-
-
-
-
-
-
-
-
-
-
 OVERFLOW = "sigmoid as exp(x) / (1 + exp(x)) overflows to NaN for large x: use exp(-|x|), which never overflows"
 
 
@@ -66,33 +53,6 @@ def sigmoid_mistakes(x: np.ndarray) -> dict:
         OVERFLOW: naive,
         "sigmoid sign flipped: s(x) = 1 / (1 + exp(-x))": lambda: sig(-x),
     }
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 def test_pairs_by_hand(student):
@@ -198,8 +158,6 @@ def test_sgns_batch_is_a_mean_that_accumulates(student):
     once = student.call(BATCH, W_in, W_out, centers[:1], contexts[:1], negatives[:1])
     twice = student.call(BATCH, W_in, W_out, centers[[0, 0]], contexts[[0, 0]], negatives[[0, 0]])
     check(twice, once, what="sgns_batch on the pair (0, 1) twice vs once (a mean over the batch)")
-
-
 
 
 def train_recipe(ids, vocab_size, dim, window, num_negatives, epochs, lr, batch_size, seed, **mistake) -> tuple:

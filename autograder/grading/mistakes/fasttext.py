@@ -4,6 +4,10 @@ Shipped to students, since the public tests import it: hand formulas and PyTorch
 never the reference. A mistake only the hidden suite models stays in the suite.
 """
 
+from collections.abc import Callable
+
+import numpy as np
+
 NGRAMS = "embeddings.fasttext:char_ngrams"
 
 HASH = "embeddings.fasttext:fasttext_hash"
@@ -68,3 +72,68 @@ def hash_mistakes(s: str, expected: int | None = None) -> dict:
             expected - 2**32 if expected is not None and expected >= 2**31 else None
         ),
     }
+
+
+def ngrams(word: str, n_min: int = 3, n_max: int = 6) -> list[str]:
+    """The n-grams of "<" + word + ">", shortest first, left to right (as the docstring asks)."""
+    marked = f"<{word}>"
+    return [marked[i : i + n] for n in range(n_min, n_max + 1) for i in range(len(marked) - n + 1)]
+
+
+def buckets_of(grams: list[str], num_buckets: int) -> np.ndarray:
+    """fastText's bucket of each n-gram: FNV-1a over its UTF-8 bytes, sign-extended, modulo ``num_buckets``."""
+    return np.array([fnv(g.encode("utf-8"), True) % num_buckets for g in grams], dtype=np.int64)
+
+
+def bucket_mistakes(word: str, num_buckets: int, n_min: int = 3, n_max: int = 6) -> dict:
+    grams = ngrams(word, n_min, n_max)
+    data = [g.encode("utf-8") for g in grams]
+
+    def signed(h: int) -> int:
+        return h - 2**32 if h >= 2**31 else h
+
+    out = {
+        name: lambda make=make: buckets_of(make(), num_buckets)
+        for name, make in ngram_mistakes(word, n_min, n_max).items()
+    }
+    return out | {
+        "unsigned bytes: fastText sign-extends each byte >= 0x80 before the xor (0xC3 -> 0xFFFFFFC3)": lambda: np.array(
+            [fnv(d, False) % num_buckets for d in data], dtype=np.int64
+        ),
+        "hashed the characters (ord(ch)) instead of the UTF-8 bytes of the string": lambda: np.array(
+            [fnv([ord(c) for c in g], False) % num_buckets for g in grams], dtype=np.int64
+        ),
+        "hash treated as a signed 32-bit value before % num_buckets: the hash is unsigned": lambda: np.array(
+            [signed(fnv(d, True)) % num_buckets for d in data], dtype=np.int64
+        ),
+        "hash treated as a signed 32-bit value (C remainder) before % num_buckets: the hash is unsigned": lambda: (
+            np.array([np.fmod(signed(fnv(d, True)), num_buckets) for d in data], dtype=np.int64)
+        ),
+    }
+
+
+def vector_mistakes(word, vocab, word_vectors, ngram_vectors, n_min, n_max) -> dict:
+    buckets = buckets_of(ngrams(word, n_min, n_max), len(ngram_vectors))
+    grams = ngram_vectors[buckets]  # (n, D)
+    D = word_vectors.shape[1]
+    own = word_vectors[vocab[word]][None, :] if word in vocab else np.zeros((0, D), word_vectors.dtype)
+    rows = np.concatenate([own, grams])
+    dtype = np.result_type(word_vectors, ngram_vectors)
+
+    def mean(x):
+        return x.mean(axis=0).astype(dtype) if len(x) else np.zeros(D, dtype)
+
+    out: dict[str, Callable[[], np.ndarray | None]] = {
+        "sum instead of mean of the rows": lambda: rows.sum(axis=0).astype(dtype),
+        "the word's own vector left out when the word is in vocab": lambda: mean(grams) if len(own) else None,
+        "own vector and the n-gram mean averaged 50/50: every row (the word's and each n-gram's) counts "
+        "equally": lambda: ((own[0] + grams.mean(axis=0)) / 2).astype(dtype) if len(own) and len(grams) else None,
+        "a repeated n-gram (or bucket) counted once: each n-gram counts every time it occurs": lambda: mean(
+            np.concatenate([own, ngram_vectors[np.unique(buckets)]])
+        ),
+        "only the word's own vector for a word in vocab: its n-grams count too": lambda: own[0] if len(own) else None,
+    }
+    def with_ngrams(make: Callable[[], list[str]]) -> Callable[[], np.ndarray | None]:
+        return lambda: mean(np.concatenate([own, ngram_vectors[buckets_of(make(), len(ngram_vectors))]]))
+
+    return out | {name: with_ngrams(make) for name, make in ngram_mistakes(word, n_min, n_max).items()}
