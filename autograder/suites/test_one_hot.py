@@ -5,16 +5,12 @@ values come back through the adapter as plain data. Known mistakes are modelled 
 versions of the function, so a failing answer that equals one of them is named.
 """
 
-from collections import Counter
 
 import numpy as np
 import pytest
 
 from autograder.grading.compare import check, check_raises, describe_args
-
-BUILD_VOCAB = "embeddings.one_hot:build_vocab"
-ENCODE = "embeddings.one_hot:encode"
-ONE_HOT = "embeddings.one_hot:one_hot"
+from autograder.grading.mistakes.one_hot import BUILD_VOCAB, ENCODE, ONE_HOT, vocab_mistakes
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -24,40 +20,6 @@ def corpus(seed: int, n: int = 200) -> list[str]:
     words = ["naïve", "日本", "zeta", "alpha", "beta", "gamma", "delta", "b", "a", "c"]
     # A Zipf-ish draw with many tied counts.
     return [words[i] for i in rng.integers(0, len(words), size=n) % len(words)]
-
-
-def vocab_mistakes(tokens, min_count=1, specials=()):
-    counts = Counter(tokens)
-
-    def ranked(order):
-        out = {w: i for i, w in enumerate(dict.fromkeys(specials))}
-        for w in order:
-            if counts[w] >= min_count and w not in out:
-                out[w] = len(out)
-        return out
-
-    first_seen = list(dict.fromkeys(tokens))
-    return {
-        "ties broken by first occurrence instead of alphabetically": lambda: ranked(
-            sorted(first_seen, key=lambda w: (-counts[w], first_seen.index(w)))
-        ),
-        "ascending count instead of descending": lambda: ranked(sorted(counts, key=lambda w: (counts[w], w))),
-        "specials put after the corpus words": lambda: {
-            w: i
-            for i, w in enumerate(
-                [*sorted((w for w in counts if counts[w] >= min_count), key=lambda w: (-counts[w], w)), *specials]
-            )
-        },
-        "min_count compared with > instead of >=": lambda: {
-            **{w: i for i, w in enumerate(dict.fromkeys(specials))},
-            **{
-                w: len(dict.fromkeys(specials)) + i
-                for i, w in enumerate(
-                    sorted((w for w in counts if counts[w] > min_count), key=lambda w: (-counts[w], w))
-                )
-            },
-        },
-    }
 
 
 @pytest.mark.points(2)

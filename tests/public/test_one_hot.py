@@ -1,35 +1,10 @@
 """Public tests for embeddings/one_hot.py: small cases you can check by hand."""
 
-from collections import Counter
 
 import numpy as np
 
 from autograder.grading.compare import check, check_raises
-
-BUILD_VOCAB = "embeddings.one_hot:build_vocab"
-ENCODE = "embeddings.one_hot:encode"
-ONE_HOT = "embeddings.one_hot:one_hot"
-
-
-def vocab_mistakes(tokens: list[str], min_count: int = 1, specials: tuple[str, ...] = ()) -> dict:
-    """The common wrong vocabularies, written out with Counter and sorted (a wrong answer equal to one is named)."""
-    counts = Counter(tokens)
-    first_seen = list(dict.fromkeys(tokens))
-
-    def ranked(words, start=()):
-        return {w: i for i, w in enumerate(dict.fromkeys([*start, *words]))}
-
-    kept = [w for w in counts if counts[w] >= min_count]
-    return {
-        "ties broken by first occurrence instead of alphabetically": lambda: ranked(
-            sorted((w for w in first_seen if counts[w] >= min_count), key=lambda w: (-counts[w], first_seen.index(w))), specials
-        ),
-        "ascending count instead of descending": lambda: ranked(sorted(kept, key=lambda w: (counts[w], w)), specials),
-        "specials put after the corpus words": lambda: ranked([*sorted(kept, key=lambda w: (-counts[w], w)), *specials]),
-        "min_count compared with > instead of >=": lambda: ranked(
-            sorted((w for w in counts if counts[w] > min_count), key=lambda w: (-counts[w], w)), specials
-        ),
-    }
+from autograder.grading.mistakes.one_hot import BUILD_VOCAB, ENCODE, ONE_HOT, vocab_mistakes
 
 
 def test_build_vocab_in_order(student):

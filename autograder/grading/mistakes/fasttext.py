@@ -133,6 +133,7 @@ def vector_mistakes(word, vocab, word_vectors, ngram_vectors, n_min, n_max) -> d
         ),
         "only the word's own vector for a word in vocab: its n-grams count too": lambda: own[0] if len(own) else None,
     }
+
     def with_ngrams(make: Callable[[], list[str]]) -> Callable[[], np.ndarray | None]:
         return lambda: mean(np.concatenate([own, ngram_vectors[buckets_of(make(), len(ngram_vectors))]]))
 

@@ -1,0 +1,46 @@
+"""What one_hot's public tests and hidden suite share: the targets, the models of the common mistakes.
+
+Shipped to students, since the public tests import it: hand formulas and PyTorch's own functions only,
+never the reference. A mistake only the hidden suite models stays in the suite.
+"""
+
+from collections import Counter
+
+BUILD_VOCAB = "embeddings.one_hot:build_vocab"
+ENCODE = "embeddings.one_hot:encode"
+ONE_HOT = "embeddings.one_hot:one_hot"
+
+
+def vocab_mistakes(tokens: list[str], min_count: int = 1, specials: tuple[str, ...] = ()) -> dict:
+    """The common wrong vocabularies, written out with Counter and sorted (a wrong answer equal to one is named)."""
+    counts = Counter(tokens)
+
+    def ranked(order):
+        out = {w: i for i, w in enumerate(dict.fromkeys(specials))}
+        for w in order:
+            if counts[w] >= min_count and w not in out:
+                out[w] = len(out)
+        return out
+
+    first_seen = list(dict.fromkeys(tokens))
+    return {
+        "ties broken by first occurrence instead of alphabetically": lambda: ranked(
+            sorted(first_seen, key=lambda w: (-counts[w], first_seen.index(w)))
+        ),
+        "ascending count instead of descending": lambda: ranked(sorted(counts, key=lambda w: (counts[w], w))),
+        "specials put after the corpus words": lambda: {
+            w: i
+            for i, w in enumerate(
+                [*sorted((w for w in counts if counts[w] >= min_count), key=lambda w: (-counts[w], w)), *specials]
+            )
+        },
+        "min_count compared with > instead of >=": lambda: {
+            **{w: i for i, w in enumerate(dict.fromkeys(specials))},
+            **{
+                w: len(dict.fromkeys(specials)) + i
+                for i, w in enumerate(
+                    sorted((w for w in counts if counts[w] > min_count), key=lambda w: (-counts[w], w))
+                )
+            },
+        },
+    }
