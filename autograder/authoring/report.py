@@ -547,7 +547,13 @@ def _exercise_section(cls: GradedClass, stats: list[ExerciseStats]) -> str:
     return "\n".join(parts)
 
 
-def _findings_table(findings: list[Finding], n: int, first: str) -> str:
+def _findings_table(findings: list[Finding], n: int, first: str, example: bool = False) -> str:
+    """One row per finding: its exercise and name, how many of the ``n`` students, who; with ``example``, the first
+    line of one student's feedback too."""
+
+    def first_line(f: Finding) -> str:
+        return f"<code>{_e(next(iter(f.outcomes.values()))[0].output.strip().splitlines()[0][:160])}</code>"
+
     rows = [
         [
             _e(f.exercise),
@@ -555,10 +561,11 @@ def _findings_table(findings: list[Finding], n: int, first: str) -> str:
             str(len(f.outcomes)),
             f"{100 * len(f.outcomes) / max(n, 1):.0f}%",
             _ids(f.students),
+            *([first_line(f)] if example else []),
         ]
         for f in findings
     ]
-    return _table(["exercise", first, "students", "share", "who"], rows, {2, 3})
+    return _table(["exercise", first, "students", "share", "who", *(["e.g."] if example else [])], rows, {2, 3})
 
 
 def _misconception_section(cls: GradedClass, named: list[Finding], unnamed: list[Finding]) -> str:
@@ -580,18 +587,7 @@ def _misconception_section(cls: GradedClass, named: list[Finding], unnamed: list
             "<p class=note>Wrong answers the hidden tests could not put a name to: a new mistake model may be "
             "worth writing for the common ones.</p>"
         )
-        rows = [
-            [
-                _e(f.exercise),
-                _e(f.name),
-                str(len(f.outcomes)),
-                f"{100 * len(f.outcomes) / max(n, 1):.0f}%",
-                _ids(f.students),
-                f"<code>{_e(next(iter(f.outcomes.values()))[0].output.strip().splitlines()[0][:160])}</code>",
-            ]
-            for f in unnamed
-        ]
-        parts.append(_table(["exercise", "test", "students", "share", "who", "e.g."], rows, {2, 3}))
+        parts.append(_findings_table(unnamed, n, "test", example=True))
     else:
         parts.append("<p>None.</p>")
     return "\n".join(parts)
