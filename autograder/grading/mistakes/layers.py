@@ -37,19 +37,21 @@ def stack(
     return x
 
 
+def wrong_order(norm_first: bool) -> str:
+    """The mistake of computing the other norm order than the one asked for."""
+    if norm_first:
+        return "post-norm computed where pre-norm was asked (norm_first=True)"
+    return "pre-norm computed where post-norm was asked (norm_first=False)"
+
+
 def encoder_mistakes(m: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor | None, norm_first: bool) -> dict:
     def run(pre=norm_first, residual=(True, True), attn_mask="given", norms=(m.norm1, m.norm2)):
         mk = {"given": mask, "none": None, "inverted": None if mask is None else ~mask}[attn_mask]
         with torch.no_grad():
             return stack(x, [lambda h: m.self_attn(h, h, h, mk)[0], m.ffn], norms, pre, residual)
 
-    order = (
-        "post-norm computed where pre-norm was asked (norm_first=True)"
-        if norm_first
-        else "pre-norm computed where post-norm was asked (norm_first=False)"
-    )
     out = {
-        order: lambda: run(pre=not norm_first),
+        wrong_order(norm_first): lambda: run(pre=not norm_first),
         "missing residual connection around the self-attention": lambda: run(residual=(False, True)),
         "missing residual connection around the feed-forward": lambda: run(residual=(True, False)),
         "norm1 used for both sublayers (norm2 must normalise the feed-forward sublayer)": lambda: run(
@@ -87,13 +89,8 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
                 x, [lambda h: self_attn(h, h, h, tm)[0], cross, m.ffn], [m.norm1, m.norm2, m.norm3], pre, residual
             )
 
-    order = (
-        "post-norm computed where pre-norm was asked (norm_first=True)"
-        if norm_first
-        else "pre-norm computed where post-norm was asked (norm_first=False)"
-    )
     out = {
-        order: lambda: run(pre=not norm_first),
+        wrong_order(norm_first): lambda: run(pre=not norm_first),
         "missing residual connection around the self-attention": lambda: run(residual=(False, True, True)),
         "missing residual connection around the cross-attention": lambda: run(residual=(True, False, True)),
         "missing residual connection around the feed-forward": lambda: run(residual=(True, True, False)),
