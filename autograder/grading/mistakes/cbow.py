@@ -6,6 +6,8 @@ never the reference. A mistake only the hidden suite models stays in the suite.
 
 import numpy as np
 
+from autograder.grading.mistakes.skipgram import softmax_loss
+
 CBOW = "embeddings.cbow:cbow_loss_and_gradient"
 
 OUTPUTS = ("loss", "grad_input_vectors", "grad_output_vectors")
@@ -28,14 +30,7 @@ def cbow_variant(
     context = np.unique(context) if dedup else np.asarray(context)
     C = len(context)
     h = V_in[context].sum(axis=0) / (C if mean else 1)
-    with np.errstate(all="ignore"):
-        scores = U @ h
-        e = np.exp(scores - scores.max()) if stable else np.exp(scores)
-        y_hat = e / e.sum()
-        loss = -float(np.log(y_hat[center]))
-    delta = y_hat.copy()
-    if subtract_y:
-        delta[center] -= 1.0
+    loss, delta = softmax_loss(U, h, center, stable=stable, subtract_y=subtract_y)
     g_out = np.outer(delta, h)
     g_h = U.T @ delta / (C if mean and backward_mean else 1)
     g_in = np.zeros_like(V_in)

@@ -81,15 +81,21 @@ def softmax_mistakes(x: np.ndarray) -> dict:
 NAIVE_OUT = ("loss", "grad_center_vec", "grad_outside_vectors")
 
 
-def naive_variant(v, o, U, sign=1.0, subtract_y=True, all_rows=True, stable=True):
+def softmax_loss(U, h, target, *, stable=True, subtract_y=True) -> tuple[float, np.ndarray]:
+    """-log softmax(U h)[target] and its gradient with respect to the scores, y_hat - y (switches: the two mistakes)."""
     with np.errstate(all="ignore"):
-        scores = U @ v
+        scores = U @ h
         e = np.exp(scores - scores.max()) if stable else np.exp(scores)
         y_hat = e / e.sum()
-        loss = -float(np.log(y_hat[o]))
+        loss = -float(np.log(y_hat[target]))
     delta = y_hat.copy()
     if subtract_y:
-        delta[o] -= 1.0
+        delta[target] -= 1.0
+    return loss, delta
+
+
+def naive_variant(v, o, U, sign=1.0, subtract_y=True, all_rows=True, stable=True):
+    loss, delta = softmax_loss(U, v, o, stable=stable, subtract_y=subtract_y)
     g_v, g_U = sign * (U.T @ delta), sign * np.outer(delta, v)
     if not all_rows:
         g_U = np.where(np.arange(len(U))[:, None] == o, g_U, 0.0)
