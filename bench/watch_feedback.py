@@ -22,7 +22,7 @@ from pathlib import Path
 from autograder.grading.loader import REPO_ROOT
 from autograder.layout import student_kit_files
 from autograder.runtime.curriculum import EXERCISES
-from bench.common import PY, Row
+from bench.common import PY, Row, median_of_runs
 
 EXERCISE = "skipgram"
 DONE = "=== watch:"  # the line that closes each run's output
@@ -99,12 +99,7 @@ def cold_make_test(exercise: str = EXERCISE, repeat: int = 3) -> float:
     """Median seconds of ``make test EX=exercise``'s command, a fresh interpreter each time."""
     command = [PY, "-m", "pytest", f"tests/public/test_{exercise}.py", "-p", "autograder.grading.plugin",
                "--submission", "assignments", "-q", "--no-header", "-rN"]  # fmt: skip
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(command, cwd=REPO_ROOT, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_of_runs(command, repeat)
 
 
 def rows() -> list[Row]:
