@@ -17,6 +17,7 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent  # autograder/
 REPO_ROOT = PACKAGE.parent
+PUBLIC_TESTS = REPO_ROOT / "tests" / "public"  # the student's own tests; Gradescope runs them too (grade --public)
 DOMAINS = {
     "runtime": "runs next to student code in the worker; imports nothing from the other folders",
     "grading": "the trusted process; never imports student code or authoring/",
@@ -71,13 +72,12 @@ def gradescope_kit_files() -> list[tuple[Path, str]]:
     """(source, name in the zip) of the grader Gradescope runs: ``autograder/`` without authoring/, and the public
     tests (``tests/public/``), which Gradescope shows beside the hidden ones.
     """
-    public = REPO_ROOT / "tests" / "public"
-    return _kit(NOT_FOR_GRADESCOPE) + [(p, p.relative_to(REPO_ROOT).as_posix()) for p in _files(public)]
+    return _kit(NOT_FOR_GRADESCOPE) + [(p, p.relative_to(REPO_ROOT).as_posix()) for p in _files(PUBLIC_TESTS)]
 
 
 def grader_files() -> list[Path]:
     """The files that decide a grade or run in the grading process: all of ``autograder/``, the reference,
     ``course/`` and the public tests (``grade --public`` runs them there).
     """
-    folders = (PACKAGE, REPO_ROOT / "solutions", REPO_ROOT / "course", REPO_ROOT / "tests" / "public")
+    folders = (PACKAGE, REPO_ROOT / "solutions", REPO_ROOT / "course", PUBLIC_TESTS)
     return [p for folder in folders for p in _files(folder)]

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from autograder.grading.results import Report, TestResult
-from autograder.layout import PACKAGE, REPO_ROOT
+from autograder.layout import PACKAGE, PUBLIC_TESTS
 from autograder.runtime.curriculum import EXERCISES
 
 SUITES = PACKAGE / "suites"
-PUBLIC = REPO_ROOT / "tests" / "public"  # the student's own tests (``make test``); in the Gradescope zip too
+PUBLIC = PUBLIC_TESTS  # the student's own tests (``make test``); in the Gradescope zip too
 
 
 class SuitesMissing(RuntimeError):
