@@ -13,10 +13,12 @@ A new module lands in the right copies by the folder it is written in.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent  # autograder/
 REPO_ROOT = PACKAGE.parent
+STAND_INS_DIR = PACKAGE / "runtime" / "standins"
 PUBLIC_TESTS = REPO_ROOT / "tests" / "public"  # the student's own tests; Gradescope runs them too (grade --public)
 DOMAINS = {
     "runtime": "runs next to student code in the worker; imports nothing from the other folders",
@@ -47,18 +49,23 @@ def _kit(without: tuple[str, ...]) -> list[tuple[Path, str]]:
     ]
 
 
-def worker_runtime_files() -> list[tuple[Path, str]]:
+def worker_runtime_files(stand_ins: Iterable[str] = ()) -> list[tuple[Path, str]]:
     """(source, name in the worker's runtime folder) of ``autograder/runtime/`` and ``course/``.
 
-    The worker's ``autograder/__init__.py`` is an empty file the workspace writes, so the worker
-    imports nothing of the package but ``runtime``.
+    Of the stand-ins (``autograder/runtime/standins/``), only those of ``stand_ins`` (student module names) are
+    copied: a worker never holds the stand-in of the exercise it grades, or of one downstream of it. The worker's
+    ``autograder/__init__.py`` is an empty file the workspace writes, so the worker imports nothing of the package
+    but ``runtime``.
     """
+    from autograder.runtime import standins
+
+    wanted = standins.files_of(stand_ins) | {"__init__.py", "base.py"}
     files = [
         (p, p.relative_to(REPO_ROOT).as_posix())
         for folder in (PACKAGE / "runtime", REPO_ROOT / "course")
         for p in _files(folder)
     ]
-    return [(p, name) for p, name in files if p.suffix == ".py"]
+    return [(p, name) for p, name in files if p.suffix == ".py" and (p.parent != STAND_INS_DIR or p.name in wanted)]
 
 
 def student_kit_files() -> list[tuple[Path, str]]:

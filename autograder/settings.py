@@ -129,6 +129,18 @@ class Settings:
     call_timeout: float = _option(
         60.0, parse_seconds, "seconds one call of student code may take when the test sets no limit"
     )
+    suspect_timeout: float = _option(
+        2.0,
+        parse_seconds,
+        "seconds a call may take right after a call that hung or ended the worker, until a call answers again "
+        "(a submission that hangs in every function is recognised, not waited for)",
+    )
+    exercise_stops: int = _option(
+        2, parse_int, "calls of one exercise that may hang or end the worker before its remaining calls fail at once"
+    )
+    max_stops: int = _option(
+        30, parse_int, "calls of one submission that may hang or end the worker before every later call fails at once"
+    )
     startup_timeout: float = _option(
         60.0, parse_seconds, "seconds the worker may take to start (import torch, set up its sandbox)"
     )

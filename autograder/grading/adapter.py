@@ -15,14 +15,27 @@ values in both modes.
 
 from __future__ import annotations
 
+import builtins
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
 
 from autograder.grading.loader import Root
+from autograder.grading.textsafe import capped
 from autograder.runtime import protocol
 from autograder.runtime.errors import ErrorKind
 from autograder.runtime.probes import execute
+
+# What a reply from student code's process may claim happened. Crashes, timeouts and the grader's own faults are
+# decided by the grader from what it saw (a worker that died, a call that ran out of time), never from a reply.
+REPLY_KINDS = frozenset(
+    {ErrorKind.RAISED, ErrorKind.NOT_IMPLEMENTED, ErrorKind.IMPORT, ErrorKind.PROTOCOL, ErrorKind.FORBIDDEN}
+)
+BUILTIN_EXCEPTION_NAMES = frozenset(
+    name for name, cls in vars(builtins).items() if isinstance(cls, type) and issubclass(cls, BaseException)
+)
+MAX_TEXT = 2000  # characters of a message or a traceback that came from student code
+MAX_TYPES = 8
 
 
 class StudentError(Exception):
@@ -65,12 +78,25 @@ class StudentError(Exception):
 
     @classmethod
     def from_reply(cls, error: dict[str, Any]) -> StudentError:
-        return cls(
-            str(error.get("kind", "raised")),
-            [str(t) for t in error.get("types", [])],
-            str(error.get("message", "")),
-            str(error.get("traceback", "")),
+        """The error a reply describes, believed only as far as plain data allows.
+
+        The reply comes from the process that runs student code, which the student controls: its kind must be one
+        a reply may claim (:data:`REPLY_KINDS`), its types are kept only where they name built-in exceptions (the
+        worker compares classes by identity; a forged name can still only claim a built-in, and the tests that
+        reward an exception also demand correct results), and every text is capped here, whatever the worker did.
+        """
+        kind = str(error.get("kind", "raised"))[:40]
+        message = capped(str(error.get("message", "")), MAX_TEXT)
+        if kind not in REPLY_KINDS:
+            message = f"your code's process claimed an error of kind {kind!r}, which only the grader decides: {message}"
+            kind = ErrorKind.PROTOCOL
+        raw = error.get("types", [])
+        types = (
+            [t for t in raw[:MAX_TYPES] if isinstance(t, str) and t in BUILTIN_EXCEPTION_NAMES]
+            if isinstance(raw, list)
+            else []
         )
+        return cls(kind, types, message, capped(str(error.get("traceback", "")), MAX_TEXT))
 
 
 class Student(ABC):

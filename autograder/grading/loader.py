@@ -21,7 +21,7 @@ from types import ModuleType
 from autograder.layout import REPO_ROOT
 from autograder.runtime.curriculum import EXERCISES, PACKAGES
 from autograder.runtime.errors import ModuleLoadError
-from autograder.runtime.upstream import import_over
+from autograder.runtime.standins import import_over
 
 SOLUTIONS = REPO_ROOT / "solutions"
 ASSIGNMENTS = REPO_ROOT / "assignments"
@@ -76,7 +76,7 @@ class Root:
 
     def module(self, name: str, upstream: tuple[str, ...] | list[str] = ()) -> ModuleType:
         """The module ``name`` (or the exercise's); with ``upstream``, imported afresh over stand-ins of those
-        earlier modules (:mod:`autograder.runtime.upstream`), once per combination."""
+        earlier modules (:mod:`autograder.runtime.standins`), once per combination."""
         if not upstream:
             return self[name]
         module = EXERCISES.get(name, name)

@@ -138,7 +138,7 @@ def pytest_runtest_call(item: pytest.Item) -> None:
     """Tell an isolated student the test's time limit, so the worker reports a hang before pytest-timeout cuts it."""
     s = item.config.stash.get(STUDENT_KEY, None)
     if s is not None and hasattr(s, "begin_test"):
-        s.begin_test(_timeout_of(item))
+        s.begin_test(_timeout_of(item), exercise_of(item))
 
 
 @pytest.fixture(scope="session")

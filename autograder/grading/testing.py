@@ -65,7 +65,7 @@ def module_run(
     """Build the student's class ``target`` in the worker and run ``calls`` (see the ``module_run`` probe).
 
     ``upstream``: modules of earlier exercises replaced, for this run, by stand-ins built from PyTorch's own
-    functions (:mod:`autograder.runtime.upstream`), so this exercise is graded on its own work.
+    functions (:mod:`autograder.runtime.standins`), so this exercise is graded on its own work.
     """
     kwargs: dict[str, Any] = dict(
         target=target,

@@ -58,8 +58,8 @@ from autograder.grading import sandbox
 from autograder.grading.adapter import Student, StudentError, unwrap
 from autograder.grading.loader import REPO_ROOT
 from autograder.layout import worker_runtime_files
-from autograder.runtime import forbidden, protocol
-from autograder.runtime.curriculum import PACKAGES, PART_OF
+from autograder.runtime import forbidden, protocol, standins
+from autograder.runtime.curriculum import EXERCISES, PACKAGES, PART_OF
 from autograder.runtime.messages import WorkerConfig
 from autograder.settings import Settings
 
@@ -370,10 +370,10 @@ class Workspace:
             for p in [self.submission, *self.submission.rglob("*")]:
                 os.lchown(p, uid, uid)
 
-    def fresh_runtime(self) -> None:
-        """(Re)copy the non-secret runtime from the kit: read-only, the grader's own."""
+    def fresh_runtime(self, stand_ins: frozenset[str] = frozenset()) -> None:
+        """(Re)copy the non-secret runtime from the kit (only the ``stand_ins`` asked for): read-only, the grader's."""
         sandbox.remove_tree(self.runtime)
-        for src, name in worker_runtime_files():
+        for src, name in worker_runtime_files(stand_ins):
             dst = self.runtime / name
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
@@ -442,8 +442,16 @@ SYSTEM_READ = (
 class Worker:
     """One worker process; requests and replies over two pipes; see the module docstring."""
 
-    def __init__(self, workspace: Workspace, settings: Settings, uid: int | None, preload_torch: bool = True) -> None:
-        workspace.fresh_runtime()
+    def __init__(
+        self,
+        workspace: Workspace,
+        settings: Settings,
+        uid: int | None,
+        preload_torch: bool = True,
+        stand_ins: frozenset[str] = frozenset(),
+    ) -> None:
+        workspace.fresh_runtime(stand_ins)
+        self.stand_ins = stand_ins
         workspace.clear_scratch()
         self.workspace = workspace
         self.settings = settings
@@ -647,10 +655,20 @@ class IsolatedStudent(Student):
             self.findings = forbidden.scan_root(self.workspace.submission)
             # (module, upstream) -> why it cannot run (its import hung or crashed); over stand-ins it is another import
             self.broken: dict[tuple[str, tuple[str, ...]], StudentError] = {}
-            self.hung: dict[str, StudentError] = {}  # student function -> the timeout of its call
+            self.hung: dict[str, StudentError] = {}  # student function -> the timeout or crash of its call
             self.sandbox: dict[str, Any] = {}
             self.below_level: str | None = None  # the isolation achieved is below settings.require
             self.restarts = 0
+            self.phases = 0  # workers started for another exercise's set of stand-ins
+            self.exercise: str | None = None  # the exercise of the test running now (begin_test)
+            # Stops: calls that hung or ended the worker. A function that stopped fails its later calls at once; an
+            # exercise that stopped twice (or once while the last call had stopped too) fails all its later calls at
+            # once; after max_stops, every call does. ``streak``: stops since the last call that answered.
+            self.stops = 0
+            self.streak = 0
+            self.exercise_stops: dict[str, int] = {}
+            self.stopped_exercises: dict[str, StudentError] = {}
+            self._charge_start = False
             self.calls = 0
             self.budget_used = 0.0
             # Where the time went (bench/grader_overhead.py): waiting for workers to start, whole exchanges,
@@ -666,12 +684,16 @@ class IsolatedStudent(Student):
             raise
 
     # -- the test's time limit
-    def begin_test(self, timeout: float | None) -> None:
-        """Called by the plugin before each test: calls must finish a little before the test's own limit."""
+    def begin_test(self, timeout: float | None, exercise: str | None = None) -> None:
+        """Called by the plugin before each test: calls must finish a little before the test's own limit, in a
+        worker that holds only the stand-ins ``exercise`` may see (:mod:`autograder.runtime.standins`)."""
         self._deadline = time.monotonic() + max(timeout * 0.9 - 0.2, 0.5) if timeout else None
+        self.exercise = exercise
 
     def _call_timeout(self) -> float:
         timeout = min(self.settings.call_timeout, max(self.settings.time_budget - self.budget_used, 0.5))
+        if self.streak:  # the last call stopped (hung or crashed): this one gets a short leash until one succeeds
+            timeout = min(timeout, self.settings.suspect_timeout)
         if self._deadline is not None:
             timeout = min(timeout, max(self._deadline - time.monotonic(), 0.5))
         return timeout
@@ -682,9 +704,15 @@ class IsolatedStudent(Student):
             raise StudentError("grader", ["RuntimeError"], "the grader already closed this submission")
         if self.below_level:
             raise StudentError("grader", ["IsolationError"], self.below_level)
+        module = EXERCISES.get(self.exercise or "")
+        needed = standins.needed_by(module)
+        held = self._worker.stand_ins if self._worker is not None else frozenset()
+        if self._worker is not None and not (needed <= held <= standins.allowed_in(module)):
+            self._stop()  # another exercise's stand-ins: a worker of its own (not a restart the submission pays for)
+            self.phases += 1
         if self._worker is None:
             self.restarts += 1
-            self._worker = Worker(self.workspace, self.settings, self.uid, self.preload_torch)
+            self._worker = Worker(self.workspace, self.settings, self.uid, self.preload_torch, needed)
         worker = self._worker
         start = time.perf_counter()
         try:
@@ -697,6 +725,9 @@ class IsolatedStudent(Student):
             ) from None
         finally:
             self.seconds["startup"] += time.perf_counter() - start
+            if self._charge_start:  # a worker that replaces one the submission stopped: the submission's time
+                self.budget_used += time.perf_counter() - start
+                self._charge_start = False
         if not self.sandbox:
             self.sandbox = hello
             LAST_SANDBOX.clear()
@@ -713,6 +744,40 @@ class IsolatedStudent(Student):
             self.seconds["compute"] += self._worker.compute_seconds
             self._worker.kill()
             self._worker = None
+
+    def _stopped_by_student(self) -> None:
+        """The current call hung or ended the worker: count the stop against the submission and its exercise."""
+        self._stop()
+        self._charge_start = True
+        self.stops += 1
+        exercise = self.exercise or "?"
+        count = self.exercise_stops[exercise] = self.exercise_stops.get(exercise, 0) + 1
+        if count >= self.settings.exercise_stops or self.streak:
+            self.stopped_exercises[exercise] = StudentError(
+                "timeout",
+                ["TimeoutError"],
+                f"not run: the code of {exercise} hung or ended the process running it {count} time(s)"
+                + (" right after an earlier call did the same" if self.streak else "")
+                + "; its remaining calls are not run, so that the rest of the submission is graded in time",
+            )
+        self.streak += 1
+
+    def _refuse_stopped(self, functions: list[str]) -> None:
+        """Fail at once a call that would only stop again (see :meth:`_stopped_by_student`)."""
+        if self.stops >= self.settings.max_stops:
+            raise StudentError(
+                "timeout",
+                ["TimeoutError"],
+                f"not run: this submission's calls hung or ended the process running them {self.stops} times "
+                f"(AUTOGRADER_MAX_STOPS={self.settings.max_stops}); its remaining calls are not run",
+            )
+        if self.exercise in self.stopped_exercises:
+            raise self.stopped_exercises[self.exercise]
+        for function in functions:
+            if function in self.hung:
+                earlier = self.hung[function]
+                again = "it hung before" if earlier.kind == "timeout" else "it ended the process running it before"
+                raise StudentError(earlier.kind, earlier.types, f"{earlier.message}\n(not run again: {again})")
 
     def _failure(self, kind: str, what: str, worker: Worker) -> StudentError:
         output = worker.output.last_lines()
@@ -731,23 +796,25 @@ class IsolatedStudent(Student):
         timeout = self._call_timeout()
         start = time.perf_counter()
         try:
-            return worker.request(payload, timeout)
+            reply = worker.request(payload, timeout)
+            self.streak = 0
+            return reply
         except GraderFault as fault:
             raise StudentError("grader", ["GraderError"], str(fault)) from None
         except Timeout:
-            self._stop()
+            self._stopped_by_student()
             raise self._failure(
                 "timeout", f"{doing} did not finish within {timeout:.3g} s (an endless loop? far too slow?)", worker
             ) from None
         except ScratchFull:
-            self._stop()
+            self._stopped_by_student()
             limit = self.settings.scratch >> 20
             raise self._failure(
                 "crash", f"your code wrote more than {limit} MiB of files during {doing} (AUTOGRADER_SCRATCH)", worker
             ) from None
         except WorkerDied as died:
             how = _describe_exit(worker.exit_status(), self.settings) if died.ended else str(died)
-            self._stop()
+            self._stopped_by_student()
             raise self._failure("crash", f"the process running your code {how} during {doing}", worker) from None
         except BaseException:  # the test's own timeout, Ctrl-C ...: the exchange is half done, so start afresh
             self._stop()
@@ -764,10 +831,7 @@ class IsolatedStudent(Student):
         if refusal_text:
             raise StudentError("forbidden", ["ForbiddenAPIError"], refusal_text)
         functions = _functions_of(kwargs)
-        for function in functions:
-            if function in self.hung:
-                earlier = self.hung[function]
-                raise StudentError(earlier.kind, earlier.types, f"{earlier.message}\n(not run again: it hung before)")
+        self._refuse_stopped(functions)
         self.calls += 1
         upstream = forbidden.upstream_of(kwargs)
         for module in dict.fromkeys(forbidden.targets_of(kwargs)):
@@ -791,7 +855,7 @@ class IsolatedStudent(Student):
         try:
             reply = self._exchange({"op": "probe", "name": name, "kwargs": kwargs}, f"the call of {target}")
         except StudentError as error:
-            if error.kind == "timeout":
+            if error.kind in ("timeout", "crash"):
                 self.hung.update(dict.fromkeys(functions, error))
             raise
         return unwrap(reply)

@@ -3,16 +3,23 @@
 
 Both sides of the worker pipe use these: the worker describes an exception of student code as a
 plain dict (:func:`describe`), the grader rebuilds a ``StudentError`` from it. Nothing here refers
-to a class by its name, so a student class called ``ModuleLoadError`` is just another exception.
+to a class by its name, so a student class called ``ModuleLoadError`` (or ``ValueError``) is just another
+exception: the types sent are the built-in classes the exception is an instance of, compared by identity.
 """
 
 from __future__ import annotations
 
+import builtins
 import traceback
 from enum import StrEnum
 from typing import Any
 
 MAX_MESSAGE = 2000
+# The built-in exception classes, taken when the runtime is imported (before any student code runs): an exception's
+# types are the built-ins it really is an instance of, by identity, never the names its classes give themselves.
+BUILTIN_EXCEPTIONS: frozenset[type] = frozenset(
+    cls for cls in vars(builtins).values() if isinstance(cls, type) and issubclass(cls, BaseException)
+)
 
 
 class ErrorKind(StrEnum):
@@ -79,7 +86,7 @@ def describe(error: BaseException, roots: tuple[str, ...] = ()) -> dict[str, Any
         message = f"{cause.msg} ({where})"
     return {
         "kind": str(kind),
-        "types": [cls.__name__ for cls in type(cause).__mro__],
+        "types": [cls.__name__ for cls in type(cause).__mro__ if cls in BUILTIN_EXCEPTIONS],
         "message": message[:MAX_MESSAGE],
         "traceback": _student_frames(cause.__traceback__, roots)[:MAX_MESSAGE],
     }

@@ -13,14 +13,12 @@ may not call ``F.scaled_dot_product_attention``, ``nn.MultiheadAttention``,
   the ways around a check (``exec``/``eval``/``compile``, ``ctypes``, ``gc``, ``sys.modules``,
   frame and code objects). An exercise whose module (or a student module it imports) has a
   finding fails every test with the finding's file, line and API.
-- **At run time** (:func:`install`, in the worker only, before any student module is imported):
-  the forbidden functions of ``torch`` are replaced, in every namespace they live in, by guards,
-  and the forbidden classes get guarded ``__init__``/``forward``. A guard raises
-  :class:`ForbiddenAPIError` when any frame on the stack belongs to code outside the trusted
-  installation (the grader's runtime, the standard library, site-packages), so kit code such as
-  the course's trainer may still use them while aliasing tricks like
-  ``getattr(F, "scaled_dot" + "_product_attention")`` reach the guard. Each use is also recorded,
-  so a student who catches the error still fails the call.
+- **At run time** (:func:`install`, in the worker only, before any student module is imported): the
+  forbidden operators are refused where PyTorch dispatches them (one door for ``F.*``, ``torch.*``,
+  ``torch._C.*``, ``torch.ops.aten.*`` and ``_jit_get_operation``), and the Python functions that compute
+  them out of allowed operators get a body that refuses. Nothing in the worker needs them (the stand-ins
+  of earlier exercises use allowed operators only), so there is no switch to turn the guard off and no
+  frame to trust. Each use is also recorded, so a student who catches the error still fails the call.
 
 This module imports nothing outside the standard library and the runtime: it is copied into the worker's runtime.
 """
@@ -28,13 +26,9 @@ This module imports nothing outside the standard library and the runtime: it is 
 from __future__ import annotations
 
 import ast
-import contextlib
-import contextvars
-import os
 import re
 import sys
-import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -398,7 +392,7 @@ def upstream_of(kwargs: dict[str, Any]) -> tuple[str, ...]:
 def targets_of(kwargs: dict[str, Any]) -> list[str]:
     """The student modules a probe's arguments name (``target="attention.masks:causal_mask"`` -> ``attention.masks``).
 
-    Modules named in ``upstream`` are replaced by stand-ins for that probe (:mod:`autograder.runtime.upstream`): they
+    Modules named in ``upstream`` are replaced by stand-ins for that probe (:mod:`autograder.runtime.standins`): they
     are not the student's, so they are not targets.
     """
     out = []
@@ -449,131 +443,140 @@ class ForbiddenAPIError(RuntimeError):
 
 
 USED: list[str] = []  # every forbidden API student code reached (the worker fails the call even if it was caught)
-_TRUSTED: tuple[str, ...] = ()
-# Set by a stand-in of an earlier exercise (autograder.runtime.upstream) around its own call of a PyTorch module it
-# is built from: the student's downstream code is on the stack then, but the forbidden API is the stand-in's.
-_STAND_IN: contextvars.ContextVar[bool] = contextvars.ContextVar("stand_in", default=False)
+# Python functions of torch that compute a forbidden operation out of allowed ones (F.multi_head_attention_forward,
+# the decompositions in torch._refs / torch._decomp): their names match a fragment but not these prefixes, which are
+# predicates and registries (is_flash_attention_available ...) and meta kernels (no values).
+_NOT_COMPUTING = re.compile(r"^_*(is_|can_use|register|activate|list_|current_|restore_|meta_)")
+_DUMP_KEY = re.compile(r"^(\w+)(?:\[alias\])?: registered", re.M)
+_KEPT: list[Any] = []  # the dispatcher registrations, kept alive (see block_operators)
 
 
-@contextlib.contextmanager
-def stand_in_call() -> Iterator[None]:
-    """Inside: a stand-in calls a PyTorch module the student may not (no student code runs in between)."""
-    token = _STAND_IN.set(True)
-    try:
-        yield
-    finally:
-        _STAND_IN.reset(token)
+def _refuse(api: str) -> Any:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        USED.append(api)
+        raise ForbiddenAPIError(f"{api} is not allowed ({ADVICE})")
+
+    return refused
 
 
-_REAL_FILES: dict[str, bool] = {}
+def forbidden_operators(torch: Any) -> list[str]:
+    """Every aten operator whose name is forbidden (``aten::native_layer_norm``, ``aten::_scaled_dot_product_...``)."""
+    return sorted(
+        n for n in torch._C._dispatch_get_all_op_names() if n.startswith("aten::") and is_forbidden_name(n[6:])
+    )
 
 
-def _is_trusted(name: str) -> bool:
-    """A frame's file is trusted when it lies in a trusted folder AND exists there (an invented name does not)."""
-    if name.startswith("<frozen "):
-        return True
-    if not name.startswith(_TRUSTED):
-        return False
-    if name not in _REAL_FILES:
-        _REAL_FILES[name] = os.path.isfile(name)
-    return _REAL_FILES[name]
+def block_operators(torch: Any) -> list[str]:
+    """Replace, at PyTorch's dispatcher, every kernel of every forbidden aten operator by one that refuses.
 
-
-def _student_on_stack() -> bool:
-    """True when student code may be behind this call: any thread but the main one, or a frame from outside the kit.
-
-    The worker answers requests on its main thread only, so every other thread (``threading``,
-    ``_thread``, a pool) was started by the submission, whatever its frames say. On the main thread
-    the outermost frame is the interpreter's entry point (the worker's ``-c`` bootstrap), never student
-    code, so it is not judged by its file name.
+    This is the one door: ``F.layer_norm``, ``torch.layer_norm``, ``torch._C._VariableFunctions*``,
+    ``torch.ops.aten.*`` and ``torch._C._jit_get_operation`` are all names for the same operator, and every one of
+    them ends in the dispatcher's table, whatever Python name reached it and whatever the tensor's kind (autograd,
+    inference mode, mkldnn, nested, meta). The registration is a C++ object that the garbage collector does not
+    track: once this function returns, no Python reference leads to it, so student code cannot deregister it.
     """
-    if threading.get_ident() != threading.main_thread().ident:
-        return True
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_back is not None:
-        if not _is_trusted(frame.f_code.co_filename):
-            return True
-        frame = frame.f_back
-    return False
+    import ctypes
+    import warnings
+
+    module = torch._C._dispatch_library("IMPL", "aten", "", __file__, 0)
+    blocked = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Overriding a previously registered kernel": on purpose
+        for full in forbidden_operators(torch):
+            kernel = _refuse(f"torch.ops.{full.replace('::', '.')}")
+            for key in _DUMP_KEY.findall(torch._C._dispatch_dump(full)):
+                if key == "debug":
+                    continue
+                module.impl(full[6:], key, kernel, False)
+            blocked.append(full)
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(module))  # never freed: the registrations last as long as the worker
+    del module
+    return blocked
 
 
-def _guard(original: Any, api: str) -> Any:
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        if _student_on_stack() and not _STAND_IN.get():
-            USED.append(api)
-            raise ForbiddenAPIError(f"{api} is not allowed ({ADVICE})")
-        return original(*args, **kwargs)
-
-    guarded.__name__ = getattr(original, "__name__", api.rpartition(".")[2])
-    guarded.__qualname__ = getattr(original, "__qualname__", guarded.__name__)
-    guarded.__doc__ = getattr(original, "__doc__", None)
-    return guarded
-
-
-def _guard_op(call: Any, attr: str) -> Any:
-    def guarded(self: Any, /, *args: Any, **kwargs: Any) -> Any:
-        name = getattr(self, attr, "")
-        if any(f in name for f in FORBIDDEN_FRAGMENTS) and _student_on_stack() and not _STAND_IN.get():
-            api = "torch.ops." + name.replace("::", ".")
-            USED.append(api)
-            raise ForbiddenAPIError(f"{api} is not allowed ({ADVICE})")
-        return call(self, *args, **kwargs)
-
-    return guarded
+def _refusing_code(api: str, freevars: tuple[str, ...]) -> Any:
+    """A code object that refuses, with the same free variables as the code it replaces (``__code__`` demands it)."""
+    lines = ["def _outer():"]
+    if freevars:
+        lines.append("    " + " = ".join(freevars) + " = None")
+    lines.append("    def refused(*args, **kwargs):")
+    if freevars:
+        lines.append("        (" + ", ".join(freevars) + ",)")
+    lines.append(f"        return __autograder_refuse__({api!r})")
+    lines.append("    return refused")
+    namespace: dict[str, Any] = {}
+    exec(compile("\n".join(lines), "<forbidden>", "exec"), namespace)
+    return namespace["_outer"]().__code__
 
 
-def _namespaces(torch: Any) -> Iterable[tuple[str, Any]]:
-    import torch.nn.functional
+def disable_functions(module: Any) -> list[str]:
+    """Give every forbidden Python function of ``module`` (and what it wraps) a body that refuses.
 
-    yield "torch.nn.functional", torch.nn.functional
-    yield "torch", torch
-    yield "torch._C._nn", torch._C._nn
-    yield "torch._C._VariableFunctions", torch._C._VariableFunctions
-    # torch's own Python references and decompositions of the same operations (layer_norm in pure Python ...)
-    for name in ("torch._refs", "torch._refs.nn.functional", "torch._decomp.decompositions"):
-        module = sys.modules.get(name)
-        if module is not None:
-            yield name, module
-
-
-def install(trusted: Iterable[str]) -> list[str]:
-    """Guard the forbidden torch APIs in this process; code under the ``trusted`` folders may still call them.
-
-    Returns the APIs guarded (for the worker's log).
+    The function objects stay where they are (torch's tables use them as keys); their code changes, so every name
+    and every container that holds them (an alias, a dict, ``__wrapped__``) reaches the refusal.
     """
-    global _TRUSTED
-    _TRUSTED = (
-        __file__,
-        *(str(Path(p)).rstrip("/") + "/" for p in trusted),
-    )  # a guard calling a guarded op is not the student
+    done = []
+    for name, value in list(vars(module).items()):
+        if not (callable(value) and is_forbidden_name(name) and not _NOT_COMPUTING.match(name)):
+            continue
+        function, seen = value, set()
+        while hasattr(function, "__code__") and id(function) not in seen:
+            seen.add(id(function))
+            api = f"{module.__name__}.{name}"
+            function.__globals__.setdefault("__autograder_refuse__", lambda api: _refuse(api)())
+            function.__code__ = _refusing_code(api, function.__code__.co_freevars)
+            done.append(api)
+            function = getattr(function, "__wrapped__", None)
+    return done
+
+
+def _disable_on_import(torch_modules: Iterable[str]) -> Any:
+    """A finder that runs :func:`disable_functions` on each torch module imported later, before the import returns."""
+    import importlib.abc
+
+    seen = set(torch_modules)
+
+    class Hook(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+            if fullname.partition(".")[0] != "torch" or fullname in seen:
+                return None
+            seen.add(fullname)
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+            else:
+                return None
+            if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                run = spec.loader.exec_module
+
+                def exec_module(module: Any) -> None:
+                    run(module)
+                    disable_functions(module)
+
+                spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+            return spec
+
+    return Hook()
+
+
+def install() -> list[str]:
+    """Block the forbidden torch operations in this process, for everybody: the worker itself needs none of them.
+
+    Two layers, no switch: the operators at the dispatcher (:func:`block_operators`) and the Python functions that
+    compute them out of allowed operators (:func:`disable_functions`, now and on every later torch import). The
+    stand-ins of earlier exercises are written with allowed operators only (:mod:`autograder.runtime.standins`), so
+    nothing trusted needs a way around. Returns what was blocked (for the worker's log).
+    """
     import torch
 
-    guarded: list[str] = []
-    for prefix, namespace in _namespaces(torch):
-        for name in list(vars(namespace)) if hasattr(namespace, "__dict__") else dir(namespace):
-            if any(f in name for f in FORBIDDEN_FRAGMENTS):
-                original = getattr(namespace, name, None)
-                if callable(original) and not isinstance(original, type):
-                    try:
-                        setattr(namespace, name, _guard(original, f"{prefix}.{name}"))
-                        guarded.append(f"{prefix}.{name}")
-                    except (AttributeError, TypeError):
-                        pass
-    # torch.ops.aten.layer_norm and its overloads (.default ...): guard the call of every op whose name is forbidden
-    # (their objects stay as they are: torch's own tables use them as keys).
-    from torch._ops import OpOverload, OpOverloadPacket
-
-    for cls, attr in ((OpOverloadPacket, "_qualified_op_name"), (OpOverload, "_name")):
-        setattr(cls, "__call__", _guard_op(cls.__call__, attr))  # noqa: B010 - a method replaced on purpose
-        guarded.append(f"{cls.__module__}.{cls.__name__}.__call__")
-    for name in FORBIDDEN_CLASSES:
-        cls = getattr(torch.nn, name)
-        for method in ("__init__", "forward"):
-            if method in vars(cls):
-                setattr(
-                    cls,
-                    method,
-                    _guard(vars(cls)[method], f"torch.nn.{name}" + (f".{method}" if method == "forward" else "")),
-                )
-        guarded.append(f"torch.nn.{name}")
-    return guarded
+    blocked = block_operators(torch)
+    loaded = [name for name in list(sys.modules) if name.partition(".")[0] == "torch"]
+    for name in loaded:
+        module = sys.modules.get(name)
+        if module is not None:
+            blocked += disable_functions(module)
+    sys.meta_path.insert(0, _disable_on_import(loaded))
+    return blocked

@@ -519,7 +519,7 @@ def _after_import(name: str, then: Any) -> Any:
 class Submission:
     """The student's modules, imported on first use; a failed import is remembered, not retried.
 
-    ``upstream`` (see :mod:`autograder.runtime.upstream`): the module imported afresh over stand-ins of the
+    ``upstream`` (see :mod:`autograder.runtime.standins`): the module imported afresh over stand-ins of the
     earlier exercises it builds on, kept apart from the plain import.
     """
 
@@ -532,7 +532,7 @@ class Submission:
     def module(self, name: str, upstream: tuple[str, ...] = ()) -> Any:
         import importlib
 
-        from autograder.runtime.upstream import import_over
+        from autograder.runtime.standins import import_over
 
         key = (name, upstream)
         if key in self.failed:
@@ -556,15 +556,54 @@ class Submission:
         return obj
 
 
-def _trusted_folders(runtime: str) -> list[str]:
-    import sysconfig
+def _grader_modules_closed(root: str, runtime: str) -> Any:
+    """A finder that refuses ``autograder*`` and ``course*`` to any import with submission code behind it.
 
-    paths = {runtime}
-    for key in ("stdlib", "platstdlib", "purelib", "platlib"):
-        p = sysconfig.get_paths().get(key)
-        if p:
-            paths.update({p, os.path.realpath(p)})
-    return sorted(paths)
+    Decided by module resolution, whatever name or alias reached the import machinery: when a frame on the stack
+    belongs to the submission (or to code made at run time, which has no real file in the kit's runtime, the
+    standard library or site-packages), or the import runs on a thread the submission started, it fails as a
+    missing module. The runtime's own lazy imports (a probe importing ``course.trainer`` before it calls the
+    student's code) have no such frame.
+    """
+    import importlib.abc
+    import sysconfig
+    import threading
+
+    trusted = tuple(
+        {runtime.rstrip("/") + "/"}
+        | {
+            os.path.realpath(p).rstrip("/") + "/"
+            for key in ("stdlib", "platstdlib", "purelib", "platlib")
+            if (p := sysconfig.get_paths().get(key))
+        }
+    )
+    real: dict[str, bool] = {}
+
+    def kit_file(name: str) -> bool:
+        if name.startswith("<frozen "):
+            return True
+        if name.startswith(root) or not os.path.realpath(name).startswith(trusted):
+            return False
+        if name not in real:
+            real[name] = os.path.isfile(name)
+        return real[name]
+
+    class GraderModules(importlib.abc.MetaPathFinder):
+        def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+            if fullname.partition(".")[0] not in ("autograder", "course"):
+                return None
+            frame: Any = sys._getframe(1)
+            on_main = threading.get_ident() == threading.main_thread().ident
+            while on_main and frame is not None and frame.f_back is not None:  # the last: the ``-c`` bootstrap
+                if not kit_file(frame.f_code.co_filename):
+                    break
+                frame = frame.f_back
+            else:
+                if on_main:
+                    return None
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+
+    return GraderModules()
 
 
 def serve(config: WorkerConfig, achieved: Hello) -> None:
@@ -583,7 +622,7 @@ def serve(config: WorkerConfig, achieved: Hello) -> None:
         import torch
 
         torch.set_num_threads(max(1, int(config.get("threads", 1))))
-        achieved["guarded"] = len(forbidden.install(_trusted_folders(runtime)))
+        achieved["guarded"] = len(forbidden.install())
 
     if config.get("torch") == "preload":
         try:
@@ -597,6 +636,7 @@ def serve(config: WorkerConfig, achieved: Hello) -> None:
     achieved["torch"] = "torch" in sys.modules
     sys.dont_write_bytecode = True
     sys.meta_path.insert(0, _importer(root, tuple(config["packages"])))
+    sys.meta_path.insert(0, _grader_modules_closed(root, runtime))
     submission = Submission(root, tuple(config["packages"]))
 
     def forbidden_error() -> dict[str, Any]:

@@ -8,7 +8,7 @@ input gradients and parameter gradients are compared. Known mistakes (a missing 
 wrong norm order, a mask ignored ...) are modelled by re-wiring the reference's own submodules,
 so a wrong answer that equals one of them is named.
 
-The student's layers run over a stand-in attention built from PyTorch (:mod:`autograder.runtime.upstream`), and
+The student's layers run over a stand-in attention built from PyTorch (:mod:`autograder.runtime.standins`), and
 the reference's over the same, so a mistake in an earlier exercise costs nothing here. One integration test
 (``test_encoder_layer_over_your_own_attention``) runs the student's own ``MultiHeadAttention``; when it fails,
 the suite also runs that ``MultiHeadAttention`` alone and says so if it is the culprit.
@@ -33,7 +33,7 @@ from autograder.grading.mistakes.layers import (
     layer_norm_mistakes,
 )
 from autograder.grading.testing import call, causal, module_run, randn, reference_run, state_of
-from autograder.runtime.upstream import UPSTREAM_OF
+from autograder.runtime.standins import UPSTREAM_OF
 
 MHA = "attention.multi_head:MultiHeadAttention"
 UPSTREAM = UPSTREAM_OF["transformer.layers"]  # a correct attention (and masks) under the student's layers

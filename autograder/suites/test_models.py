@@ -15,7 +15,7 @@ Three kinds of test:
   The student's own predictions must agree with the reference architecture's.
 
 Every test but one runs the student's ``transformer/models.py`` over stand-ins of Parts 2 and 3 built from PyTorch
-(:mod:`autograder.runtime.upstream`), and the reference's over the same, so a mistake in an earlier exercise costs
+(:mod:`autograder.runtime.standins`), and the reference's over the same, so a mistake in an earlier exercise costs
 nothing here; ``test_transformer_forward_matches_reference`` runs the student's own stack.
 """
 
@@ -31,7 +31,7 @@ import torch
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, describe_args
 from autograder.grading.testing import module_run, state_of
-from autograder.runtime.upstream import UPSTREAM_OF
+from autograder.runtime.standins import UPSTREAM_OF
 from course.tasks import BOS_ID, EOS_ID, PAD_ID, make_generator
 from course.trainer import EVAL_SEED, RECIPES, one_thread, sequence_accuracy
 

@@ -8,7 +8,7 @@ Dimensions all differ (B=2, H=3, Lq=5, Lk=7, d_head=4, d_model=12), so a missing
 query used where a key belongs changes the answer or its shape.
 
 The student's module runs over a stand-in ``scaled_dot_product_attention`` built from PyTorch
-(:mod:`autograder.runtime.upstream`), and the reference over the same, so a mistake in the earlier exercise costs
+(:mod:`autograder.runtime.standins`), and the reference over the same, so a mistake in the earlier exercise costs
 nothing here; ``test_self_attention`` alone runs over the student's own attention.
 
 Known mistakes (sqrt(d_model) instead of sqrt(d_head), heads split or merged without the
@@ -30,7 +30,7 @@ from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, check_raises, describe_args
 from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, check_output_weights, mha_mistakes
 from autograder.grading.testing import causal, key_padding, module_run, randn, reference_run, state_of
-from autograder.runtime.upstream import UPSTREAM_OF
+from autograder.runtime.standins import UPSTREAM_OF
 
 UPSTREAM = UPSTREAM_OF["attention.multi_head"]  # a correct scaled_dot_product_attention under the student's module
 SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"

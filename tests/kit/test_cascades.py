@@ -18,7 +18,7 @@ import torch
 from autograder.grading.loader import SOLUTIONS, private_imports
 from autograder.grading.runner import grade
 from autograder.runtime.curriculum import EXERCISES, PACKAGES
-from autograder.runtime.upstream import STAND_INS, UPSTREAM_OF, import_over
+from autograder.runtime.standins import STAND_INS, UPSTREAM_OF, build, import_over
 from tests.mutants import all_mutants
 
 DOWNSTREAM = {exercise: [e for e, m in EXERCISES.items() if EXERCISES[exercise] in UPSTREAM_OF.get(m, ())] for exercise in EXERCISES}
@@ -63,7 +63,7 @@ def test_the_stand_ins_equal_the_reference():
     with private_imports(SOLUTIONS):
         over = import_over("transformer.models", list(STAND_INS), PACKAGES, importlib.import_module)
         plain = importlib.import_module("transformer.models")
-    assert type(over.Transformer(5, 6).encoder.layers[0]).__module__ == "autograder.runtime.upstream"
+    assert type(over.Transformer(5, 6).encoder.layers[0]).__module__ == "autograder.runtime.standins.layers"
     kwargs = dict(d_model=12, num_heads=3, num_encoder_layers=2, num_decoder_layers=2, d_ff=20, dropout=0.0)
     ours, theirs = over.Transformer(11, 13, **kwargs).double().eval(), plain.Transformer(11, 13, **kwargs).double().eval()
     assert list(ours.state_dict()) == list(theirs.state_dict())
@@ -80,7 +80,7 @@ def test_the_stand_ins_equal_the_reference():
     q, kv = torch.randn(2, 5, 12, dtype=torch.float64), torch.randn(2, 7, 12, dtype=torch.float64)
     mask = torch.ones(2, 1, 1, 7, dtype=torch.bool)
     mask[0] = False  # a query row with every key masked: zero weights
-    mha, ref_mha = STAND_INS["attention.multi_head"]().MultiHeadAttention(12, 3).double(), reference("attention.multi_head")
+    mha, ref_mha = build("attention.multi_head").MultiHeadAttention(12, 3).double(), reference("attention.multi_head")
     theirs_mha = ref_mha.MultiHeadAttention(12, 3).double()
     mha.load_state_dict(theirs_mha.state_dict())
     for got, expected in zip(mha(q, kv, kv, mask), theirs_mha(q, kv, kv, mask)):

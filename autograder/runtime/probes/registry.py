@@ -2,7 +2,7 @@
 
 Every probe takes ``resolve`` first: ``resolve("embeddings.one_hot:build_vocab")`` returns the student's object;
 ``resolve(target, upstream)`` the same from the module imported over stand-ins of the earlier exercises named in
-``upstream`` (:mod:`autograder.runtime.upstream`). Probes are registered by the modules of this package (imported
+``upstream`` (:mod:`autograder.runtime.standins`). Probes are registered by the modules of this package (imported
 by :mod:`autograder.runtime.probes`), which import this module and nothing else of the package.
 """
 
