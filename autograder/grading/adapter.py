@@ -23,6 +23,7 @@ from typing import Any
 from autograder.grading.loader import Root
 from autograder.grading.textsafe import capped
 from autograder.runtime import protocol
+from autograder.runtime.curriculum import PACKAGES
 from autograder.runtime.errors import ErrorKind
 from autograder.runtime.probes import execute
 
@@ -112,6 +113,40 @@ class Student(ABC):
 
     def close(self) -> None:  # noqa: B027 - most implementations hold nothing
         """Release whatever the implementation holds (a worker process)."""
+
+
+def functions_of(kwargs: dict[str, Any]) -> list[str]:
+    """The student functions a probe's arguments name (``"embeddings.one_hot:build_vocab"``)."""
+    found = []
+    for value in kwargs.values():
+        for v in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(v, str) and ":" in v and v.split(".")[0] in PACKAGES:
+                found.append(v)
+    return found
+
+
+class Recording(Student):
+    """A student whose probes are remembered per test: which student functions each test called."""
+
+    def __init__(self, inner: Student) -> None:
+        self.inner = inner
+        self.called: set[str] = set()
+
+    def probe(self, name: str, /, **kwargs: Any) -> Any:
+        self.called.update(functions_of(kwargs))
+        return self.inner.probe(name, **kwargs)
+
+    def begin_test(self, timeout: float | None, exercise: str | None = None) -> None:
+        self.called = set()
+        begin = getattr(self.inner, "begin_test", None)
+        if begin is not None:
+            begin(timeout, exercise)
+
+    def __getattr__(self, name: str) -> Any:  # what else a caller reads of the student (its sandbox, output ...)
+        return getattr(self.inner, name)
+
+    def close(self) -> None:
+        self.inner.close()
 
 
 def unwrap(reply: dict[str, Any]) -> Any:

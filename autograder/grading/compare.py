@@ -437,8 +437,15 @@ def _check_named(
         check(got[i], expected[i], what=f"{what} -> {name}", mistakes=item_mistakes, **options)
 
 
+RAISES_CHECKED: list[str] = []  # what check_raises accepted in this test (the plugin empties it before each test)
+
+
 def check_raises(fn: Callable[[], Any], exception: str, *, what: str, match: str | None = None) -> StudentError:
-    """Assert that calling ``fn`` makes the student's code raise ``exception`` (by type name)."""
+    """Assert that calling ``fn`` makes the student's code raise ``exception`` (a built-in, by identity in the worker).
+
+    The test's points then also need the functions it called to work on valid input somewhere in the same grading
+    (:meth:`autograder.grading.results.Report.require_working_functions`): raising on everything validates nothing.
+    """
     try:
         value = fn()
     except StudentError as error:
@@ -452,5 +459,6 @@ def check_raises(fn: Callable[[], Any], exception: str, *, what: str, match: str
             raise Feedback(
                 f"{what}: raised {exception} as expected, but its message {error.message!r} should mention {match!r}"
             ) from None
+        RAISES_CHECKED.append(what)
         return error
     raise Feedback(f"{what}: expected {exception} to be raised, but it returned {short(value, 120)}")

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from autograder.grading.adapter import InProcessStudent, Student, StudentError
-from autograder.grading.compare import Feedback
+from autograder.grading.adapter import InProcessStudent, Recording, Student, StudentError
+from autograder.grading.compare import RAISES_CHECKED, Feedback
 from autograder.grading.loader import ASSIGNMENTS, Root, reference
 from autograder.grading.results import Report, Status, TestResult
 from autograder.runtime.curriculum import PACKAGES
@@ -32,7 +32,7 @@ from autograder.runtime.errors import ErrorKind
 
 REPORT_KEY = pytest.StashKey[Report]()
 NOTES_KEY = pytest.StashKey[list[str]]()
-STUDENT_KEY = pytest.StashKey[Student]()
+STUDENT_KEY = pytest.StashKey[Recording]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -113,7 +113,7 @@ def make_student(config: pytest.Config, exercises: set[str] | None = None) -> St
 @pytest.fixture(scope="session")
 def student(request: pytest.FixtureRequest) -> Iterator[Student]:
     """The submission under test, reached only through plain-data calls."""
-    s = make_student(request.config, {exercise_of(item) for item in request.session.items})
+    s = Recording(make_student(request.config, {exercise_of(item) for item in request.session.items}))
     request.config.stash[STUDENT_KEY] = s
     yield s
     s.close()
@@ -136,8 +136,9 @@ def _timeout_of(item: pytest.Item) -> float | None:
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> None:
     """Tell an isolated student the test's time limit, so the worker reports a hang before pytest-timeout cuts it."""
+    RAISES_CHECKED.clear()
     s = item.config.stash.get(STUDENT_KEY, None)
-    if s is not None and hasattr(s, "begin_test"):
+    if s is not None:
         s.begin_test(_timeout_of(item), exercise_of(item))
 
 
@@ -206,6 +207,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         if status == "not_implemented":
             text = "not implemented yet"
         points = points_of(item)
+        student = item.config.stash.get(STUDENT_KEY, None)
         item.config.stash[REPORT_KEY].tests.append(
             TestResult(
                 exercise=exercise_of(item),
@@ -219,6 +221,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 error_kind=str(call.excinfo.value.kind)
                 if call.excinfo and isinstance(call.excinfo.value, StudentError)
                 else "",
+                functions=tuple(sorted(student.called)) if student is not None else (),
+                checks_raise=bool(RAISES_CHECKED),
             )
         )
 
@@ -229,6 +233,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if s is not None:
         s.close()  # the worker and everything it started are gone before the results are written
     report = config.stash[REPORT_KEY]
+    report.require_working_functions()
     report.execution_time = time.perf_counter() - config.stash[_START]
     path = config.getoption("--results")
     if path:

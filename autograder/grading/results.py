@@ -9,11 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from autograder.grading.textsafe import capped
 from autograder.runtime.curriculum import EXERCISES
 from autograder.settings import VISIBILITIES
 
 Status = Literal["passed", "failed", "not_implemented", "error"]
 PUBLIC_TAG = "public"  # results.json's tag of a public test (feedback, 0 points): readers of grades skip them
+
+
+OUTPUT_CAP = 8000  # characters of one test's output in results.json
+RESULTS_CAP = 4 << 20  # bytes of results.json as a whole
 
 
 @dataclass
@@ -27,6 +32,8 @@ class TestResult:
     output: str = ""
     duration: float = 0.0
     error_kind: str = ""  # the student's error (an ErrorKind value: "timeout", "crash" ...), "" when none
+    functions: tuple[str, ...] = ()  # the student functions the test called (not written to results.json)
+    checks_raise: bool = False  # the test rewards an exception on bad input (compare.check_raises passed)
 
 
 @dataclass
@@ -60,6 +67,22 @@ class Report:
     def score(self) -> float:
         return round(sum(t.score for t in self.tests), 6)
 
+    def require_working_functions(self) -> None:
+        """Take back the points of a passed "raises on bad input" test whose functions never worked on good input.
+
+        A function that raises on everything validates nothing: a test that rewards an exception only counts
+        when every student function it called also passed a test of its results on valid input in this grading.
+        """
+        working = {f for t in self.tests if t.status == "passed" and not t.checks_raise for f in t.functions}
+        for t in self.tests:
+            broken = [f for f in t.functions if f not in working]
+            if t.checks_raise and t.status == "passed" and broken:
+                t.score, t.status = 0.0, "failed"
+                t.output = (
+                    f"{', '.join(broken)} raised on bad input as asked, but gave no correct result on valid input "
+                    "in this grading: a function that raises on everything validates nothing (make it work first)"
+                )
+
     @property
     def max_score(self) -> float:
         return round(sum(t.max_score for t in self.tests), 6)
@@ -79,7 +102,7 @@ class Report:
                 s.first_failure = t.output.strip().splitlines()[0] if t.output.strip() else t.status
         return sorted(by_name.values(), key=lambda s: (order.get(s.exercise, len(order)), s.exercise))
 
-    def to_gradescope(self, visibility: str = "visible") -> dict[str, Any]:
+    def to_gradescope(self, visibility: str = "visible", output_cap: int = OUTPUT_CAP) -> dict[str, Any]:
         """Gradescope's results.json: https://gradescope-autograders.readthedocs.io/en/latest/specs/
 
         ``visibility`` is the hidden tests' policy (:data:`~autograder.settings.VISIBILITIES`): one of
@@ -106,7 +129,7 @@ class Report:
                         "score": round(t.score, 6),
                         "max_score": round(t.max_score, 6),
                         "status": "passed" if t.status == "passed" else "failed",
-                        "output": t.output,
+                        "output": capped(t.output, output_cap),
                         "visibility": shown,
                         "tags": [t.exercise, *tags],
                     }
@@ -151,8 +174,17 @@ class Report:
         return data
 
     def write(self, path: str | Path, visibility: str = "visible") -> None:
+        """Write results.json; past :data:`RESULTS_CAP` bytes, every test's output is cut harder, and it says so."""
         data = self.to_gradescope(visibility)
-        atomic_write(Path(path), (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+        text = json.dumps(data, indent=2) + "\n"
+        if len(text) > RESULTS_CAP:
+            data = self.to_gradescope(visibility, output_cap=max(200, OUTPUT_CAP * RESULTS_CAP // (4 * len(text))))
+            data["output"] = (
+                f"results.json reached its cap of {RESULTS_CAP >> 20} MiB: each test's output is cut shorter\n"
+                + data["output"]
+            )
+            text = json.dumps(data, indent=2) + "\n"
+        atomic_write(Path(path), text.encode("utf-8"))
 
 
 def atomic_write(path: Path, data: bytes) -> None:

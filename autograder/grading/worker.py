@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading import sandbox
-from autograder.grading.adapter import Student, StudentError, unwrap
+from autograder.grading.adapter import Student, StudentError, functions_of, unwrap
 from autograder.grading.loader import REPO_ROOT
 from autograder.layout import worker_runtime_files
 from autograder.runtime import forbidden, protocol, standins
@@ -618,16 +618,6 @@ def _describe_exit(status: int | None, settings: Settings) -> str:
 # -- the Student ---------------------------------------------------------------------------------------------
 
 
-def _functions_of(kwargs: dict[str, Any]) -> list[str]:
-    """The student functions a probe's arguments name (``"embeddings.one_hot:build_vocab"``)."""
-    found = []
-    for value in kwargs.values():
-        for v in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(v, str) and ":" in v and v.split(".")[0] in PACKAGES:
-                found.append(v)
-    return found
-
-
 class IsolatedStudent(Student):
     """Student code in a worker process; see the module docstring.
 
@@ -830,7 +820,7 @@ class IsolatedStudent(Student):
         refusal_text = self.findings.message_for(kwargs)
         if refusal_text:
             raise StudentError("forbidden", ["ForbiddenAPIError"], refusal_text)
-        functions = _functions_of(kwargs)
+        functions = functions_of(kwargs)
         self._refuse_stopped(functions)
         self.calls += 1
         upstream = forbidden.upstream_of(kwargs)
@@ -919,7 +909,7 @@ class HangMemory(Student):
         self.hung: dict[str, str] = {}  # student function -> why it was stopped
 
     def probe(self, name: str, /, **kwargs: Any) -> Any:
-        functions = _functions_of(kwargs)
+        functions = functions_of(kwargs)
         for function in functions:
             if function in self.hung:
                 raise StudentError(

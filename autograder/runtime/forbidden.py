@@ -509,23 +509,35 @@ def _refusing_code(api: str, freevars: tuple[str, ...]) -> Any:
     return namespace["_outer"]().__code__
 
 
+def _disable(function: Any, api: str) -> bool:
+    """Give ``function`` a body that refuses (False when it already has one)."""
+    if function.__code__.co_filename == "<forbidden>":
+        return False
+    function.__globals__.setdefault("__autograder_refuse__", lambda api: _refuse(api)())
+    function.__code__ = _refusing_code(api, function.__code__.co_freevars)
+    return True
+
+
 def disable_functions(module: Any) -> list[str]:
     """Give every forbidden Python function of ``module`` (and what it wraps) a body that refuses.
 
     The function objects stay where they are (torch's tables use them as keys); their code changes, so every name
-    and every container that holds them (an alias, a dict, ``__wrapped__``) reaches the refusal.
+    and every container that holds them (an alias, a dict, ``__wrapped__``) reaches the refusal. The forbidden
+    classes (``nn.LayerNorm`` ...) refuse to be built or run the same way.
     """
     done = []
     for name, value in list(vars(module).items()):
         if not (callable(value) and is_forbidden_name(name) and not _NOT_COMPUTING.match(name)):
             continue
+        if isinstance(value, type):
+            methods = [(m, f"torch.nn.{name}" + ("" if m == "__init__" else f".{m}")) for m in ("__init__", "forward")]
+            done += [api for method, api in methods if method in vars(value) and _disable(vars(value)[method], api)]
+            continue
         function, seen = value, set()
         while hasattr(function, "__code__") and id(function) not in seen:
             seen.add(id(function))
-            api = f"{module.__name__}.{name}"
-            function.__globals__.setdefault("__autograder_refuse__", lambda api: _refuse(api)())
-            function.__code__ = _refusing_code(api, function.__code__.co_freevars)
-            done.append(api)
+            if _disable(function, f"{module.__name__}.{name}"):
+                done.append(f"{module.__name__}.{name}")
             function = getattr(function, "__wrapped__", None)
     return done
 
