@@ -136,7 +136,10 @@ class Settings:
         "(a submission that hangs in every function is recognised, not waited for)",
     )
     exercise_stops: int = _option(
-        2, parse_int, "calls of one exercise that may hang or end the worker before its remaining calls fail at once"
+        2,
+        parse_int,
+        "calls of one exercise that may hang or end the worker before its remaining calls fail at once (one is "
+        "enough right after another exercise's call did the same)",
     )
     max_stops: int = _option(
         30, parse_int, "calls of one submission that may hang or end the worker before every later call fails at once"

@@ -93,7 +93,7 @@ class StudentError(Exception):
             kind = ErrorKind.PROTOCOL
         raw = error.get("types", [])
         types = (
-            [t for t in raw[:MAX_TYPES] if isinstance(t, str) and t in BUILTIN_EXCEPTION_NAMES]
+            list(dict.fromkeys(t for t in raw[:MAX_TYPES] if isinstance(t, str) and t in BUILTIN_EXCEPTION_NAMES))
             if isinstance(raw, list)
             else []
         )

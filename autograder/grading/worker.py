@@ -652,13 +652,14 @@ class IsolatedStudent(Student):
             self.phases = 0  # workers started for another exercise's set of stand-ins
             self.exercise: str | None = None  # the exercise of the test running now (begin_test)
             # Stops: calls that hung or ended the worker. A function that stopped fails its later calls at once; an
-            # exercise that stopped twice (or once while the last call had stopped too) fails all its later calls at
-            # once; after max_stops, every call does. ``streak``: stops since the last call that answered.
+            # exercise that stopped exercise_stops times, or once right after another exercise's stop, fails all its
+            # later calls at once; after max_stops, every call does. ``streak``: stops since the last call answered.
             self.stops = 0
             self.streak = 0
             self.exercise_stops: dict[str, int] = {}
             self.stopped_exercises: dict[str, StudentError] = {}
             self._charge_start = False
+            self._last_stop: str | None = None  # the exercise of the last stop
             self.calls = 0
             self.budget_used = 0.0
             # Where the time went (bench/grader_overhead.py): waiting for workers to start, whole exchanges,
@@ -742,14 +743,16 @@ class IsolatedStudent(Student):
         self.stops += 1
         exercise = self.exercise or "?"
         count = self.exercise_stops[exercise] = self.exercise_stops.get(exercise, 0) + 1
-        if count >= self.settings.exercise_stops or self.streak:
+        elsewhere = bool(self.streak) and self._last_stop != exercise  # right after another exercise's stop
+        if count >= self.settings.exercise_stops or elsewhere:
             self.stopped_exercises[exercise] = StudentError(
                 "timeout",
                 ["TimeoutError"],
                 f"not run: the code of {exercise} hung or ended the process running it {count} time(s)"
-                + (" right after an earlier call did the same" if self.streak else "")
+                + (f", right after {self._last_stop}'s code did the same" if elsewhere else "")
                 + "; its remaining calls are not run, so that the rest of the submission is graded in time",
             )
+        self._last_stop = exercise
         self.streak += 1
 
     def _refuse_stopped(self, functions: list[str]) -> None:
@@ -775,6 +778,7 @@ class IsolatedStudent(Student):
         return StudentError(kind, ["TimeoutError" if kind == "timeout" else "WorkerCrash"], text)
 
     def _exchange(self, payload: dict[str, Any], doing: str) -> dict[str, Any]:
+        """One request and its reply; a reply to a call of student code (not an import) ends a streak of stops."""
         if self.budget_used >= self.settings.time_budget:
             raise StudentError(
                 "timeout",
@@ -787,7 +791,8 @@ class IsolatedStudent(Student):
         start = time.perf_counter()
         try:
             reply = worker.request(payload, timeout)
-            self.streak = 0
+            if payload.get("op") == "probe":
+                self.streak = 0
             return reply
         except GraderFault as fault:
             raise StudentError("grader", ["GraderError"], str(fault)) from None

@@ -513,7 +513,6 @@ def _disable(function: Any, api: str) -> bool:
     """Give ``function`` a body that refuses (False when it already has one)."""
     if function.__code__.co_filename == "<forbidden>":
         return False
-    function.__globals__.setdefault("__autograder_refuse__", lambda api: _refuse(api)())
     function.__code__ = _refusing_code(api, function.__code__.co_freevars)
     return True
 
@@ -582,8 +581,12 @@ def install() -> list[str]:
     stand-ins of earlier exercises are written with allowed operators only (:mod:`autograder.runtime.standins`), so
     nothing trusted needs a way around. Returns what was blocked (for the worker's log).
     """
+    import builtins
+
     import torch
 
+    # the refusing bodies look their refusal up here: a copy of a disabled function with globals of its own finds it
+    builtins.__autograder_refuse__ = lambda api: _refuse(api)()  # type: ignore[attr-defined]
     blocked = block_operators(torch)
     loaded = [name for name in list(sys.modules) if name.partition(".")[0] == "torch"]
     for name in loaded:

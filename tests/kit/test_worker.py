@@ -244,7 +244,7 @@ FORBIDDEN_USES = {
     "import ctypes": "import ctypes\n",
     "__closure__": "f.__closure__[0].cell_contents\n",
     "sys.modules": "import sys\nsys.modules['torch']\n",
-    "import autograder": "from autograder.runtime import forbidden\nforbidden._TRUSTED = ('/',)\n",
+    "import autograder": "from autograder.runtime.standins import scaled_dot_product\n",
     "import_module('autograder.runtime.forbidden')": "import importlib\nimportlib.import_module('autograder.runtime.forbidden')\n",
     "getattr(..., '__globals__')": "g = getattr(f, '__glo' + 'bals__')\n",
 }
@@ -317,34 +317,33 @@ def test_the_run_time_guard_catches_what_the_static_check_cannot_see(tmp_path):
     assert forbidden.scan_root(root).violations == {}
     with isolated(root, call_timeout=30.0) as s:
         err = error_of(s, BUILD_VOCAB, [])
-        assert err.kind == "forbidden" and "torch.nn.functional.scaled_dot_product_attention is not allowed" in err.message
+        assert err.kind == "forbidden" and "scaled_dot_product_attention is not allowed" in err.message
         err = error_of(s, ENCODE, [], {})
         assert err.kind == "forbidden" and "torch.nn.LayerNorm is not allowed" in err.message
         assert s.call(ONE_HOT, [], 3) == pytest.approx([1 / 3] * 3)  # everything else of torch works
 
 
-def test_the_run_time_guard_lets_trusted_code_use_the_apis(tmp_path):
-    trusted = tmp_path / "kit"
-    trusted.mkdir()
+def test_the_run_time_guard_has_no_exception_and_no_switch(tmp_path):
+    """Once installed, nobody may run a forbidden operator, however trusted its file looks: the worker needs none."""
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    use = "import torch\nout = torch.nn.functional.layer_norm(torch.ones(2, 4), (4,))\n"
+    (kit / "trainer.py").write_text(use)
     script = f"""
         import sys
         sys.path.insert(0, {str(REPO_ROOT)!r})
         from autograder.runtime import forbidden
-        forbidden.install([{str(trusted)!r}, *sys.path[1:]])
-        use = "import torch\\nout = (torch.nn.functional.layer_norm(torch.ones(2, 4), (4,)).sum().item(), tuple(torch.nn.LayerNorm(4).weight.shape))\\n"
-        kit = {{}}
-        open({str(trusted / "trainer.py")!r}, "w").write(use)  # trusted code lies on disk in a trusted folder
-        exec(compile(use, {str(trusted / "trainer.py")!r}, "exec"), kit)
-        print("kit ok", kit["out"])
+        forbidden.install()
+        print("switches:", sorted(n for n in vars(forbidden) if "stand_in" in n or "TRUSTED" in n))
         try:
-            exec(compile(use, {str(tmp_path / "student.py")!r}, "exec"), {{}})
-            print("student allowed")
+            exec(compile(open({str(kit / "trainer.py")!r}).read(), {str(kit / "trainer.py")!r}, "exec"), {{}})
+            print("kit allowed")
         except forbidden.ForbiddenAPIError as error:
-            print("student refused:", error)
+            print("kit refused:", error)
     """
-    out = subprocess.run([sys.executable, "-I", "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=60)
-    assert "student refused: torch.nn.functional.layer_norm is not allowed" in out.stdout, out.stdout + out.stderr
-    assert "kit ok (0.0, (4,))" in out.stdout
+    out = subprocess.run([sys.executable, "-I", "-c", textwrap.dedent(script)], capture_output=True, text=True, timeout=120)
+    assert "switches: []" in out.stdout, out.stdout + out.stderr
+    assert "kit refused: torch.nn.functional.layer_norm is not allowed" in out.stdout, out.stdout + out.stderr
 
 
 # -- the grader's own faults, uid claims, half-built students, restarts (issue 9)
