@@ -27,6 +27,7 @@ from autograder.grading.adapter import InProcessStudent, Student, StudentError
 from autograder.grading.compare import Feedback
 from autograder.grading.loader import ASSIGNMENTS, Root, reference
 from autograder.grading.results import Report, Status, TestResult
+from autograder.grading.textsafe import printable
 from autograder.runtime.curriculum import PACKAGES
 from autograder.runtime.errors import ErrorKind
 
@@ -219,6 +220,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 error_kind=str(call.excinfo.value.kind)
                 if call.excinfo and isinstance(call.excinfo.value, StudentError)
                 else "",
+                mistakes=list(call.excinfo.value.mistakes)
+                if call.excinfo and isinstance(call.excinfo.value, Feedback)
+                else [],
             )
         )
 
@@ -240,7 +244,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
     report = config.stash[REPORT_KEY]
     for note in config.stash.get(NOTES_KEY, []):
-        terminalreporter.write_line(note)
+        terminalreporter.write_line(printable(note))  # notes name the hand-in's files
     if report.tests:
         terminalreporter.write_line("")
         terminalreporter.write(render_table(report, points=config.getoption("--points")))
