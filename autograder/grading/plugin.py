@@ -164,6 +164,17 @@ def _status(excinfo: pytest.ExceptionInfo[BaseException] | None) -> Status:
     return "failed"
 
 
+def _error_kind(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+    """The student's error as an :class:`ErrorKind` value, "" when none: the class report reads it as data."""
+    if excinfo is None:
+        return ""
+    if isinstance(excinfo.value, StudentError):
+        return str(excinfo.value.kind)
+    if isinstance(excinfo.value, pytest.fail.Exception) and str(excinfo.value).startswith("Timeout"):
+        return str(ErrorKind.TIMEOUT)  # pytest-timeout stopped an in-process call (make test, nbgrader)
+    return ""
+
+
 class _PlainFailures:
     """A failure that carries a student-facing message is reported as that message alone.
 
@@ -217,9 +228,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 status=status,
                 output=text,
                 duration=report.duration,
-                error_kind=str(call.excinfo.value.kind)
-                if call.excinfo and isinstance(call.excinfo.value, StudentError)
-                else "",
+                error_kind=_error_kind(call.excinfo),
                 mistakes=list(call.excinfo.value.mistakes)
                 if call.excinfo and isinstance(call.excinfo.value, Feedback)
                 else [],
