@@ -258,9 +258,7 @@ def test_misconceptions_are_the_models_names_alone(hostile_class):
     with open(out / "misconceptions.csv", newline="", encoding="utf-8") as f:
         rows = list(csv.reader(f))
     assert tuple(rows[0]) == report.CSV_COLUMNS
-    assert {(r[0], r[2].removeprefix("'")) for r in rows[1:]} == {
-        (i, n) for n, students in expected.items() for i in students
-    }
+    assert {(r[0], r[2].removeprefix("'")) for r in rows[1:]} == {(i, n) for n, students in expected.items() for i in students}
     for row in rows:
         for cell in row:
             assert no_control(cell) and not cell.startswith(FORMULA_STARTS), cell[:60]
@@ -363,8 +361,7 @@ def test_batch_logs_csv_and_report_of_a_class_with_hostile_hand_ins(tmp_path, mo
         assert no_control(text), (log.name, repr(ANY_CONTROL.search(text)))
     hostile = json.loads((out / "results" / f"{HOSTILE_ID}.json").read_text(encoding="utf-8"))
     assert all(t["extra_data"]["mistakes"] == [] for t in hostile["tests"])
-    named_ties = {n for t in json.loads((out / "results" / "ties.json").read_text())["tests"]
-                  for n in t["extra_data"]["mistakes"]}
+    named_ties = {n for t in json.loads((out / "results" / "ties.json").read_text())["tests"] for n in t["extra_data"]["mistakes"]}
     assert ties.expect and any(ties.expect in n for n in named_ties)  # the model's name, as data
 
     assert main(["report", str(out), "--submissions", str(subs)]) == 0
