@@ -300,7 +300,9 @@ def feedback(report: Any, visibility: str = "visible") -> str:
 def results_bundle(report: Any) -> dict[str, Any]:
     """The hidden suite's tests as data, a display output of the test cell that the class report reads: each test's
     title, points, the mistakes the grader's models named and its error kind, so that no name is ever parsed from
-    the printed feedback (which the code's own prints share). Shown by no notebook viewer (a MIME type of its own).
+    the printed feedback (which the code's own prints share). Shown by no notebook viewer: a MIME type of its own,
+    beside an empty ``text/plain`` that nbconvert (nbgrader's feedback, formgrader) renders as nothing instead of
+    warning that it cannot show the data.
     """
     tests = [
         {
@@ -313,7 +315,7 @@ def results_bundle(report: Any) -> dict[str, Any]:
         }
         for t in report.tests
     ]
-    return {RESULTS_MIME: {"tests": tests}}
+    return {RESULTS_MIME: {"tests": tests}, "text/plain": ""}
 
 
 def _display(bundle: dict[str, Any]) -> None:
