@@ -284,8 +284,11 @@ def feedback(report: Any, visibility: str = "visible") -> str:
     nbgrader's feedback reaches students only when the instructor releases it, so Gradescope's
     ``visible``, ``after_due_date`` and ``after_published`` all show each failure's first lines;
     ``points-only`` shows each test's title and points without any message (no input, no expected
-    value); ``hidden`` shows the exercise's points alone.
+    value); ``hidden`` shows the exercise's points alone. A message is shown printable (no escape sequence of the
+    code's own reaches the notebook or its feedback).
     """
+    from autograder.grading.textsafe import printable
+
     if visibility == "hidden":
         return "(the hidden tests' details are not shown in this course)"
     lines = []
@@ -293,7 +296,7 @@ def feedback(report: Any, visibility: str = "visible") -> str:
         mark = "ok  " if t.status == "passed" else "FAIL"
         lines.append(f"{mark} {t.title}  ({t.score:g}/{t.max_score:g})")
         if t.status != "passed" and t.output.strip() and visibility != "points-only":
-            lines += ["       " + line for line in _first_lines(t.output)]
+            lines += ["       " + line for line in _first_lines(printable(t.output))]
     return "\n".join(lines)
 
 
