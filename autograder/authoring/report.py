@@ -157,6 +157,14 @@ class ReportError(ValueError):
     """The folder is none of the graded classes the report reads."""
 
 
+# What reading a malformed record (a results file, a notebook, a hand-in) may raise: that record's problem alone.
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError)
+
+
+def _why(error: BaseException) -> str:
+    return f"{type(error).__name__}: {textsafe.capped(str(error), 200)}"
+
+
 def recorded(extra: object) -> tuple[list[str], str | None]:
     """(the mistakes named, the error kind) that one test records as data (results.json's ``extra_data``, the
     notebook's structured output); ``([], None)`` where it records none. Names are text, at most
@@ -192,9 +200,8 @@ def _from_results(ident: str, path: Path) -> Submission:
         seconds = float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None
         sub = Submission(ident, _gradescope_outcomes(data), seconds=seconds)
         output = str(data.get("output", ""))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as error:
-        reason = f"its results file could not be read ({type(error).__name__}: {textsafe.capped(str(error), 200)})"
-        return Submission(ident, status="error", reason=reason)
+    except UNREADABLE as error:
+        return Submission(ident, status="error", reason=f"its results file could not be read ({_why(error)})")
     if output.startswith(REFUSED):
         sub.status, sub.reason = "refused", output.removeprefix(REFUSED)
     return sub
@@ -296,14 +303,20 @@ def load_nbgrader(folder: Path) -> list[Submission]:
     for path in sorted(folder.glob("*/*/*.ipynb")):
         student = path.parent.parent.name
         sub = subs.setdefault(student, Submission(student, hand_in=folder / student))
-        for cell in nbformat.read(path, as_version=4).cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            grade_id = str(meta.get("grade_id", ""))
-            if cell.get("cell_type") != "code" or not meta.get("grade") or not grade_id.endswith("-tests"):
-                continue
-            printed, error, tests = _cell_text(cell)
-            exercise = grade_id.removesuffix("-tests")
-            sub.outcomes += parse_notebook_feedback(exercise, printed, error, float(meta.get("points", 0)), tests)
+        try:
+            outcomes = []
+            for cell in nbformat.read(path, as_version=4).cells:
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                grade_id = str(meta.get("grade_id", ""))
+                if cell.get("cell_type") != "code" or not meta.get("grade") or not grade_id.endswith("-tests"):
+                    continue
+                printed, error, tests = _cell_text(cell)
+                exercise = grade_id.removesuffix("-tests")
+                outcomes += parse_notebook_feedback(exercise, printed, error, float(meta.get("points", 0)), tests)
+        except UNREADABLE as error:
+            sub.status, sub.reason = "error", f"its notebook {path.name} could not be read ({_why(error)})"
+            continue
+        sub.outcomes += outcomes
     return list(subs.values())
 
 
@@ -484,13 +497,6 @@ def code_similarity(
         result[exercise] = pairs, compared
         notes += [f"Submission {ident}: {exercise} not compared ({why})" for ident, why in skipped.items()]
     return result, notes
-
-
-UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, UnicodeError, OSError)
-
-
-def _why(error: BaseException) -> str:
-    return f"{type(error).__name__}: {textsafe.capped(str(error), 200)}"
 
 
 # --------------------------------------------------------------------------- misconceptions.csv

@@ -151,7 +151,7 @@ def similar_pairs(
                 continue
             if code not in by_text:
                 by_text[code] = _fingerprint(f"{ident}.py", code, boilerplate)
-        except (RecursionError, ValueError, SyntaxError, UnicodeError, IndexError) as error:
+        except (RecursionError, ValueError, SyntaxError) as error:
             skipped[ident] = f"its code could not be read: {type(error).__name__}: {capped(str(error), 200)}"
             continue
         if by_text[code].hashes:

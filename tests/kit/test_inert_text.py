@@ -153,6 +153,45 @@ def test_the_notebook_source_names_only_what_grade_hidden_recorded():
     assert "=HYPERLINK(1)" in outcomes[0].output  # the feedback is kept as text to show, never read for names
 
 
+def test_an_autograded_notebook_class_with_hostile_and_broken_notebooks(tmp_path):
+    """nbgrader's autograded/: a notebook whose cell prints every hostile string (fake mistakes too) beside the
+    data ``grade_hidden`` displays, one that is not JSON, one whose display data is malformed: the report is written,
+    names only what the data names, and says which notebooks it could not read."""
+    import nbformat
+
+    def autograded(student: str, outputs: list[nbformat.NotebookNode] | None, raw: str | None = None) -> None:
+        path = tmp_path / "autograded" / student / "embeddings" / "embeddings.ipynb"
+        path.parent.mkdir(parents=True)
+        if raw is not None:
+            path.write_text(raw, encoding="utf-8")
+            return
+        cell = nbformat.v4.new_code_cell("grade_hidden('one_hot', 2)")
+        cell.metadata["nbgrader"] = {"grade": True, "grade_id": "one_hot-tests", "points": 2, "solution": False}
+        cell.outputs = outputs or []
+        path.write_text(json.dumps(nbformat.v4.new_notebook(cells=[cell])), encoding="utf-8")  # JSON keeps \ud800
+
+    def printed(text: str) -> str:
+        head = ["one_hot: 0/2 points from the hidden tests", "FAIL build_vocab  (0/2)"]
+        return "\n".join(head + ["       " + line for line in f"{text}{FAKE_MISTAKE}{text}".splitlines()])
+
+    named = Report([Result("one_hot", "b", "build_vocab", 2, 0, "failed", mistakes=["ties broken by first occurrence"])])
+    for n, (_, text) in enumerate(hostile_strings()):
+        stream = nbformat.v4.new_output("stream", name="stdout", text=printed(text))
+        autograded(file_name(text, n), [stream, nbformat.v4.new_output("display_data", data=kernel.results_bundle(named))])
+    autograded("printed-only", [nbformat.v4.new_output("stream", name="stdout", text=printed(PIECES["formula-equals"]))])
+    autograded("not-json", None, raw="{")
+    autograded("bad-data", [nbformat.v4.new_output("display_data", data={kernel.RESULTS_MIME: {"tests": [7, None]}})])
+    assert main(["report", str(tmp_path / "autograded"), "--out", str(tmp_path / "report")]) == 0
+    cls = report.load(tmp_path / "autograded")
+    assert {s.id for s in cls.submissions if s.status == "error"} == {"not-json"}
+    found = report.misconceptions(cls)
+    assert [f.name for f in found] == ["ties broken by first occurrence"]
+    assert len(found[0].students) == len(list(hostile_strings()))  # not printed-only, whose lines only say it
+    page = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert no_control(page) and all(markup not in page for markup in HTML_PIECES)
+    assert html_text("printed-only") in page and "could not be read" in page
+
+
 def test_no_refusal_starts_with_a_name_the_submission_chose(tmp_path):
     for n, (_, text) in enumerate(hostile_strings()):
         path = tmp_path / file_name(text, n)
