@@ -186,7 +186,9 @@ def cmd_handin(ns: argparse.Namespace) -> int:
         root, notes = prepare(Path(ns.handin), Path(ns.out))
     except SubmissionError as error:
         raise UsageError(str(error)) from None
-    print("\n".join(notes))
+    from autograder.grading.textsafe import printable
+
+    print(printable("\n".join(notes)))  # the notes name the hand-in's files
     print(f"submission root: {root}")
     return 0
 
@@ -555,5 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         Settings.from_env()  # a malformed AUTOGRADER_* variable stops every subcommand before it starts
         return int(ns.run(ns))
     except (UsageError, SettingsError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        from autograder.grading.textsafe import printable
+
+        print(f"error: {printable(error)}", file=sys.stderr)  # a refused hand-in's reason names its files
         return 2

@@ -11,39 +11,60 @@ Reads one of three kinds of graded class (found by what ``OUT`` holds):
 and writes
 
 - ``report.html``: one self-contained page (plots embedded as PNG, no script, no network): per exercise the score
-  distribution, the share of full marks and the tests most often failed; the named misconceptions ("Likely
-  mistake: ..." in a failing test's feedback, see :func:`autograder.grading.compare.check`) with who made them;
+  distribution, the share of full marks and the tests most often failed; the named misconceptions (the mistakes
+  the grader's own models recognised, see :func:`autograder.grading.compare.check`) with who made them;
   the failures no mistake model names, grouped by test; hangs, crashes, forbidden APIs, refused submissions and
   the grading time of each submission; pairs of submissions whose code is similar (:mod:`.similarity`);
 - ``misconceptions.csv``: one row per student and named misconception (:data:`CSV_COLUMNS`), sorted, to join with
   ``gradebook.csv`` on ``id``.
+
+Every record is read as data a submission may have filled (DESIGN.md, "Inert text"): a misconception is a name
+that a mistake model gave (each test's ``extra_data`` in results.json, the structured output of ``grade_hidden``
+in a notebook), never a line parsed from a test's output, which the submission's own prints and exceptions reach;
+whether a test hung, crashed or used a forbidden API is its recorded error kind where the source records one.
+Text reaches the page HTML-escaped and printable, ``misconceptions.csv`` through
+:func:`~autograder.grading.textsafe.csv_row`, the plots as plain text (no mathtext). A results file or a hand-in
+that cannot be read is a row or a note, never a missing report for the rest of the class.
 """
 
 from __future__ import annotations
 
 import base64
 import csv
-import html
+import functools
 import io
 import json
 import re
 import statistics
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec
 
 from autograder.authoring import similarity
+from autograder.grading import textsafe
 from autograder.grading.results import PUBLIC_TAG
+from autograder.notebook.kernel import RESULTS_MIME
 from autograder.runtime.curriculum import EXERCISES
+from autograder.runtime.errors import ErrorKind
 from autograder.runtime.forbidden import ADVICE
 
+P = ParamSpec("P")
 SOURCES = ("batch", "nbgrader", "gradescope")
 CSV_COLUMNS = ("id", "exercise", "misconception", "tests", "points_lost", "first_test")
-MISTAKE = re.compile(r"^\s*Likely mistake: (.+?)\s*$", re.MULTILINE)
-# What the grader's own messages say (autograder/grading/worker.py, autograder/runtime/forbidden.py, cli.cmd_grade).
+NAME_LIMIT = 200  # characters of a misconception's name kept (the models' names are far shorter)
+# A test's recorded error kind (results.json's extra_data, ErrorKind) -> the report's kind of it.
+KIND_OF_ERROR: dict[str, str] = {
+    ErrorKind.NOT_IMPLEMENTED: "not_implemented",
+    ErrorKind.TIMEOUT: "hang",
+    ErrorKind.CRASH: "crash",
+    ErrorKind.FORBIDDEN: "forbidden",
+    ErrorKind.IMPORT: "import",
+}
+# Results that record no error kind (written by an older kit, or nbgrader feedback without the structured output):
+# what the grader's own messages say (autograder/grading/worker.py, autograder/runtime/forbidden.py, cli.cmd_grade).
 KINDS = {
     "hang": ("did not finish within", "Failed: Timeout"),
     "crash": ("the process running your code",),
@@ -54,6 +75,7 @@ OPERATIONAL = ("refused", "error", "hang", "crash", "forbidden", "import")
 REFUSED = "This submission was not graded: "
 SLOW_FACTOR = 3.0  # a submission graded this many times slower than the class's median is flagged
 TOP_TESTS = 5
+LABEL_LIMIT = 70  # characters of a plot label
 # nbgrader's test cells print autograder.notebook.kernel's feedback: a header, then one line per test.
 NB_HEADER = re.compile(r"^(\w+): [\d.e+-]+/[\d.e+-]+ points from the hidden tests$")
 NB_TEST = re.compile(r"^(ok  |FAIL) (.*)  \(([\d.e+-]+)/([\d.e+-]+)\)$")
@@ -73,6 +95,8 @@ class Outcome:
     max_score: float
     passed: bool
     output: str = ""
+    named: list[str] = field(default_factory=list)  # the mistakes the grader's models named: data, never output
+    error_kind: str | None = None  # the recorded ErrorKind ("" when none), None where the source records none
 
     @property
     def test(self) -> str:
@@ -81,13 +105,15 @@ class Outcome:
 
     @property
     def mistakes(self) -> list[str]:
-        return [] if self.passed else list(dict.fromkeys(MISTAKE.findall(self.output)))
+        return [] if self.passed else list(dict.fromkeys(self.named))
 
     @property
     def kind(self) -> str:
         """``passed``, ``not_implemented``, one of :data:`KINDS`, or ``failed`` (a wrong answer)."""
         if self.passed:
             return "passed"
+        if self.error_kind is not None:
+            return KIND_OF_ERROR.get(self.error_kind, "failed")
         text = self.output.strip()
         if text.startswith("not implemented yet"):
             return "not_implemented"
@@ -131,6 +157,26 @@ class ReportError(ValueError):
     """The folder is none of the graded classes the report reads."""
 
 
+# What reading a malformed record (a results file, a notebook, a hand-in) may raise: that record's problem alone.
+UNREADABLE = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError)
+
+
+def _why(error: BaseException) -> str:
+    return f"{type(error).__name__}: {textsafe.capped(str(error), 200)}"
+
+
+def recorded(extra: object) -> tuple[list[str], str | None]:
+    """(the mistakes named, the error kind) that one test records as data (results.json's ``extra_data``, the
+    notebook's structured output); ``([], None)`` where it records none. Names are text, at most
+    :data:`NAME_LIMIT` characters each."""
+    if not isinstance(extra, dict) or "error_kind" not in extra:
+        return [], None
+    names = extra.get("mistakes")
+    names = names if isinstance(names, list) else []
+    kept = [textsafe.capped(n, NAME_LIMIT) for n in names if isinstance(n, str) and n.strip()]
+    return kept, str(extra.get("error_kind") or "")
+
+
 def _gradescope_outcomes(data: dict[str, Any]) -> list[Outcome]:
     outcomes = []
     for t in data.get("tests", []):
@@ -141,14 +187,21 @@ def _gradescope_outcomes(data: dict[str, Any]) -> list[Outcome]:
         title = name.removeprefix(f"{exercise}: ")
         score, max_score = float(t.get("score", 0) or 0), float(t.get("max_score", 0) or 0)
         passed = t["status"] == "passed" if "status" in t else score >= max_score
-        outcomes.append(Outcome(exercise, title, score, max_score, passed, str(t.get("output", ""))))
+        named, error_kind = recorded(t.get("extra_data"))
+        outcomes.append(Outcome(exercise, title, score, max_score, passed, str(t.get("output", "")), named, error_kind))
     return outcomes
 
 
 def _from_results(ident: str, path: Path) -> Submission:
-    data = json.loads(path.read_text(encoding="utf-8"))
-    sub = Submission(ident, _gradescope_outcomes(data), seconds=data.get("execution_time"))
-    output = str(data.get("output", ""))
+    """One submission from its results file; a file that cannot be read is the submission's ``error`` row."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        seconds = data.get("execution_time")
+        seconds = float(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else None
+        sub = Submission(ident, _gradescope_outcomes(data), seconds=seconds)
+        output = str(data.get("output", ""))
+    except UNREADABLE as error:
+        return Submission(ident, status="error", reason=f"its results file could not be read ({_why(error)})")
     if output.startswith(REFUSED):
         sub.status, sub.reason = "refused", output.removeprefix(REFUSED)
     return sub
@@ -185,23 +238,32 @@ def load_gradescope(folder: Path, hand_ins: dict[str, Path] | None = None) -> li
     return subs
 
 
-def _cell_text(cell: Any) -> tuple[str, str]:
-    """(what the cell printed, its error as ``Name: value``) of an executed notebook cell."""
-    printed, error = [], ""
+def _cell_text(cell: Any) -> tuple[str, str, list[Any] | None]:
+    """(what the cell printed, its error as ``Name: value``, the tests ``grade_hidden`` recorded as data or None)
+    of an executed notebook cell."""
+    printed, error, tests = [], "", None
     for out in cell.get("outputs", []):
         if out.get("output_type") == "stream":
             text = out.get("text", "")
             printed.append("".join(text) if isinstance(text, list) else text)
         elif out.get("output_type") == "error":
             error = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}"
-    return "".join(printed), error
+        elif out.get("output_type") == "display_data" and isinstance(out.get("data", {}).get(RESULTS_MIME), dict):
+            found = out["data"][RESULTS_MIME].get("tests")
+            tests = found if isinstance(found, list) else tests
+    return "".join(printed), error, tests
 
 
-def parse_notebook_feedback(exercise: str, printed: str, error: str, points: float) -> list[Outcome]:
-    """The tests of one nbgrader test cell, from the feedback ``grade_hidden`` printed (or the cell's error)."""
+def parse_notebook_feedback(
+    exercise: str, printed: str, error: str, points: float, tests: list[Any] | None = None
+) -> list[Outcome]:
+    """The tests of one nbgrader test cell: those ``grade_hidden`` recorded as data (``tests``, see
+    :func:`autograder.notebook.kernel.results_bundle`) with the feedback it printed for each, or, from a notebook
+    without them, what it printed alone (the mistakes then unnamed: a name is never read from printed text); the
+    cell's error when the hidden tests did not run."""
     outcomes: list[Outcome] = []
     lines = printed.splitlines()
-    if not any(NB_HEADER.match(line) for line in lines):
+    if not any(NB_HEADER.match(line) for line in lines) and not tests:
         detail = error or (printed.strip().splitlines() or ["the hidden tests did not run"])[-1]
         return [Outcome(exercise, "the exercise's test cell", 0.0, points, False, detail)]
     for line in lines:
@@ -212,7 +274,25 @@ def parse_notebook_feedback(exercise: str, printed: str, error: str, points: flo
         elif line.startswith(NB_DETAIL) and outcomes:
             last = outcomes[-1]
             last.output += ("\n" if last.output else "") + line.removeprefix(NB_DETAIL)
-    return outcomes
+    if tests is None:
+        return outcomes
+    printed_by_title: dict[str, list[str]] = defaultdict(list)
+    for o in outcomes:
+        printed_by_title[o.title].append(o.output)
+    from_data = []
+    for t in tests:
+        if not isinstance(t, dict):
+            continue
+        title = str(t.get("title", ""))
+        named, error_kind = recorded(t)
+        shown = printed_by_title[title].pop(0) if printed_by_title.get(title) else ""
+        score, max_score = _number(t.get("score")), _number(t.get("max_score"))
+        from_data.append(Outcome(exercise, title, score, max_score, t.get("passed") is True, shown, named, error_kind))
+    return from_data
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
 
 def load_nbgrader(folder: Path) -> list[Submission]:
@@ -223,14 +303,20 @@ def load_nbgrader(folder: Path) -> list[Submission]:
     for path in sorted(folder.glob("*/*/*.ipynb")):
         student = path.parent.parent.name
         sub = subs.setdefault(student, Submission(student, hand_in=folder / student))
-        for cell in nbformat.read(path, as_version=4).cells:
-            meta = cell.get("metadata", {}).get("nbgrader", {})
-            grade_id = str(meta.get("grade_id", ""))
-            if cell.get("cell_type") != "code" or not meta.get("grade") or not grade_id.endswith("-tests"):
-                continue
-            printed, error = _cell_text(cell)
-            exercise = grade_id.removesuffix("-tests")
-            sub.outcomes += parse_notebook_feedback(exercise, printed, error, float(meta.get("points", 0)))
+        try:
+            outcomes = []
+            for cell in nbformat.read(path, as_version=4).cells:
+                meta = cell.get("metadata", {}).get("nbgrader", {})
+                grade_id = str(meta.get("grade_id", ""))
+                if cell.get("cell_type") != "code" or not meta.get("grade") or not grade_id.endswith("-tests"):
+                    continue
+                printed, error, tests = _cell_text(cell)
+                exercise = grade_id.removesuffix("-tests")
+                outcomes += parse_notebook_feedback(exercise, printed, error, float(meta.get("points", 0)), tests)
+        except UNREADABLE as error:
+            sub.status, sub.reason = "error", f"its notebook {path.name} could not be read ({_why(error)})"
+            continue
+        sub.outcomes += outcomes
     return list(subs.values())
 
 
@@ -360,8 +446,12 @@ def incidents(cls: GradedClass) -> list[Incident]:
             if kind in by_kind:
                 tests = by_kind[kind]
                 exercises = list(dict.fromkeys(o.exercise for o in tests))
-                rows.append(Incident(sub.id, kind, exercises, len(tests), tests[0].output.strip().splitlines()[0]))
+                rows.append(Incident(sub.id, kind, exercises, len(tests), _first_line(tests[0].output)))
     return sorted(rows, key=lambda r: (OPERATIONAL.index(r.kind), r.id))
+
+
+def _first_line(text: str) -> str:
+    return next(iter(text.strip().splitlines()), "")
 
 
 def slow_submissions(cls: GradedClass) -> tuple[list[tuple[str, float]], float | None]:
@@ -391,7 +481,10 @@ def code_similarity(
                 if notebook_files([root]):
                     root, _ = handin.prepare(root, private / "from-notebooks", stubs=digests)
             except sandbox.SubmissionError as error:
-                notes.append(f"{sub.id}: not compared ({error})")
+                notes.append(f"Submission {sub.id}: not compared ({error})")
+                continue
+            except UNREADABLE as error:  # a malformed notebook ...: as `grade` says, the hand-in's problem
+                notes.append(f"Submission {sub.id}: not compared (the hand-in could not be read: {_why(error)})")
                 continue
             for exercise in cls.exercises:
                 code = similarity.module_code(root, EXERCISES.get(exercise, exercise))
@@ -400,15 +493,18 @@ def code_similarity(
     result = {}
     for exercise in cls.exercises:
         stub = similarity.module_code(stubs, EXERCISES.get(exercise, exercise))
-        result[exercise] = similarity.similar_pairs(exercise, codes.get(exercise, {}), stub, threshold)
+        pairs, compared, skipped = similarity.similar_pairs(exercise, codes.get(exercise, {}), stub, threshold)
+        result[exercise] = pairs, compared
+        notes += [f"Submission {ident}: {exercise} not compared ({why})" for ident, why in skipped.items()]
     return result, notes
 
 
 # --------------------------------------------------------------------------- misconceptions.csv
 
 
-def csv_rows(findings: Iterable[Finding]) -> list[list[str]]:
-    """:data:`CSV_COLUMNS` rows, sorted by id, exercise (curriculum order) and misconception."""
+def csv_rows(findings: Iterable[Finding]) -> list[list[str | int | float]]:
+    """:data:`CSV_COLUMNS` rows, sorted by id, exercise (curriculum order) and misconception; every cell through
+    :func:`~autograder.grading.textsafe.csv_row` (no formula, no control character)."""
     order = {e: i for i, e in enumerate(EXERCISES)}
     rows = []
     for f in findings:
@@ -417,7 +513,7 @@ def csv_rows(findings: Iterable[Finding]) -> list[list[str]]:
             rank = order.get(f.exercise, len(order))
             rows.append((ident, rank, f.exercise, f.name, len(tests), lost, tests[0].title))
     rows.sort(key=lambda r: r[:4])
-    return [[r[0], r[2], r[3], str(r[4]), f"{r[5]:g}", r[6]] for r in rows]
+    return [textsafe.csv_row([r[0], r[2], r[3], str(r[4]), f"{r[5]:g}", r[6]]) for r in rows]
 
 
 def write_csv(path: Path, findings: Iterable[Finding]) -> None:
@@ -442,8 +538,8 @@ details{margin:.3em 0}summary{cursor:pointer}code{background:#f3f3f3;padding:0 .
 """
 
 
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+def _e(value: object, limit: int | None = None) -> str:
+    return textsafe.html_text(value, limit)
 
 
 def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None, cls: str = "") -> str:
@@ -470,6 +566,21 @@ def _img(src: str, alt: str) -> str:
     return f"<img src='{src}' alt='{_e(alt)}'>"
 
 
+def _plain_text(chart: Callable[P, str]) -> Callable[P, str]:
+    """``chart`` drawn with every label the plain text it is (:data:`~autograder.grading.textsafe.PLOT_RC`): a
+    ``$`` in a name is a dollar sign, never mathtext that the parser may refuse (and the page with it)."""
+
+    @functools.wraps(chart)
+    def draw(*args: P.args, **kwargs: P.kwargs) -> str:
+        import matplotlib
+
+        with matplotlib.rc_context(textsafe.PLOT_RC):
+            return chart(*args, **kwargs)
+
+    return draw
+
+
+@_plain_text
 def histogram(stats: ExerciseStats) -> str:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
@@ -478,25 +589,28 @@ def histogram(stats: ExerciseStats) -> str:
     ax.hist([100 * f for f in stats.fractions], bins=10, range=(0, 100), color="#4878a8", edgecolor="white")
     ax.set_xlabel("score (% of the exercise's points)")
     ax.set_ylabel("submissions")
-    ax.set_title(stats.exercise, fontsize=10)
+    ax.set_title(textsafe.plot_label(stats.exercise, LABEL_LIMIT), fontsize=10)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _png(fig)
 
 
+@_plain_text
 def bar_chart(findings: list[Finding], limit: int = 25) -> str:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    top = sorted(findings, key=lambda f: -len(f.outcomes))[:limit]
-    labels = [f"{f.exercise}: {f.name}"[:70] for f in top][::-1]
+    top = sorted(findings, key=lambda f: -len(f.outcomes))[:limit][::-1]
+    labels = [textsafe.plot_label(f"{f.exercise}: {f.name}", LABEL_LIMIT) for f in top]
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(top) + 0.8))
-    ax.barh(labels, [len(f.outcomes) for f in top][::-1], color="#c0504d")
+    ax.barh(range(len(top)), [len(f.outcomes) for f in top], color="#c0504d")
+    ax.set_yticks(range(len(top)), labels)  # one bar per finding, even where two labels read the same once cut
     ax.set_xlabel("students")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="y", labelsize=8)
     return _png(fig)
 
 
+@_plain_text
 def time_chart(times: list[tuple[str, float]]) -> str:
     import matplotlib.pyplot as plt
 
@@ -552,7 +666,7 @@ def _findings_table(findings: list[Finding], n: int, first: str, example: bool =
     line of one student's feedback too."""
 
     def first_line(f: Finding) -> str:
-        return f"<code>{_e(next(iter(f.outcomes.values()))[0].output.strip().splitlines()[0][:160])}</code>"
+        return f"<code>{_e(_first_line(next(iter(f.outcomes.values()))[0].output), 160)}</code>"
 
     rows = [
         [
@@ -597,7 +711,7 @@ def _operations_section(cls: GradedClass, found: list[Incident]) -> str:
     counts = Counter(i.kind for i in found)
     summary = [[_e(k), str(counts.get(k, 0))] for k in OPERATIONAL]
     rows = [
-        [_e(i.id), _e(i.kind), _e(", ".join(i.exercises)), str(i.tests) if i.tests else "", _e(i.detail[:200])]
+        [_e(i.id), _e(i.kind), _e(", ".join(i.exercises)), str(i.tests) if i.tests else "", _e(i.detail, 200)]
         for i in found
     ]
     parts = [

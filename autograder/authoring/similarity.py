@@ -27,6 +27,8 @@ import numpy as np
 from copydetect import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
 
+from autograder.grading.textsafe import capped, printable
+
 NOISE = 25  # k: the shortest match (in filtered characters) that counts, copydetect's default noise threshold
 GUARANTEE = 35  # every match at least this long is found: winnowing's window is GUARANTEE - NOISE + 1 k-grams
 THRESHOLD = 0.6  # default flag threshold on a pair's similarity
@@ -49,13 +51,14 @@ class Pair:
         return min(self.share_a, self.share_b)
 
     def side_by_side(self) -> tuple[str, str]:
-        """Both codes HTML-escaped, the shared parts in ``<mark>``, long unshared stretches cut to ``...``."""
+        """Both codes HTML-escaped and printable (control characters as ``\\x1b``), the shared parts in ``<mark>``,
+        long unshared stretches cut to ``...``."""
         assert self._prints is not None
         fa, fb = self._prints
         _, _, (slices_a, slices_b) = compare_files(fa, fb)
         return (
-            highlight_overlap(fa.raw_code, slices_a, "<mark>", "</mark>", CONTEXT_LINES, True)[0],
-            highlight_overlap(fb.raw_code, slices_b, "<mark>", "</mark>", CONTEXT_LINES, True)[0],
+            printable(highlight_overlap(fa.raw_code, slices_a, "<mark>", "</mark>", CONTEXT_LINES, True)[0]),
+            printable(highlight_overlap(fb.raw_code, slices_b, "<mark>", "</mark>", CONTEXT_LINES, True)[0]),
         )
 
 
@@ -130,20 +133,27 @@ def own_code(code: str, stub: str | None) -> str:
 
 def similar_pairs(
     exercise: str, codes: dict[str, str], stub: str | None, threshold: float = THRESHOLD
-) -> tuple[list[Pair], int]:
+) -> tuple[list[Pair], int, dict[str, str]]:
     """Pairs of ``codes`` (id -> the module's source) at or above ``threshold``, most similar first.
 
-    Returns the pairs and how many submissions had code of their own to compare (beyond the stub).
+    Returns the pairs, how many submissions had code of their own to compare (beyond the stub), and the
+    submissions left out, each with why: code that cannot be parsed or fingerprinted (an expression nested
+    deeper than Python's parser recurses ...) costs its own comparison, never the class's.
     """
     boilerplate = np.array(sorted(_fingerprint("stub.py", stub).hashes)) if stub else None
     by_text: dict[str, CodeFingerprint] = {}  # the same text is fingerprinted once (untouched files, copies)
     prints = {}
+    skipped = {}
     for ident, text in sorted(codes.items()):
-        code = own_code(text, stub)
-        if not code.strip():
+        try:
+            code = own_code(text, stub)
+            if not code.strip():
+                continue
+            if code not in by_text:
+                by_text[code] = _fingerprint(f"{ident}.py", code, boilerplate)
+        except (RecursionError, ValueError, SyntaxError) as error:
+            skipped[ident] = f"its code could not be read: {type(error).__name__}: {capped(str(error), 200)}"
             continue
-        if code not in by_text:
-            by_text[code] = _fingerprint(f"{ident}.py", code, boilerplate)
         if by_text[code].hashes:
             prints[ident] = by_text[code]
     hashes = {ident: frozenset(map(int, fp.hashes)) for ident, fp in prints.items()}
@@ -153,7 +163,7 @@ def similar_pairs(
         share_a, share_b = common / len(hashes[a]), common / len(hashes[b])
         if min(share_a, share_b) >= threshold:
             pairs.append(Pair(exercise, a, b, share_a, share_b, (prints[a], prints[b])))
-    return sorted(pairs, key=lambda p: (-p.similarity, p.a, p.b)), len(prints)
+    return sorted(pairs, key=lambda p: (-p.similarity, p.a, p.b)), len(prints), skipped
 
 
 def module_code(root: Path, module: str) -> str | None:

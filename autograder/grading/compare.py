@@ -31,7 +31,29 @@ Mistakes = Mapping[str, Any]  # name -> the wrong answer, or a zero-argument cal
 
 
 class Feedback(AssertionError):
-    """A failed check; its message is what the student reads."""
+    """A failed check; its message is what the student reads.
+
+    ``mistakes``: the known mistakes the grader's own models recognised in the answer, as data. The message names
+    them too ("Likely mistake: ..."), for the student; the class report and ``misconceptions.csv`` read this field
+    alone (:attr:`autograder.grading.results.TestResult.mistakes`), never the message, whose text the submission's
+    output and exceptions may fill.
+    """
+
+    def __init__(self, message: str = "", mistakes: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.mistakes = tuple(dict.fromkeys(mistakes))
+
+    def with_note(self, note: str) -> Feedback:
+        """The same feedback, naming the same mistakes, with ``note`` after its message."""
+        return Feedback(str(self) + note, self.mistakes)
+
+
+LIKELY = "  Likely mistake: "  # how a message names a mistake the grader recognised
+
+
+def naming(message: str, *mistakes: str) -> Feedback:
+    """Feedback whose message is ``message`` and one "Likely mistake" line per name, which it carries as data."""
+    return Feedback("\n".join([message, *(LIKELY + name for name in mistakes)]), mistakes)
 
 
 def _torch():
@@ -396,16 +418,16 @@ def check(
             shown_expected, shown_got = _at(expected, f.path), _at(got, f.path)
         except (KeyError, IndexError, TypeError):
             shown_expected, shown_got = expected, got
-        lines = [f"{what}: {f}"]
-        lines += [f"  Likely mistake: {name}" for name in recognise(got, mistakes)]
+        found = recognise(got, mistakes)
+        lines = [f"{what}: {f}", *(LIKELY + name for name in found)]
         if all(isinstance(v, _SCALARS) for v in (shown_expected, shown_got)):
-            raise Feedback("\n".join(lines)) from None  # the diagnosis already says "expected 4, got 5"
+            raise Feedback("\n".join(lines), found) from None  # the diagnosis already says "expected 4, got 5"
         for label, value in (("Expected: ", shown_expected), ("Got:      ", shown_got)):
             lines.append("\n  ".join(f"  {label}{short(value, precision=precision, suppress=suppress)}".splitlines()))
         differing = _differing(f)
         if differing:
             lines.append(differing)
-        raise Feedback("\n".join(lines)) from None
+        raise Feedback("\n".join(lines), found) from None
 
 
 def _check_named(

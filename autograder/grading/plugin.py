@@ -27,6 +27,7 @@ from autograder.grading.adapter import InProcessStudent, Recording, Student, Stu
 from autograder.grading.compare import RAISES_CHECKED, Feedback
 from autograder.grading.loader import ASSIGNMENTS, Root, reference
 from autograder.grading.results import Report, Status, TestResult
+from autograder.grading.textsafe import printable
 from autograder.runtime.curriculum import PACKAGES
 from autograder.runtime.errors import ErrorKind
 
@@ -164,6 +165,17 @@ def _status(excinfo: pytest.ExceptionInfo[BaseException] | None) -> Status:
     return "failed"
 
 
+def _error_kind(excinfo: pytest.ExceptionInfo[BaseException] | None) -> str:
+    """The student's error as an :class:`ErrorKind` value, "" when none: the class report reads it as data."""
+    if excinfo is None:
+        return ""
+    if isinstance(excinfo.value, StudentError):
+        return str(excinfo.value.kind)
+    if isinstance(excinfo.value, pytest.fail.Exception) and str(excinfo.value).startswith("Timeout"):
+        return str(ErrorKind.TIMEOUT)  # pytest-timeout stopped an in-process call (make test, nbgrader)
+    return ""
+
+
 class _PlainFailures:
     """A failure that carries a student-facing message is reported as that message alone.
 
@@ -218,9 +230,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 status=status,
                 output=text,
                 duration=report.duration,
-                error_kind=str(call.excinfo.value.kind)
-                if call.excinfo and isinstance(call.excinfo.value, StudentError)
-                else "",
+                error_kind=_error_kind(call.excinfo),
+                mistakes=list(call.excinfo.value.mistakes)
+                if call.excinfo and isinstance(call.excinfo.value, Feedback)
+                else [],
                 functions=tuple(sorted(student.called)) if student is not None else (),
                 checks_raise=bool(RAISES_CHECKED),
             )
@@ -245,7 +258,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
 
     report = config.stash[REPORT_KEY]
     for note in config.stash.get(NOTES_KEY, []):
-        terminalreporter.write_line(note)
+        terminalreporter.write_line(printable(note))  # notes name the hand-in's files
     if report.tests:
         terminalreporter.write_line("")
         terminalreporter.write(render_table(report, points=config.getoption("--points")))

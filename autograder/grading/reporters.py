@@ -1,4 +1,9 @@
-"""Ways to show a :class:`~autograder.results.Report`: a terminal table (rich) and CSV rows."""
+"""Ways to show a :class:`~autograder.results.Report`: a terminal table (rich).
+
+A failure's first line is the submission's text as much as the grader's (its exception message, its reprs): it
+reaches the table printable (:func:`~autograder.grading.textsafe.printable`, no escape sequence reaches the
+terminal or a batch log) and as a :class:`rich.text.Text`, never parsed for rich markup or emoji codes.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,13 @@ import shutil
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from autograder.grading.results import Report
+from autograder.grading.textsafe import capped, printable
 
 STYLE = {"passed": "green", "failed": "red", "not implemented yet": "yellow"}
+DETAIL_LIMIT = 300  # characters of a first failure shown
 
 
 def render_table(report: Report, points: bool = True, width: int | None = None) -> str:
@@ -25,10 +33,10 @@ def render_table(report: Report, points: bool = True, width: int | None = None) 
     for s in report.exercises():
         status = s.status
         detail = status if status != "failed" else s.first_failure
-        row = [s.exercise, f"{s.passed}/{s.total}"]
+        row: list[str | Text] = [s.exercise, f"{s.passed}/{s.total}"]
         if points:
             row.append(f"{s.score:g}/{s.max_score:g}")
-        row.append(f"[{STYLE.get(status, 'red')}]{_escape(detail)}[/]")
+        row.append(Text(capped(printable(detail, keep_newlines=False), DETAIL_LIMIT), style=STYLE.get(status, "red")))
         table.add_row(*row)
     if points:
         table.add_section()
@@ -43,12 +51,6 @@ def render_table(report: Report, points: bool = True, width: int | None = None) 
         file=buf, width=width, force_terminal=None, force_jupyter=False, color_system="auto" if _isatty() else None
     ).print(table)
     return buf.getvalue()
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text[:300])
 
 
 def _isatty() -> bool:

@@ -32,6 +32,7 @@ class TestResult:
     output: str = ""
     duration: float = 0.0
     error_kind: str = ""  # the student's error (an ErrorKind value: "timeout", "crash" ...), "" when none
+    mistakes: list[str] = field(default_factory=list)  # the known mistakes the grader's models named (Feedback)
     functions: tuple[str, ...] = ()  # the student functions the test called (not written to results.json)
     checks_raise: bool = False  # the test rewards an exception on bad input (compare.check_raises passed)
 
@@ -111,6 +112,10 @@ class Report:
         its points, without any input or expected value. The public tests (:attr:`public`) are always
         ``visible``: the student runs them anyway. They come last, named ``public: ...``, numbered
         ``P.<n>.<k>`` (``n``: the exercise's number), tagged ``[exercise, "public"]``, worth 0 points.
+
+        Each test's ``extra_data`` (Gradescope keeps it and shows it to no one) holds what the class report reads as
+        data, never from the output a submission can fill: the ``mistakes`` the grader's models named and the
+        student's ``error_kind`` (:class:`~autograder.runtime.errors.ErrorKind`, "" when none).
         """
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility {visibility!r}: expected one of {VISIBILITIES}")
@@ -132,6 +137,7 @@ class Report:
                         "output": capped(t.output, output_cap),
                         "visibility": shown,
                         "tags": [t.exercise, *tags],
+                        "extra_data": {"mistakes": list(t.mistakes), "error_kind": t.error_kind},
                     }
                 )
             return out

@@ -77,7 +77,7 @@ class _Budget:
     def add_bytes(self, name: str, n: int, file_total: int) -> None:
         self.bytes += n
         if file_total > self.limits.max_file_bytes:
-            raise SubmissionError(f"{name} is larger than {self.limits.max_file_bytes >> 20} MiB")
+            raise SubmissionError(f"the file {name} is larger than {self.limits.max_file_bytes >> 20} MiB")
         if self.bytes > self.limits.max_total_bytes:
             raise SubmissionError(f"the submission is larger than {self.limits.max_total_bytes >> 20} MiB")
 
@@ -122,7 +122,7 @@ def copy_tree(src: Path, dest: Path) -> None:
                     fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
                     with os.fdopen(fd, "rb") as fsrc, open(dest.joinpath(*parts), "xb") as fdst:
                         if not stat.S_ISREG(os.fstat(fsrc.fileno()).st_mode):
-                            raise SubmissionError(f"{name} is not a regular file")
+                            raise SubmissionError(f"the file {name} is not a regular file")
                         _copy_stream(fsrc, fdst, name, budget)
                 else:
                     refused.append(f"{name} is not a regular file or folder")
@@ -217,7 +217,7 @@ def prepare(submission: str | Path, dest: str | Path) -> Path:
         with src.open("rb") as fin, (dest / src.name).open("wb") as fout:
             _copy_stream(fin, fout, src.name, _Budget())
     elif src.is_file():
-        raise SubmissionError(f"{src.name} is neither a folder, a zip file nor a notebook")
+        raise SubmissionError(f"the hand-in {src.name} is neither a folder, a zip file nor a notebook")
     else:
         raise SubmissionError(f"the submission {src} does not exist")
     return find_root(dest)

@@ -259,6 +259,7 @@ def check(exercise: str) -> None:
         raise PublicTestsFailed(f"{len(failing)} of {total} public tests of {exercise} do not pass yet (see above)")
 
 
+RESULTS_MIME = "application/vnd.autograder.results+json"  # grade_hidden's tests as data, for the class report
 FEEDBACK_LINES = 12  # lines kept per failing test in nbgrader feedback: its first ones (the named mistake first)
 LINE_WIDTH = 160  # a longer line (a tensor dump) is cut at its end, never dropped
 
@@ -283,8 +284,11 @@ def feedback(report: Any, visibility: str = "visible") -> str:
     nbgrader's feedback reaches students only when the instructor releases it, so Gradescope's
     ``visible``, ``after_due_date`` and ``after_published`` all show each failure's first lines;
     ``points-only`` shows each test's title and points without any message (no input, no expected
-    value); ``hidden`` shows the exercise's points alone.
+    value); ``hidden`` shows the exercise's points alone. A message is shown printable (no escape sequence of the
+    code's own reaches the notebook or its feedback).
     """
+    from autograder.grading.textsafe import printable
+
     if visibility == "hidden":
         return "(the hidden tests' details are not shown in this course)"
     lines = []
@@ -292,8 +296,40 @@ def feedback(report: Any, visibility: str = "visible") -> str:
         mark = "ok  " if t.status == "passed" else "FAIL"
         lines.append(f"{mark} {t.title}  ({t.score:g}/{t.max_score:g})")
         if t.status != "passed" and t.output.strip() and visibility != "points-only":
-            lines += ["       " + line for line in _first_lines(t.output)]
+            lines += ["       " + line for line in _first_lines(printable(t.output))]
     return "\n".join(lines)
+
+
+def results_bundle(report: Any) -> dict[str, Any]:
+    """The hidden suite's tests as data, a display output of the test cell that the class report reads: each test's
+    title, points, the mistakes the grader's models named and its error kind, so that no name is ever parsed from
+    the printed feedback (which the code's own prints share). Shown by no notebook viewer: a MIME type of its own,
+    beside an empty ``text/plain`` that nbconvert (nbgrader's feedback, formgrader) renders as nothing instead of
+    warning that it cannot show the data.
+    """
+    tests = [
+        {
+            "title": t.title,
+            "score": t.score,
+            "max_score": t.max_score,
+            "passed": t.status == "passed",
+            "mistakes": list(t.mistakes),
+            "error_kind": t.error_kind,
+        }
+        for t in report.tests
+    ]
+    return {RESULTS_MIME: {"tests": tests}, "text/plain": ""}
+
+
+def _display(bundle: dict[str, Any]) -> None:
+    """Show ``bundle`` as the cell's display output where a Jupyter kernel runs this (nbgrader), else nowhere."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        return
+    if get_ipython() is not None:
+        display(bundle, raw=True)
 
 
 class _HangGuard:
@@ -399,4 +435,5 @@ def grade_hidden(exercise: str, points: float) -> float:
         raise RuntimeError(f"{exercise}: the hidden tests did not run:\n{captured.getvalue()[-3000:]}")
     print(f"{exercise}: {report.score:g}/{report.max_score:g} points from the hidden tests")
     print(feedback(report, settings.hidden_visibility))
+    _display(results_bundle(report))
     return round(points * report.score / report.max_score, 4) if report.max_score else 0.0

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.grading.adapter import StudentError
-from autograder.grading.compare import Feedback, check
+from autograder.grading.compare import check, naming
 
 M = "embeddings.bpe"
 EOW = "</w>"
@@ -341,9 +341,9 @@ def test_encode_unknown_maps_to_unk(student, ref):
         got = student.call(f"{M}:encode", text, vocab, merges)
     except StudentError as error:
         if error.is_a("KeyError"):
-            raise Feedback(
-                f"{what}: your code raised KeyError ({error.message[:120]})\n"
-                "  Likely mistake: no unk fallback: an unknown token must map to vocab[unk_token]"
+            raise naming(
+                f"{what}: your code raised KeyError ({error.message[:120]})",
+                "no unk fallback: an unknown token must map to vocab[unk_token]",
             ) from None
         raise
     check(got, ref[M].encode(text, vocab, merges), what=what)

@@ -136,7 +136,7 @@ def check_layer(student, ref, got, expected, *, what: str, mistakes: dict | None
     try:
         check(got, expected, what=what, mistakes=mistakes)
     except Feedback as feedback:
-        raise Feedback(str(feedback) + mha_note(student, ref)) from None
+        raise feedback.with_note(mha_note(student, ref)) from None
 
 
 # -- wrong wirings of the reference's own submodules ----------------------------------------------------

@@ -29,7 +29,7 @@ import pytest
 import torch
 
 from autograder.grading.adapter import StudentError
-from autograder.grading.compare import Feedback, check, describe_args
+from autograder.grading.compare import check, describe_args, naming
 from autograder.grading.testing import module_run, state_of
 from autograder.runtime.standins import UPSTREAM_OF
 from course.tasks import BOS_ID, EOS_ID, PAD_ID, make_generator
@@ -681,7 +681,7 @@ def calling(fn: Callable[[], Any], error_hints: dict[str, str]) -> Any:
     except StudentError as error:
         for needle, mistake in error_hints.items():
             if error.kind == "raised" and needle in error.message:
-                raise Feedback(f"{error}\n  Likely mistake: {mistake}") from None
+                raise naming(str(error), mistake) from None
         raise
 
 

@@ -27,7 +27,7 @@ import pytest
 import torch
 
 from autograder.grading.adapter import StudentError
-from autograder.grading.compare import Feedback, check, check_raises, describe_args
+from autograder.grading.compare import Feedback, check, check_raises, describe_args, naming
 from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, check_output_weights, mha_mistakes
 from autograder.grading.testing import causal, key_padding, module_run, randn, reference_run, state_of
 from autograder.runtime.standins import UPSTREAM_OF
@@ -104,7 +104,7 @@ def check_mha(student, ref, got, expected, *, what: str, mistakes: dict | None =
     try:
         check_output_weights(got, expected, what=what, mistakes=mistakes)
     except Feedback as feedback:
-        raise Feedback(str(feedback) + sdpa_note(student, ref)) from None
+        raise feedback.with_note(sdpa_note(student, ref)) from None
 
 
 # -- wrong variants of multi-head attention, from the reference's own projections --------------------------
@@ -504,6 +504,6 @@ def test_three_dimensional_mask_is_per_sequence(student, ref):
     except StudentError as error:
         if error.kind != "raised" or "must match" not in error.message:  # torch's broadcasting error
             raise
-        hint = "Likely mistake: the 3-D mask broadcast as (1, B, Lq, Lk): add the head axis first, mask.unsqueeze(1)"
-        raise Feedback(f"{what}: {error}\n  {hint}") from None
+        hint = "the 3-D mask broadcast as (1, B, Lq, Lk): add the head axis first, mask.unsqueeze(1)"
+        raise naming(f"{what}: {error}", hint) from None
     check_output_weights(got, expected, what=what)

@@ -249,7 +249,8 @@ def test_gradescope_results_folder_gives_the_same_findings(cls, graded, tmp_path
 
 
 def test_nbgrader_autograded_folder(tmp_path, monkeypatch):
-    """Feedback printed by the real ``grade_hidden`` in an autograded notebook is read back, the code too."""
+    """What the real ``grade_hidden`` prints and displays (its tests as data) in an autograded notebook is read back,
+    the code too."""
     source = nbformat.read(REPO_ROOT / "nbgrader" / "source" / "embeddings" / "embeddings.ipynb", as_version=4)
     mutant = MUTANTS["one_hot:ties-first-occurrence"]
     for student, wrong in (("nb-alice", True), ("nb-bob", False)):
@@ -261,12 +262,16 @@ def test_nbgrader_autograded_folder(tmp_path, monkeypatch):
                 if (cell.metadata.get("course") or {}).get("module") == "embeddings.one_hot":
                     cell.source = cell.source.replace(mutant.old, mutant.new)
         monkeypatch.setattr(kernel, "_RUN", {"embeddings.one_hot": {"cell": code}})  # cell id -> code, as the kernel keeps it
-        printed = io.StringIO()
+        printed, shown = io.StringIO(), []
+        monkeypatch.setattr(kernel, "_display", shown.append)  # what Jupyter would keep as a display output
         with contextlib.redirect_stdout(printed):
             kernel.grade_hidden("one_hot", points=21)
         for cell in nb.cells:
             if cell.metadata.get("nbgrader", {}).get("grade_id") == "one_hot-tests":
-                cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=printed.getvalue())]
+                cell.outputs = [
+                    nbformat.v4.new_output("stream", name="stdout", text=printed.getvalue()),
+                    nbformat.v4.new_output("display_data", data=shown[-1]),
+                ]
         path = tmp_path / "autograded" / student / "embeddings" / "embeddings.ipynb"
         path.parent.mkdir(parents=True)
         nbformat.write(nb, path)
@@ -309,7 +314,7 @@ def test_batch_hangs_crashes_and_refusals_are_operational_rows(tmp_path, monkeyp
     times, median = report.slow_submissions(cls)
     assert {i for i, _ in times} == {"loops", "exits", "linked"} and times[0][0] == "loops" and median > 0
     _, notes = report.code_similarity(cls, threshold=0.6)
-    assert [n.split(":")[0] for n in notes] == ["linked"]  # refused again when its code is read: never compared
+    assert [n.split(":")[0] for n in notes] == ["Submission linked"]  # refused again when read: never compared
 
 
 def test_usage_errors(tmp_path):
