@@ -554,8 +554,11 @@ def parse(argv: list[str]) -> argparse.Namespace:
             one = ns.command == "watch"
             parser.error(
                 f"{ns.command}: {stray[0]!r} is an exercise, not a pytest argument; usage: python -m autograder "
-                + ("watch EXERCISE [-- pytest arguments] (one exercise at a time)" if one else
-                   "test [EXERCISE ...] [-- pytest arguments] (exercises first)")
+                + (
+                    "watch EXERCISE [-- pytest arguments] (one exercise at a time)"
+                    if one
+                    else "test [EXERCISE ...] [-- pytest arguments] (exercises first)"
+                )
             )
         ns.pytest_args = [*unknown, *extra]
     elif unknown:

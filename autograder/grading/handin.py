@@ -50,7 +50,8 @@ def _walk(handin: Path) -> Iterator[Path]:
             yield Path(folder, name)
 
 
-def _digest(text: str) -> str:
+def digest(text: str) -> str:
+    """What the rule compares: a module's text without its leading and trailing blank space."""
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
 
@@ -60,7 +61,7 @@ def stub_digests(root: Path = ASSIGNMENTS) -> dict[str, str]:
     for module in EXERCISES.values():
         path = root.joinpath(*module.split(".")).with_suffix(".py")
         if path.is_file():
-            digests[module] = _digest(path.read_text(encoding="utf-8"))
+            digests[module] = digest(path.read_text(encoding="utf-8"))
     return digests
 
 
@@ -89,15 +90,17 @@ def _module_files(files: list[Path], handin: Path) -> dict[str, Path]:
     return {module: path for module, path in chosen.items() if module in EXERCISES.values()}
 
 
-def choose(module: str, file: tuple[str, str] | None, notebook: tuple[str, str] | None, stub: str | None) -> tuple[str, str]:
+def choose(
+    module: str, file: tuple[str, str] | None, notebook: tuple[str, str] | None, stub: str | None
+) -> tuple[str, str]:
     """The rule of this module's docstring for one module: ``(the source graded, a note that says which and why)``.
 
     ``file`` and ``notebook`` are ``(source, where it is)`` or None; ``stub`` is the digest of the released stub.
     """
-    file_changed = file is not None and _digest(file[0]) != stub
-    notebook_changed = notebook is not None and _digest(notebook[0]) != stub
+    file_changed = file is not None and digest(file[0]) != stub
+    notebook_changed = notebook is not None and digest(notebook[0]) != stub
     if file is not None and (file_changed or not notebook_changed):
-        differs = notebook is not None and notebook_changed and _digest(notebook[0]) != _digest(file[0])
+        differs = notebook is not None and notebook_changed and digest(notebook[0]) != digest(file[0])
         note = f"{module}: graded from {file[1]}"
         if differs:
             note += f" (the %%module {module} cells of {notebook[1]} differ and were not graded)"
@@ -133,7 +136,11 @@ def prepare(handin: str | Path, dest: str | Path, stubs: dict[str, str] | None =
 
     chosen: dict[str, str] = {}
     for module in sorted(set(files) | set(from_notebooks)):
-        file = (files[module].read_text(encoding="utf-8", errors="replace"), where(files[module])) if module in files else None
+        file = (
+            (files[module].read_text(encoding="utf-8", errors="replace"), where(files[module]))
+            if module in files
+            else None
+        )
         notebook = (from_notebooks[module][0], where(from_notebooks[module][1])) if module in from_notebooks else None
         chosen[module], note = choose(module, file, notebook, stubs.get(module))
         notes.append(note)
