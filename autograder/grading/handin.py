@@ -100,9 +100,8 @@ def choose(
     file_changed = file is not None and digest(file[0]) != stub
     notebook_changed = notebook is not None and digest(notebook[0]) != stub
     if file is not None and (file_changed or not notebook_changed):
-        differs = notebook is not None and notebook_changed and digest(notebook[0]) != digest(file[0])
         note = f"{module}: graded from {file[1]}"
-        if differs:
+        if notebook is not None and notebook_changed and digest(notebook[0]) != digest(file[0]):
             note += f" (the %%module {module} cells of {notebook[1]} differ and were not graded)"
         elif not file_changed and stub is not None:
             note += " (still the stub you were given)"

@@ -115,7 +115,7 @@ def notebook_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-class _Node(dict):  # type: ignore[type-arg]
+class _Node(dict[str, Any]):
     """A JSON object read with attribute access, as nbformat's ``NotebookNode`` (what this module reads of one)."""
 
     def __getattr__(self, name: str) -> Any:
@@ -139,14 +139,19 @@ def _read_json(path: Path) -> Any:
     return nb
 
 
-def read_notebook(path: Path) -> Any:
-    """The notebook at ``path``, or :class:`NotebookError` saying why it is not one."""
+def _read(path: Path) -> Any:
+    """nbformat's reading (which upgrades older notebook versions), or the standard library's where it is missing."""
     try:
         import nbformat
     except ModuleNotFoundError:
-        nbformat = None
+        return _read_json(path)
+    return nbformat.read(path, as_version=4)
+
+
+def read_notebook(path: Path) -> Any:
+    """The notebook at ``path``, or :class:`NotebookError` saying why it is not one."""
     try:
-        nb = nbformat.read(path, as_version=4) if nbformat is not None else _read_json(path)
+        nb = _read(path)
         if not isinstance(nb.get("cells"), list):
             raise ValueError("it has no list of cells")
         for cell in nb.cells:
