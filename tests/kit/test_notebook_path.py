@@ -146,3 +146,22 @@ def test_a_notebook_only_student_runs_part_1_to_the_capstone(tmp_path):
     assert "Note:" not in printed  # what ran is what is graded
     assert "BPE: 300 merges in" in printed and "s wall" in printed and "s CPU" in printed
     assert "trained in" in printed and "held-out loss" in printed
+
+
+def test_a_slow_train_bpe_learns_fewer_merges_and_the_capstone_says_so():
+    """The plain trainer pays for every merge: the capstone keeps to its budget, and says what the full run costs."""
+    from course.corpus import PROBE_MERGES, train_bpe_within
+
+    calls = []
+
+    def slow_train_bpe(counts, num_merges):  # at least 10 ms per merge, as a recounting trainer on a big corpus
+        calls.append(num_merges)
+        time.sleep(0.01 * num_merges)
+        return [("a", str(i)) for i in range(num_merges)]
+
+    merges, line = train_bpe_within(slow_train_bpe, {"ab": 1}, 1000, seconds=0.5)
+    assert calls[0] == PROBE_MERGES and len(merges) < 1000 and len(calls) <= 2
+    assert f"BPE: {len(merges)} merges in" in line and "s wall" in line and "s CPU" in line
+    assert "1000 merges would take about" in line and "settings['bpe_seconds'] = 0.5" in line
+    fast, line = train_bpe_within(lambda counts, n: [("a", str(i)) for i in range(n)], {"ab": 1}, 1000, seconds=60)
+    assert len(fast) == 1000 and "would take" not in line
