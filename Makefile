@@ -5,7 +5,7 @@
 #- PYTHON=<python>       the Python 3.11+ that creates .venv (default python3)
 #- SUBMISSION=<dir|zip>  what `test` and `grade` run on (default assignments)
 #- RESULTS=<file>        where `grade` writes Gradescope's results.json (default results.json)
-#- EX=<exercise>         one exercise only, e.g. EX=skipgram (test, grade, watch, batch)
+#- EX=<exercise>         the exercise(s), e.g. EX=skipgram or EX="cbow skipgram" (test, grade, batch; watch takes one)
 #- ARGS=<args>           more arguments for pytest (test, kit-tests), the grader (grade, batch) or the tool
 #- SUBMISSIONS=<dir>     `batch`: the folder holding one sub-folder or .zip per submission (required)
 #- OUT=<dir>             `batch`: where results/, logs/ and gradebook.csv go (default build/batch)
@@ -20,8 +20,8 @@ ARGS ?=
 SUBMISSIONS ?=
 OUT ?= build/batch
 
-PUBLIC := $(if $(EX),tests/public/test_$(EX).py,tests/public)
-ONLY   := $(if $(EX),--only $(EX),)
+PUBLIC := $(if $(EX),$(foreach e,$(EX),tests/public/test_$(e).py),tests/public)
+ONLY   := $(foreach e,$(EX),--only $(e))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test watch grade stubs stubs-check lint typecheck kit-tests check mutants notebooks notebooks-check \

@@ -226,10 +226,10 @@ def cmd_setup(ns: argparse.Namespace) -> int:
 def cmd_test(ns: argparse.Namespace) -> int:
     from autograder import student
 
-    _known_exercises([ns.exercise] if ns.exercise else None)
-    argv = ["test", *([ns.exercise] if ns.exercise else []), "--", *ns.pytest_args]
+    _known_exercises(ns.exercises)
+    argv = ["test", *ns.exercises, "--", *ns.pytest_args]
     status = _venv_or_here(ns, argv)
-    return student.run_tests(ns.exercise, ns.pytest_args) if status is None else status
+    return student.run_tests(ns.exercises, ns.pytest_args) if status is None else status
 
 
 def cmd_watch(ns: argparse.Namespace) -> int:
@@ -260,6 +260,10 @@ def cmd_zip(ns: argparse.Namespace) -> int:
 
     names = student.zip_handin(Path(ns.out).resolve())
     print(f"{ns.out} written: {len(names)} file(s) of {' and '.join(student.HANDIN)}")
+    notes = student.graded_from(Path(ns.out).resolve())
+    if notes:
+        print("what will be graded, module by module:")
+        print("\n".join(f"  {note}" for note in notes))
     return 0
 
 
@@ -408,7 +412,7 @@ def _no_venv(p: argparse.ArgumentParser) -> None:
 
 
 def _test_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("exercise", nargs="?", default=None, help="one exercise (default: all)")
+    p.add_argument("exercises", nargs="*", metavar="EXERCISE", help="one exercise or several (default: all)")
     _no_venv(p)
 
 
@@ -488,7 +492,9 @@ SUBCOMMANDS: dict[str, Subcommand] = dict(
         _no_args,
     ),
     test=Subcommand(
-        "run the public tests on assignments/ (one exercise: test EX; pytest arguments after --)", cmd_test, _test_args
+        "run the public tests on assignments/ (some exercises: test EX [EX ...]; pytest arguments after --)",
+        cmd_test,
+        _test_args,
     ),  # fmt: skip
     watch=Subcommand(
         "re-run one exercise's public tests on every save of its file or notebook", cmd_watch, _watch_args
@@ -545,6 +551,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
         argv, extra = argv[: argv.index("--")], argv[argv.index("--") + 1 :]
     ns, unknown = parser.parse_known_args(argv)
     if ns.command in PYTEST_ARGS:
+        stray = [a for a in unknown if a in EXERCISES]
+        if stray:  # pytest would read an exercise's name as a file and say "file not found"
+            one = ns.command == "watch"
+            parser.error(
+                f"{ns.command}: {stray[0]!r} is an exercise, not a pytest argument; usage: python -m autograder "
+                + (
+                    "watch EXERCISE [-- pytest arguments] (one exercise at a time)"
+                    if one
+                    else "test [EXERCISE ...] [-- pytest arguments] (exercises first)"
+                )
+            )
         ns.pytest_args = [*unknown, *extra]
     elif unknown:
         parser.error(f"unrecognized arguments: {' '.join(unknown)}")

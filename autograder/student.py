@@ -73,19 +73,19 @@ def exercise_files(exercise: str, root: Path = REPO_ROOT) -> list[Path]:
     ]
 
 
-def pytest_args(exercise: str | None, submission: Path, extra: Sequence[str] = ()) -> list[str]:
-    """The public tests of ``exercise`` (all when ``None``) on ``submission``, as ``make test`` runs them."""
+def pytest_args(exercises: Sequence[str], submission: Path, extra: Sequence[str] = ()) -> list[str]:
+    """The public tests of ``exercises`` (all when empty) on ``submission``, as ``make test`` runs them."""
     tests = REPO_ROOT / "tests" / "public"
-    target = tests / f"test_{exercise}.py" if exercise else tests
-    return [str(target), "-p", "autograder.grading.plugin", "--submission", str(submission), "-q", "--no-header",
+    targets = [str(tests / f"test_{exercise}.py") for exercise in exercises] or [str(tests)]
+    return [*targets, "-p", "autograder.grading.plugin", "--submission", str(submission), "-q", "--no-header",
             "-rN", *extra]  # fmt: skip
 
 
-def run_tests(exercise: str | None, extra: Sequence[str] = (), submission: Path | None = None) -> int:
-    """Run the public tests in this process; pytest's exit status."""
+def run_tests(exercises: Sequence[str], extra: Sequence[str] = (), submission: Path | None = None) -> int:
+    """Run the public tests of ``exercises`` (all when empty) in this process; pytest's exit status."""
     import pytest
 
-    return int(pytest.main(pytest_args(exercise, submission or default_submission(), extra)))
+    return int(pytest.main(pytest_args(exercises, submission or default_submission(), extra)))
 
 
 def default_submission(root: Path = REPO_ROOT) -> Path:
@@ -196,7 +196,7 @@ def watch(exercise: str, extra: Sequence[str] = (), interval: float = 0.2, max_r
         submission = REPO_ROOT / "assignments"
         if state["from"] == notebook:
             submission = notebook_submission(notebook, Path(cache) / "from-notebook")
-        status = run_tests(exercise, extra, submission)
+        status = run_tests([exercise], extra, submission)
         if not changed:  # after the first run, what torch, pytest and the plugin hold is frozen: pytest's gc passes
             gc.collect()  # at the end of each run then skip it (0.25 s instead of 1 s per run here)
             gc.freeze()
@@ -224,3 +224,17 @@ def zip_handin(dest: Path = REPO_ROOT / "handin.zip", root: Path = REPO_ROOT) ->
                     z.write(path, rel.as_posix())
                     names.append(rel.as_posix())
     return names
+
+
+def graded_from(handin_zip: Path) -> list[str]:
+    """Per module, what grading ``handin_zip`` reads: its file or its notebook cells (the rule of
+    :mod:`autograder.grading.handin`), each line naming the file or the notebook."""
+    from autograder.grading.handin import prepare
+
+    with tempfile.TemporaryDirectory(prefix="autograder-handin-") as tmp:
+        with zipfile.ZipFile(handin_zip) as z:
+            z.extractall(Path(tmp) / "handin")
+        if not (Path(tmp) / "handin").is_dir():
+            return []
+        _, notes = prepare(Path(tmp) / "handin", Path(tmp) / "root")
+    return notes

@@ -28,8 +28,10 @@ def char_ngrams(word: str, n_min: int = 3, n_max: int = 6) -> list[str]:
     """The character n-grams of ``"<" + word + ">"``, for ``n_min <= n <= n_max``.
 
     Order (the one gensim's ``compute_ngrams`` gives): shortest first; within one length, left
-    to right. Lengths longer than the marked word give nothing. Characters are Python
-    characters (Unicode code points), not bytes; repeated n-grams are kept, once per occurrence.
+    to right. Lengths longer than the marked word give nothing, and so does ``n_max < n_min``.
+    Characters are Python characters (Unicode code points), not bytes; repeated n-grams are kept,
+    once per occurrence. ``n_min < 1`` raises ``ValueError`` (a 0-gram is the empty string, which
+    says nothing about the word and would be hashed once per position).
 
     Example:
         >>> char_ngrams("where", 3, 4)

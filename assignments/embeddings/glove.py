@@ -26,7 +26,8 @@ def cooccurrence_matrix(token_ids: Sequence[int] | np.ndarray, vocab_size: int, 
     sequence), ``X[t_i, t_j] += 1 / |i - j|``: a neighbour at distance 1 counts 1, at distance 2
     counts 1/2, and so on (GloVe's harmonic weighting: nearer words say more about a word).
     Every pair is seen from both ends, so ``X`` is symmetric; a word next to itself adds to the
-    diagonal twice.
+    diagonal twice. An id outside ``[0, vocab_size)`` raises ``ValueError`` naming it (a negative id
+    would otherwise count silently for the word at the end of the vocabulary).
 
     Example (``window=2``):
         >>> cooccurrence_matrix([0, 1, 2], 3, 2)

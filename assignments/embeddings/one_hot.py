@@ -60,8 +60,10 @@ def one_hot(indices: Sequence[int] | np.ndarray, vocab_size: int) -> np.ndarray:
 
     Shapes: ``indices`` of any shape ``S`` -> float64 array of shape ``S + (vocab_size,)``.
     Raises ``ValueError`` for an id outside ``[0, vocab_size)`` or a non-integer array
-    (floats such as ``1.0`` are refused: an id is a count, not a measurement). No ids at all is
-    fine: ``one_hot([], 3)`` is a float64 array of shape ``(0, 3)`` (an empty list has no dtype to refuse).
+    (floats such as ``1.0`` are refused: an id is a count, not a measurement; a bool array too:
+    ``True`` is not an id, even though NumPy would index with it). No ids at all is fine, whatever
+    the dtype: ``one_hot([], 3)`` is a float64 array of shape ``(0, 3)`` (an empty list reads as a
+    float64 array, so an empty float or bool array gives the same, ``(0, 3)``, and is not refused).
 
     Example:
         >>> one_hot([1], 3)

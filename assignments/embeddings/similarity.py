@@ -44,7 +44,8 @@ def most_similar(query: np.ndarray, embeddings: np.ndarray, k: int, exclude: Ite
     Returns an int64 array, best first. Rows whose index is in ``exclude`` are never returned
     (e.g. the query word itself). Ties (equal similarity) go to the lower index first, so the
     answer is unique; a stable sort (``np.argsort(-sims, kind="stable")``) gives that. When fewer
-    than ``k`` rows remain, all of them are returned.
+    than ``k`` rows remain, all of them are returned; ``k=0`` returns none, and a negative ``k``
+    raises ``ValueError`` (``[:k]`` would silently drop the last rows instead).
 
     Example:
         >>> E = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.0]])
@@ -66,7 +67,8 @@ def analogy(a: str, b: str, c: str, embeddings: np.ndarray, vocab: Mapping[str, 
     al. and gensim's ``most_similar(positive=[b, c], negative=[a])``). The answer is the word
     whose row of ``embeddings`` ``(V, D)`` has the highest cosine similarity with it, excluding
     ``a``, ``b`` and ``c`` themselves (otherwise ``b`` or ``c`` usually wins), ties to the lower
-    index. ``vocab`` maps word -> row; an unknown word raises ``KeyError``.
+    index. ``vocab`` maps word -> row; an unknown word raises ``KeyError``. With no candidate left
+    (every row is ``a``, ``b`` or ``c``: a vocabulary of three words), it raises ``ValueError``.
 
     Example: with vectors man=(1, 0), king=(1, 1), woman=(0, 1) and queen=(0.1, 1.5),
     the target is (0.707, 0.707) - (1, 0) + (0, 1) = (-0.29, 1.71), closest to queen:

@@ -246,6 +246,8 @@ def train_skipgram(
     ``epochs=0`` returns the initial ``(W_in, W_out)``, and so does a corpus with no pairs (a single
     token). An empty ``token_ids`` raises ``ValueError``: with no counts there is no noise
     distribution to draw negatives from (step 3 raises it: ``noise_distribution`` refuses all-zero counts).
+    An id outside ``[0, vocab_size)`` raises ``ValueError`` naming it, before step 1 (a negative id
+    would otherwise index from the end of ``W_in``, and one too large fail deep inside NumPy).
     """
     # Hint (~14 lines): follow the numbered recipe; the negatives of a batch are one rng.choice call.
     # YOUR CODE HERE

@@ -117,10 +117,23 @@ PART_IMPORTS = {
 }
 
 
-def setup_cells(part: str) -> list[Any]:
-    """The read-only cells that open a notebook: find the kit, then the imports every cell below uses."""
-    imports = PART_IMPORTS[part] + "\n\nfrom autograder.notebook import check, grade_hidden"
+def setup_cells(part: str, helpers: tuple[str, ...] = ()) -> list[Any]:
+    """The read-only cells that open a notebook: find the kit, then the imports every cell below uses (the kernel's
+    ``helpers`` too: ``bring`` and ``require`` where the part builds on earlier ones)."""
+    names = ", ".join(sorted({"check", "grade_hidden", *helpers}))
+    imports = PART_IMPORTS[part] + f"\n\nfrom autograder.notebook import {names}"
     return [_code(SETUP, grade_id="setup", locked=True), _code(imports, grade_id="imports", locked=True)]
+
+
+BRING = """\
+# Your own work from the earlier parts (read-only): nothing to paste. Each module is loaded from what is graded:
+# its file in assignments/ if you changed it, else the %%module cells of that part's notebook, beside this one.
+# Re-run this cell after changing them (check() says when to)."""
+
+
+def bring_cell(modules: list[str]) -> Any:
+    """The cell that loads the student's own earlier modules into the kernel (:func:`autograder.notebook.bring`)."""
+    return _code(BRING + "\nbring(" + ", ".join(f'"{m}"' for m in modules) + ")", grade_id="bring", locked=True)
 
 
 # --------------------------------------------------------------------------- the narrative
@@ -137,7 +150,8 @@ def parse_narrative(text: str) -> list[tuple[frozenset[str], list[tuple[str, str
     ``figure=name`` after ``python``); ``<!-- section: a b -->`` starts a section kept only when
     exercises ``a`` and ``b`` exist; ``<!-- setup -->``, ``<!-- exercise: name -->``,
     ``<!-- carry-over -->`` and ``<!-- contents -->`` insert generated cells (``<!-- carry-over: a.b -->``
-    carries the named modules instead of those the part imports).
+    brings the named modules besides those the part imports); ``tags=a,b`` gives a code cell those tags
+    (``parameters``: the cell a test may follow with its own settings, as papermill does).
     """
     sections: list[tuple[frozenset[str], list[tuple[str, str, dict[str, str]]]]] = [(frozenset(), [])]
     markdown: list[str] = []
@@ -190,7 +204,11 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
     narrative = (TEMPLATES / "notebooks" / f"{part}.md").read_text(encoding="utf-8")
     cells: list[Any] = []
     placed = []
-    for requires, blocks in parse_narrative(narrative):
+    sections = parse_narrative(narrative)
+    named = [b[2]["arg"].split() for _, blocks in sections for b in blocks if b[:2] == ("directive", "carry-over")]
+    wanted = [*carried_modules(part, modules), *(m for names in named for m in names)]
+    brought = [m for m in dict.fromkeys(wanted) if m in modules]
+    for requires, blocks in sections:
         unknown = requires - set(EXERCISES)
         if unknown:
             raise ValueError(f"release/notebooks/{part}.md: unknown exercise(s) {sorted(unknown)} in a section")
@@ -205,14 +223,15 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
                 cell = _code(text)
                 if "figure" in info:
                     cell.metadata[METADATA_KEY] = {"figure": info["figure"]}
+                if "tags" in info:
+                    cell.metadata["tags"] = info["tags"].split(",")
                 cells.append(cell)
             elif text == "setup":
-                cells += setup_cells(part)
+                cells += setup_cells(part, ("bring", "require") if brought else ())
             elif text == "contents":
                 cells.append(nbformat.v4.new_markdown_cell(_contents(mine, points)))
-            elif text == "carry-over":  # the modules of other parts this part imports, or those named
-                for module in info["arg"].split() if info.get("arg") else carried_modules(part, modules):
-                    cells += module_cells(module, modules[module], f"carry-{module.replace('.', '-')}")
+            elif text == "carry-over" and brought:  # the modules of other parts this part uses, never pasted
+                cells.append(bring_cell(brought))
             elif text == "exercise":
                 name = info["arg"]
                 if PART_OF.get(name) != part:
@@ -280,19 +299,35 @@ def clear_hidden_tests(nb: Any) -> Any:
     return nb
 
 
-def execute_reference(out: Path = BUILD / "notebooks", parts: Iterable[str] = PARTS, timeout: int = 600) -> list[Path]:
-    """Run the reference notebooks (hidden tests cleared) into ``out``; save their figures in ``out/figures``."""
+def execute_reference(
+    out: Path = BUILD / "notebooks", parts: Iterable[str] = PARTS, timeout: int = 600, parameters: str = ""
+) -> list[Path]:
+    """Run the reference notebooks (hidden tests cleared) into ``out``, in order; save their figures in ``out/figures``.
+
+    They run side by side in ``out``, as a student's notebooks do in the bundle's ``notebooks/``, so a
+    later part brings the earlier parts' work from their notebooks (the kit's ``assignments/`` holds
+    only stubs), the path of a student who works in the notebooks alone. ``parameters``: code run
+    right after each cell tagged ``parameters`` (papermill's convention), e.g. a smaller capstone.
+    """
     import nbformat
     from nbclient import NotebookClient
 
     (out / "figures").mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "COURSE_KIT": str(REPO_ROOT)}
-    written = []
-    for part in parts:
+    notebooks = {}
+    for part in PARTS:
         path = SOURCE_DIR / part / f"{part}.ipynb"
-        if not path.exists():
-            continue
-        nb = clear_hidden_tests(nbformat.read(path, as_version=4))
+        if path.exists():
+            notebooks[part] = clear_hidden_tests(nbformat.read(path, as_version=4))
+            nbformat.write(notebooks[part], out / f"{part}.ipynb")  # where a later part finds it before it runs
+    written = []
+    for part in [p for p in parts if p in notebooks]:
+        nb = notebooks[part]
+        if parameters:
+            tagged = [i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", [])]
+            for i in reversed(tagged):
+                injected = nbformat.v4.new_code_cell(parameters, metadata={"tags": ["injected-parameters"]})
+                nb.cells.insert(i + 1, injected)
         NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(out)}}).execute(
             env=env
         )

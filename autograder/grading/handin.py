@@ -7,7 +7,7 @@ curriculum's modules are written, inside the new root, whatever a notebook's ``%
 released stub and a notebook's ``%%module`` cells hold something else: then the notebook is. A
 student who works only in the notebooks is graded on them; one who works only in the files, on
 those; where both were changed and differ, the file wins, and the notes (printed by ``make test``,
-in Gradescope's output, in ``python -m autograder handin``) say so.
+in Gradescope's output, by ``python -m autograder handin`` and ``zip``) say so and name the file or notebook.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT
 from autograder.grading.sandbox import MAX_DEPTH, SubmissionError
-from autograder.notebook.cells import NotebookError, collect_modules, write_root
+from autograder.notebook.cells import NotebookError, collect_sources, write_root
 from autograder.runtime.curriculum import EXERCISES, PACKAGES
 from autograder.settings import Settings
 
@@ -50,7 +50,8 @@ def _walk(handin: Path) -> Iterator[Path]:
             yield Path(folder, name)
 
 
-def _digest(text: str) -> str:
+def digest(text: str) -> str:
+    """What the rule compares: a module's text without its leading and trailing blank space."""
     return hashlib.sha256(text.strip().encode("utf-8")).hexdigest()
 
 
@@ -60,7 +61,7 @@ def stub_digests(root: Path = ASSIGNMENTS) -> dict[str, str]:
     for module in EXERCISES.values():
         path = root.joinpath(*module.split(".")).with_suffix(".py")
         if path.is_file():
-            digests[module] = _digest(path.read_text(encoding="utf-8"))
+            digests[module] = digest(path.read_text(encoding="utf-8"))
     return digests
 
 
@@ -89,6 +90,27 @@ def _module_files(files: list[Path], handin: Path) -> dict[str, Path]:
     return {module: path for module, path in chosen.items() if module in EXERCISES.values()}
 
 
+def choose(
+    module: str, file: tuple[str, str] | None, notebook: tuple[str, str] | None, stub: str | None
+) -> tuple[str, str]:
+    """The rule of this module's docstring for one module: ``(the source graded, a note that says which and why)``.
+
+    ``file`` and ``notebook`` are ``(source, where it is)`` or None; ``stub`` is the digest of the released stub.
+    """
+    file_changed = file is not None and digest(file[0]) != stub
+    notebook_changed = notebook is not None and digest(notebook[0]) != stub
+    if file is not None and (file_changed or not notebook_changed):
+        note = f"{module}: graded from {file[1]}"
+        if notebook is not None and notebook_changed and digest(notebook[0]) != digest(file[0]):
+            note += f" (the %%module {module} cells of {notebook[1]} differ and were not graded)"
+        elif not file_changed and stub is not None:
+            note += " (still the stub you were given)"
+        return file[0], note
+    if notebook is None:
+        raise ValueError(f"{module}: neither a file nor notebook cells")
+    return notebook[0], f"{module}: graded from the notebook cells of {notebook[1]} (%%module {module})"
+
+
 def prepare(handin: str | Path, dest: str | Path, stubs: dict[str, str] | None = None) -> tuple[Path, list[str]]:
     """Whatever a student handed in -> a submission root at ``dest``; returns it and a note per module.
 
@@ -104,28 +126,23 @@ def prepare(handin: str | Path, dest: str | Path, stubs: dict[str, str] | None =
     files = _module_files(found, handin) if handin.is_dir() else {}
     notes: list[str] = []
     try:
-        from_notebooks = collect_modules([p for p in found if p.suffix == ".ipynb"], notes)
+        from_notebooks = collect_sources([p for p in found if p.suffix == ".ipynb"], notes)
     except NotebookError as error:
         raise SubmissionError(f"the hand-in could not be graded: {error}") from None
 
+    def where(path: Path) -> str:
+        return path.relative_to(handin).as_posix() if handin.is_dir() else path.name
+
     chosen: dict[str, str] = {}
     for module in sorted(set(files) | set(from_notebooks)):
-        text = files[module].read_text(encoding="utf-8", errors="replace") if module in files else None
-        notebook = from_notebooks.get(module)
-        stub = stubs.get(module)
-        file_changed = text is not None and _digest(text) != stub
-        notebook_changed = notebook is not None and _digest(notebook) != stub
-        if text is not None and (file_changed or not notebook_changed):
-            chosen[module] = text
-            origin = files[module].relative_to(handin).as_posix()
-            differs = notebook_changed and _digest(notebook or "") != _digest(text)
-            notes.append(
-                f"{module}: graded from {origin}"
-                + (f" (the notebook's %%module {module} cells differ and were not graded)" if differs else "")
-            )
-        else:
-            chosen[module] = notebook or ""
-            notes.append(f"{module}: graded from the notebook cells (%%module {module})")
+        file = (
+            (files[module].read_text(encoding="utf-8", errors="replace"), where(files[module]))
+            if module in files
+            else None
+        )
+        notebook = (from_notebooks[module][0], where(from_notebooks[module][1])) if module in from_notebooks else None
+        chosen[module], note = choose(module, file, notebook, stubs.get(module))
+        notes.append(note)
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)

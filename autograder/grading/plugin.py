@@ -28,6 +28,8 @@ from autograder.grading.compare import RAISES_CHECKED, Feedback
 from autograder.grading.loader import ASSIGNMENTS, Root, reference
 from autograder.grading.results import Report, Status, TestResult
 from autograder.grading.textsafe import printable
+from autograder.grading.upstream_notes import UpstreamNotes, upstream_exercises
+from autograder.layout import PUBLIC_TESTS
 from autograder.runtime.curriculum import PACKAGES
 from autograder.runtime.errors import ErrorKind
 
@@ -210,6 +212,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     report: pytest.TestReport = outcome.get_result()
     if not report.skipped and (report.when == "call" or (report.when == "setup" and report.failed)):
         message = _message(call.excinfo) if call.excinfo else None
+        if message is not None and report.when == "call":
+            message += _upstream_note(item)
         if message is not None:
             report.longrepr = f"[{exercise_of(item)}] {message}"
         status: Status = _status(call.excinfo) if report.when == "call" else "error"
@@ -238,6 +242,22 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 checks_raise=bool(RAISES_CHECKED),
             )
         )
+
+
+def _upstream_note(item: pytest.Item) -> str:
+    """For a failing public test of an exercise that builds on earlier ones: which of those fail on their own.
+
+    Only the public tests: the hidden suites run over stand-ins of the earlier exercises and say it themselves.
+    """
+    folder = Path(str(item.fspath)).parent
+    s = item.config.stash.get(STUDENT_KEY, None)
+    if s is None or not upstream_exercises(exercise_of(item)) or folder.resolve() != PUBLIC_TESTS.resolve():
+        return ""
+    notes = item.config.stash.setdefault(_UPSTREAM, UpstreamNotes(folder))
+    return notes.for_failure(s, exercise_of(item))
+
+
+_UPSTREAM = pytest.StashKey[UpstreamNotes]()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -6,7 +6,7 @@ a cell executes its code *inside that module* (:mod:`autograder.notebook.kernel`
 the same cells, joined in order, are the module's source file: that is how a notebook hand-in
 becomes a submission root that the grader grades like any other (:func:`to_submission`).
 
-Standard library only (nbformat is imported where notebooks are read): the grader, the kernel
+Standard library only (nbformat is imported where notebooks are read, when it is installed): the grader, the kernel
 and the authoring tools share this format.
 """
 
@@ -115,12 +115,43 @@ def notebook_files(paths: Iterable[str | Path]) -> list[Path]:
     return found
 
 
+class _Node(dict[str, Any]):
+    """A JSON object read with attribute access, as nbformat's ``NotebookNode`` (what this module reads of one)."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _read_json(path: Path) -> Any:
+    """A version-4 notebook read with the standard library (``python -m autograder zip`` runs before any set-up)."""
+    import json
+
+    nb = json.loads(path.read_text(encoding="utf-8"), object_hook=_Node)
+    if not isinstance(nb, dict) or nb.get("nbformat") != 4:
+        raise ValueError("it is not a version-4 notebook")
+    for cell in nb.get("cells") or []:
+        if isinstance(cell, dict) and isinstance(cell.get("source"), list):
+            cell["source"] = "".join(cell["source"])  # the file format allows a list of lines
+    nb.setdefault("metadata", _Node())
+    return nb
+
+
+def _read(path: Path) -> Any:
+    """nbformat's reading (which upgrades older notebook versions), or the standard library's where it is missing."""
+    try:
+        import nbformat
+    except ModuleNotFoundError:
+        return _read_json(path)
+    return nbformat.read(path, as_version=4)
+
+
 def read_notebook(path: Path) -> Any:
     """The notebook at ``path``, or :class:`NotebookError` saying why it is not one."""
-    import nbformat
-
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = _read(path)
         if not isinstance(nb.get("cells"), list):
             raise ValueError("it has no list of cells")
         for cell in nb.cells:
@@ -131,16 +162,16 @@ def read_notebook(path: Path) -> Any:
     return nb
 
 
-def collect_modules(notebooks: Iterable[str | Path], notes: list[str] | None = None) -> dict[str, str]:
-    """module -> source, from the module cells of ``notebooks``.
+def collect_sources(notebooks: Iterable[str | Path], notes: list[str] | None = None) -> dict[str, tuple[str, Path]]:
+    """module -> ``(source, the notebook it came from)``, from the module cells of ``notebooks``.
 
-    A module may appear in several notebooks: Part 3's notebook carries the student's Part 2
-    attention code. The notebook of the module's own part wins (``attention.ipynb`` for
+    A module may appear in several notebooks (an older Part 3 notebook carried a pasted copy of
+    Part 2's attention). The notebook of the module's own part wins (``attention.ipynb`` for
     ``attention.*``); otherwise the first notebook that has it. Only the curriculum's modules are
     kept: a cell whose ``%%module`` line names anything else (``../../x``, ``os``) is left out, with
     a line in ``notes``. A file that is not a notebook raises :class:`NotebookError`.
     """
-    by_module: dict[str, list[tuple[bool, list[str]]]] = {}
+    by_module: dict[str, list[tuple[bool, list[str], Path]]] = {}
     for path in notebook_files(notebooks):
         nb = read_notebook(path)
         part = (nb.metadata.get(METADATA_KEY) or {}).get("part", path.stem)
@@ -149,8 +180,14 @@ def collect_modules(notebooks: Iterable[str | Path], notes: list[str] | None = N
                 if notes is not None:
                     notes.append(f"{path.name}: cells of %%module {module[:80]!r} ignored (not a module of the course)")
                 continue
-            by_module.setdefault(module, []).append((part == _part_of(module), chunks))
-    return {module: join_chunks(max(found, key=lambda item: item[0])[1]) for module, found in by_module.items()}
+            by_module.setdefault(module, []).append((part == _part_of(module), chunks, path))
+    chosen = {module: max(found, key=lambda item: item[0]) for module, found in by_module.items()}
+    return {module: (join_chunks(chunks), path) for module, (_, chunks, path) in chosen.items()}
+
+
+def collect_modules(notebooks: Iterable[str | Path], notes: list[str] | None = None) -> dict[str, str]:
+    """module -> source, from the module cells of ``notebooks`` (:func:`collect_sources` without the origins)."""
+    return {module: source for module, (source, _) in collect_sources(notebooks, notes).items()}
 
 
 def write_root(modules: dict[str, str], dest: str | Path) -> Path:

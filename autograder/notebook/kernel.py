@@ -35,6 +35,7 @@ from typing import Any
 import pytest
 
 from autograder.notebook.cells import MODULES, is_module_name, join_chunks, write_root
+from autograder.runtime.curriculum import EXERCISES
 
 KIT_ROOT = Path(__file__).resolve().parents[2]  # the folder holding autograder/ and tests/
 
@@ -75,7 +76,7 @@ def _cell_key(code: str, cell_id: str | None) -> str:
     return f"def {definition.group(1)}" if definition else f"run {sum(map(len, _RUN.values())) + 1}"
 
 
-def run_module_cell(name: str, code: str, cell_id: str | None = None) -> None:
+def run_module_cell(name: str, code: str, cell_id: str | None = None, filename: str | None = None) -> None:
     """Execute ``code`` inside the module ``name`` and remember it (what ``%%module name`` does).
 
     The code is remembered before it runs: a cell with a syntax error is part of the module the
@@ -86,7 +87,7 @@ def run_module_cell(name: str, code: str, cell_id: str | None = None) -> None:
         raise ValueError(f"%%module {name}: not a module of the course (expected one of {sorted(MODULES)})")
     module = _module(name)
     _RUN.setdefault(name, {})[_cell_key(code, cell_id)] = code
-    filename = f"<{name} cell {sum(map(len, _RUN.values()))}>"
+    filename = filename or f"<{name} cell {sum(map(len, _RUN.values()))}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(keepends=True), filename)  # tracebacks show it
     flags = __future__.annotations.compiler_flag if module.__dict__.get("annotations") is __future__.annotations else 0
     compiled = compile(code, filename, "exec", flags=flags, dont_inherit=True)
@@ -212,6 +213,97 @@ def _run_tests(args: list[str], plugins: tuple[Any, ...] = ()) -> Any:
     return Keep.report
 
 
+# --------------------------------------------------------------------------- earlier parts, by the one rule
+
+# module -> where bring() loaded it from (a file or a notebook), for the modules of earlier parts in this kernel
+_BROUGHT: dict[str, str] = {}
+
+
+def bring(*modules: str) -> None:
+    """Load the student's own ``modules`` of earlier parts into this kernel, from what is graded; say where each came
+    from (:mod:`autograder.notebook.carry`). Running it again reloads them: nothing is pasted, nothing drifts."""
+    from autograder.notebook import carry
+
+    here = Path.cwd()
+    for module in modules:
+        if not is_module_name(module):
+            raise ValueError(f"bring({module!r}): not a module of the course (expected one of {sorted(MODULES)})")
+        work = carry.find(module, here, KIT_ROOT)
+        print(carry.describe(work, module))
+        if work is None:
+            continue
+        _RUN[module] = {}  # what was brought before (or pasted into cells) gives way to what is graded now
+        _BROUGHT[module] = work.origin
+        try:
+            run_module_cell(module, work.source, "brought", filename=f"<{module} from {work.origin}>")
+        except Exception as error:  # noqa: BLE001 - the student's earlier module fails to run: said, and the rest load
+            print(f"    ... but it fails to run: {type(error).__name__}: {error}")
+
+
+class MissingWork(RuntimeError):
+    """A cell needs an exercise (of this part or an earlier one) that is not written yet."""
+
+
+def require(*exercises: str) -> None:
+    """Stop a cell at once, with one sentence that says what to bring, when it needs an exercise not written yet.
+
+    A stub's function raises ``NotImplementedError`` deep inside the cell; a cell that then fails leaves
+    its names undefined, and each later cell fails with a ``NameError``. The capstone's cells call this
+    first (``require("bpe", "models")``), so each says the same thing instead.
+    """
+    from autograder.notebook import carry
+
+    for exercise in exercises:
+        module = EXERCISES[exercise]
+        part = module.split(".")[0]
+        where = f"Part {carry.PART_NUMBER[part]}"
+        code = kernel_modules().get(module)
+        if code is None:
+            raise MissingWork(
+                f"this cell needs your {exercise} ({module}, {where}), which this kernel does not have: run its "
+                "%%module cells above, or, for an earlier part, the cell bring(...) at the top of this notebook"
+            )
+        missing = carry.not_written(code)
+        if missing:
+            brought = module in _BROUGHT
+            raise MissingWork(
+                f"this cell needs your {exercise} ({module}, {where})"
+                + (f" (loaded from {_BROUGHT[module]})" if brought else "")
+                + f", and {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not written yet: finish "
+                f"{exercise} in {where}, then "
+                + ("re-run bring(...) at the top of this notebook and this cell" if brought else "run this cell again")
+            )
+
+
+def drift() -> list[str]:
+    """Where what this kernel runs differs from what grading reads (one line each; empty when they agree).
+
+    A module brought from an earlier part that changed since (re-run ``bring``), and a module of this
+    notebook whose file in ``assignments/`` was changed and differs from the cells (the file is graded).
+    """
+    from autograder.grading.handin import digest, released_stubs
+    from autograder.notebook import carry
+
+    here, stubs, notes = Path.cwd(), released_stubs(), []
+    for module, code in kernel_modules().items():
+        if module in _BROUGHT:
+            work = carry.find(module, here, KIT_ROOT)
+            if work is None or digest(work.source) != digest(code):
+                now = f"what is graded ({work.origin}) has changed since" if work else "it is no longer found"
+                notes.append(f"{module}: this kernel runs what bring() loaded from {_BROUGHT[module]}, and {now}: "
+                             "re-run bring(...) at the top of this notebook")  # fmt: skip
+            continue
+        path = KIT_ROOT / "assignments" / Path(*module.split(".")).with_suffix(".py")
+        if path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if digest(text) != stubs.get(module) and digest(text) != digest(code):
+                notes.append(
+                    f"{module}: assignments/{Path(*module.split('.')).as_posix()}.py is graded, not these cells: "
+                    f"you changed that file, and it differs from the %%module {module} cells"
+                )
+    return notes
+
+
 class PublicTestsFailed(AssertionError):
     """Some public tests of an exercise do not pass yet."""
 
@@ -227,6 +319,8 @@ def check(exercise: str) -> None:
         print(f"{exercise}: graded by the hidden tests (the public tests are the ones you ran yourself).")
         return
     tests = KIT_ROOT / "tests" / "public" / f"test_{exercise}.py"
+    for note in drift():
+        print(f"Note: {note}.")
     if not tests.exists():
         print(f"{exercise}: no public tests in {tests.parent}")
         return

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder.grading.adapter import StudentError
-from autograder.grading.compare import check, naming
+from autograder.grading.compare import check, check_raises, naming
 
 M = "embeddings.bpe"
 EOW = "</w>"
@@ -352,8 +352,6 @@ def test_encode_unknown_maps_to_unk(student, ref):
 @pytest.mark.points(1)
 def test_encode_without_unk_raises_naming_the_token(student):
     """encode: an unknown token with unk_token=None raises KeyError naming it"""
-    from autograder.grading.compare import check_raises
-
     check_raises(
         lambda: student.call(f"{M}:encode", "ab ☃", {"a": 0, "b</w>": 1}, [], unk_token=None),
         "KeyError",
@@ -385,4 +383,21 @@ def test_decode_round_trips(student, ref):
                 tokens[int(i)].replace(EOW, "") for i in ids
             ),
         },
+    )
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_encode_unk_token_missing_from_vocab(student, ref):
+    """encode: an unk_token that is not in vocab raises KeyError naming it, checked first (one_hot.encode's rule)"""
+    counts = {"low": 2, "lower": 1}
+    merges = ref[M].train_bpe(counts, 3)
+    vocab = ref[M].bpe_vocab(counts, merges, specials=())  # no "<unk>" in it
+    check_raises(
+        lambda: student.call(f"{M}:encode", "low lower", vocab, merges, unk_token="<unk>"),
+        "KeyError",
+        match="<unk>",
+        what="encode('low lower', <vocab without '<unk>'>, merges, unk_token='<unk>'), every token known",
     )

@@ -11,7 +11,7 @@ extension of fastText's hash only shows on bytes >= 0x80.
 import numpy as np
 import pytest
 
-from autograder.grading.compare import check, describe_args
+from autograder.grading.compare import check, check_raises, describe_args
 from autograder.grading.mistakes.fasttext import (
     BUCKETS,
     HASH,
@@ -177,3 +177,27 @@ def test_vector_keeps_float32(student, ref):
             what=f"fasttext_word_vector({word!r}, <vocab of {len(VOCAB)}>, {describe_args(W, G)}, n_min={n_min})",
             mistakes=vector_mistakes(word, VOCAB, W, G, n_min, 6),
         )
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("n_min", [0, -2])
+def test_ngrams_refuse_n_min_below_one(student, n_min):
+    """char_ngrams: n_min < 1 raises ValueError (a 0-gram is the empty string)"""
+    check_raises(
+        lambda: student.call(NGRAMS, "where", n_min, 4),
+        "ValueError",
+        what=f"char_ngrams('where', n_min={n_min}, n_max=4)",
+    )
+
+
+@pytest.mark.points(1)
+def test_ngrams_n_max_below_n_min_give_nothing(student, ref):
+    """char_ngrams: n_max < n_min gives no n-gram"""
+    check(
+        student.call(NGRAMS, "where", 5, 3),
+        ref["fasttext"].char_ngrams("where", 5, 3),
+        what="char_ngrams('where', 5, 3)",
+    )

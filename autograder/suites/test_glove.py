@@ -210,3 +210,16 @@ def test_weight_refuses_negative_counts(student):
     """glove_weight: a negative count raises ValueError (its power would be NaN)"""
     x = np.array([0.0, 5.0, -1.0])
     check_raises(lambda: student.call(WEIGHT, x), "ValueError", what="glove_weight([0, 5, -1])")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("bad", [3, -1])
+def test_cooccurrence_refuses_an_id_out_of_range(student, bad):
+    """cooccurrence_matrix: an id outside [0, vocab_size) raises ValueError naming it (-1 would count silently)"""
+    ids = [0, bad, 1]
+    check_raises(
+        lambda: student.call(COOC, np.array(ids), 3, 2),
+        "ValueError",
+        match=str(bad),
+        what=f"cooccurrence_matrix(np.array({ids}), 3, window=2)",
+    )

@@ -507,3 +507,10 @@ def test_three_dimensional_mask_is_per_sequence(student, ref):
         hint = "the 3-D mask broadcast as (1, B, Lq, Lk): add the head axis first, mask.unsqueeze(1)"
         raise naming(f"{what}: {error}", hint) from None
     check_output_weights(got, expected, what=what)
+
+
+@pytest.mark.points(1)
+def test_dropout_submodule_is_named_dropout(student):
+    """MultiHeadAttention: the dropout on the weights is the submodule `dropout`, an nn.Dropout"""
+    got = student.probe("module_state", target=MHA, init_args=[D, H], init_kwargs={"dropout": 0.25})
+    check(got["modules"].get("dropout"), "Dropout", what=f"MultiHeadAttention({D}, {H}, dropout=0.25).dropout")

@@ -5,7 +5,6 @@ values come back through the adapter as plain data. Known mistakes are modelled 
 versions of the function, so a failing answer that equals one of them is named.
 """
 
-
 import numpy as np
 import pytest
 
@@ -147,3 +146,19 @@ def test_encode_unk_token_missing_from_vocab(student):
 def test_one_hot_of_no_ids(student, ref):
     """one_hot: [] gives a float64 array of shape (0, vocab_size)"""
     check(student.call(ONE_HOT, [], 4), ref["one_hot"].one_hot([], 4), what="one_hot([], 4)")
+
+
+@pytest.mark.points(1)
+def test_one_hot_refuses_a_bool_array_and_takes_an_empty_float_one(student, ref):
+    """one_hot: a bool array raises ValueError (True is not an id); an empty float array gives shape (0, V) like []"""
+    check_raises(
+        lambda: student.call(ONE_HOT, np.array([True, False]), 3),
+        "ValueError",
+        what="one_hot(np.array([True, False]), 3)",
+    )
+    empty = np.zeros((0,), dtype=np.float64)
+    check(
+        student.call(ONE_HOT, empty, 3),
+        ref["one_hot"].one_hot(empty, 3),
+        what="one_hot(np.array([], dtype=float64), 3)",
+    )

@@ -381,3 +381,37 @@ def test_load_invalid_utf8_names_the_line(student):
         match="line 2",
         what="load_vectors(<file b'the 0.1 0.2\\n\\xff\\xfe 0.3 0.4\\n'>)",
     )
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("header", [True, False], ids=["with-header", "without-header"])
+def test_load_limit_zero_reads_the_header_only(student, ref, tmp_path, header):
+    """load_vectors: limit=0 still reads the header: shape (0, dim) with one, (0, 0) without (no word read)"""
+    text = ("2 3\n" if header else "") + "the 0.1 0.2 0.3\nof 0.4 0.5 0.6\n"
+    expected = ref_load(ref, tmp_path, text, limit=0)
+    check(student_load(student, text, limit=0), expected, what=f"load_vectors(<file {text!r}>, limit=0)")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize(
+    "first", ["1_000 1", "+2 1", "\u0663 1"], ids=["underscore", "plus-sign", "arabic-indic-digit"]
+)
+def test_load_header_is_two_ascii_integers_only(student, ref, tmp_path, first):
+    """load_vectors: a header is two runs of ASCII digits: "1_000 1", "+2 1", non-ASCII digits are a word and a value"""
+    text = f"{first}\nthe 0.5\nof 0.25\n"
+    expected = ref_load(ref, tmp_path, text)
+    check(student_load(student, text), expected, what=f"load_vectors(<file {text!r}>)")
+
+
+@pytest.mark.points(1)
+def test_load_refuses_a_negative_limit(student):
+    """load_vectors: a negative limit raises ValueError"""
+    check_raises(
+        lambda: student.probe(
+            "files_roundtrip",
+            files={"v.txt": "the 0.1\n"},
+            calls=[{"target": LOAD, "path": "v.txt", "kwargs": {"limit": -1}}],
+        ),
+        "ValueError",
+        what="load_vectors(<file>, limit=-1)",
+    )

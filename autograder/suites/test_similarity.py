@@ -329,3 +329,30 @@ def test_plot_new_axes(student):
     coords = plot_coords()[:3] * 10
     out = student.probe("plot_labels", target=PLOT, args=[PLOT_WORDS[:3], coords], kwargs={})
     check_plot(out, PLOT_WORDS[:3], coords, "plot_embeddings(<3 words>, <(3, 2) coords>)")
+
+
+# -- edge cases the docstrings settle ---------------------------------------------------------------------
+
+
+@pytest.mark.points(1)
+def test_most_similar_k_zero_and_negative(student, ref):
+    """most_similar: k=0 returns no row; a negative k raises ValueError (never [:k], which drops the last rows)"""
+    E, query = rows(5, 6, 3), rows(6, 1, 3)[0]
+    check(
+        student.call(MOST_SIMILAR, query, E, 0),
+        ref["similarity"].most_similar(query, E, 0),
+        what="most_similar(q, E, k=0)",
+    )
+    check_raises(lambda: student.call(MOST_SIMILAR, query, E, -1), "ValueError", what="most_similar(q, E, k=-1)")
+
+
+@pytest.mark.points(1)
+def test_analogy_with_no_candidate_left(student):
+    """analogy: with no word besides a, b and c it raises ValueError"""
+    E = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    vocab = {"man": 0, "king": 1, "woman": 2}
+    check_raises(
+        lambda: student.call(ANALOGY, "man", "king", "woman", E, vocab),
+        "ValueError",
+        what="analogy('man', 'king', 'woman', <3 rows>, <vocab of exactly those 3 words>)",
+    )

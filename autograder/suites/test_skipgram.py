@@ -490,3 +490,16 @@ def test_train_single_token_returns_the_initial_vectors(student, ref):
     """train_skipgram: a single token has no pairs: the initial (W_in, W_out) come back"""
     expected = ref[M].train_skipgram([3], seed=4, **(TRAIN_ARGS | {"epochs": 0}))
     check(student.call(TRAIN, [3], seed=4, **TRAIN_ARGS), expected, what="train_skipgram([3], seed=4, epochs=2, ...)")
+
+
+@pytest.mark.points(1)
+@pytest.mark.parametrize("bad", [6, -1])
+def test_train_refuses_an_id_out_of_range(student, bad):
+    """train_skipgram: an id outside [0, vocab_size) raises ValueError naming it"""
+    ids = [0, 1, bad, 2]
+    check_raises(
+        lambda: student.call(TRAIN, ids, seed=0, **TRAIN_ARGS),
+        "ValueError",
+        match=str(bad),
+        what=f"train_skipgram({ids}, vocab_size=6, ...)",
+    )

@@ -75,8 +75,9 @@ class MultiHeadAttention(nn.Module):
     - ``ValueError`` unless ``num_heads`` divides ``d_model`` (each head has ``d_head = d_model // num_heads``);
     - submodules ``w_q``, ``w_k``, ``w_v``, ``w_o``, each ``nn.Linear(d_model, d_model, bias=bias)``
       (these names are part of the contract: the grader loads weights by them);
-    - dropout with rate ``dropout`` on the attention *weights* (an ``nn.Dropout``: active in
-      ``train()`` mode only), before they multiply the values.
+    - dropout with rate ``dropout`` on the attention *weights*, before they multiply the values: the
+      submodule ``dropout``, an ``nn.Dropout(dropout)`` (active in ``train()`` mode only; the name is
+      part of the contract, as ``w_q``'s is).
 
     ``forward(query, key, value, mask=None)``:
 

@@ -28,8 +28,10 @@ def char_ngrams(word: str, n_min: int = 3, n_max: int = 6) -> list[str]:
     """The character n-grams of ``"<" + word + ">"``, for ``n_min <= n <= n_max``.
 
     Order (the one gensim's ``compute_ngrams`` gives): shortest first; within one length, left
-    to right. Lengths longer than the marked word give nothing. Characters are Python
-    characters (Unicode code points), not bytes; repeated n-grams are kept, once per occurrence.
+    to right. Lengths longer than the marked word give nothing, and so does ``n_max < n_min``.
+    Characters are Python characters (Unicode code points), not bytes; repeated n-grams are kept,
+    once per occurrence. ``n_min < 1`` raises ``ValueError`` (a 0-gram is the empty string, which
+    says nothing about the word and would be hashed once per position).
 
     Example:
         >>> char_ngrams("where", 3, 4)
@@ -39,6 +41,8 @@ def char_ngrams(word: str, n_min: int = 3, n_max: int = 6) -> list[str]:
     """
     # Hint (~4 lines): two nested loops (length, then start), or one list comprehension.
     ### BEGIN SOLUTION
+    if n_min < 1:
+        raise ValueError(f"n_min must be at least 1, got {n_min}")
     marked = f"<{word}>"
     return [marked[start : start + n] for n in range(n_min, min(n_max, len(marked)) + 1) for start in range(len(marked) - n + 1)]
     ### END SOLUTION

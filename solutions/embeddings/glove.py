@@ -26,7 +26,8 @@ def cooccurrence_matrix(token_ids: Sequence[int] | np.ndarray, vocab_size: int, 
     sequence), ``X[t_i, t_j] += 1 / |i - j|``: a neighbour at distance 1 counts 1, at distance 2
     counts 1/2, and so on (GloVe's harmonic weighting: nearer words say more about a word).
     Every pair is seen from both ends, so ``X`` is symmetric; a word next to itself adds to the
-    diagonal twice.
+    diagonal twice. An id outside ``[0, vocab_size)`` raises ``ValueError`` naming it (a negative id
+    would otherwise count silently for the word at the end of the vocabulary).
 
     Example (``window=2``):
         >>> cooccurrence_matrix([0, 1, 2], 3, 2)
@@ -41,6 +42,9 @@ def cooccurrence_matrix(token_ids: Sequence[int] | np.ndarray, vocab_size: int, 
     # twice when a pair repeats.
     ### BEGIN SOLUTION
     ids = np.asarray(token_ids, dtype=np.int64)
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        bad = ids[(ids < 0) | (ids >= vocab_size)][0]
+        raise ValueError(f"token id {bad} is out of range for vocab_size {vocab_size}")
     X = np.zeros((vocab_size, vocab_size), dtype=np.float64)
     for d in range(1, window + 1):
         left, right = ids[:-d], ids[d:]  # the pairs (t_i, t_{i+d}), (n - d,) each

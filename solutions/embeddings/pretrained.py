@@ -28,7 +28,10 @@ def load_vectors(path: str | Path, limit: int | None = None) -> tuple[dict[str, 
 
     Format:
       - an optional header, the first line that is not blank, when it is exactly two integers
-        ``count dim`` (then every word must have ``dim`` numbers; ``count`` is not checked);
+        ``count dim`` (then every word must have ``dim`` numbers; ``count`` is not checked). An
+        integer here is one or more ASCII digits ``0-9`` and nothing else: ``1_000``, ``+3``,
+        ``3.0`` and non-ASCII digits (``"٣"``) are not, though Python's ``int`` accepts some of
+        them, so such a first line is a word with one value;
       - then one word per line followed by its ``D`` numbers, separated by whitespace
         (``line.split()``: a trailing space, as in fastText's ``.vec`` files, is fine). Without
         a header, ``D`` is the number of values of the first word. Blank lines are skipped;
@@ -37,7 +40,9 @@ def load_vectors(path: str | Path, limit: int | None = None) -> tuple[dict[str, 
 
     ``limit``: keep only the first ``limit`` words and stop reading there (the lines after them
     are never parsed, so a large file loads quickly and a bad line after the limit is not an error).
-    ``limit=0`` reads no word: ``({}, vectors of shape (0, dim))``, ``dim`` as below.
+    The header is not a word: ``limit=0`` still reads it, and only it, and gives
+    ``({}, vectors of shape (0, dim))`` with ``dim`` from the header, or ``(0, 0)`` without one (no
+    word is read, so no width is known). A negative ``limit`` raises ``ValueError``.
 
     Errors: a ``ValueError`` whose message contains ``"line <n>"`` (``n`` counts every line of the
     file from 1, header included, as an editor shows them) for a malformed line: a word with the
@@ -56,6 +61,8 @@ def load_vectors(path: str | Path, limit: int | None = None) -> tuple[dict[str, 
     # line.decode("utf-8") and line.split() ... np.array(fields[1:], dtype=np.float32) raises ValueError
     # for text that is not a number: catch it (and UnicodeDecodeError) and raise your own ValueError naming the line.
     ### BEGIN SOLUTION
+    if limit is not None and limit < 0:
+        raise ValueError(f"limit must be None or at least 0, got {limit}")
     vocab: dict[str, int] = {}
     rows: list[np.ndarray] = []
     dim: int | None = None

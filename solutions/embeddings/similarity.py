@@ -59,7 +59,8 @@ def most_similar(query: np.ndarray, embeddings: np.ndarray, k: int, exclude: Ite
     Returns an int64 array, best first. Rows whose index is in ``exclude`` are never returned
     (e.g. the query word itself). Ties (equal similarity) go to the lower index first, so the
     answer is unique; a stable sort (``np.argsort(-sims, kind="stable")``) gives that. When fewer
-    than ``k`` rows remain, all of them are returned.
+    than ``k`` rows remain, all of them are returned; ``k=0`` returns none, and a negative ``k``
+    raises ``ValueError`` (``[:k]`` would silently drop the last rows instead).
 
     Example:
         >>> E = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.0]])
@@ -70,6 +71,8 @@ def most_similar(query: np.ndarray, embeddings: np.ndarray, k: int, exclude: Ite
     """
     # Hint (~5 lines): cosine_similarity, then a stable argsort of the negated similarities.
     ### BEGIN SOLUTION
+    if k < 0:
+        raise ValueError(f"k must be at least 0, got {k}")
     sims = cosine_similarity(query, embeddings)  # (N,)
     order = np.argsort(-sims, kind="stable")
     excluded = set(int(i) for i in exclude)
@@ -85,7 +88,8 @@ def analogy(a: str, b: str, c: str, embeddings: np.ndarray, vocab: Mapping[str, 
     al. and gensim's ``most_similar(positive=[b, c], negative=[a])``). The answer is the word
     whose row of ``embeddings`` ``(V, D)`` has the highest cosine similarity with it, excluding
     ``a``, ``b`` and ``c`` themselves (otherwise ``b`` or ``c`` usually wins), ties to the lower
-    index. ``vocab`` maps word -> row; an unknown word raises ``KeyError``.
+    index. ``vocab`` maps word -> row; an unknown word raises ``KeyError``. With no candidate left
+    (every row is ``a``, ``b`` or ``c``: a vocabulary of three words), it raises ``ValueError``.
 
     Example: with vectors man=(1, 0), king=(1, 1), woman=(0, 1) and queen=(0.1, 1.5),
     the target is (0.707, 0.707) - (1, 0) + (0, 1) = (-0.29, 1.71), closest to queen:
@@ -97,7 +101,10 @@ def analogy(a: str, b: str, c: str, embeddings: np.ndarray, vocab: Mapping[str, 
     vecs = np.asarray(embeddings, dtype=np.float64)[[ia, ib, ic]]  # (3, D)
     unit = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
     target = unit[1] - unit[0] + unit[2]  # (D,)
-    best = most_similar(target, embeddings, k=1, exclude=(ia, ib, ic))[0]
+    found = most_similar(target, embeddings, k=1, exclude=(ia, ib, ic))
+    if len(found) == 0:
+        raise ValueError(f"no word is left to answer {a} : {b} :: {c} : ? (every row is one of the three)")
+    best = found[0]
     word_of = {i: w for w, i in vocab.items()}
     return word_of[int(best)]
     ### END SOLUTION

@@ -302,10 +302,15 @@ def train_skipgram(
     ``epochs=0`` returns the initial ``(W_in, W_out)``, and so does a corpus with no pairs (a single
     token). An empty ``token_ids`` raises ``ValueError``: with no counts there is no noise
     distribution to draw negatives from (step 3 raises it: ``noise_distribution`` refuses all-zero counts).
+    An id outside ``[0, vocab_size)`` raises ``ValueError`` naming it, before step 1 (a negative id
+    would otherwise index from the end of ``W_in``, and one too large fail deep inside NumPy).
     """
     # Hint (~14 lines): follow the numbered recipe; the negatives of a batch are one rng.choice call.
     ### BEGIN SOLUTION
     ids = np.asarray(token_ids, dtype=np.int64)
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        bad = ids[(ids < 0) | (ids >= vocab_size)][0]
+        raise ValueError(f"token id {bad} is out of range for vocab_size {vocab_size}")
     rng = np.random.default_rng(seed)
     W_in = rng.uniform(-0.5 / dim, 0.5 / dim, size=(vocab_size, dim))  # (V, D)
     W_out = np.zeros((vocab_size, dim))  # (V, D)

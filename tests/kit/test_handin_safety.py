@@ -103,9 +103,9 @@ def test_the_rule_for_a_file_and_a_notebook_that_differ(tmp_path):
     stub = (REPO_ROOT / "assignments" / "embeddings" / "one_hot.py").read_text()
     wrong = ONE_HOT.replace("def build_vocab", "def build_vocab_unused")
     for name, (file_text, notebook_text, graded, says) in {
-        "notebook-only": (stub, ONE_HOT, ONE_HOT, "graded from the notebook cells"),
+        "notebook-only": (stub, ONE_HOT, ONE_HOT, "graded from the notebook cells of notebooks/embeddings.ipynb"),
         "file-only": (ONE_HOT, stub, ONE_HOT, "graded from assignments/embeddings/one_hot.py"),
-        "both": (ONE_HOT, wrong, ONE_HOT, "cells differ and were not graded"),
+        "both": (ONE_HOT, wrong, ONE_HOT, "cells of notebooks/embeddings.ipynb differ and were not graded"),
     }.items():
         repo = tmp_path / name
         (repo / "assignments" / "embeddings").mkdir(parents=True)

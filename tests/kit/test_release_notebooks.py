@@ -8,7 +8,7 @@ import pytest
 from nbgrader.nbgraderformat import MetadataValidator
 from nbgrader.preprocessors import ClearSolutions
 
-from autograder.authoring.course import available_exercises, carried_modules, solution_modules, suite_points
+from autograder.authoring.course import available_exercises, solution_modules, suite_points
 from autograder.authoring.notebooks import notebook_problems, parse_narrative, source_notebooks
 from autograder.authoring.stubs import MARKERS
 from autograder.grading import runner
@@ -103,20 +103,17 @@ def test_released_notebooks_map_back_onto_the_stubs(generated, tmp_path):
         assert modules[module] == stub, module
 
 
-def test_part_three_carries_the_attention_it_imports_and_its_own_part_wins(generated, tmp_path):
-    carried = carried_modules("transformer", solution_modules())
-    if "transformer" not in generated or not carried:
-        pytest.skip("Part 3 imports no module of another part yet")
-    assert set(carried) <= set(cells.notebook_modules(generated["transformer"]))
-    # The student fixed a bug in Part 2 after pasting it into Part 3: the attention notebook wins.
-    nbformat.write(generated["transformer"], tmp_path / "transformer.ipynb")
-    attention = nbformat.from_dict(generated["attention"])
-    for cell in attention.cells:
-        if (cell.metadata.get("course") or {}).get("module") == carried[0]:
-            cell.source += "\n\nFIXED_IN_PART_2 = True"
-    nbformat.write(attention, tmp_path / "attention.ipynb")
-    assert "FIXED_IN_PART_2" in cells.collect_modules([tmp_path])[carried[0]]
-    assert "FIXED_IN_PART_2" not in cells.collect_modules([tmp_path / "transformer.ipynb"])[carried[0]]
+def test_a_module_in_two_notebooks_is_taken_from_its_own_part(generated, tmp_path):
+    """An older Part 3 notebook with a pasted copy of Part 2's attention: Part 2's own notebook is graded."""
+    module = "attention.masks"
+    stale = nbformat.from_dict(generated["transformer"])
+    stale.cells.append(nbformat.v4.new_code_cell(cells.cell_source(module, "STALE_COPY = True")))
+    nbformat.write(stale, tmp_path / "transformer.ipynb")
+    nbformat.write(generated["attention"], tmp_path / "attention.ipynb")
+    assert "STALE_COPY" not in cells.collect_modules([tmp_path])[module]
+    assert "STALE_COPY" in cells.collect_modules([tmp_path / "transformer.ipynb"])[module]
+    source, origin = cells.collect_sources([tmp_path])[module]
+    assert origin == tmp_path / "attention.ipynb" and "STALE_COPY" not in source
 
 
 def test_an_edited_notebook_is_graded_like_the_same_edit_in_the_module(generated, tmp_path):
