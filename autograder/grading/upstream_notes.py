@@ -5,7 +5,7 @@ and add a note when the student's own earlier module is the cause ("your MultiHe
 its own: fix the multi_head exercise first"). The public tests run on the student's whole stack, so a
 wrong ``multi_head`` makes the ``layers`` and ``models`` tests fail too; without a word, the student
 looks for the bug in the wrong file. Here, when a public test of such an exercise fails, the public
-tests of each earlier exercise it builds on (:data:`autograder.runtime.upstream.UPSTREAM_OF`) are run
+tests of each earlier exercise it builds on (:data:`autograder.runtime.standins.UPSTREAM_OF`) are run
 on the same student, once per run, and the failure names those that fail.
 
 No reference is needed: the earlier exercises' public tests check them against PyTorch's own modules,
@@ -22,7 +22,7 @@ from types import ModuleType
 from autograder.grading.adapter import Student, StudentError
 from autograder.grading.compare import Feedback
 from autograder.runtime.curriculum import EXERCISES
-from autograder.runtime.upstream import UPSTREAM_OF
+from autograder.runtime.standins import UPSTREAM_OF
 
 EXERCISE_OF = {module: name for name, module in EXERCISES.items()}
 
