@@ -137,6 +137,45 @@ def kill_uid(uid: int, rounds: int = 50) -> int:
     return killed
 
 
+IPC_RMID = 0
+_IPC_KINDS = ("shm", "msg", "sem")  # /proc/sysvipc/<kind>: the id is the 2nd column; uid and cuid are named ones
+
+
+def sweep_ipc(uid: int) -> int:
+    """Remove every System V IPC object and POSIX message queue that ``uid`` owns or created; returns how many.
+
+    The worker's seccomp filter refuses to make them (:mod:`autograder.runtime.confine`); this sweep is for a
+    worker that ran without it, so that nothing of a submission outlives its grading either way.
+    """
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+    control = {"shm": libc.shmctl, "msg": libc.msgctl, "sem": libc.semctl}
+    removed = 0
+    for kind in _IPC_KINDS:
+        try:
+            header, *rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
+        except OSError:
+            continue
+        names = header.split()
+        for row in rows:
+            fields = dict(zip(names, row.split(), strict=False))
+            if str(uid) in (fields.get("uid"), fields.get("cuid")):
+                args = (
+                    (int(row.split()[1]), 0, IPC_RMID, None) if kind == "sem" else (int(row.split()[1]), IPC_RMID, None)
+                )
+                removed += control[kind](*args) == 0
+    for folder in (Path("/dev/mqueue"), Path("/dev/shm")):
+        with contextlib.suppress(OSError):
+            for entry in folder.iterdir():
+                with contextlib.suppress(OSError):
+                    if entry.lstat().st_uid == uid and not entry.is_dir():
+                        entry.unlink()
+                        removed += 1
+    return removed
+
+
 class UidClaim:
     """A dedicated uid for one worker, held with a lock file so concurrent graders never share one.
 
@@ -366,9 +405,14 @@ class Workspace:
         except sandbox.SubmissionError as error:
             self.error = str(error)
             self.submission.mkdir(exist_ok=True)
-        if uid is not None:
+        if uid is not None:  # the worker's own, and nobody else's: no other worker's uid may read it
             for p in [self.submission, *self.submission.rglob("*")]:
                 os.lchown(p, uid, uid)
+                if not p.is_symlink():
+                    os.chmod(p, 0o700 if p.is_dir() else 0o600)
+        fd, canary = tempfile.mkstemp(prefix=f"{WORKSPACE_PREFIX}canary-")  # 0600, the grader's
+        os.close(fd)
+        self.canary = Path(canary)
 
     def fresh_runtime(self, stand_ins: frozenset[str] = frozenset()) -> None:
         """(Re)copy the non-secret runtime from the kit (only the ``stand_ins`` asked for): read-only, the grader's."""
@@ -405,6 +449,7 @@ class Workspace:
         return total
 
     def remove(self) -> None:
+        self.canary.unlink(missing_ok=True)
         sandbox.remove_tree(self.path)
         os.close(self._lock)
 
@@ -437,6 +482,16 @@ SYSTEM_READ = (
     "/dev/random",
     "/dev/urandom",
 )
+
+
+def secret_files(workspace: Workspace) -> list[str]:
+    """Files the worker must not read, which it tries to open before any student code runs (``files`` by ownership).
+
+    A canary the grader owns in its own temporary folder (where results and other submissions' copies live), and,
+    where this copy of the kit has them, a hidden suite and a file of the reference.
+    """
+    kit = [REPO_ROOT / "autograder" / "suites" / "pytest.ini", REPO_ROOT / "solutions" / "attention" / "multi_head.py"]
+    return [str(workspace.canary), *(str(p) for p in kit if p.exists())]
 
 
 class Worker:
@@ -487,6 +542,7 @@ class Worker:
             "read": [*SYSTEM_READ, *prefixes, str(workspace.runtime), str(workspace.submission)],
             "write": [str(workspace.home), str(workspace.tmp)],
             "confine": settings.confine,
+            "secrets": secret_files(workspace),
         }
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",
@@ -876,6 +932,7 @@ class IsolatedStudent(Student):
         self._stop()
         if self._claim is not None:
             kill_uid(self._claim.uid)
+            sweep_ipc(self._claim.uid)
         if self.workspace is not None:
             self.workspace.remove()
         if self._claim is not None:
@@ -947,8 +1004,9 @@ class RefusedStudent(Student):
 
 HOW_TO_GET = {
     "uid": "run the grader as root (as Gradescope and CI do): it gives each worker a dedicated, unprivileged uid",
-    "files": "needs Landlock (Linux >= 5.13, 'landlock' in the kernel's lsm= list) or a mount namespace "
-    "(root with CAP_SYS_ADMIN, or unprivileged user namespaces)",
+    "files": "needs Landlock (Linux >= 5.13, 'landlock' in the kernel's lsm= list), a mount namespace "
+    "(root with CAP_SYS_ADMIN, or unprivileged user namespaces), or, as root, a kit other users cannot read "
+    "(chmod -R go-rwx on it, as the Gradescope setup.sh does): the worker's own uid then reaches nothing of it",
     "net": "needs seccomp (libseccomp2 and pyseccomp from requirements.lock) or a network namespace",
     "tree": "needs seccomp (the worker may start threads, not processes; its keeper kills it) or a PID namespace",
     "signals": "needs Landlock ABI 6 (Linux >= 6.12), a PID namespace, or a dedicated uid",
@@ -958,6 +1016,28 @@ HOW_TO_GET = {
 def _confined(hello: dict[str, Any], mechanism: str) -> bool:
     achieved = hello.get(mechanism)
     return isinstance(achieved, dict) and "error" not in achieved
+
+
+def _secrets_closed(hello: dict[str, Any]) -> bool:
+    """True when the worker tried every secret file the grader named and could open none (``files`` by ownership)."""
+    secrets = hello.get("secrets")
+    return isinstance(secrets, dict) and bool(secrets) and all(v != "readable" for v in secrets.values())
+
+
+def files_by(hello: dict[str, Any]) -> str | None:
+    """What keeps the worker from the grader's files: ``mount``, ``landlock``, ``ownership``, or None."""
+    if "mount" in hello.get("namespaces", []):
+        return "mount"
+    if _confined(hello, "landlock"):
+        return "landlock"
+    if _own_uid(hello) and _secrets_closed(hello):
+        return "ownership"
+    return None
+
+
+def _own_uid(hello: dict[str, Any]) -> bool:
+    """The worker runs as another, unprivileged user than the grader (not merely root inside a user namespace)."""
+    return hello.get("uid") not in (None, 0, os.getuid()) and "user" not in hello.get("namespaces", [])
 
 
 def isolation(hello: dict[str, Any]) -> set[str]:
@@ -971,10 +1051,9 @@ def isolation(hello: dict[str, Any]) -> set[str]:
     """
     names = set(hello.get("namespaces", []))
     found = set()
-    uid = hello.get("uid")
-    if uid not in (None, 0, os.getuid()) and "user" not in names:
+    if _own_uid(hello):
         found.add("uid")
-    if "mount" in names or _confined(hello, "landlock"):
+    if files_by(hello):
         found.add("files")
     if "net" in names or _confined(hello, "seccomp"):
         found.add("net")
@@ -994,6 +1073,9 @@ def refusal(missing: list[str], hello: dict[str, Any]) -> str:
     """Why grading refuses to run in this sandbox, and how to get what is missing."""
     lines = [f"grading refused: the worker's sandbox lacks {', '.join(missing)} (required: AUTOGRADER_REQUIRE)"]
     lines += [f"  {p}: {HOW_TO_GET[p]}" for p in missing]
+    readable = [path for path, got in (hello.get("secrets") or {}).items() if got == "readable"]
+    if "files" in missing and readable:
+        lines.append("  the worker could read: " + ", ".join(readable))
     lines.append("  " + describe_sandbox(hello))
     return "\n".join(lines)
 
@@ -1028,6 +1110,7 @@ def isolation_record(hello: dict[str, Any]) -> dict[str, Any]:
     return {
         "achieved": [p for p in HOW_TO_GET if p in have],
         "missing": [p for p in HOW_TO_GET if p not in have],
+        "files_by": files_by(hello),
         "root_grader": os.geteuid() == 0,  # (not the uid itself: grading the same submission twice gives the same file)
         "namespaces": hello.get("namespaces", []),
         "landlock": hello.get("landlock"),

@@ -158,6 +158,47 @@ DENIED_SYSCALLS = (
     "quotactl",
     "io_uring_setup",
     "fanotify_init",
+    # Kernel objects that outlive the process, outside both Landlock and the file system view: System V IPC
+    # (shared memory, message queues, semaphores) and POSIX message queues. (No IPC namespace under Docker's
+    # capability set: a segment would outlive the worker and could carry one test's inputs to another.)
+    "shmget",
+    "shmat",
+    "shmctl",
+    "shmdt",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
+    # File modes, owners, times and extended attributes: not Landlock rights, and as a non-root grader the worker
+    # runs as the grader's uid, so it could change the instructor's files outside its sandbox.
+    "chmod",
+    "fchmod",
+    "fchmodat",
+    "fchmodat2",
+    "chown",
+    "fchown",
+    "lchown",
+    "fchownat",
+    "utime",
+    "utimes",
+    "futimesat",
+    "utimensat",
+    "setxattr",
+    "lsetxattr",
+    "fsetxattr",
+    "removexattr",
+    "lremovexattr",
+    "fremovexattr",
 )
 
 

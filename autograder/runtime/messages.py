@@ -37,6 +37,7 @@ class WorkerConfig(TypedDict):
     read: list[str]  # Landlock: what the worker may read (every other path is closed to it)
     write: list[str]  # Landlock: its scratch folders, the only places it may write
     confine: bool  # apply Landlock and seccomp (autograder.runtime.confine)
+    secrets: NotRequired[list[str]]  # files the worker must not be able to read; it tries each before student code
 
 
 class Hello(TypedDict):
@@ -55,6 +56,7 @@ class Hello(TypedDict):
     landlock: NotRequired[dict[str, Any]]  # {"abi", "net", "scoped"} or {"abi": 0, "error"}
     seccomp: NotRequired[dict[str, Any]]  # {"denied": n} or {"error"}
     reached_through_fd: NotRequired[list[str]]  # folders of sys.path opened before the drop
+    secrets: NotRequired[dict[str, str]]  # each secret file -> "readable" or the errno name its opening gave
 
 
 class Request(TypedDict):

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import json
 import os
 import resource
@@ -356,6 +357,21 @@ def _reach_unreadable(paths: list[str], achieved: Hello) -> None:
     achieved["reached_through_fd"] = blocked
 
 
+def _try_read(path: str) -> str:
+    """What opening ``path`` for reading gives, as student code would now: ``"readable"`` or the errno's name.
+
+    The grader names files the worker must not read (its suites, the reference, a canary in its own temporary
+    folder); where neither Landlock nor a mount namespace hides them, the grader believes ``files`` only when
+    every one of them is refused here, by their owner and modes (DESIGN.md: "files by ownership").
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as error:
+        return errno.errorcode.get(error.errno or 0, "error")
+    os.close(fd)
+    return "readable"
+
+
 def sandbox(config: WorkerConfig) -> Hello:
     """Stage 1 (see the module docstring); returns what was achieved, for the hello message."""
     achieved: Hello = {"namespaces": [], "uid": os.getuid(), "covered": [], "pid": os.getpid()}
@@ -442,6 +458,7 @@ def sandbox(config: WorkerConfig) -> Hello:
     if limits.get("nproc") is not None and achieved["uid"] == config.get("grader_uid"):
         limits["nproc"] += _count_my_tasks(achieved["uid"])  # same uid as the grader: count from what exists
     set_limits(limits, achieved)
+    achieved["secrets"] = {path: _try_read(path) for path in config.get("secrets", [])}
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a too-large file is an OSError for the student, not a crash
     os.chdir(config["root"])
     return achieved

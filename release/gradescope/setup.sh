@@ -26,3 +26,7 @@ fi
 
 "$PY" -m autograder.install --venv "$ROOT/venv" -r requirements.txt
 "$ROOT/venv/bin/python" -c "import autograder.grading.runner, torch; print('grader ready, torch', torch.__version__)"
+# The grader's files are root's alone: where the host gives the worker neither Landlock nor a mount namespace, its
+# dedicated uid then reaches nothing of the suites or the reference ("files" by ownership, Gradescope's own advice
+# for /autograder/source); the grader checks it from inside the worker before any student code runs.
+chmod -R go-rwx .  # this folder: the unpacked zip (/autograder/source on Gradescope)
