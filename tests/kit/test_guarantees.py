@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import io
+import os
 import textwrap
 from pathlib import Path
 
@@ -126,9 +127,7 @@ def sdpa_module(ways: dict[str, str], use: str) -> str:
     ``use="cycle"``: call number k tries way k (the test checks each); ``use="first"``: every call tries all and
     returns the first result that works (the stub that any trick would make score).
     """
-    functions = "\n".join(
-        f"def _way_{i}(q, k, v):\n    import importlib.util\n    return {expr}\n" for i, expr in enumerate(ways.values())
-    )
+    functions = "\n".join(f"def _way_{i}(q, k, v):\n    import importlib.util\n    return {expr}\n" for i, expr in enumerate(ways.values()))
     body = {
         "cycle": "    way = WAYS[CALLS[0] % len(WAYS)]\n    CALLS[0] += 1\n    return way(q, k, v)",
         "first": (
@@ -204,9 +203,7 @@ def test_a_stub_plus_any_trick_scores_zero(tmp_path, exercise, ways):
 
 
 def test_the_control_stub_scores_so_the_trick_test_can_fail(tmp_path):
-    root = submission(
-        tmp_path / "sub", files={"attention/scaled_dot_product.py": sdpa_module({"own": CONTROL}, "first")}
-    )
+    root = submission(tmp_path / "sub", files={"attention/scaled_dot_product.py": sdpa_module({"own": CONTROL}, "first")})
     assert graded(root, ["scaled_dot_product"]).score > 0
 
 
@@ -217,8 +214,7 @@ FAKE_CLASSES = {
     "type() named ValueError": "ValueError = type('ValueError', (Exception,), {})\n",
     "__name__ set afterwards": "class Fake(Exception):\n    pass\nFake.__name__ = Fake.__qualname__ = 'ValueError'\nValueError = Fake\n",
     "a metaclass that lies": (
-        "class Meta(type):\n    @property\n    def __name__(cls):\n        return 'ValueError'\n"
-        "class ValueError(Exception, metaclass=Meta):\n    pass\n"
+        "class Meta(type):\n    @property\n    def __name__(cls):\n        return 'ValueError'\nclass ValueError(Exception, metaclass=Meta):\n    pass\n"
     ),
 }
 
@@ -228,10 +224,7 @@ def raising_everywhere(exception_setup: str, name: str) -> str:
     return (
         exception_setup
         + "\n\n"
-        + "\n\n".join(
-            f"def {f}(*args, **kwargs):\n    raise {name}('bad input')\n"
-            for f in ("build_vocab", "encode", "decode", "one_hot")
-        )
+        + "\n\n".join(f"def {f}(*args, **kwargs):\n    raise {name}('bad input')\n" for f in ("build_vocab", "encode", "decode", "one_hot"))
     )
 
 
@@ -256,9 +249,7 @@ LYING_KINDS = ["timeout", "crash", "grader", "forbidden-ish", "x" * 5000]
 
 @pytest.mark.parametrize("kind", LYING_KINDS, ids=lambda k: k[:20])
 def test_a_reply_is_not_believed_about_what_only_the_grader_sees(kind):
-    error = StudentError.from_reply(
-        {"kind": kind, "types": ["ValueError", "X" * 300_000, 7, *["KeyError"] * 100], "message": "m" * 10**6}
-    )
+    error = StudentError.from_reply({"kind": kind, "types": ["ValueError", "X" * 300_000, 7, *["KeyError"] * 100], "message": "m" * 10**6})
     assert error.kind == "protocol"
     assert error.types == ["ValueError", "KeyError"]
     assert len(error.message) < 3000
@@ -273,7 +264,7 @@ def test_a_worker_that_rewrites_its_replies_is_not_believed(tmp_path):
             return bytes.fromhex(h).decode()
 
         load = importlib.import_module
-        protocol = getattr(load({hidden('sys')}), {hidden('modules')})[{hidden('autograder.runtime.protocol')}]
+        protocol = getattr(load({hidden("sys")}), {hidden("modules")})[{hidden("autograder.runtime.protocol")}]
         real = protocol.write_message
 
         def lying(stream, message):
@@ -328,3 +319,73 @@ def test_an_exercise_that_keeps_stopping_is_not_waited_for(tmp_path, how):
         assert "within 1 s" in errors[1].message  # the short leash right after a stop
     assert stops_after == 2  # then the exercise is recognised: its later calls do not run at all
     assert all("not run" in e.message for e in errors[2:]) and "not run" in again.value.message
+
+
+# -- deny by default: kernel objects that outlive a process, file modes outside the sandbox ------------------
+
+KERNEL_OBJECTS = {
+    "shmget": "libc.shmget(0, 1 << 20, 0o1666)",  # IPC_PRIVATE, IPC_CREAT | 0666
+    "msgget": "libc.msgget(0, 0o1666)",
+    "semget": "libc.semget(0, 1, 0o1666)",
+    "mq_open": "librt.mq_open(b'/autograder-test', 0o100 | 2, 0o666, None)",  # O_CREAT | O_RDWR
+    "chmod": "os.chmod(TARGET, 0o666) or 0",
+    "chown": "os.chown(TARGET, os.getuid(), os.getgid()) or 0",
+    "utime": "os.utime(TARGET, (0, 0)) or 0",
+    "setxattr": "os.setxattr(TARGET, 'user.x', b'1') or 0",
+}
+
+
+def kernel_objects_module(target: Path) -> str:
+    """embeddings/one_hot.py whose ``one_hot(name)`` tries one way to leave something behind; -1 or an error: refused."""
+    tries = "\n".join(f"    {name!r}: lambda: {expr}," for name, expr in KERNEL_OBJECTS.items())
+    return (
+        textwrap.dedent(f"""
+        import importlib
+        import os
+
+        load = importlib.import_module
+        ctypes = load(bytes.fromhex({b"ctypes".hex()!r}).decode())
+        libc = ctypes.CDLL(None, use_errno=True)
+        try:
+            librt = ctypes.CDLL("librt.so.1", use_errno=True)
+        except OSError:
+            librt = libc
+        TARGET = {str(target)!r}
+
+    """)
+        + f"TRIES = {{\n{tries}\n}}\n\n\ndef one_hot(name, vocab_size=0):\n    try:\n        return int(TRIES[name]())\n"
+        "    except OSError as error:\n        return -error.errno\n\n\nbuild_vocab = encode = decode = one_hot\n"
+    )
+
+
+def test_kernel_objects_and_file_modes_are_out_of_reach(tmp_path):
+    target = tmp_path / "instructor.txt"
+    target.write_text("the instructor's")
+    target.chmod(0o600)
+    before = target.stat()
+    root = submission(tmp_path / "sub", files={"embeddings/one_hot.py": kernel_objects_module(target)})
+    student = IsolatedStudent(root, settings=settings(), exercises={"one_hot"})
+    student.begin_test(None, "one_hot")
+    try:
+        got = {name: student.call("embeddings.one_hot:one_hot", name) for name in KERNEL_OBJECTS}
+    finally:
+        student.close()
+    assert {name: value for name, value in got.items() if value >= 0} == {}, got
+    after = target.stat()
+    assert (after.st_mode, after.st_uid, after.st_mtime_ns) == (before.st_mode, before.st_uid, before.st_mtime_ns)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the sweep is a root grader's (by the worker's uid)")
+def test_nothing_of_a_submission_outlives_its_grading(tmp_path):
+    """Even without the seccomp filter or an IPC namespace, what the worker's uid made is gone after close()."""
+    root = submission(tmp_path / "sub", files={"embeddings/one_hot.py": kernel_objects_module(tmp_path / "x")})
+    student = IsolatedStudent(root, settings=settings(confine=False, namespaces=False), exercises={"one_hot"})
+    student.begin_test(None, "one_hot")
+    try:
+        made = {name: student.call("embeddings.one_hot:one_hot", name) for name in ("shmget", "msgget", "semget")}
+        uid = student.uid
+    finally:
+        student.close()
+    assert uid is not None and all(v >= 0 for v in made.values()), made  # made in the host's IPC namespace
+    left = [line for kind in ("shm", "msg", "sem") for line in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:] if str(uid) in line.split()]
+    assert left == [], (made, left)
