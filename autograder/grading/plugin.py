@@ -102,21 +102,24 @@ def submission_root(config: pytest.Config) -> Path:
     return root
 
 
-def make_student(config: pytest.Config, exercises: set[str] | None = None) -> Student:
+def make_student(config: pytest.Config, order: list[str] | None = None) -> Student:
+    """The student for this session; ``order``: the exercises in the order their tests run."""
     from autograder.grading.worker import HangMemory, IsolatedStudent, RefusedStudent, StaticallyChecked
 
     root = submission_root(config)
     if config.getoption("--refused"):
         return RefusedStudent(config.getoption("--refused"))
     if config.getoption("--isolated"):
-        return IsolatedStudent(root, exercises=exercises)
+        return IsolatedStudent(root, exercises=set(order) if order is not None else None, order=order)
     return HangMemory(StaticallyChecked(InProcessStudent(root), root))  # a hung function costs one timeout
 
 
 @pytest.fixture(scope="session")
 def student(request: pytest.FixtureRequest) -> Iterator[Student]:
     """The submission under test, reached only through plain-data calls."""
-    s = Recording(make_student(request.config, {exercise_of(item) for item in request.session.items}))
+    s = Recording(
+        make_student(request.config, list(dict.fromkeys(exercise_of(item) for item in request.session.items)))
+    )
     request.config.stash[STUDENT_KEY] = s
     yield s
     s.close()

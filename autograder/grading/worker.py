@@ -380,12 +380,23 @@ def sweep_workspaces(older_than: float = 60.0) -> int:
     return removed
 
 
-class Workspace:
-    """``mkdtemp`` folder with ``runtime/``, ``submission/`` (a private copy), ``home/`` and ``tmp/`` (the scratch).
+@dataclasses.dataclass(frozen=True)
+class Slot:
+    """One worker's own folders in the workspace: ``runtime/`` (read-only, the grader's) and ``home/`` and ``tmp/``."""
 
-    ``runtime/`` is rebuilt from the kit before every worker starts (:meth:`fresh_runtime`), so a
-    worker can never leave code for the next one to boot from. The grader holds ``.lock`` while the
-    workspace lives; :func:`sweep_workspaces` removes those whose grader died.
+    path: Path
+    runtime: Path
+    home: Path
+    tmp: Path
+
+
+class Workspace:
+    """``mkdtemp`` folder with ``submission/`` (a private copy) and one :class:`Slot` per worker (``w<k>/``).
+
+    Each worker gets a slot of its own, with a fresh copy of the runtime (:meth:`new_slot`), so a worker can never
+    leave code for the next one to boot from, and a worker started ahead of time shares nothing with the one
+    running. The grader holds ``.lock`` while the workspace lives; :func:`sweep_workspaces` removes those whose
+    grader died.
     """
 
     def __init__(self, source: Path, uid: int | None) -> None:
@@ -394,12 +405,10 @@ class Workspace:
         self._lock = os.open(self.path / ".lock", os.O_CREAT | os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
         fcntl.flock(self._lock, fcntl.LOCK_EX)
         os.chmod(self.path, 0o711)  # others may pass through (the worker's uid), not list it
-        self.runtime = self.path / "runtime"
         self.submission = self.path / "submission"
-        self.home = self.path / "home"
-        self.tmp = self.path / "tmp"
         self.uid = uid
         self.error: str | None = None
+        self._slots = 0
         try:
             sandbox.copy_tree(source, self.submission)
         except sandbox.SubmissionError as error:
@@ -414,28 +423,56 @@ class Workspace:
         os.close(fd)
         self.canary = Path(canary)
 
-    def fresh_runtime(self, stand_ins: frozenset[str] = frozenset()) -> None:
-        """(Re)copy the non-secret runtime from the kit (only the ``stand_ins`` asked for): read-only, the grader's."""
-        sandbox.remove_tree(self.runtime)
+    def new_slot(self, stand_ins: frozenset[str] = frozenset()) -> Slot:
+        """A fresh slot: the non-secret runtime copied from the kit with only ``stand_ins``, empty scratch folders."""
+        self._slots += 1
+        folder = self.path / f"w{self._slots}"
+        slot = Slot(folder, folder / "runtime", folder / "home", folder / "tmp")
+        folder.mkdir(mode=0o711)
         for src, name in worker_runtime_files(stand_ins):
-            dst = self.runtime / name
+            dst = slot.runtime / name
             dst.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(src, dst)
-        (self.runtime / "autograder" / "__init__.py").write_text("")
-        for p in [*self.runtime.rglob("*"), self.runtime]:
+        (slot.runtime / "autograder" / "__init__.py").write_text("")
+        self._read_only(slot.runtime)
+        self.clear_scratch(slot)
+        return slot
+
+    def add_stand_ins(self, slot: Slot, stand_ins: frozenset[str]) -> None:
+        """Copy ``stand_ins`` into a slot whose worker has run no student code yet (one started ahead of time)."""
+        names = {name for _, name in worker_runtime_files(stand_ins)} - {n for _, n in worker_runtime_files()}
+        folder = slot.runtime / "autograder" / "runtime" / "standins"
+        os.chmod(folder, 0o755)
+        for src, name in worker_runtime_files(stand_ins):
+            if name in names:
+                shutil.copyfile(src, slot.runtime / name)
+        self._read_only(folder)
+
+    @staticmethod
+    def _read_only(folder: Path) -> None:
+        for p in [*folder.rglob("*"), folder]:
             os.chmod(p, 0o555 if p.is_dir() else 0o444)
 
-    def clear_scratch(self) -> None:
-        """Empty ``home/`` and ``tmp/`` (whatever the last worker made of them) and give them to the worker's uid."""
-        for folder in (self.home, self.tmp):
-            sandbox.remove_tree(folder)
-            folder.mkdir(mode=0o700)
+    def clear_scratch(self, slot: Slot) -> None:
+        """Empty the slot's ``home/`` and ``tmp/`` (the folders themselves stay: a started worker's Landlock rules
+        name them) and give them to the worker's uid."""
+        for folder in (slot.home, slot.tmp):
+            if folder.is_dir() and not folder.is_symlink():
+                for entry in list(folder.iterdir()):
+                    if entry.is_dir() and not entry.is_symlink():
+                        sandbox.remove_tree(entry)
+                    else:
+                        entry.unlink()
+            else:
+                sandbox.remove_tree(folder)
+                folder.mkdir(mode=0o700)
             if self.uid is not None:
                 os.chown(folder, self.uid, self.uid)
 
-    def scratch_bytes(self, cap: int) -> int:
-        """Bytes used in the scratch folders (blocks, as the disk counts them); stops counting past ``cap``."""
-        total, todo = 0, [str(self.home), str(self.tmp)]
+    @staticmethod
+    def scratch_bytes(slot: Slot, cap: int) -> int:
+        """Bytes used in the slot's scratch folders (blocks, as the disk counts them); stops counting past ``cap``."""
+        total, todo = 0, [str(slot.home), str(slot.tmp)]
         while todo and total <= cap:
             try:
                 with os.scandir(todo.pop()) as entries:
@@ -447,6 +484,9 @@ class Workspace:
             except OSError:
                 continue
         return total
+
+    def remove_slot(self, slot: Slot) -> None:
+        sandbox.remove_tree(slot.path)
 
     def remove(self) -> None:
         self.canary.unlink(missing_ok=True)
@@ -505,9 +545,8 @@ class Worker:
         preload_torch: bool = True,
         stand_ins: frozenset[str] = frozenset(),
     ) -> None:
-        workspace.fresh_runtime(stand_ins)
+        self.slot = workspace.new_slot(stand_ins)
         self.stand_ins = stand_ins
-        workspace.clear_scratch()
         self.workspace = workspace
         self.settings = settings
         self.uid = uid
@@ -522,7 +561,7 @@ class Worker:
         named = (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
         prefixes = sorted({*named, *map(os.path.realpath, named)})
         config: WorkerConfig = {  # the worker reads the same TypedDict (autograder.runtime.messages)
-            "runtime": str(workspace.runtime),
+            "runtime": str(self.slot.runtime),
             "root": str(workspace.submission),
             "packages": list(PACKAGES),
             "fds": {"request": req_r, "reply": rep_w},
@@ -537,10 +576,10 @@ class Worker:
             "torch": "preload" if preload_torch else "lazy",
             "hide": sorted({str(REPO_ROOT), *settings.hide}),
             "scratch": ["/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()],
-            "expose": sorted({*prefixes, str(workspace.path)}),
-            "writable": [str(workspace.path)],
-            "read": [*SYSTEM_READ, *prefixes, str(workspace.runtime), str(workspace.submission)],
-            "write": [str(workspace.home), str(workspace.tmp)],
+            "expose": sorted({*prefixes, str(workspace.submission), str(self.slot.path)}),
+            "writable": [str(self.slot.path)],
+            "read": [*SYSTEM_READ, *prefixes, str(self.slot.runtime), str(workspace.submission)],
+            "write": [str(self.slot.home), str(self.slot.tmp)],
             "confine": settings.confine,
             "secrets": secret_files(workspace),
         }
@@ -548,18 +587,18 @@ class Worker:
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",
-            "HOME": str(workspace.home),
-            "TMPDIR": str(workspace.tmp),
+            "HOME": str(self.slot.home),
+            "TMPDIR": str(self.slot.tmp),
             "OMP_NUM_THREADS": threads,
             "MKL_NUM_THREADS": threads,
             "OPENBLAS_NUM_THREADS": threads,
             "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(workspace.home / ".matplotlib"),
+            "MPLCONFIGDIR": str(self.slot.home / ".matplotlib"),
         }
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
-                [_interpreter(), "-I", "-B", "-c", BOOT, str(workspace.runtime), json.dumps(config)],
+                [_interpreter(), "-I", "-B", "-c", BOOT, str(self.slot.runtime), json.dumps(config)],
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=out_w,
@@ -576,7 +615,7 @@ class Worker:
         self.output = _Output(out_r, settings.output_cap)
 
     def _check_scratch(self) -> None:
-        if self.workspace.scratch_bytes(self.settings.scratch) > self.settings.scratch:
+        if self.workspace.scratch_bytes(self.slot, self.settings.scratch) > self.settings.scratch:
             raise ScratchFull
 
     def wait_hello(self) -> dict[str, Any]:
@@ -628,8 +667,11 @@ class Worker:
         except subprocess.TimeoutExpired:
             return None
 
-    def kill(self) -> None:
-        """SIGKILL the whole tree: the PID namespace's init, the process group, every process of the uid."""
+    def kill(self, sweep_uid: bool = True) -> None:
+        """SIGKILL the whole tree: the PID namespace's init, the process group, and (``sweep_uid``) every process of
+        the uid; then remove the worker's slot. Without ``sweep_uid`` (a worker started ahead of time shares the uid),
+        the tree is all there is: the caller allows that only where the worker could start no process of its own
+        (seccomp) or lived in its own PID namespace."""
         init_pid = (self.hello or {}).get("pid")
         if self.proc.poll() is None and isinstance(init_pid, int) and init_pid not in (self.proc.pid, os.getpid()):
             try:
@@ -643,7 +685,7 @@ class Worker:
             os.killpg(self.proc.pid, signal.SIGKILL)
         except OSError:
             pass
-        if self.uid is not None:
+        if self.uid is not None and sweep_uid:
             kill_uid(self.uid)
         try:
             self.proc.wait(10)
@@ -652,6 +694,7 @@ class Worker:
         self.requests.close()
         self.replies.close()
         self.output.join(1.0)
+        self.workspace.remove_slot(self.slot)
 
 
 def _describe_exit(status: int | None, settings: Settings) -> str:
@@ -683,8 +726,15 @@ class IsolatedStudent(Student):
     call fails at once (a submission that hangs in every function), everything graded before kept.
     """
 
-    def __init__(self, root: str | Path, settings: Settings | None = None, exercises: set[str] | None = None) -> None:
-        """``exercises``: those that will be graded, when known (Part 1 alone needs no torch in the worker)."""
+    def __init__(
+        self,
+        root: str | Path,
+        settings: Settings | None = None,
+        exercises: set[str] | None = None,
+        order: list[str] | None = None,
+    ) -> None:
+        """``exercises``: those that will be graded, when known (Part 1 alone needs no torch in the worker);
+        ``order``: the exercises in the order their tests will run, so that the next worker can start ahead."""
         self.settings = settings or Settings.from_env()
         self.preload_torch = exercises is None or any(PART_OF.get(e) != "embeddings" for e in exercises)
         self.source = Path(root).resolve()
@@ -716,6 +766,8 @@ class IsolatedStudent(Student):
             self.stopped_exercises: dict[str, StudentError] = {}
             self._charge_start = False
             self._last_stop: str | None = None  # the exercise of the last stop
+            self._spare: Worker | None = None  # started ahead of time (see _prepare_spare)
+            self.order = list(order or [])  # the exercises in the order their tests run (the plugin's plan)
             self.calls = 0
             self.budget_used = 0.0
             # Where the time went (bench/grader_overhead.py): waiting for workers to start, whole exchanges,
@@ -759,7 +811,9 @@ class IsolatedStudent(Student):
             self.phases += 1
         if self._worker is None:
             self.restarts += 1
-            self._worker = Worker(self.workspace, self.settings, self.uid, self.preload_torch, needed)
+            self._worker = self._take_spare(needed) or Worker(
+                self.workspace, self.settings, self.uid, self.preload_torch, needed
+            )
         worker = self._worker
         start = time.perf_counter()
         try:
@@ -784,12 +838,47 @@ class IsolatedStudent(Student):
             self.below_level = refusal(missing, hello)
             self._stop()
             raise StudentError("grader", ["IsolationError"], self.below_level)
+        self._prepare_spare(hello, module, worker.stand_ins)
         return worker
+
+    # -- a worker started ahead of time, for the next set of stand-ins or after a stop
+    def _prepare_spare(self, hello: dict[str, Any], module: str | None, held: frozenset[str]) -> None:
+        """Start a spare worker (no stand-ins yet) while this one works, when another will be needed soon.
+
+        Soon: a later exercise of :attr:`order` needs other stand-ins, or the last call stopped (hung or crashed).
+        Only where killing a worker's tree needs no sweep by uid (the spare shares the uid): seccomp kept it from
+        starting processes, or it lives in a PID namespace.
+        """
+        if self._spare is not None or self._closed or self.workspace is None:
+            return
+        contained = (hello.get("seccomp") or {}).get("processes") == "none" or "pid" in hello.get("namespaces", [])
+        later = self.order[self.order.index(self.exercise) + 1 :] if self.exercise in self.order else []
+        phase_ahead = any(
+            not (standins.needed_by(m) <= held <= standins.allowed_in(m))
+            for m in (EXERCISES.get(e) for e in later)
+            if m
+        )
+        if contained and (phase_ahead or self.streak):
+            self._spare = Worker(self.workspace, self.settings, self.uid, self.preload_torch)
+
+    def _take_spare(self, needed: frozenset[str]) -> Worker | None:
+        """The spare, given ``needed`` stand-ins and emptied scratch folders, or None when there is none alive."""
+        spare, self._spare = self._spare, None
+        if spare is None or self.workspace is None:
+            return None
+        if spare.proc.poll() is not None:
+            spare.kill()
+            return None
+        self.workspace.add_stand_ins(spare.slot, needed)  # it has run no student code: nothing of it saw these
+        self.workspace.clear_scratch(spare.slot)
+        spare.stand_ins = needed
+        spare.started = time.monotonic()  # its start-up limit counts from now
+        return spare
 
     def _stop(self) -> None:
         if self._worker is not None:
             self.seconds["compute"] += self._worker.compute_seconds
-            self._worker.kill()
+            self._worker.kill(sweep_uid=self._spare is None)
             self._worker = None
 
     def _stopped_by_student(self) -> None:
@@ -930,6 +1019,9 @@ class IsolatedStudent(Student):
         start = time.perf_counter()
         self._closed = True
         self._stop()
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None
         if self._claim is not None:
             kill_uid(self._claim.uid)
             sweep_ipc(self._claim.uid)

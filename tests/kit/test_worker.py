@@ -432,7 +432,7 @@ def test_a_half_built_student_releases_its_uid_and_workspace(tmp_path, monkeypat
 def test_a_restarted_worker_boots_from_a_fresh_copy_of_the_runtime():
     with isolated(SOLUTIONS) as s:
         s.call(BUILD_VOCAB, ["a"])
-        planted = s.workspace.runtime / "autograder" / "runtime" / "worker_main.py"
+        planted = s._worker.slot.runtime / "autograder" / "runtime" / "worker_main.py"
         os.chmod(planted.parent, 0o755)
         os.chmod(planted, 0o644)
         planted.write_text("raise SystemExit('booted from a planted runtime')\n")  # what a worker must never do
