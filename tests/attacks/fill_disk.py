@@ -1,7 +1,7 @@
 """Attack: fill the disk from the scratch folder (bounded: at most 512 files of 1 MiB), and plant undeletable files.
 
 ``build_vocab`` writes into ``$TMPDIR`` until the grader stops it; ``encode`` makes folders with no
-rights (``chmod 000``) full of files, nested, which the grader must still remove.
+rights (``chmod 000``, where the worker may still chmod) full of files, nested, which the grader must still remove.
 """
 
 import os
@@ -26,7 +26,10 @@ def encode(tokens, vocab, unk_token=None):
                 f.write("x")
         folder = os.path.join(folder, "d")
     for root, _dirs, _files in sorted(os.walk(top), key=lambda t: -len(t[0])):
-        os.chmod(root, 0)
+        try:
+            os.chmod(root, 0)
+        except PermissionError:  # the seccomp filter refuses chmod (no Landlock right covers it): nothing to undo
+            break
     return [0]
 
 
