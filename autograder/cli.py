@@ -167,7 +167,11 @@ def cmd_batch(ns: argparse.Namespace) -> int:
     _terminate_gracefully()  # scancel, a pod's end: stop the grade processes, keep what is graded
     try:
         if ns.task is not None:
-            rows = plan.run_task(folder, out, plan.task_index(ns.task))
+            try:
+                rows = plan.run_task(folder, out, plan.task_index(ns.task))
+            except KeyboardInterrupt:  # scancel, a pod evicted: its grade processes are stopped, its rows kept
+                print(f"task {os.environ.get(ns.task)} stopped; what it graded is kept", file=sys.stderr)
+                return 128 + signal.SIGTERM
             print(f"task {os.environ.get(ns.task)}: {batch.summary(rows)}", file=sys.stderr)
             return 0
         if ns.slurm is not None or ns.k8s:

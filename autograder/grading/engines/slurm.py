@@ -71,9 +71,7 @@ def submit(folder: Path, out: Path, plan: Plan, sbatch_args: list[str], settings
     path.write_text(script(plan, folder, out, settings), encoding="utf-8")
     plan.write(out)
     try:
-        done = subprocess.run(
-            ["sbatch", "--parsable", *sbatch_args, str(path)], capture_output=True, text=True, timeout=120
-        )
+        done = subprocess.run(["sbatch", "--parsable", *sbatch_args, str(path)], capture_output=True, text=True)
     except FileNotFoundError:
         raise EngineError("sbatch is not installed here: run --slurm on the cluster's login node") from None
     if done.returncode != 0:
