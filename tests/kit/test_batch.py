@@ -219,7 +219,7 @@ def test_no_gradebook_cell_is_a_formula(tmp_path, monkeypatch):
     formula = '=HYPERLINK("http://evil.example","open me")'
     submission(subs / "@SUM(1+1)")  # an id a spreadsheet would evaluate
     with zipfile.ZipFile(subs / "zipped.zip", "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(f"embeddings/{formula}.py", b"#" * (2 << 20))  # over the limit below: the reason names it first
+        zf.writestr(f"{formula}.py", b"#" * (2 << 20))  # over the limit below: the reason starts with its name
     monkeypatch.setenv("AUTOGRADER_MAX_FILE_BYTES", "1M")
     monkeypatch.setattr(batch, "_run_grader", _fake_grader)
     batch.run(subs, tmp_path / "out", only=["one_hot"], progress=False)
