@@ -149,25 +149,106 @@ def cmd_grade(ns: argparse.Namespace) -> int:
 
 def cmd_batch(ns: argparse.Namespace) -> int:
     from autograder.grading import batch
+    from autograder.grading.engines import plan
 
-    folder = Path(ns.submissions)
+    if ns.reduce is not None:
+        try:
+            rows = plan.reduce(Path(ns.reduce))
+        except plan.EngineError as error:
+            raise UsageError(str(error)) from None
+        print(f"{batch.summary(rows)}; gradebook: {Path(ns.reduce) / 'gradebook.csv'}", file=sys.stderr)
+        return 0
+    if ns.submissions is None or ns.out is None:
+        raise UsageError("batch needs the submissions folder and --out OUT (or --reduce OUT alone)")
+    folder, out = Path(ns.submissions), Path(ns.out)
     if not folder.is_dir():
         raise UsageError(f"{folder} is not a folder (pass the folder that holds one sub-folder or .zip per submission)")
     _known_exercises(ns.only)
+    _terminate_gracefully()  # scancel, a pod's end: stop the grade processes, keep what is graded
     try:
+        if ns.task is not None:
+            try:
+                rows = plan.run_task(folder, out, plan.task_index(ns.task))
+            except KeyboardInterrupt:  # scancel, a pod evicted: its grade processes are stopped, its rows kept
+                print(f"task {os.environ.get(ns.task)} stopped; what it graded is kept", file=sys.stderr)
+                return 128 + signal.SIGTERM
+            print(f"task {os.environ.get(ns.task)}: {batch.summary(rows)}", file=sys.stderr)
+            return 0
+        if ns.slurm is not None or ns.k8s:
+            return _batch_engine(ns, folder, out)
         shard = batch.parse_shard(ns.shard)
-    except ValueError as error:
+    except (ValueError, plan.EngineError) as error:
         raise UsageError(str(error)) from None
     timeout = ns.timeout if ns.timeout is not None else Settings.from_env().batch_timeout
-    rows = batch.run(
-        folder, Path(ns.out), jobs=ns.jobs, only=ns.only, timeout=timeout, in_process=ns.in_process, shard=shard
-    )
-    failed = sum(r.status != "graded" for r in rows)
-    print(
-        f"{len(rows)} submission(s): {len(rows) - failed} graded, {failed} not; gradebook: "
-        f"{Path(ns.out) / 'gradebook.csv'}",
-        file=sys.stderr,
-    )
+    rows = batch.run(folder, out, jobs=ns.jobs, only=ns.only, timeout=timeout, in_process=ns.in_process, shard=shard)
+    print(f"{batch.summary(rows)}; gradebook: {out / 'gradebook.csv'}", file=sys.stderr)
+    return 0
+
+
+def _batch_engine(ns: argparse.Namespace, folder: Path, out: Path) -> int:
+    """``batch --slurm`` or ``--k8s``: write the plan and hand its chunks to the engine."""
+    from autograder.grading import batch
+    from autograder.grading.engines import plan
+
+    settings = Settings.from_env()
+    timeout = ns.timeout if ns.timeout is not None else settings.batch_timeout
+    the_plan = plan.Plan.make(folder, ns.only, timeout, "slurm" if ns.slurm is not None else "k8s", settings.chunk_size)
+    if ns.k8s:
+        from autograder.grading.engines import kubernetes
+
+        if not ns.image or not ns.claim:
+            raise UsageError("--k8s needs --image (the grader's image, see OUT/k8s/image) and --claim (the volume)")
+        with tempfile.TemporaryDirectory(prefix="autograder-k8s-") as tmp:
+            kit = _authoring("gradescope").build_gradescope(Path(tmp) / "autograder.zip")
+            manifest = kubernetes.write(out, the_plan, settings, ns.image, ns.claim, kit)
+        print(
+            f"{manifest} written: {the_plan.chunks} pod(s) of up to {settings.chunk_size} submission(s); build the "
+            f"image from {out / 'k8s' / 'image'}, copy the submissions and {out} to the claim, then "
+            f"`kubectl apply -f {manifest}`",
+            file=sys.stderr,
+        )
+        return 0
+    from autograder.grading.engines import slurm
+
+    try:
+        earlier = plan.Plan.read(out)
+    except plan.EngineError:
+        earlier = None
+    if earlier is not None and earlier.engine == "slurm" and earlier.job and slurm.tasks_left(earlier.job):
+        raise UsageError(f"job {earlier.job} is still grading {out}: wait for it, or scancel it and submit again")
+    job = slurm.submit(folder, out, the_plan, ns.slurm, settings)
+    print(f"submitted job {job}: {the_plan.chunks} array task(s) of up to {settings.chunk_size}", file=sys.stderr)
+    if not ns.wait:
+        print(f"`python -m autograder batch --reduce {out}` writes the gradebook once it is done", file=sys.stderr)
+        return 0
+    slurm.wait(job, out.resolve(), the_plan)
+    rows = plan.reduce(out)
+    print(f"{batch.summary(rows)}; gradebook: {out / 'gradebook.csv'}", file=sys.stderr)
+    return 0
+
+
+def cmd_export(ns: argparse.Namespace) -> int:
+    from autograder.grading import export
+
+    out = Path(ns.graded)
+    if not out.is_dir():
+        raise UsageError(f"{out} is not a folder (pass a batch --out folder)")
+    if ns.canvas is None and not ns.csv:
+        raise UsageError("say what to write: --canvas ROSTER.csv (Canvas's gradebook import) and/or --csv (any LMS)")
+    try:
+        if ns.csv:
+            print(f"any LMS: {export.plain(out, out / 'grades.csv')}")
+        if ns.canvas is not None:
+            dest, listing, unmatched = export.canvas(
+                out, Path(ns.canvas), out / "canvas.csv", ns.title, ns.assignment_id
+            )
+            print(f"Canvas: {dest} (Grades > Import); not joined: {listing}")
+            print(
+                f"  {len(unmatched.submissions)} submission(s) without a student, {len(unmatched.students)} student(s) "
+                "without a grade"
+            )
+    except export.ExportError as error:
+        raise UsageError(str(error)) from None
     return 0
 
 
@@ -374,8 +455,8 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
 
 
 def _batch_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("submissions", help="a folder holding one sub-folder or .zip per submission")
-    p.add_argument("--out", required=True, help="output folder: results/<id>.json, logs/<id>.log, gradebook.csv")
+    p.add_argument("submissions", nargs="?", help="a folder holding one sub-folder or .zip per submission")
+    p.add_argument("--out", default=None, help="output folder: results/<id>.json, logs/<id>.log, gradebook.csv")
     p.add_argument(
         "--jobs", type=int, default=1, help="submissions graded at the same time (each in its own grader process)"
     )
@@ -393,6 +474,40 @@ def _batch_args(p: argparse.ArgumentParser) -> None:
         help="grade only the K-th of N slices (1-based), e.g. one machine's share",
     )
     p.add_argument("--in-process", action="store_true", help="debugging only: no worker")
+    p.add_argument(
+        "--reduce", default=None, metavar="OUT", help="only write OUT/gradebook.csv from what an engine's tasks graded"
+    )
+    p.add_argument(
+        "--task",
+        default=None,
+        metavar="VAR",
+        help="grade the chunk of OUT/batch.json numbered by this variable (what an engine's task runs)",
+    )
+    p.add_argument(
+        "--wait", action="store_true", help="with --slurm: follow the array until it is done, then write the gradebook"
+    )
+    p.add_argument("--k8s", action="store_true", help="write a Kubernetes Indexed Job (OUT/k8s/job.yaml) and its image")
+    p.add_argument("--image", default=None, help="with --k8s: the grader's image, built from OUT/k8s/image")
+    p.add_argument("--claim", default=None, help="with --k8s: the PersistentVolumeClaim holding submissions/ and out/")
+    p.add_argument(
+        "--slurm",
+        nargs=argparse.REMAINDER,
+        default=None,
+        metavar="SBATCH_OPTION",
+        help="submit a Slurm job array over chunks of the class; what follows goes to sbatch (last option)",
+    )
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("graded", help="a batch --out folder")
+    p.add_argument(
+        "--canvas", default=None, metavar="ROSTER.csv", help="write OUT/canvas.csv for Canvas, joined to this roster"
+    )
+    p.add_argument("--title", default="Autograder", help="the Canvas assignment's title (default: Autograder)")
+    p.add_argument("--assignment-id", default=None, help="the Canvas assignment's id (default: from the roster)")
+    p.add_argument(
+        "--csv", action="store_true", help="write OUT/grades.csv for any LMS: per exercise, maxima, time of grading"
+    )
 
 
 def _gradescope_run_args(p: argparse.ArgumentParser) -> None:
@@ -478,7 +593,14 @@ SUBCOMMANDS: dict[str, Subcommand] = dict(
         "grade one submission with the hidden suites; writes Gradescope results.json", cmd_grade, _grade_args
     ),
     batch=Subcommand(
-        "grade every sub-folder / .zip of a folder; results per submission and gradebook.csv", cmd_batch, _batch_args
+        "grade every sub-folder / .zip of a folder (here, on Slurm or on Kubernetes); results and gradebook.csv",
+        cmd_batch,
+        _batch_args,
+    ),
+    export=Subcommand(
+        "grades into an LMS: Canvas's gradebook import (--canvas ROSTER.csv) or a plain CSV (--csv)",
+        cmd_export,
+        _export_args,
     ),
     handin=Subcommand(
         "turn a hand-in (repository, loose files, notebooks) into the submission root that is graded",

@@ -163,6 +163,25 @@ class Settings:
         parse_seconds,
         "seconds one exercise's hidden suite may take in a notebook under nbgrader (stays below its cell timeout)",
     )
+    # -- engines (where `batch --slurm` and `batch --k8s` run the class)
+    chunk_size: int = _option(
+        8,
+        parse_int,
+        "submissions per Slurm array task or Kubernetes pod (graded one after the other): fewer, longer tasks spend "
+        "less on start-up; a killed task costs at most this many regrades",
+    )
+    max_tasks: int = _option(
+        16, parse_int, "array tasks or pods running at once (Slurm's --array %K throttle, the Job's parallelism)"
+    )
+    grader_memory: int = _option(
+        2 << 30,
+        parse_size,
+        "memory of one grade process beside its worker (the reference, torch); with `memory` it is what a task "
+        "reserves (Slurm's --mem, the pod's limits.memory); the worker's own limit stays `memory`, in the sandbox",
+    )
+    task_retries: int = _option(
+        2, parse_int, "times Kubernetes retries a chunk whose pod failed (backoffLimitPerIndex)"
+    )
     # -- what students see
     hidden_visibility: str = _option(
         "visible",
@@ -218,6 +237,10 @@ class Settings:
             "fsize": self.fsize,
             "core": 0,
         }
+
+    def task_memory(self) -> int:
+        """Bytes one engine task reserves: its grade process and that process's worker at its limit."""
+        return self.memory + self.grader_memory
 
     def describe(self, env: Mapping[str, str] | None = None) -> list[tuple[str, str, str, str]]:
         """``(variable, value, "env" or "default", description)`` for every setting."""

@@ -1,9 +1,9 @@
 """``python -m autograder batch DIR --out OUT --jobs N``: grade a whole class.
 
 Every sub-folder and ``.zip`` of ``DIR`` is one submission, its id the folder's name or the zip's
-stem. Each is graded by its own ``python -m autograder grade`` process (so a submission that
-crashes or wedges the grader costs only its own row), at most ``--jobs`` at a time, each with a
-wall-clock limit. ``OUT`` receives
+stem, unique by construction (:func:`find_submissions`). Each is graded by its own
+``python -m autograder grade`` process (so a submission that crashes or wedges the grader costs only
+its own row), at most ``--jobs`` at a time, each with a wall-clock limit. ``OUT`` receives
 
 - ``results/<id>.json``: the submission's Gradescope results;
 - ``logs/<id>.log``: the grader's own output for it (capped);
@@ -18,12 +18,16 @@ the files that would be graded, however packed) and grader fingerprint (the grad
 suites, reference and the exercises asked for) match its ``meta`` file, so a batch that was
 interrupted resumes where it stopped, and a changed grader regrades everything.
 
-For a class too large for one machine, each submission is an independent job: run
+For a class too large for one machine, an engine (:mod:`autograder.grading.engines`: a Slurm job
+array, a Kubernetes Indexed Job) runs :func:`grade_all` over chunks of the class wherever it likes, and
+:func:`collect` (the one reducer) writes the gradebook from ``OUT/meta``. By hand: run
 ``python -m autograder batch DIR --out OUT --shard K/N`` on N machines (K = 1..N, each takes every
-N-th submission in sorted order, writing into its own OUT or a shared one), or simply
-``python -m autograder grade SUB --results OUT/results/<id>.json`` per submission in any job
-scheduler; then one final ``batch DIR --out OUT`` over the merged OUT finds everything graded
-(same hashes) and only writes the gradebook.
+N-th submission in sorted order, writing into its own OUT or a shared one); then one final
+``batch DIR --out OUT`` over the merged OUT finds everything graded (same hashes) and only writes the
+gradebook.
+
+Every cell of the gradebook goes through :func:`autograder.grading.textsafe.csv_row`: an id or a
+reason comes from a file name the submission chose, and must never reach a spreadsheet as a formula.
 """
 
 from __future__ import annotations
@@ -37,19 +41,24 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from autograder.grading import sandbox
 from autograder.grading.loader import REPO_ROOT
 from autograder.grading.results import PUBLIC_TAG, atomic_write
+from autograder.grading.textsafe import csv_row, printable
 from autograder.layout import grader_files
 from autograder.runtime.curriculum import EXERCISES
 from autograder.settings import STRICT
 
 LOG_CAP = 256 << 10
+STOP_GRACE = 15.0  # seconds a stopped grade process has to kill its worker before it is killed itself
 
 
 @dataclass
@@ -63,10 +72,32 @@ class Row:
     hash: str = ""
     seconds: float = 0.0
     skipped: bool = False  # already graded with the same content
+    graded_at: str = ""  # when its results were written (UTC, ISO 8601): what an LMS export calls the time of grading
+    maxima: dict[str, float] = field(default_factory=dict)  # each exercise's points possible, from its results
+    pending: bool = False  # no chunk has graded it yet (an engine's task not run, or killed): graded on the next run
 
-    def csv(self, exercises: list[str]) -> list[str]:
+    def csv(self, exercises: list[str]) -> list[str | int | float]:
         scores = [f"{self.scores[e]:g}" if e in self.scores else "" for e in exercises]
-        return [self.id, *scores, f"{self.total:g}", f"{self.max_score:g}", self.status, self.reason]
+        return csv_row([self.id, *scores, f"{self.total:g}", f"{self.max_score:g}", self.status, self.reason])
+
+    @property
+    def outcome(self) -> str:
+        """How this run dealt with it, in the summary's words."""
+        if self.skipped:
+            return "reused unchanged"
+        if self.pending:
+            return "not graded yet"
+        return {"graded": "graded", "refused": "refused"}.get(self.status, "crashed")
+
+
+OUTCOMES = ("graded", "reused unchanged", "refused", "crashed", "not graded yet")
+
+
+def summary(rows: list[Row]) -> str:
+    """``"7 submission(s): 1 graded, 5 reused unchanged, 1 refused, 0 crashed"`` (not graded yet only when some are)."""
+    counts = Counter(r.outcome for r in rows)
+    parts = [f"{counts[k]} {k}" for k in OUTCOMES if k != "not graded yet" or counts[k]]
+    return f"{len(rows)} submission(s): " + ", ".join(parts)
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -82,14 +113,32 @@ def parse_shard(text: str | None) -> tuple[int, int] | None:
 
 
 def find_submissions(folder: Path) -> list[tuple[str, Path]]:
-    """(id, path) of every sub-folder and .zip (hidden entries ignored); ids are unique."""
+    """(id, path) of every sub-folder and .zip (hidden entries ignored), ids unique by construction.
+
+    An id names the submission's ``results/<id>.json``, ``meta/`` and ``logs/`` files, so two submissions must never
+    share one, not even on a case-insensitive disk: the id is the folder's name or the zip's stem where no other
+    entry has that (case-folded) name; entries that share it keep their full names (``alice`` and ``alice.zip``),
+    and a full name that is still taken (``alice.zip.zip``'s stem is ``alice.zip``) gets ``~2``, ``~3`` ...
+    """
     entries = sorted(
         p
         for p in folder.iterdir()
         if not p.name.startswith(".") and (p.is_dir() or p.suffix.lower() == ".zip" or p.is_symlink())
     )
     stems = [p.stem if p.suffix.lower() == ".zip" and not p.is_dir() else p.name for p in entries]
-    return [(stem if stems.count(stem) == 1 else p.name, p) for stem, p in zip(stems, entries)]
+    shared = Counter(stem.casefold() for stem in stems)
+    taken = {stem.casefold() for stem in stems if shared[stem.casefold()] == 1}
+    found = []
+    for stem, path in zip(stems, entries):
+        ident = stem
+        if shared[stem.casefold()] > 1:
+            ident, n = path.name, 1
+            while ident.casefold() in taken:
+                n += 1
+                ident = f"{path.name}~{n}"
+            taken.add(ident.casefold())
+        found.append((ident, path))
+    return found
 
 
 def fingerprint(only: list[str] | None) -> str:
@@ -118,19 +167,51 @@ def submission_hash(path: Path) -> tuple[str, str | None]:
         return sandbox.content_hash(root), None
 
 
-def read_results(path: Path, exercises: list[str]) -> tuple[dict[str, float], float, float]:
+def read_results(path: Path, exercises: list[str]) -> tuple[dict[str, float], dict[str, float], float, float]:
+    """(score per exercise, points possible per exercise, total, max_score) of a Gradescope results file."""
     data = json.loads(path.read_text(encoding="utf-8"))
     scores: dict[str, float] = {}
+    maxima: dict[str, float] = {}
     for t in data.get("tests", []):
         if PUBLIC_TAG in (t.get("tags") or [])[1:]:
             continue  # a public test: feedback, never points
         exercise = (t.get("tags") or [str(t.get("name", "")).split(":")[0]])[0]
         scores[exercise] = scores.get(exercise, 0.0) + float(t.get("score", 0))
+        maxima[exercise] = maxima.get(exercise, 0.0) + float(t.get("max_score", 0))
     return (
         {e: round(scores[e], 6) for e in exercises if e in scores},
+        {e: round(maxima[e], 6) for e in exercises if e in maxima},
         float(data.get("score", 0)),
         float(data.get("max_score", 0)),
     )
+
+
+_LIVE: set[subprocess.Popen[bytes]] = set()  # the grade processes running now (each in its own session)
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_graders() -> None:
+    """Stop every grade process still running (a batch interrupted: Ctrl-C, SIGTERM from scancel or a pod's end).
+
+    Each runs in its own session (so a timeout kills its whole tree), out of reach of the signal its batch got: SIGTERM
+    lets it kill its worker on the way out; what is left after :data:`STOP_GRACE` seconds is killed.
+    """
+    with _LIVE_LOCK:
+        procs = list(_LIVE)
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + STOP_GRACE
+    for proc in procs:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
 
 def _run_grader(
@@ -152,17 +233,22 @@ def _run_grader(
             env=env,
             start_new_session=True,
         )
+        with _LIVE_LOCK:
+            _LIVE.add(proc)
         try:
             output, _ = proc.communicate(timeout=timeout)
             code: int | None = proc.returncode
         except subprocess.TimeoutExpired:
             proc.send_signal(signal.SIGTERM)  # the grader kills its workers on the way out
             try:
-                output, _ = proc.communicate(timeout=15)
+                output, _ = proc.communicate(timeout=STOP_GRACE)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 output, _ = proc.communicate()
             code = None
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(proc)
         out.write(output[: LOG_CAP // 2] + (b"\n[...]\n" + output[-LOG_CAP // 2 :] if len(output) > LOG_CAP else b""))
     lines = [line for line in output.decode("utf-8", "replace").splitlines() if line.strip()]
     return code, lines[-1][:300] if lines else ""
@@ -199,8 +285,9 @@ def grade_one(
         elif code != 0 or not results.exists():
             row.reason = f"the grader failed (exit code {code}): {last}"
         else:
-            row.scores, row.total, row.max_score = read_results(results, exercises)
+            row.scores, row.maxima, row.total, row.max_score = read_results(results, exercises)
             row.status, row.reason = ("refused", refusal) if refusal else ("graded", "")
+            row.graded_at = datetime.fromtimestamp(results.stat().st_mtime, UTC).isoformat(timespec="seconds")
     except Exception as error:  # noqa: BLE001 - one submission's problem is its row's reason, never a missing row
         row.status, row.reason = "error", f"{type(error).__name__}: {error}"[:300]
     row.seconds = round(time.perf_counter() - start, 2)
@@ -234,6 +321,129 @@ def write_gradebook(path: Path, rows: list[Row], exercises: list[str]) -> None:
     atomic_write(path, buffer.getvalue().encode("utf-8"))
 
 
+def format_eta(seconds: float | None) -> str:
+    """``"ETA 2m05s"``, or ``"ETA unknown"`` before anything was graded."""
+    if seconds is None:
+        return "ETA unknown"
+    minutes, secs = divmod(round(seconds), 60)
+    return f"ETA {minutes}m{secs:02d}s" if minutes else f"ETA {secs}s"
+
+
+class Progress:
+    """What a person follows while a class is graded: how many are done, the last one, and an ETA.
+
+    The ETA is the mean time of the submissions graded so far (reused ones cost nothing and say nothing) times
+    those left, over the processes grading at once. On a terminal it is a progress bar; elsewhere (a Slurm task's
+    log, a pod's) one line per submission, since a bar redrawn in a file is unreadable.
+    """
+
+    def __init__(self, total: int, jobs: int, enabled: bool = True) -> None:
+        from rich.console import Console
+
+        self.total, self.jobs, self.enabled = total, max(1, jobs), enabled
+        self.done, self.spent = 0, [0.0, 0]  # seconds spent on fresh grades, and how many
+        self.console = Console(stderr=True)
+        self.bar = None
+        if enabled and self.console.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(
+                TextColumn("grading"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("{task.description}"),
+                console=self.console,
+            )
+            self.task = self.bar.add_task(format_eta(None), total=total)
+
+    def eta(self) -> float | None:
+        if not self.spent[1]:
+            return None
+        return self.spent[0] / self.spent[1] * (self.total - self.done) / self.jobs
+
+    def advance(self, row: Row) -> None:
+        self.done += 1
+        if not row.skipped:
+            self.spent[0] += row.seconds
+            self.spent[1] += 1
+        what = f"{printable(row.id, keep_newlines=False)}: {row.outcome}"
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"{format_eta(self.eta())}  {what}")
+        elif self.enabled:
+            print(f"[{self.done}/{self.total}] {what} ({row.seconds:g} s), {format_eta(self.eta())}", file=sys.stderr)
+
+    def __enter__(self) -> Progress:
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def grade_all(
+    subs: list[tuple[str, Path]],
+    out: Path,
+    jobs: int = 1,
+    only: list[str] | None = None,
+    timeout: float = 1800,
+    in_process: bool = False,
+    progress: bool = True,
+) -> list[Row]:
+    """Grade ``subs`` into ``out`` (reusing what is graded already), ``jobs`` at a time; one row each.
+
+    The unit every engine runs. Interrupted (Ctrl-C, SIGTERM), it stops its grade processes before it returns, so
+    a killed batch leaves no grader behind and resumes where it stopped: what was not finished has no meta file.
+    """
+    exercises = list(only or EXERCISES)
+    for name in ("results", "logs", "meta"):
+        (out / name).mkdir(parents=True, exist_ok=True)
+    grader = fingerprint(only)
+    rows: list[Row] = []
+    with Progress(len(subs), jobs, progress) as bar, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        try:
+            futures = [
+                pool.submit(grade_one, ident, path, out, exercises, only, timeout, in_process, grader)
+                for ident, path in subs
+            ]
+            for future in as_completed(futures):
+                row = future.result()
+                rows.append(row)
+                bar.advance(row)
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            stop_graders()
+            raise
+    return rows
+
+
+def collect(ids: list[str], out: Path, rows: list[Row]) -> list[Row]:
+    """The reducer: ``rows``, and for every other id of ``ids`` the row its meta file keeps; one row per id, always.
+
+    A row no chunk has written yet (another shard's, an engine's task not run or killed, an interrupted run) says
+    so, and so does a corrupt meta file: the next run grades both.
+    """
+    known = {r.id for r in rows}
+    found = list(rows)
+    for ident in ids:
+        if ident in known:
+            continue
+        meta = out / "meta" / f"{ident}.json"
+        kept = _read_meta(meta)
+        if kept is not None:
+            found.append(kept[2])
+        elif meta.exists():
+            found.append(Row(ident, reason="its meta file is corrupt; run the batch again to regrade it"))
+        else:
+            found.append(
+                Row(ident, reason="not graded yet (another shard's or task's, or an interrupted run)", pending=True)
+            )
+    return sorted(found, key=lambda r: r.id)
+
+
 def run(
     folder: Path,
     out: Path,
@@ -244,55 +454,11 @@ def run(
     shard: tuple[int, int] | None = None,
     progress: bool = True,
 ) -> list[Row]:
-    """Grade every submission of ``folder`` into ``out``; returns one row per submission."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    exercises = list(only or EXERCISES)
-    subs = find_submissions(folder)
-    if shard:
-        k, n = shard
-        subs = subs[k - 1 :: n]
-    for name in ("results", "logs", "meta"):
-        (out / name).mkdir(parents=True, exist_ok=True)
-    grader = fingerprint(only)
-    rows: list[Row] = []
-    console = Console(stderr=True)
-    with Progress(
-        TextColumn("grading"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        disable=not progress,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("", total=len(subs))
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {
-                pool.submit(grade_one, ident, path, out, exercises, only, timeout, in_process, grader): ident
-                for ident, path in subs
-            }
-            for future in as_completed(futures):
-                row = future.result()
-                rows.append(row)
-                bar.update(
-                    task, advance=1, description=f"{row.id}: {row.status}" + (" (unchanged)" if row.skipped else "")
-                )
+    """Grade every submission of ``folder`` into ``out`` and write its gradebook; returns one row per submission."""
+    everyone = find_submissions(folder)
+    subs = everyone[shard[0] - 1 :: shard[1]] if shard else everyone
+    rows = grade_all(subs, out, jobs, only, timeout, in_process, progress)
     # A shard writes the rows it graded beside those already in OUT, so the last run sees the whole class.
-    # One row per submission, always: one that another shard graded, or not yet, or whose meta file is corrupt.
-    known = {r.id for r in rows}
-    for ident, _ in find_submissions(folder):
-        if ident in known:
-            continue
-        meta = out / "meta" / f"{ident}.json"
-        kept = _read_meta(meta)
-        if kept is not None:
-            rows.append(kept[2])
-        elif meta.exists():
-            rows.append(Row(ident, reason="its meta file is corrupt; run the batch again to regrade it"))
-        else:
-            rows.append(Row(ident, reason="not graded yet (another shard's, or an interrupted run)"))
-    write_gradebook(out / "gradebook.csv", rows, exercises)
-    return sorted(rows, key=lambda r: r.id)
+    rows = collect([ident for ident, _ in everyone], out, rows)
+    write_gradebook(out / "gradebook.csv", rows, list(only or EXERCISES))
+    return rows

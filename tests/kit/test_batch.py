@@ -6,8 +6,13 @@ import contextlib
 import csv
 import io
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
 import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -15,7 +20,7 @@ import pytest
 
 from autograder.cli import main
 from autograder.grading import batch
-from autograder.grading.loader import SOLUTIONS
+from autograder.grading.loader import REPO_ROOT, SOLUTIONS
 from tests.attacks import submission
 
 pytestmark = pytest.mark.timeout(300)
@@ -175,3 +180,106 @@ def test_concurrent_gradebook_writers_never_collide(tmp_path):
         t.join()
     assert errors == [] and len(gradebook(tmp_path)) == 50
     assert [p.name for p in tmp_path.iterdir()] == ["gradebook.csv"]
+
+
+# -- issue 18: ids unique by construction; every gradebook cell inert
+
+
+def test_ids_are_unique_by_construction(tmp_path):
+    subs = tmp_path / "subs"
+    for name in ("alice", "Bob", "bob"):
+        submission(subs / name)
+    zip_folder(subs / "alice", subs / "alice.zip")
+    zip_folder(subs / "alice", subs / "alice.zip.zip")
+    zip_folder(subs / "alice", subs / "carol.zip")
+    found = dict(batch.find_submissions(subs))
+    assert {i: p.name for i, p in found.items()} == {
+        "alice": "alice",  # alice/ and alice.zip share a stem: both keep their full names ...
+        "alice.zip~2": "alice.zip",  # ... and alice.zip is alice.zip.zip's stem already
+        "alice.zip": "alice.zip.zip",
+        "Bob": "Bob",  # one name on a case-insensitive disk
+        "bob~2": "bob",
+        "carol": "carol.zip",
+    }
+
+
+def test_two_entries_sharing_a_stem_get_two_rows_and_two_results(tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    submission(subs / "alice")
+    zip_folder(subs / "alice", subs / "alice.zip")
+    zip_folder(subs / "alice", subs / "alice.zip.zip")
+    monkeypatch.setattr(batch, "_run_grader", _fake_grader)
+    rows = batch.run(subs, tmp_path / "out", only=["one_hot"], progress=False)
+    assert len({r.id for r in rows}) == 3 == len(gradebook(tmp_path / "out"))
+    assert len(list((tmp_path / "out" / "results").glob("*.json"))) == 3
+
+
+def test_no_gradebook_cell_is_a_formula(tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    formula = '=HYPERLINK("http://evil.example","open me")'
+    submission(subs / "@SUM(1+1)")  # an id a spreadsheet would evaluate
+    with zipfile.ZipFile(subs / "zipped.zip", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(f"{formula}.py", b"#" * (2 << 20))  # over the limit below: the reason starts with its name
+    monkeypatch.setenv("AUTOGRADER_MAX_FILE_BYTES", "1M")
+    monkeypatch.setattr(batch, "_run_grader", _fake_grader)
+    batch.run(subs, tmp_path / "out", only=["one_hot"], progress=False)
+    book = gradebook(tmp_path / "out")
+    assert book["'@SUM(1+1)"]["status"] == "graded"
+    assert book["zipped"]["status"] == "refused" and book["zipped"]["reason"].startswith("'=HYPERLINK(")
+    with open(tmp_path / "out" / "gradebook.csv", newline="", encoding="utf-8") as f:
+        cells = [cell for row in csv.reader(f) for cell in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "@")) or (c.startswith("-") and not c[1:2].isdigit())]
+
+
+def test_the_summary_counts_each_outcome(tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    for name in ("a", "b"):
+        submission(subs / name)
+    (subs / "broken.zip").write_bytes(b"not a zip")
+    monkeypatch.setattr(batch, "_run_grader", _fake_grader)
+    first = batch.run(subs, tmp_path / "out", only=["one_hot"], progress=False)
+    assert batch.summary(first) == "3 submission(s): 2 graded, 0 reused unchanged, 1 refused, 0 crashed"
+    submission(subs / "c")
+    monkeypatch.setattr(batch, "_run_grader", lambda *a, **k: (3, "boom"))
+    second = batch.run(subs, tmp_path / "out", only=["one_hot"], progress=False)
+    assert batch.summary(second) == "4 submission(s): 0 graded, 3 reused unchanged, 0 refused, 1 crashed"
+
+
+def test_the_progress_gives_an_eta_from_fresh_grades_only(capsys):
+    bar = batch.Progress(total=5, jobs=2)
+    assert bar.eta() is None
+    bar.advance(batch.Row("a", seconds=0.1, skipped=True))  # reused: says nothing about time
+    assert bar.eta() is None
+    bar.advance(batch.Row("b", status="graded", seconds=10.0))
+    assert bar.eta() == pytest.approx(10.0 * 3 / 2)
+    assert "[2/5] b: graded (10 s), ETA 15s" in capsys.readouterr().err
+    assert batch.format_eta(125) == "ETA 2m05s"
+
+
+def test_an_interrupted_batch_stops_its_graders_and_resumes(tmp_path):
+    subs = tmp_path / "subs"
+    for name in ("a", "b", "c"):
+        submission(subs / name)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    cmd = [sys.executable, "-m", "autograder", "batch", str(subs), "--out", str(out), "--only", "one_hot"]
+    proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 240
+    while not (out / "meta" / "a.json").exists():
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)  # as scancel does, or a pod's end
+    proc.communicate(timeout=60)
+    assert not [p for p in Path("/proc").iterdir() if p.name.isdigit() and _grades(p, subs)]
+    resumed = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "reused unchanged" in resumed.stderr and not resumed.stderr.count(" 0 reused unchanged")
+    assert sorted(gradebook(out)) == ["a", "b", "c"]
+
+
+def _grades(proc: Path, subs: Path) -> bool:
+    try:
+        parts = (proc / "cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"grade" in parts and any(str(subs).encode() in p for p in parts)
