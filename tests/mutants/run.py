@@ -268,12 +268,14 @@ def heldout_rows(outcomes: list[Outcome]) -> list[str]:
 
 
 def markdown(outcomes: list[Outcome], summary: list[str]) -> str:
-    rows = ["| mutant | killed | named | public killed | public named | score | s |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    rows = []
     for o in outcomes:
         if o.kind == "heldout":
             continue
         public_named = "-" if not o.public_killed else yes(o.public_named)
         rows.append(f"| `{o.id}` | {yes(o.killed)} | {yes(o.named)} | {yes(o.public_killed)} | {public_named} | {o.score} | {o.seconds:.1f} |")
+    if rows:
+        rows[:0] = ["| mutant | killed | named | public killed | public named | score | s |", "| --- | --- | --- | --- | --- | --- | --- |"]
     return "\n".join(["\n".join(f"- {s}" for s in summary), "", *rows, *heldout_rows(outcomes), ""])
 
 
@@ -288,7 +290,7 @@ def report_progress(console: Console, outcome: Outcome) -> None:
             line += f": {outcome.public_line}"
     else:
         return
-    console.print(line, markup=False, highlight=False)
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -320,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             report_progress(console, outcome)
     summary, ok = summarise(outcomes)
     for line in summary:
-        console.print(line, markup=False, highlight=False)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if ns.markdown:
         ns.markdown.parent.mkdir(parents=True, exist_ok=True)
         ns.markdown.write_text(markdown(outcomes, summary), encoding="utf-8")
