@@ -1,6 +1,6 @@
-"""``make mutants``: grade every catalogued mistake (and a sample of generated ones) with the real grader.
+"""``make mutants``: grade every catalogued mistake (a sample of generated ones, and the held-out sets) with the real grader.
 
-    python -m tests.mutants.run [--generated N] [--jobs 2] [--only EXERCISE] [--in-process] [--markdown PATH]
+    python -m tests.mutants.run [--generated N] [--jobs 2] [--only EXERCISE] [--in-process] [--markdown PATH] [--heldout-only]
 
 Prints, per mutant, whether the hidden suite killed it (took points) and whether the feedback
 named the mistake, and the same for the student's own loop: the public tests of the mutant's
@@ -8,6 +8,12 @@ exercise run in-process on the mutated copy (``make test``), killed when one of 
 when a failing one says the mistake. Exits 1 when a hand-written mutant survives the hidden suite,
 fewer than 80% of the named ones are named by it, or fewer than 80% of those the public tests
 kill are named by them: a surviving mutant is a missing test, so add the test, never delete the mutant.
+
+The held-out sets (``tests/mutants/heldout/``: mistakes written without reading the mistake models, frozen) are
+graded the same way and named by their own rule (a regex in a ``Likely mistake:`` line). Their numbers are printed
+beside the catalogue's, public naming side by side, to show how far the models generalise; the held-out goal
+(``HELDOUT_PUBLIC_NAMED_GOAL`` of them named by the public tests) is reported, not yet enforced.
+``--heldout-only`` measures the held-out sets alone.
 """
 
 from __future__ import annotations
@@ -20,25 +26,55 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from rich.console import Console
 from rich.progress import Progress
 
 from autograder.grading.loader import REPO_ROOT
 from autograder.grading.results import Report
+from autograder.grading.textsafe import capped, printable
 from tests.mutants import Mutant, all_mutants
 from tests.mutants.generated import GeneratedMutant, sample
+from tests.mutants.heldout import HeldOutMutant, all_heldout
 
 NAMED_GOAL = 0.8  # of the named mutants, the share the hidden suites must name
 PUBLIC_NAMED_GOAL = 0.8  # of the named mutants the public tests kill, the share they must name
+HELDOUT_PUBLIC_NAMED_GOAL = 0.9  # of the held-out mistakes, the share the public tests should name: reported, not enforced yet
 PUBLIC = REPO_ROOT / "tests" / "public"
+FIRST_LINE_LIMIT = 200  # characters of a feedback line kept in the report
+
+AnyMutant = Mutant | GeneratedMutant | HeldOutMutant
+Kind = Literal["catalogue", "generated", "heldout"]
+
+
+def kind_of(mutant: AnyMutant) -> Kind:
+    if isinstance(mutant, HeldOutMutant):
+        return "heldout"
+    return "generated" if isinstance(mutant, GeneratedMutant) else "catalogue"
+
+
+def names_mistake(mutant: AnyMutant, outputs: str) -> bool | None:
+    """Whether failing tests' ``outputs`` name ``mutant``'s mistake; None when it names none to look for.
+
+    The catalogue's rule is its literal ``expect`` anywhere in the feedback; a held-out mistake's is its own
+    (a pattern in a named-mistake line, :meth:`HeldOutMutant.named_in`).
+    """
+    if isinstance(mutant, HeldOutMutant):
+        return mutant.named_in(outputs)
+    return None if not mutant.expect else mutant.expect in outputs
+
+
+def first_line(outputs: str) -> str:
+    """The first non-blank line of a feedback text, made inert and short enough for a table."""
+    line = next((line.strip() for line in outputs.splitlines() if line.strip()), "")
+    return capped(printable(line, keep_newlines=False), FIRST_LINE_LIMIT)
 
 
 @dataclass
 class Outcome:
     id: str
-    generated: bool
+    kind: Kind
     killed: bool
     named: bool | None  # None: the mutant names no mistake to look for
     score: str
@@ -46,6 +82,9 @@ class Outcome:
     error: str = ""
     public_killed: bool | None = None  # None: the public pass was not run
     public_named: bool | None = None  # None: not run, or the mutant names no mistake
+    description: str = ""  # a held-out mistake's description
+    hidden_line: str = ""  # the first line of the hidden suite's failing feedback
+    public_line: str = ""  # the first line of the public tests' failing feedback
 
 
 @dataclass
@@ -53,6 +92,10 @@ class PublicOutcome:
     killed: bool  # a public test failed
     named: bool | None  # a failing public test says the mistake; None when the mutant names none
     outputs: str  # the failing public tests' messages
+
+    @property
+    def first_line(self) -> str:
+        return first_line(self.outputs)
 
 
 class _Capture:
@@ -66,7 +109,7 @@ class _Capture:
         self.report = report_of(session.config)
 
 
-def public_pass(mutant: Mutant | GeneratedMutant, root: Path) -> PublicOutcome:
+def public_pass(mutant: AnyMutant, root: Path) -> PublicOutcome:
     """Run the public tests of ``mutant``'s exercise in this process on ``root`` (the mutated copy), as ``make test`` does."""
     import pytest
 
@@ -79,8 +122,7 @@ def public_pass(mutant: Mutant | GeneratedMutant, root: Path) -> PublicOutcome:
         raise RuntimeError(f"the public tests of {mutant.exercise} did not run")
     failed = [t for t in capture.report.tests if t.status != "passed"]
     outputs = "\n".join(t.output for t in failed)
-    named = None if not mutant.expect else bool(failed) and mutant.expect in outputs
-    return PublicOutcome(bool(failed), named, outputs)
+    return PublicOutcome(bool(failed), names_mistake(mutant, outputs), outputs)
 
 
 def public_outcomes(mutants: list[Mutant]) -> dict[str, PublicOutcome]:
@@ -92,12 +134,12 @@ def public_outcomes(mutants: list[Mutant]) -> dict[str, PublicOutcome]:
     return found
 
 
-def grade_mutant(mutant: Mutant | GeneratedMutant, isolated: bool, public: bool = True) -> Outcome:
+def grade_mutant(mutant: AnyMutant, isolated: bool, public: bool = True) -> Outcome:
     """Grade ``mutant`` with its exercise's hidden suite and (``public``) run its public tests on it."""
     from autograder.grading.runner import grade
 
     start = time.perf_counter()
-    generated = isinstance(mutant, GeneratedMutant)
+    kind = kind_of(mutant)
     with tempfile.TemporaryDirectory() as tmp:
         root = mutant.apply(Path(tmp) / "submission")
         try:
@@ -105,42 +147,84 @@ def grade_mutant(mutant: Mutant | GeneratedMutant, isolated: bool, public: bool 
                 report, _ = grade(root, only=[mutant.exercise], isolated=isolated)
             seen = public_pass(mutant, root) if public else None
         except Exception as error:  # noqa: BLE001 - a grader failure is an outcome to report, not a crash
-            return Outcome(mutant.id, generated, False, None, "-", time.perf_counter() - start, f"{type(error).__name__}: {error}")
+            return Outcome(mutant.id, kind, False, None, "-", time.perf_counter() - start, f"{type(error).__name__}: {error}")
     killed = report.score < report.max_score
-    named = None
-    if mutant.expect:
-        named = any(mutant.expect in t.output for t in report.tests if t.status != "passed")
+    outputs = "\n".join(t.output for t in report.tests if t.status != "passed")
     return Outcome(
         mutant.id,
-        generated,
+        kind,
         killed,
-        named,
+        names_mistake(mutant, outputs),
         f"{report.score:g}/{report.max_score:g}",
         time.perf_counter() - start,
         public_killed=None if seen is None else seen.killed,
         public_named=None if seen is None else seen.named,
+        description=mutant.description if isinstance(mutant, HeldOutMutant) else "",
+        hidden_line=first_line(outputs),
+        public_line="" if seen is None else seen.first_line,
     )
 
 
 def public_rate(outcomes: list[Outcome]) -> tuple[int, int, int]:
-    """(killed, named, nameable killed) by the public tests, over the hand-written mutants."""
-    hand = [o for o in outcomes if not o.generated and o.public_killed is not None]
+    """(killed, named, nameable killed) by the public tests, over the catalogue's mutants."""
+    hand = [o for o in outcomes if o.kind == "catalogue" and o.public_killed is not None]
     killed = [o for o in hand if o.public_killed]
     nameable = [o for o in killed if o.public_named is not None]
     return len(killed), sum(bool(o.public_named) for o in nameable), len(nameable)
 
 
+def percent(part: int, whole: int) -> str:
+    return f"{100 * part / max(whole, 1):.1f}%"
+
+
+def public_naming_line(outcomes: list[Outcome]) -> str:
+    """Public naming side by side: of the catalogue's nameable mistakes the public tests kill, and of every held-out one."""
+    parts = []
+    if any(o.kind == "catalogue" and o.public_killed is not None for o in outcomes):
+        _, named, nameable = public_rate(outcomes)
+        parts.append(f"catalogue {percent(named, nameable)} ({named}/{nameable} of those killed)")
+    heldout = [o for o in outcomes if o.kind == "heldout" and o.public_killed is not None]
+    if heldout:
+        named = sum(bool(o.public_named) for o in heldout)
+        killed = sum(bool(o.public_killed) for o in heldout)
+        parts.append(f"held-out {percent(named, len(heldout))} ({named}/{len(heldout)}; {named}/{killed} of those killed)")
+    return "public naming: " + " | ".join(parts)
+
+
+def heldout_summary(outcomes: list[Outcome]) -> list[str]:
+    """The held-out sets' rates: hidden suites and public tests, and the goal, reported (it does not fail the run)."""
+    heldout = [o for o in outcomes if o.kind == "heldout"]
+    if not heldout:
+        return []
+    total = len(heldout)
+    killed, named = sum(o.killed for o in heldout), sum(bool(o.named) for o in heldout)
+    lines = [f"held-out hidden suites:      killed {killed}/{total} ({percent(killed, total)}), named {named}/{total} ({percent(named, total)})"]
+    public = [o for o in heldout if o.public_killed is not None]
+    if public:
+        public_killed, public_named = sum(bool(o.public_killed) for o in public), sum(bool(o.public_named) for o in public)
+        met = public_named >= HELDOUT_PUBLIC_NAMED_GOAL * len(public)
+        lines += [
+            f"held-out public tests:       killed {public_killed}/{len(public)} ({percent(public_killed, len(public))}), "
+            f"named {public_named}/{len(public)} ({percent(public_named, len(public))})",
+            f"held-out goal (public tests name >= {HELDOUT_PUBLIC_NAMED_GOAL:.0%}): {'met' if met else 'NOT met'} (reported, not enforced yet)",
+        ]
+    return lines
+
+
 def summarise(outcomes: list[Outcome]) -> tuple[list[str], bool]:
-    hand = [o for o in outcomes if not o.generated]
-    gen = [o for o in outcomes if o.generated]
+    """The summary lines and whether the catalogue's goals hold (the held-out sets' numbers never fail the run)."""
+    hand = [o for o in outcomes if o.kind == "catalogue"]
+    gen = [o for o in outcomes if o.kind == "generated"]
     named_pool = [o for o in hand if o.named is not None]
     named = sum(bool(o.named) for o in named_pool)
-    lines = [
-        f"hand-written mutants killed: {sum(o.killed for o in hand)}/{len(hand)} by the hidden suites",
-        f"hand-written mutants named:  {named}/{len(named_pool)} ({100 * named / max(len(named_pool), 1):.0f}%) by the hidden suites",
-        f"generated mutants killed:    {sum(o.killed for o in gen)}/{len(gen)} (equivalent mutants may survive)",
-    ]
     ok = all(o.killed for o in hand) and named >= NAMED_GOAL * len(named_pool)
+    lines = []
+    if hand or gen:
+        lines += [
+            f"hand-written mutants killed: {sum(o.killed for o in hand)}/{len(hand)} by the hidden suites",
+            f"hand-written mutants named:  {named}/{len(named_pool)} ({100 * named / max(len(named_pool), 1):.0f}%) by the hidden suites",
+            f"generated mutants killed:    {sum(o.killed for o in gen)}/{len(gen)} (equivalent mutants may survive)",
+        ]
     if any(o.public_killed is not None for o in hand):
         public_killed, public_named, nameable = public_rate(outcomes)
         lines += [
@@ -148,18 +232,65 @@ def summarise(outcomes: list[Outcome]) -> tuple[list[str], bool]:
             f"public tests named:          {public_named}/{nameable} ({100 * public_named / max(nameable, 1):.0f}%) of the nameable ones they kill",
         ]
         ok = ok and public_named >= PUBLIC_NAMED_GOAL * nameable
-    return lines, ok
+    if any(o.public_killed is not None for o in outcomes):
+        lines.append(public_naming_line(outcomes))
+    return lines + heldout_summary(outcomes), ok
+
+
+def _cell(text: str) -> str:
+    """Feedback text as one markdown table cell: no pipe or backtick closes it early."""
+    return text.replace("|", "\\|").replace("`", "'")
+
+
+def yes(value: bool | None) -> str:
+    return "-" if value is None else ("yes" if value else "**no**")
+
+
+def heldout_rows(outcomes: list[Outcome]) -> list[str]:
+    """The held-out table: per mistake, caught and named by each pass, and the first feedback line when not named."""
+    heldout = [o for o in outcomes if o.kind == "heldout"]
+    if not heldout:
+        return []
+    rows = [
+        "",
+        "### Held-out mistakes",
+        "",
+        "| mistake | hidden killed | hidden named | public killed | public named | first feedback line when not named | mistake in words |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for o in heldout:
+        line = "" if o.public_named else (o.public_line if o.public_killed else f"(hidden) {o.hidden_line}" if o.hidden_line else o.error)
+        rows.append(
+            f"| `{o.id}` | {yes(o.killed)} | {yes(o.named)} | {yes(o.public_killed)} | {yes(o.public_named) if o.public_killed else '-'} "
+            f"| {_cell(line)} | {_cell(o.description)} |"
+        )
+    return rows
 
 
 def markdown(outcomes: list[Outcome], summary: list[str]) -> str:
-    def yes(value: bool | None) -> str:
-        return "-" if value is None else ("yes" if value else "**no**")
-
-    rows = ["| mutant | killed | named | public killed | public named | score | s |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    rows = []
     for o in outcomes:
+        if o.kind == "heldout":
+            continue
         public_named = "-" if not o.public_killed else yes(o.public_named)
         rows.append(f"| `{o.id}` | {yes(o.killed)} | {yes(o.named)} | {yes(o.public_killed)} | {public_named} | {o.score} | {o.seconds:.1f} |")
-    return "\n".join(["\n".join(f"- {s}" for s in summary), "", *rows, ""])
+    if rows:
+        rows[:0] = ["| mutant | killed | named | public killed | public named | score | s |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    return "\n".join(["\n".join(f"- {s}" for s in summary), "", *rows, *heldout_rows(outcomes), ""])
+
+
+def report_progress(console: Console, outcome: Outcome) -> None:
+    """One line for a mutant that needs attention: survived, not named by the hidden suite, or by the public tests."""
+    if not outcome.killed or outcome.named is False or outcome.error:
+        status = "SURVIVED" if not outcome.killed else "not named"
+        line = f"{status:9} {outcome.id} {outcome.score} {outcome.error}"
+    elif outcome.public_killed and outcome.public_named is False:
+        line = f"{'public: not named':9} {outcome.id}"
+        if outcome.kind == "heldout":
+            line += f": {outcome.public_line}"
+    else:
+        return
+    console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,9 +302,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-process", action="store_true", help="grade in-process instead of in the sandboxed worker")
     parser.add_argument("--markdown", type=Path, help="also write the table as markdown")
     parser.add_argument("--no-public", action="store_true", help="skip the public pass (the student's loop)")
+    parser.add_argument("--heldout-only", action="store_true", help="only the held-out sets (tests/mutants/heldout/), not the catalogue")
     ns = parser.parse_args(argv)
 
-    mutants: list[Mutant | GeneratedMutant] = [*all_mutants(), *sample(ns.generated, ns.seed)]
+    mutants: list[AnyMutant] = [*all_heldout()]
+    if not ns.heldout_only:
+        mutants = [*all_mutants(), *sample(ns.generated, ns.seed), *mutants]
     if ns.only:
         mutants = [m for m in mutants if m.exercise in ns.only]
     console = Console()
@@ -185,14 +319,10 @@ def main(argv: list[str] | None = None) -> int:
             outcome = future.result()
             outcomes.append(outcome)
             progress.advance(task)
-            if not outcome.killed or outcome.named is False or outcome.error:
-                status = "SURVIVED" if not outcome.killed else "not named"
-                console.print(f"{status:9} {outcome.id} {outcome.score} {outcome.error}")
-            elif outcome.public_killed and outcome.public_named is False:
-                console.print(f"{'public: not named':9} {outcome.id}")
+            report_progress(console, outcome)
     summary, ok = summarise(outcomes)
     for line in summary:
-        console.print(line)
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     if ns.markdown:
         ns.markdown.parent.mkdir(parents=True, exist_ok=True)
         ns.markdown.write_text(markdown(outcomes, summary), encoding="utf-8")
