@@ -751,7 +751,8 @@ class IsolatedStudent(Student):
             self.findings = forbidden.scan_root(self.workspace.submission)
             # (module, upstream) -> why it cannot run (its import hung or crashed); over stand-ins it is another import
             self.broken: dict[tuple[str, tuple[str, ...]], StudentError] = {}
-            self.hung: dict[str, StudentError] = {}  # student function -> the timeout or crash of its call
+            # (student function, the student modules the call ran) -> the timeout or crash of that call
+            self.hung: dict[tuple[str, frozenset[str]], StudentError] = {}
             self.sandbox: dict[str, Any] = {}
             self.below_level: str | None = None  # the isolation achieved is below settings.require
             self.restarts = 0
@@ -764,6 +765,7 @@ class IsolatedStudent(Student):
             self.streak = 0
             self.exercise_stops: dict[str, int] = {}
             self.stopped_exercises: dict[str, StudentError] = {}
+            self.stopped_modules: set[str] = set()  # the modules of the exercises whose code stopped
             self._charge_start = False
             self._last_stop: str | None = None  # the exercise of the last stop
             self._spare: Worker | None = None  # started ahead of time (see _prepare_spare)
@@ -789,9 +791,12 @@ class IsolatedStudent(Student):
         self._deadline = time.monotonic() + max(timeout * 0.9 - 0.2, 0.5) if timeout else None
         self.exercise = exercise
 
-    def _call_timeout(self) -> float:
+    def _call_timeout(self, reached: frozenset[str] = frozenset()) -> float:
+        """How long this call may take. A short leash (``suspect_timeout``) right after a call that stopped, until one
+        answers, and for a call that reaches (``reached``: the student modules it runs) the module of an exercise
+        whose code stopped before: its own-stack tests downstream would only hang again."""
         timeout = min(self.settings.call_timeout, max(self.settings.time_budget - self.budget_used, 0.5))
-        if self.streak:  # the last call stopped (hung or crashed): this one gets a short leash until one succeeds
+        if self.streak or reached & self.stopped_modules:
             timeout = min(timeout, self.settings.suspect_timeout)
         if self._deadline is not None:
             timeout = min(timeout, max(self._deadline - time.monotonic(), 0.5))
@@ -881,14 +886,23 @@ class IsolatedStudent(Student):
             self._worker.kill(sweep_uid=self._spare is None)
             self._worker = None
 
-    def _stopped_by_student(self) -> None:
-        """The current call hung or ended the worker: count the stop against the submission and its exercise."""
+    def _stopped_by_student(self, reached: frozenset[str] = frozenset()) -> None:
+        """The current call hung or ended the worker: count the stop against the submission and its exercise.
+
+        A call that ran (``reached``) the module of an exercise whose code stopped before is that exercise's fault,
+        not the current one's: it does not count towards stopping the current exercise (no cascade).
+        """
         self._stop()
         self._charge_start = True
         self.stops += 1
+        self.streak += 1
+        if reached & self.stopped_modules:
+            return
         exercise = self.exercise or "?"
+        if exercise in EXERCISES:
+            self.stopped_modules.add(EXERCISES[exercise])
         count = self.exercise_stops[exercise] = self.exercise_stops.get(exercise, 0) + 1
-        elsewhere = bool(self.streak) and self._last_stop != exercise  # right after another exercise's stop
+        elsewhere = self.streak > 1 and self._last_stop != exercise  # right after another exercise's stop
         if count >= self.settings.exercise_stops or elsewhere:
             self.stopped_exercises[exercise] = StudentError(
                 "timeout",
@@ -898,9 +912,8 @@ class IsolatedStudent(Student):
                 + "; its remaining calls are not run, so that the rest of the submission is graded in time",
             )
         self._last_stop = exercise
-        self.streak += 1
 
-    def _refuse_stopped(self, functions: list[str]) -> None:
+    def _refuse_stopped(self, functions: list[str], reached: frozenset[str]) -> None:
         """Fail at once a call that would only stop again (see :meth:`_stopped_by_student`)."""
         if self.stops >= self.settings.max_stops:
             raise StudentError(
@@ -912,8 +925,8 @@ class IsolatedStudent(Student):
         if self.exercise in self.stopped_exercises:
             raise self.stopped_exercises[self.exercise]
         for function in functions:
-            if function in self.hung:
-                earlier = self.hung[function]
+            if (function, reached) in self.hung:
+                earlier = self.hung[(function, reached)]
                 again = "it hung before" if earlier.kind == "timeout" else "it ended the process running it before"
                 raise StudentError(earlier.kind, earlier.types, f"{earlier.message}\n(not run again: {again})")
 
@@ -922,7 +935,7 @@ class IsolatedStudent(Student):
         text = what + (f"\nThe last lines your code printed:\n{output}" if output.strip() else "")
         return StudentError(kind, ["TimeoutError" if kind == "timeout" else "WorkerCrash"], text)
 
-    def _exchange(self, payload: dict[str, Any], doing: str) -> dict[str, Any]:
+    def _exchange(self, payload: dict[str, Any], doing: str, reached: frozenset[str] = frozenset()) -> dict[str, Any]:
         """One request and its reply; a reply to a call of student code (not an import) ends a streak of stops."""
         if self.budget_used >= self.settings.time_budget:
             raise StudentError(
@@ -932,7 +945,7 @@ class IsolatedStudent(Student):
                 "(its calls are too slow or hang; AUTOGRADER_TIME_BUDGET)",
             )
         worker = self._ensure_worker()
-        timeout = self._call_timeout()
+        timeout = self._call_timeout(reached)
         start = time.perf_counter()
         try:
             reply = worker.request(payload, timeout)
@@ -942,19 +955,19 @@ class IsolatedStudent(Student):
         except GraderFault as fault:
             raise StudentError("grader", ["GraderError"], str(fault)) from None
         except Timeout:
-            self._stopped_by_student()
+            self._stopped_by_student(reached)
             raise self._failure(
                 "timeout", f"{doing} did not finish within {timeout:.3g} s (an endless loop? far too slow?)", worker
             ) from None
         except ScratchFull:
-            self._stopped_by_student()
+            self._stopped_by_student(reached)
             limit = self.settings.scratch >> 20
             raise self._failure(
                 "crash", f"your code wrote more than {limit} MiB of files during {doing} (AUTOGRADER_SCRATCH)", worker
             ) from None
         except WorkerDied as died:
             how = _describe_exit(worker.exit_status(), self.settings) if died.ended else str(died)
-            self._stopped_by_student()
+            self._stopped_by_student(reached)
             raise self._failure("crash", f"the process running your code {how} during {doing}", worker) from None
         except BaseException:  # the test's own timeout, Ctrl-C ...: the exchange is half done, so start afresh
             self._stop()
@@ -971,9 +984,12 @@ class IsolatedStudent(Student):
         if refusal_text:
             raise StudentError("forbidden", ["ForbiddenAPIError"], refusal_text)
         functions = functions_of(kwargs)
-        self._refuse_stopped(functions)
-        self.calls += 1
         upstream = forbidden.upstream_of(kwargs)
+        reached = frozenset(  # the student modules this call runs: its targets and their own, not replaced, upstream
+            m for t in forbidden.targets_of(kwargs) for m in (t, *standins.UPSTREAM_OF.get(t, ())) if m not in upstream
+        )
+        self._refuse_stopped(functions, reached)
+        self.calls += 1
         for module in dict.fromkeys(forbidden.targets_of(kwargs)):
             key = (module, upstream)
             if key in self.broken:
@@ -993,10 +1009,10 @@ class IsolatedStudent(Student):
                 self._worker.imported.add(key)
         target = kwargs.get("target", name)
         try:
-            reply = self._exchange({"op": "probe", "name": name, "kwargs": kwargs}, f"the call of {target}")
+            reply = self._exchange({"op": "probe", "name": name, "kwargs": kwargs}, f"the call of {target}", reached)
         except StudentError as error:
             if error.kind in ("timeout", "crash"):
-                self.hung.update(dict.fromkeys(functions, error))
+                self.hung.update(dict.fromkeys(((f, reached) for f in functions), error))
             raise
         return unwrap(reply)
 

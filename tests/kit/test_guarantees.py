@@ -389,3 +389,34 @@ def test_nothing_of_a_submission_outlives_its_grading(tmp_path):
     assert uid is not None and all(v >= 0 for v in made.values()), made  # made in the host's IPC namespace
     left = [line for kind in ("shm", "msg", "sem") for line in Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:] if str(uid) in line.split()]
     assert left == [], (made, left)
+
+
+def test_downstream_own_stack_calls_of_a_module_that_hung_get_the_short_leash(tmp_path):
+    """The reference with an endless loop in split_heads, a helper every multi-head forward reaches: once it hung,
+    the layers' own-stack calls (over the student's multi-head attention) are not waited for in full again."""
+    import torch
+
+    from autograder.grading.loader import SOLUTIONS
+
+    root = submission(tmp_path / "sub", base=SOLUTIONS)
+    path = root / "attention" / "multi_head.py"
+    split = "def split_heads(x: torch.Tensor, num_heads: int) -> torch.Tensor:\n"
+    path.write_text(path.read_text().replace(split, split + "    while True:\n        pass\n", 1))
+    student = IsolatedStudent(root, settings=settings(call_timeout=4.0, suspect_timeout=1.0), order=["multi_head", "layers"])
+    x = torch.randn(1, 3, 8)
+    try:
+        student.begin_test(None, "multi_head")
+        with pytest.raises(StudentError) as first:
+            student.call("attention.multi_head:split_heads", x, 2)
+        student.begin_test(None, "layers")
+        state = student.probe("module_state", target="transformer.layers:LayerNorm", init_args=[8], init_kwargs={})
+        with pytest.raises(StudentError) as own_stack:
+            student.probe(
+                "module_run", target="transformer.layers:EncoderLayer", init_args=[8, 2, 16], init_kwargs={},
+                calls=[{"method": "forward", "args": [x], "kwargs": {}}],
+            )  # fmt: skip
+    finally:
+        student.close()
+    assert "within 4 s" in first.value.message
+    assert state  # the layers' own calls that do not reach multi_head run as usual
+    assert own_stack.value.kind == "timeout" and "within 1 s" in own_stack.value.message
