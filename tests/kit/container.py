@@ -1,4 +1,5 @@
-"""A real container engine for the kit's tests and benchmarks: Debian's docker.io, run the way Gradescope runs the kit.
+"""Real container engines for the kit's tests and benchmarks: Debian's docker.io, run the way Gradescope runs the kit,
+and Debian's podman, rootless.
 
 - :class:`Engine`: a ``dockerd`` of our own (its own data root, exec root, pid file and Unix socket; no
   iptables, no bridge: build containers use the host's network, grading containers none), started and
@@ -9,6 +10,8 @@
 - :func:`gradescope_image`: Gradescope's steps on it: the autograder zip unpacked into ``/autograder/source``,
   its own ``setup.sh`` run (apt, then pip through the host's pip configuration: its indexes, wheel folders
   and CA bundle are mounted read-only), ``run_autograder`` copied to ``/autograder``, the container committed.
+- :class:`RootlessPodman`: the same steps through podman's docker-compatible command line, as an unprivileged
+  user made for it (its images in that user's home under :data:`CACHE`).
 - :func:`run` grades in a fresh container (``--network none``, Docker's default capabilities, a seccomp
   profile of :func:`seccomp_profile`), with the files it needs copied in, as Gradescope copies a submission.
 
@@ -40,8 +43,9 @@ from pathlib import Path
 from typing import Any
 
 CACHE = Path(os.environ.get("COURSE_KIT_CONTAINER_CACHE", "/var/cache/course-kit/containers"))
-DOCKER, DOCKERD = "/usr/bin/docker", "/usr/sbin/dockerd"
-PACKAGES = {"docker.io": DOCKERD, "debootstrap": "/usr/sbin/debootstrap"}
+DOCKER, DOCKERD, PODMAN = "/usr/bin/docker", "/usr/sbin/dockerd", "/usr/bin/podman"
+PACKAGES = {"docker.io": DOCKERD, "debootstrap": "/usr/sbin/debootstrap", "podman": PODMAN, "uidmap": "/usr/bin/newuidmap"}
+PODMAN_USER = "course-kit-podman"  # rootless podman runs as this unprivileged user, created when missing
 LANDLOCK = ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self")
 PROFILE_PACKAGE = "golang-github-docker-docker-dev"  # moby's source, built from the same Debian source as docker.io
 PROFILE_IN_PACKAGE = "usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json"
@@ -50,7 +54,7 @@ SETUP_TAG, IMAGE_TAG = "course-kit/gradescope-setup", "course-kit/gradescope"
 
 
 def unavailable() -> str | None:
-    """Why no container engine can be set up here (None when it can), installing docker.io and debootstrap."""
+    """Why no container engine can be set up here (None when it can), installing :data:`PACKAGES` when missing."""
     if sys.platform != "linux" or os.geteuid() != 0:
         return "needs Linux and root: it starts its own dockerd (Debian's docker.io) and runs debootstrap"
     missing = [pkg for pkg, path in PACKAGES.items() if not Path(path).exists()]
@@ -70,16 +74,18 @@ def _package_version(package: str, field: str = "Version") -> str:
 
 
 @contextlib.contextmanager
-def cache_lock() -> Iterator[Path]:
-    """The cache folder, held by this process alone (a second test run on the machine waits)."""
+def cache_lock(kind: str) -> Iterator[Path]:
+    """The cache folder, ``kind``'s images held by this process alone (a second test run on the machine waits)."""
     CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / "lock", "w") as lock:
+    with open(CACHE / f"{kind}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield CACHE
 
 
 class Engine:
-    """One dockerd of our own; :meth:`docker` runs Debian's client against it."""
+    """One dockerd of our own; :meth:`cli` runs Debian's client against it."""
+
+    name = "docker"
 
     def __init__(self, data_root: Path) -> None:
         self.data_root = data_root
@@ -97,7 +103,7 @@ class Engine:
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + timeout
-        while self.docker("version", check=False).returncode != 0:
+        while self.cli("version", check=False).returncode != 0:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"dockerd did not start; its log ends:\n{self.log.read_text()[-3000:]}")
@@ -114,38 +120,68 @@ class Engine:
                 self.process.wait()
         shutil.rmtree(self.run_dir, ignore_errors=True)
 
-    def docker(
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        """The client's command line and environment."""
+        return [DOCKER], {**os.environ, "DOCKER_HOST": f"unix://{self.socket}"}
+
+    def cli(
         self, *args: str, input: bytes | None = None, check: bool = True, timeout: float = 900
     ) -> subprocess.CompletedProcess[bytes]:
-        env = {**os.environ, "DOCKER_HOST": f"unix://{self.socket}"}
-        done = subprocess.run([DOCKER, *args], input=input, capture_output=True, env=env, timeout=timeout)
+        """The engine's client (docker's command line, which podman's mirrors) with ``args``."""
+        client, env = self.command()
+        done = subprocess.run([*client, *args], input=input, capture_output=True, env=env, timeout=timeout, cwd="/")
         if check and done.returncode:
-            raise RuntimeError(f"docker {' '.join(args[:3])} ... exited {done.returncode}: {done.stderr.decode()[-3000:]}")
+            raise RuntimeError(f"{self.name} {' '.join(args[:3])} ... exited {done.returncode}: {done.stderr.decode()[-3000:]}")
         return done
 
     def has_image(self, tag: str) -> bool:
-        return self.docker("image", "inspect", tag, check=False).returncode == 0
+        return self.cli("image", "inspect", tag, check=False).returncode == 0
 
     def keep_only(self, repository: str, tag: str) -> None:
         """Remove the other tags of ``repository`` (older caches), so that the data root does not grow run by run."""
-        listed = self.docker("images", repository, "--format", "{{.Repository}}:{{.Tag}}").stdout.decode().split()
-        stale = [name for name in listed if name != f"{repository}:{tag}"]
+        listed = self.cli("images", repository, "--format", "{{.Repository}}:{{.Tag}}").stdout.decode().split()
+        stale = [name for name in listed if not name.endswith(f"{repository}:{tag}")]  # podman says localhost/...
         if stale:
-            self.docker("rmi", *stale, check=False)
+            self.cli("rmi", *stale, check=False)
 
     def version(self) -> str:
-        return self.docker("version", "--format", "{{.Server.Version}}").stdout.decode().strip()
+        return f"Docker {self.cli('version', '--format', '{{.Server.Version}}').stdout.decode().strip()}"
+
+
+class RootlessPodman(Engine):
+    """Debian's podman, rootless, as :data:`PODMAN_USER` (created here): no daemon, its images in that user's home."""
+
+    name = "podman"
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.process = None
+
+    def start(self, timeout: float = 60) -> None:
+        if subprocess.run(["id", PODMAN_USER], capture_output=True).returncode:
+            subprocess.run(["useradd", "--create-home", "--home-dir", str(self.home), PODMAN_USER], check=True)  # +subuids
+        self.cli("info", timeout=timeout)
+
+    def stop(self) -> None:
+        """Nothing runs between commands (each grading container is removed after its run)."""
+
+    def command(self) -> tuple[list[str], dict[str, str]]:
+        env = {"HOME": str(self.home), "USER": PODMAN_USER, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        return ["runuser", "-u", PODMAN_USER, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), PODMAN], env
+
+    def version(self) -> str:
+        return f"rootless podman {self.cli('version', '--format', '{{.Client.Version}}').stdout.decode().strip()}"
 
 
 @contextlib.contextmanager
-def engine() -> Iterator[Engine]:
-    """A started :class:`Engine` on the cache's data root, stopped (by pid) afterwards; leftovers of a killed run
-    are removed first."""
-    with cache_lock() as cache:
-        started = Engine(cache / "docker")
+def engine(kind: str = "docker") -> Iterator[Engine]:
+    """A started :class:`Engine` (or :class:`RootlessPodman`) keeping its images under the cache, stopped (by pid)
+    afterwards; leftovers of a killed run are removed first."""
+    with cache_lock(kind) as cache:
+        started = Engine(cache / "docker") if kind == "docker" else RootlessPodman(cache / "podman-home")
         started.start()
         try:
-            started.docker("container", "prune", "--force")
+            started.cli("container", "prune", "--force")
             yield started
         finally:
             started.stop()
@@ -186,7 +222,7 @@ def base_image(docker: Engine) -> str:
             archive = f"{rootfs}.tar"
             try:
                 subprocess.run(["tar", "-C", rootfs, "-cf", archive, "."], check=True)
-                docker.docker("import", archive, tag)
+                docker.cli("import", archive, tag)
             finally:
                 Path(archive).unlink(missing_ok=True)
         docker.keep_only("course-kit/debian", f"{codename}-{key}")
@@ -295,28 +331,28 @@ def gradescope_image(docker: Engine, autograder_zip: Path) -> Built:
     digest = hashlib.sha256(autograder_zip.read_bytes()).hexdigest()[:12]
     cached = docker.has_image(f"{SETUP_TAG}:{key}")
     name = f"course-kit-build-{os.getpid()}"
-    docker.docker("rm", "--force", name, check=False)
+    docker.cli("rm", "--force", name, check=False)
     create = ["create", "--name", name, "--network", "host", "--workdir", "/autograder"]
     for mount in mounts:
         create += ["--volume", mount]
     for variable, value in env.items():
         create += ["--env", f"{variable}={value}"]
-    docker.docker(*create, f"{SETUP_TAG}:{key}" if cached else base, "bash", "-c", BUILD)
+    docker.cli(*create, f"{SETUP_TAG}:{key}" if cached else base, "bash", "-c", BUILD)
     try:
-        docker.docker("cp", "-", f"{name}:/", input=_zip_tree(autograder_zip, "autograder/incoming"))
-        done = docker.docker("start", "--attach", name, check=False, timeout=1800)
+        docker.cli("cp", "-", f"{name}:/", input=_zip_tree(autograder_zip, "autograder/incoming"))
+        done = docker.cli("start", "--attach", name, check=False, timeout=1800)
         log = (done.stdout + done.stderr).decode(errors="replace")
         if done.returncode:
             raise RuntimeError(f"setup.sh failed ({done.returncode}); its output ends:\n{log[-4000:]}")
         image = f"{IMAGE_TAG}:{digest}"
-        docker.docker("commit", "--change", 'CMD ["/autograder/run_autograder"]', "--change", "WORKDIR /autograder", name, image)
+        docker.cli("commit", "--change", 'CMD ["/autograder/run_autograder"]', "--change", "WORKDIR /autograder", name, image)
     finally:
-        docker.docker("rm", "--force", name, check=False)
+        docker.cli("rm", "--force", name, check=False)
     if not cached:
-        docker.docker("tag", image, f"{SETUP_TAG}:{key}")
+        docker.cli("tag", image, f"{SETUP_TAG}:{key}")
     docker.keep_only(SETUP_TAG, key)
     docker.keep_only(IMAGE_TAG, digest)
-    docker.docker("image", "prune", "--force", check=False)
+    docker.cli("image", "prune", "--force", check=False)
     return Built(image, time.perf_counter() - start, cached, log)
 
 
@@ -330,9 +366,10 @@ def default_profile(cache: Path) -> dict[str, Any]:
     path = folder / PROFILE_IN_PACKAGE
     if not path.exists():
         with tempfile.TemporaryDirectory(dir=cache) as download:
-            subprocess.run(
-                ["apt-get", "download", f"{PROFILE_PACKAGE}={version}"], cwd=download, check=True, capture_output=True, timeout=300
-            )
+            command = ["apt-get", "download", f"{PROFILE_PACKAGE}={version}"]
+            if subprocess.run(command, cwd=download, capture_output=True, timeout=300).returncode:  # stale package lists
+                subprocess.run(["apt-get", "update", "-qq"], check=True, capture_output=True, timeout=600)
+                subprocess.run(command, cwd=download, check=True, capture_output=True, timeout=300)
             (deb,) = Path(download).glob("*.deb")
             subprocess.run(["dpkg-deb", "-x", str(deb), str(folder)], check=True)
     profile: dict[str, Any] = json.loads(path.read_text())
@@ -371,15 +408,15 @@ def run(
     create = ["create", "--name", name, "--network", "none"]
     if profile is not None:
         create += ["--security-opt", f"seccomp={profile}"]
-    docker.docker(*create, image, *command)
+    docker.cli(*create, image, *command)
     try:
-        docker.docker("cp", "-", f"{name}:/", input=_tar(files))
+        docker.cli("cp", "-", f"{name}:/", input=_tar(files))
         start = time.perf_counter()
-        done = docker.docker("start", "--attach", name, check=False, timeout=timeout)
+        done = docker.cli("start", "--attach", name, check=False, timeout=timeout)
         seconds = time.perf_counter() - start
-        fetched = docker.docker("cp", f"{name}:{fetch}", "-", check=False)
+        fetched = docker.cli("cp", f"{name}:{fetch}", "-", check=False)
     finally:
-        docker.docker("rm", "--force", name, check=False)
+        docker.cli("rm", "--force", name, check=False)
     out: dict[str, bytes] = {}
     if fetched.returncode == 0:
         with tarfile.open(fileobj=io.BytesIO(fetched.stdout)) as tar:

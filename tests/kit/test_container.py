@@ -8,19 +8,23 @@ says what each must achieve):
 - Docker's default seccomp profile;
 - the default without Landlock's three system calls: everything must still grade, with ``files`` achieved by
   the ownership of the files (the worker's dedicated uid cannot open what the grader keeps to itself);
-- the default without Landlock and without ``seccomp(2)``: grading must refuse, naming what is missing.
+- the default without Landlock and without ``seccomp(2)``: grading must refuse, naming what is missing;
+- rootless podman with its own default profile.
 
 In each: the reference (full marks), the stubs (zero), the kit's attacks (tests/attacks/) through
 ``run_autograder``, an attack printing what it can read into the feedback, and a batch in which one
 submission goes after another's files and results. The table of condition x achieved properties is printed
 at the end (``pytest -s`` or the terminal summary) and written to build/container-table.md.
 
-Needs root, Linux and apt-get (it installs docker.io and debootstrap when missing); skips, saying so, elsewhere.
+The same zip also runs in rootless podman (Debian's podman, as an unprivileged user made for it) with podman's
+default seccomp profile. Needs root, Linux and apt-get (it installs docker.io, debootstrap, podman and uidmap
+when missing); skips, saying so, elsewhere.
 Marked ``container``: `make container-tests` runs it, `make kit-tests` leaves it out (it takes minutes).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -42,7 +46,7 @@ pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
 PROPERTIES = frozenset(HOW_TO_GET)  # uid, files, net, tree, signals
 TABLE = REPO_ROOT / "build" / "container-table.md"
-INFO: dict[str, str] = {}  # the engine and the image build, for the table
+ENGINES: dict[str, str] = {}  # each engine started: its version and how its image was built, for the table
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Condition:
     name: str
     refused_calls: frozenset[str] | None  # taken out of Docker's default profile; None: no --security-opt at all
     grades: bool
+    engine: str = "docker"  # or "podman": rootless, as an unprivileged user
     files_by: str = ""
     missing: frozenset[str] = frozenset()
 
@@ -65,6 +70,7 @@ CONDITIONS = (
     Condition("docker-default", None, grades=True, files_by="landlock"),
     Condition("no-landlock", frozenset(container.LANDLOCK), grades=True, files_by="ownership"),
     Condition("no-landlock-no-seccomp", frozenset({*container.LANDLOCK, "seccomp"}), grades=False, missing=frozenset({"net", "tree"})),
+    Condition("podman-rootless-default", None, grades=True, engine="podman", files_by="landlock"),
 )
 GRADING = [c for c in CONDITIONS if c.grades]
 # Attacks graded through run_autograder on one_hot (the stubs elsewhere score 0: any point is the attack's),
@@ -97,13 +103,14 @@ class Row:
 def table(request) -> Iterator[dict[str, Row]]:
     rows: dict[str, Row] = {c.name: Row() for c in CONDITIONS}
     yield rows
-    if "engine" not in INFO:  # skipped: no engine, no table
+    if not ENGINES:  # skipped: no engine, no table
         return
-    lines = [f"container engine: {INFO.get('engine', '?')}; kernel {os.uname().release}; {INFO.get('build', '')}", "",
-             "| condition | achieved | files by | reference | stubs | tests passed | tests failed |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
-    for name, r in rows.items():
-        lines.append(f"| {name} | {r.achieved} | {r.files_by} | {r.reference} | {r.stubs} | {len(r.passed)} | "
+    lines = [f"kernel {os.uname().release}; " + "; ".join(f"{kind}: {text}" for kind, text in ENGINES.items()), "",
+             "| condition | engine | achieved | files by | reference | stubs | tests passed | tests failed |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    for c in CONDITIONS:
+        r = rows[c.name]
+        lines.append(f"| {c.name} | {c.engine} | {r.achieved} | {r.files_by} | {r.reference} | {r.stubs} | {len(r.passed)} | "
                      f"{', '.join(r.failed) or '-'} |")  # fmt: skip
     TABLE.parent.mkdir(exist_ok=True)
     TABLE.write_text("\n".join(lines) + "\n")
@@ -120,31 +127,45 @@ def record(request, table) -> Iterator[None]:
     failed_before = request.session.testsfailed
     yield
     condition = request.node.callspec.params.get("condition") if hasattr(request.node, "callspec") else None
-    if isinstance(condition, Condition) and "engine" in INFO:
+    if isinstance(condition, Condition) and condition.engine in ENGINES:
         row = table[condition.name]
         (row.failed if request.session.testsfailed > failed_before else row.passed).append(request.node.originalname)
 
 
+@dataclass
+class Setup:
+    """A started engine and the Gradescope image built in it."""
+
+    engine: container.Engine
+    image: str
+
+
 @pytest.fixture(scope="module")
-def docker() -> Iterator[container.Engine]:
+def setups(tmp_path_factory) -> Iterator[Callable[[str], Setup]]:
+    """``setups(kind)``: the engine of that kind, started on first use with its image built; all stopped at the end."""
     reason = container.unavailable()
     if reason:
         pytest.skip(reason)
-    with container.engine() as engine:
-        INFO["engine"] = f"Docker {engine.version()} (Debian docker.io, dockerd started by the test)"
-        yield engine
+    autograder_zip = build_gradescope(tmp_path_factory.mktemp("dist") / "autograder.zip")
+    started: dict[str, Setup] = {}
+    with contextlib.ExitStack() as stack:
+
+        def setup(kind: str) -> Setup:
+            if kind not in started:
+                engine = stack.enter_context(container.engine(kind))
+                built = container.gradescope_image(engine, autograder_zip)
+                ENGINES[kind] = (f"{engine.version()}, image built in {built.seconds:.0f} s "
+                                 f"({'setup.sh on the cached environment' if built.cached else 'from scratch'})")  # fmt: skip
+                assert "grader ready, torch" in built.log  # setup.sh's own last check, inside the image
+                started[kind] = Setup(engine, built.image)
+            return started[kind]
+
+        yield setup
 
 
 @pytest.fixture(scope="module")
-def image(docker, tmp_path_factory) -> str:
-    built = container.gradescope_image(docker, build_gradescope(tmp_path_factory.mktemp("dist") / "autograder.zip"))
-    INFO["build"] = f"image built in {built.seconds:.0f} s ({'setup.sh on the cached environment' if built.cached else 'from scratch'})"
-    assert "grader ready, torch" in built.log  # setup.sh's own last check, inside the image
-    return built.image
-
-
-@pytest.fixture(scope="module")
-def profiles(docker, tmp_path_factory) -> dict[str, Path | None]:
+def profiles(tmp_path_factory) -> dict[str, Path | None]:
+    """The seccomp profile file of each condition (None: the engine's own default)."""
     folder = tmp_path_factory.mktemp("seccomp")
     default = container.default_profile(container.CACHE)
     assert set(container.LANDLOCK) | {"seccomp"} <= {n for rule in default["syscalls"] for n in rule["names"]}
@@ -159,8 +180,14 @@ def profiles(docker, tmp_path_factory) -> dict[str, Path | None]:
     return out
 
 
+def run_in(setups, profiles, condition: Condition, command: list[str], files: dict, fetch: str = "/autograder/results") -> container.Ran:
+    """``command`` in a fresh container of ``condition``'s engine, image and profile, with ``files`` copied in."""
+    setup = setups(condition.engine)
+    return container.run(setup.engine, setup.image, command, files, profiles[condition.name], fetch=fetch)
+
+
 @pytest.fixture(scope="module")
-def grade(docker, image, profiles, tmp_path_factory) -> Callable[..., container.Ran]:
+def grade(setups, profiles) -> Callable[..., container.Ran]:
     """``grade(condition, submission folder, *run_autograder args, files=...)``, memoised: one container per
     distinct run."""
     done: dict[tuple, container.Ran] = {}
@@ -168,8 +195,8 @@ def grade(docker, image, profiles, tmp_path_factory) -> Callable[..., container.
     def run(condition: Condition, root: Path, *args: str, files: dict[str, bytes] | None = None) -> container.Ran:
         key = (condition.name, str(root), args)
         if key not in done:
-            done[key] = container.run(docker, image, ["/autograder/run_autograder", *args],
-                                      {"/autograder/submission": root, **(files or {})}, profiles[condition.name])  # fmt: skip
+            done[key] = run_in(setups, profiles, condition, ["/autograder/run_autograder", *args],
+                               {"/autograder/submission": root, **(files or {})})  # fmt: skip
         return done[key]
 
     return run
@@ -268,7 +295,7 @@ def assert_denied(results: dict, paths: list[str]) -> None:
 
 
 @pytest.mark.parametrize("condition", GRADING, ids=lambda c: c.name)
-def test_in_a_batch_another_submission_and_its_results_are_out_of_reach(docker, image, profiles, tmp_path, condition):
+def test_in_a_batch_another_submission_and_its_results_are_out_of_reach(setups, profiles, tmp_path, condition):
     """``autograder batch`` in the container: a-victim (the reference) is graded first, then b-exfiltrate goes after
     its files and its results, and c-thief delegates to its code."""
     batch = tmp_path / "batch"
@@ -279,7 +306,7 @@ def test_in_a_batch_another_submission_and_its_results_are_out_of_reach(docker, 
     submission(batch / "c-thief", "read_reference", config={"paths": [f"{victim}/embeddings/one_hot.py"], "repo": victim})
     command = ["bash", "-c", "cd /autograder/source && exec /autograder/venv/bin/python -m autograder batch /autograder/batch "
                "--out /autograder/batch-out --only one_hot --jobs 1"]  # fmt: skip
-    ran = container.run(docker, image, command, {"/autograder/batch": batch}, profiles[condition.name], fetch="/autograder/batch-out")
+    ran = run_in(setups, profiles, condition, command, {"/autograder/batch": batch}, fetch="/autograder/batch-out")
     assert ran.returncode == 0, ran.output[-3000:]
     victim_results = ran.json("results/a-victim.json")
     assert victim_results["score"] == victim_results["max_score"] > 0, ran.output[-3000:]
