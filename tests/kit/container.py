@@ -139,8 +139,9 @@ class Engine:
 
     def keep_only(self, repository: str, tag: str) -> None:
         """Remove the other tags of ``repository`` (older caches), so that the data root does not grow run by run."""
-        listed = self.cli("images", repository, "--format", "{{.Repository}}:{{.Tag}}").stdout.decode().split()
-        stale = [name for name in listed if not name.endswith(f"{repository}:{tag}")]  # podman says localhost/...
+        listed = self.cli("images", "--format", "{{.Repository}} {{.Tag}}").stdout.decode().splitlines()
+        pairs = [line.split() for line in listed if len(line.split()) == 2]
+        stale = [f"{name}:{t}" for name, t in pairs if name.removeprefix("localhost/") == repository and t != tag]  # podman: localhost/
         if stale:
             self.cli("rmi", *stale, check=False)
 
