@@ -164,7 +164,12 @@ class RootlessPodman(Engine):
         self.cli("info", timeout=timeout)
 
     def stop(self) -> None:
-        """Nothing runs between commands (each grading container is removed after its run)."""
+        """No daemon: each grading container is removed after its run; only podman's pause process (which keeps
+        the user's namespace between commands) is left, and it is stopped by its pid file."""
+        uid = subprocess.run(["id", "-u", PODMAN_USER], capture_output=True, text=True, check=True).stdout.strip()
+        pause = Path(f"/tmp/podman-run-{uid}/libpod/tmp/pause.pid")  # podman's place without an XDG_RUNTIME_DIR
+        with contextlib.suppress(OSError, ValueError):
+            os.kill(int(pause.read_text()), signal.SIGTERM)
 
     def command(self) -> tuple[list[str], dict[str, str]]:
         env = {"HOME": str(self.home), "USER": PODMAN_USER, "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
