@@ -25,7 +25,7 @@ ONLY   := $(foreach e,$(EX),--only $(e))
 
 .DEFAULT_GOAL := help
 .PHONY: help venv test watch grade stubs stubs-check lint typecheck kit-tests check mutants notebooks notebooks-check \
-	release gradescope bench batch report adversarial-conditions
+	release gradescope bench batch report adversarial-conditions container-tests
 
 help: ## list the targets and the variables
 	@echo "targets:"
@@ -64,8 +64,11 @@ lint: $(STAMP) ## ruff
 typecheck: $(STAMP) ## mypy on the grader (autograder/, without the hidden suites)
 	@$(PY) -m mypy
 
-kit-tests: $(STAMP) ## the kit's own tests (tests/kit, two processes)
-	@$(PY) -m pytest tests/kit -q -n 2 $(ARGS)
+kit-tests: $(STAMP) ## the kit's own tests (tests/kit, two processes; the container tests have their own target)
+	@$(PY) -m pytest tests/kit -q -n 2 -m "not container" $(ARGS)
+
+container-tests: $(STAMP) ## the Gradescope zip in a real Docker daemon under three seccomp profiles (root; prints the table)
+	@$(PY) -m pytest tests/kit/test_container.py -m container -q -rs $(ARGS)
 
 check: lint typecheck stubs-check kit-tests ## everything CI runs: lint, types, stubs up to date, the kit's own tests
 	@echo "make check: all green"

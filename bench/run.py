@@ -6,7 +6,8 @@ Sections: the student's ``make test``; the grader (one submission, overhead, bat
 vs ``--jobs 2``, determinism); reference attention and layers vs PyTorch's built-ins; the
 reference skip-gram vs gensim's Word2Vec; the behaviour tests' margin over 20 seeds; nbgrader's
 ``autograde`` vs ``python -m autograder grade`` on the same submission; the class report on 100
-graded submissions. ``--only`` re-measures the named sections and keeps the other rows of ``--out``.
+graded submissions; the reference through Gradescope's ``run_autograder`` in Docker vs bare. ``--only``
+re-measures the named sections and keeps the other rows of ``--out``.
 ``--readme`` copies the table into README.md between its bench markers. Numbers are timings of this machine at this
 moment: a loaded machine makes them worse, never better.
 """
@@ -55,6 +56,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
         behaviour_margin,
         bpe_vs_tokenizers,
         class_report,
+        container_overhead,
         hanging_submission,
         layers_vs_torch,
         nbgrader_vs_grader,
@@ -74,6 +76,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
         ("behaviour margin", lambda: behaviour_margin.rows(seeds=5 if quick else 20)),
         ("nbgrader", nbgrader_vs_grader.rows),
         ("class report", class_report.rows),
+        ("container", container_overhead.rows),
     ]
 
 
