@@ -1132,44 +1132,45 @@ def _secrets_closed(hello: dict[str, Any]) -> bool:
     return isinstance(secrets, dict) and bool(secrets) and all(v != "readable" for v in secrets.values())
 
 
-def files_by(hello: dict[str, Any]) -> str | None:
-    """What keeps the worker from the grader's files: ``mount``, ``landlock``, ``ownership``, or None."""
-    if "mount" in hello.get("namespaces", []):
-        return "mount"
-    if _confined(hello, "landlock"):
-        return "landlock"
-    if _own_uid(hello) and _secrets_closed(hello):
-        return "ownership"
-    return None
-
-
 def _own_uid(hello: dict[str, Any]) -> bool:
     """The worker runs as another, unprivileged user than the grader (not merely root inside a user namespace)."""
     return hello.get("uid") not in (None, 0, os.getuid()) and "user" not in hello.get("namespaces", [])
 
 
-def isolation(hello: dict[str, Any]) -> set[str]:
-    """What separates a worker from its grader, by property (see :data:`HOW_TO_GET`).
+def mechanisms(hello: dict[str, Any]) -> dict[str, list[str]]:
+    """What separates a worker from its grader, property by property, and by which mechanisms (the one place that
+    decides it; see :data:`HOW_TO_GET`).
 
-    ``uid``: another, unprivileged user than the grader's; ``files``: an allow-list view of the file
-    system (a mount namespace, or Landlock); ``net``: no network (a network namespace, or seccomp
-    refusing sockets); ``tree``: everything it starts dies with it and with the grader (a PID
-    namespace, or the keeper's process group that seccomp forbids leaving); ``signals``: it cannot
-    signal the grader (a PID namespace, Landlock's signal scope, or another uid).
+    ``uid``: another, unprivileged user than the grader's; ``files``: the grader's files out of reach (a mount
+    namespace's view, Landlock's allow-list, or, for a worker under its own uid, the files' owners and modes, which
+    the worker itself found closed); ``net``: no network (a network namespace, or seccomp refusing sockets);
+    ``tree``: everything it starts dies with it and with the grader (a PID namespace, or the keeper's process group
+    that seccomp forbids leaving); ``signals``: it cannot signal the grader (a PID namespace, another uid, or
+    Landlock's signal scope).
     """
     names = set(hello.get("namespaces", []))
-    found = set()
-    if _own_uid(hello):
-        found.add("uid")
-    if files_by(hello):
-        found.add("files")
-    if "net" in names or _confined(hello, "seccomp"):
-        found.add("net")
-    if "pid" in names or (hello.get("keeper") and _confined(hello, "seccomp")):  # seccomp: no process but the worker
-        found.add("tree")
-    if "pid" in names or "uid" in found or (_confined(hello, "landlock") and hello["landlock"].get("scoped")):
-        found.add("signals")
-    return found
+    landlock, seccomp, own_uid = _confined(hello, "landlock"), _confined(hello, "seccomp"), _own_uid(hello)
+    found = {
+        "uid": [("uid", own_uid)],
+        "files": [
+            ("mount", "mount" in names),
+            ("landlock", landlock),
+            ("ownership", own_uid and _secrets_closed(hello)),
+        ],
+        "net": [("netns", "net" in names), ("seccomp", seccomp)],
+        "tree": [("pid", "pid" in names), ("keeper", bool(hello.get("keeper")) and seccomp)],
+        "signals": [
+            ("pid", "pid" in names),
+            ("uid", own_uid),
+            ("landlock", landlock and hello["landlock"].get("scoped")),
+        ],
+    }
+    return {prop: [name for name, ok in ways if ok] for prop, ways in found.items()}
+
+
+def isolation(hello: dict[str, Any]) -> set[str]:
+    """The properties achieved (see :func:`mechanisms`)."""
+    return {prop for prop, by in mechanisms(hello).items() if by}
 
 
 def missing_isolation(hello: dict[str, Any], required: list[str]) -> list[str]:
@@ -1218,7 +1219,7 @@ def isolation_record(hello: dict[str, Any]) -> dict[str, Any]:
     return {
         "achieved": [p for p in HOW_TO_GET if p in have],
         "missing": [p for p in HOW_TO_GET if p not in have],
-        "files_by": files_by(hello),
+        "by": mechanisms(hello),
         "root_grader": os.geteuid() == 0,  # (not the uid itself: grading the same submission twice gives the same file)
         "namespaces": hello.get("namespaces", []),
         "landlock": hello.get("landlock"),
