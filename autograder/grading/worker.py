@@ -137,8 +137,29 @@ def kill_uid(uid: int, rounds: int = 50) -> int:
     return killed
 
 
-IPC_RMID = 0
 _IPC_KINDS = ("shm", "msg", "sem")  # /proc/sysvipc/<kind>: the id is the 2nd column; uid and cuid are named ones
+
+
+def _remove_as(uid: int, objects: list[tuple[str, int]]) -> None:
+    """IPC_RMID each of ``objects`` from a child that became ``uid`` (their owner may; root without CAP_SYS_ADMIN, as
+    in Docker, may not). The libc functions are looked up before the fork: the child only calls them and exits."""
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+    calls = [(libc.semctl, (ident, 0, 0, None)) if kind == "sem" else (getattr(libc, f"{kind}ctl"), (ident, 0, None))
+             for kind, ident in objects]  # fmt: skip
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            os.setgroups([])
+            os.setresgid(uid, uid, uid)
+            os.setresuid(uid, uid, uid)
+            for function, args in calls:
+                function(*args)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
 
 
 def sweep_ipc(uid: int) -> int:
@@ -147,12 +168,7 @@ def sweep_ipc(uid: int) -> int:
     The worker's seccomp filter refuses to make them (:mod:`autograder.runtime.confine`); this sweep is for a
     worker that ran without it, so that nothing of a submission outlives its grading either way.
     """
-    import ctypes
-    import ctypes.util
-
-    libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
-    control = {"shm": libc.shmctl, "msg": libc.msgctl, "sem": libc.semctl}
-    removed = 0
+    found: list[tuple[str, int]] = []
     for kind in _IPC_KINDS:
         try:
             header, *rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()
@@ -162,10 +178,10 @@ def sweep_ipc(uid: int) -> int:
         for row in rows:
             fields = dict(zip(names, row.split(), strict=False))
             if str(uid) in (fields.get("uid"), fields.get("cuid")):
-                args = (
-                    (int(row.split()[1]), 0, IPC_RMID, None) if kind == "sem" else (int(row.split()[1]), IPC_RMID, None)
-                )
-                removed += control[kind](*args) == 0
+                found.append((kind, int(row.split()[1])))
+    if found:
+        _remove_as(uid, found)
+    removed = len(found)
     for folder in (Path("/dev/mqueue"), Path("/dev/shm")):
         with contextlib.suppress(OSError):
             for entry in folder.iterdir():
