@@ -27,8 +27,14 @@ def _clear(markdown: str) -> str:
     from nbgrader.preprocessors import ClearSolutions
 
     cell = nbformat.v4.new_markdown_cell(markdown)
-    cell.metadata["nbgrader"] = {"grade": False, "grade_id": "answer", "locked": False, "schema_version": 3,
-                                 "solution": True, "task": False}
+    cell.metadata["nbgrader"] = {
+        "grade": False,
+        "grade_id": "answer",
+        "locked": False,
+        "schema_version": 3,
+        "solution": True,
+        "task": False,
+    }
     nb = nbformat.v4.new_notebook(cells=[cell], metadata={"kernelspec": KERNELSPEC})
     nb, _ = ClearSolutions().preprocess(nb, {})
     return str(nb.cells[0].source)
@@ -72,11 +78,24 @@ def question_cells(part: str, qid: str) -> list[Any]:
         f"**Written question ({q.points:g} points, graded by hand): {q.title}**\n\n{q.prompt}\n\n"
         "*Write your answer in the cell below, in your own words.*"
     )
-    text.metadata["nbgrader"] = {"grade": False, "grade_id": written.GRADE_ID.format(qid) + "-question",
-                                 "locked": True, "schema_version": 3, "solution": False, "task": False}
+    text.metadata["nbgrader"] = {
+        "grade": False,
+        "grade_id": written.GRADE_ID.format(qid) + "-question",
+        "locked": True,
+        "schema_version": 3,
+        "solution": False,
+        "task": False,
+    }
     answer = nbformat.v4.new_markdown_cell(f"### BEGIN SOLUTION\n{q.reference}\n### END SOLUTION")
-    answer.metadata["nbgrader"] = {"grade": True, "grade_id": written.GRADE_ID.format(qid), "locked": False,
-                                   "points": q.points, "schema_version": 3, "solution": True, "task": False}
+    answer.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": written.GRADE_ID.format(qid),
+        "locked": False,
+        "points": q.points,
+        "schema_version": 3,
+        "solution": True,
+        "task": False,
+    }
     return [text, answer]
 
 

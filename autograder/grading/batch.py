@@ -42,7 +42,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder.grading import sandbox
+from autograder.grading import sandbox, written
 from autograder.grading.loader import REPO_ROOT
 from autograder.grading.results import PUBLIC_TAG, atomic_write
 from autograder.layout import grader_files
@@ -295,4 +295,5 @@ def run(
         else:
             rows.append(Row(ident, reason="not graded yet (another shard's, or an interrupted run)"))
     write_gradebook(out / "gradebook.csv", rows, exercises)
+    written.add_manual_columns(out / "gradebook.csv")  # the hand-graded written answers beside the automatic points
     return sorted(rows, key=lambda r: r.id)

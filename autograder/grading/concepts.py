@@ -75,7 +75,7 @@ class Question:
             value = ast.literal_eval(returns[0].value)
         except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             raise Malformed(
-                "the answer must be a plain value (a number such as 0.333, a letter such as \"b\", a list or a "
+                'the answer must be a plain value (a number such as 0.333, a letter such as "b", a list or a '
                 "tuple of numbers): it is read, never run, so a computation or a name is not an answer"
             ) from None
         return _plain(value)
@@ -231,7 +231,7 @@ def _submitted(config: pytest.Config, module: str) -> dict[str, Question]:
     found = cache[module]
     if isinstance(found, StudentError):
         raise found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _answer_of(question: Question) -> Answer:

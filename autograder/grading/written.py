@@ -145,7 +145,9 @@ def _files(handin: Path) -> Iterator[tuple[str, str]]:
     if handin.is_file() and zipfile.is_zipfile(handin):
         with zipfile.ZipFile(handin) as z:
             for info in z.infolist():
-                if (info.filename.endswith(("/" + FILE, ".ipynb")) or info.filename == FILE) and info.file_size <= MAX_FILE:
+                if (
+                    info.filename.endswith(("/" + FILE, ".ipynb")) or info.filename == FILE
+                ) and info.file_size <= MAX_FILE:
                     yield info.filename, z.read(info).decode("utf-8", errors="replace")
         return
     for path in sorted(handin.rglob("*")):
@@ -168,7 +170,11 @@ def _notebook_answers(text: str) -> dict[str, str]:
     found = {}
     for cell in cells if isinstance(cells, list) else []:
         grade_id = str(((cell.get("metadata") or {}).get("nbgrader") or {}).get("grade_id", ""))
-        if cell.get("cell_type") == "markdown" and grade_id.startswith("written-") and not grade_id.endswith("-question"):
+        if (
+            cell.get("cell_type") == "markdown"
+            and grade_id.startswith("written-")
+            and not grade_id.endswith("-question")
+        ):
             source = cell.get("source", "")
             body = SOLUTION_LINE.sub("", "".join(source) if isinstance(source, list) else str(source)).strip()
             found[grade_id.removeprefix("written-")] = "" if body == STUB_ANSWER else body
@@ -265,8 +271,17 @@ def render_pdf(path: Path, ident: str, answers: dict[tuple[str, str], str], rubr
                     pdf.savefig(fig)
                 fig, y = Figure(figsize=(8.27, 11.69)), top
             indent = 0.12 if style in ("answer", "rubric") else 0.08
-            fig.text(indent, y / height, text, fontsize=size, weight=weight, color=colour, parse_math=False,
-                     family="monospace" if style == "answer" else "sans-serif", va="top")
+            fig.text(
+                indent,
+                y / height,
+                text,
+                fontsize=size,
+                weight=weight,
+                color=colour,
+                parse_math=False,
+                family="monospace" if style == "answer" else "sans-serif",
+                va="top",
+            )
             y -= step
         if fig is not None:
             pdf.savefig(fig)
@@ -318,12 +333,14 @@ def manual_scores(path: Path, qs: list[Question]) -> dict[str, tuple[float, str]
                 except ValueError:
                     value = float("nan")
                 if not 0 <= value <= q.points:
-                    problems.append(f"{q.part}/{q.id}: {capped(printable(cell, keep_newlines=False), 20)!r} is not in [0, {q.points:g}]")
+                    shown = capped(printable(cell, keep_newlines=False), 20)
+                    problems.append(f"{q.part}/{q.id}: {shown!r} is not in [0, {q.points:g}]")
                     continue
                 total, graded = total + value, graded + 1
-            status = ("invalid: " + "; ".join(problems)) if problems else (
-                "graded" if graded == len(qs) else f"{graded} of {len(qs)} graded"
-            )
+            if problems:
+                status = "invalid: " + "; ".join(problems)
+            else:
+                status = "graded" if graded == len(qs) else f"{graded} of {len(qs)} graded" if graded else "not graded"
             out[str(row.get("id", ""))] = (total, status)
     return out
 
@@ -354,8 +371,14 @@ def add_manual_columns(gradebook: Path, scores: Path | None = None) -> None:
         except (ValueError, IndexError):
             auto, auto_max = 0.0, 0.0
         writer.writerow(
-            [*(row[i] for i in keep if i < len(row)), f"{points:g}", f"{manual_max:g}", status,
-             f"{auto + points:g}", f"{auto_max + manual_max:g}"]
+            [
+                *(row[i] for i in keep if i < len(row)),
+                f"{points:g}",
+                f"{manual_max:g}",
+                status,
+                f"{auto + points:g}",
+                f"{auto_max + manual_max:g}",
+            ]
         )
     gradebook.write_text(buffer.getvalue(), encoding="utf-8")
 
