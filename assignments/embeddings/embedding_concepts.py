@@ -34,6 +34,22 @@ def one_hot_shape() -> tuple[int, ...]:
     raise NotImplementedError()
 
 
+def why_dense() -> str:
+    """Why dense embeddings rather than one-hot vectors?
+
+    (a) Neural networks cannot take sparse vectors as input.
+    (b) A one-hot vector has as many entries as the vocabulary and every two different words are
+        orthogonal, so it holds no notion of similarity; a dense vector has a few hundred entries,
+        learnt so that words used in similar contexts get similar vectors.
+    (c) The one-hot vectors of related words such as "cat" and "cats" share their non-zero entry,
+        which confuses the model.
+    (d) Dense vectors are drawn at random once and fixed, like hash codes, so they take less
+        memory.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
 def bpe_pair_count() -> int:
     """Counting a pair for byte-pair encoding.
 
@@ -55,16 +71,6 @@ def skipgram_pair_count() -> int:
     raise NotImplementedError()
 
 
-def cbow_hidden() -> list[float]:
-    """The CBOW hidden vector, by hand.
-
-    The context of a center word is ``the cat the``, with input vectors ``the = [1, 2]`` and
-    ``cat = [4, -1]``. What is the hidden vector ``h`` of CBOW? Answer ``[h1, h2]``.
-    """
-    # YOUR CODE HERE
-    raise NotImplementedError()
-
-
 def noise_probabilities() -> list[float]:
     """The noise distribution of negative sampling.
 
@@ -75,17 +81,11 @@ def noise_probabilities() -> list[float]:
     raise NotImplementedError()
 
 
-def why_dense() -> str:
-    """Why dense embeddings rather than one-hot vectors?
+def cbow_hidden() -> list[float]:
+    """The CBOW hidden vector, by hand.
 
-    (a) Neural networks cannot take sparse vectors as input.
-    (b) A one-hot vector has as many entries as the vocabulary and every two different words are
-        orthogonal, so it holds no notion of similarity; a dense vector has a few hundred entries,
-        learnt so that words used in similar contexts get similar vectors.
-    (c) The one-hot vectors of related words such as "cat" and "cats" share their non-zero entry,
-        which confuses the model.
-    (d) Dense vectors are drawn at random once and fixed, like hash codes, so they take less
-        memory.
+    The context of a center word is ``the cat the``, with input vectors ``the = [1, 2]`` and
+    ``cat = [4, -1]``. What is the hidden vector ``h`` of CBOW? Answer ``[h1, h2]``.
     """
     # YOUR CODE HERE
     raise NotImplementedError()
@@ -118,20 +118,20 @@ def fasttext_ngram_count() -> int:
     raise NotImplementedError()
 
 
-def cosine_value() -> float:
-    """A cosine similarity, by hand.
-
-    What is ``cosine_similarity([1, 0], [1, 1])``?
-    """
-    # YOUR CODE HERE
-    raise NotImplementedError()
-
-
 def word2vec_header() -> tuple[int, int]:
     """The word2vec text format.
 
     ``save_vectors`` writes 3 words of dimension 50. Its first line holds two integers: which,
     in order? Answer ``(first, second)``.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError()
+
+
+def cosine_value() -> float:
+    """A cosine similarity, by hand.
+
+    What is ``cosine_similarity([1, 0], [1, 1])``?
     """
     # YOUR CODE HERE
     raise NotImplementedError()

@@ -221,7 +221,10 @@ class ConceptPlacement:
             return written.question_cells(self.part, name)
         if self.name is None or self.name not in have:
             return []
-        keep = {i for i in (0, self._chunk_of(name)) if i not in self.placed}  # the module's header comes first
+        chunk = self._chunk_of(name)
+        if any(i > chunk for i in self.placed):  # the notebook's cells, in order, must give back the module's file
+            raise ValueError(f"release/notebooks/{self.part}.md: concept check {name!r} placed after a later one")
+        keep = {i for i in (0, chunk) if i not in self.placed}  # the module's header comes first
         self.placed |= keep
         return module_cells(EXERCISES[self.name], self.path, self.name, keep) if self.path else []
 

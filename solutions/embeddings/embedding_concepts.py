@@ -36,6 +36,23 @@ def one_hot_shape() -> tuple[int, ...]:
     ### END SOLUTION
 
 
+def why_dense() -> str:
+    """Why dense embeddings rather than one-hot vectors?
+
+    (a) Neural networks cannot take sparse vectors as input.
+    (b) A one-hot vector has as many entries as the vocabulary and every two different words are
+        orthogonal, so it holds no notion of similarity; a dense vector has a few hundred entries,
+        learnt so that words used in similar contexts get similar vectors.
+    (c) The one-hot vectors of related words such as "cat" and "cats" share their non-zero entry,
+        which confuses the model.
+    (d) Dense vectors are drawn at random once and fixed, like hash codes, so they take less
+        memory.
+    """
+    ### BEGIN SOLUTION
+    return "b"
+    ### END SOLUTION
+
+
 def bpe_pair_count() -> int:
     """Counting a pair for byte-pair encoding.
 
@@ -59,17 +76,6 @@ def skipgram_pair_count() -> int:
     ### END SOLUTION
 
 
-def cbow_hidden() -> list[float]:
-    """The CBOW hidden vector, by hand.
-
-    The context of a center word is ``the cat the``, with input vectors ``the = [1, 2]`` and
-    ``cat = [4, -1]``. What is the hidden vector ``h`` of CBOW? Answer ``[h1, h2]``.
-    """
-    ### BEGIN SOLUTION
-    return [2.0, 1.0]
-    ### END SOLUTION
-
-
 def noise_probabilities() -> list[float]:
     """The noise distribution of negative sampling.
 
@@ -81,20 +87,14 @@ def noise_probabilities() -> list[float]:
     ### END SOLUTION
 
 
-def why_dense() -> str:
-    """Why dense embeddings rather than one-hot vectors?
+def cbow_hidden() -> list[float]:
+    """The CBOW hidden vector, by hand.
 
-    (a) Neural networks cannot take sparse vectors as input.
-    (b) A one-hot vector has as many entries as the vocabulary and every two different words are
-        orthogonal, so it holds no notion of similarity; a dense vector has a few hundred entries,
-        learnt so that words used in similar contexts get similar vectors.
-    (c) The one-hot vectors of related words such as "cat" and "cats" share their non-zero entry,
-        which confuses the model.
-    (d) Dense vectors are drawn at random once and fixed, like hash codes, so they take less
-        memory.
+    The context of a center word is ``the cat the``, with input vectors ``the = [1, 2]`` and
+    ``cat = [4, -1]``. What is the hidden vector ``h`` of CBOW? Answer ``[h1, h2]``.
     """
     ### BEGIN SOLUTION
-    return "b"
+    return [2.0, 1.0]
     ### END SOLUTION
 
 
@@ -128,16 +128,6 @@ def fasttext_ngram_count() -> int:
     ### END SOLUTION
 
 
-def cosine_value() -> float:
-    """A cosine similarity, by hand.
-
-    What is ``cosine_similarity([1, 0], [1, 1])``?
-    """
-    ### BEGIN SOLUTION
-    return 0.707
-    ### END SOLUTION
-
-
 def word2vec_header() -> tuple[int, int]:
     """The word2vec text format.
 
@@ -146,4 +136,14 @@ def word2vec_header() -> tuple[int, int]:
     """
     ### BEGIN SOLUTION
     return (3, 50)
+    ### END SOLUTION
+
+
+def cosine_value() -> float:
+    """A cosine similarity, by hand.
+
+    What is ``cosine_similarity([1, 0], [1, 1])``?
+    """
+    ### BEGIN SOLUTION
+    return 0.707
     ### END SOLUTION
