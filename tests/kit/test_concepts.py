@@ -258,3 +258,30 @@ def test_the_public_test_checks_only_the_form(exercise, tmp_path):
     (root / mutant.file).write_text(text)
     run = subprocess.run([*args, "--submission", str(root)], cwd=REPO_ROOT, capture_output=True, text=True)
     assert run.returncode == 1 and "it is read, never run" in run.stdout
+
+
+def test_the_class_report_shows_the_concept_checks_and_their_misconceptions_beside_the_code(tmp_path):
+    from autograder.authoring import report
+
+    scaling = "no 1/sqrt(d_k) scaling of the scores"
+    wrong = f"two_key_weights: your answer [0.982, 0.018] is not right (...)\n  Likely mistake: {scaling}"
+
+    def concept(passed: bool) -> report.Outcome:
+        return report.Outcome("attention_concepts", "Concept check [two_key_weights]", float(passed), 1.0, passed, "" if passed else wrong)
+
+    code = report.Outcome("scaled_dot_product", "matches the formula", 0.0, 2.0, False, f"...\n  Likely mistake: {scaling}")
+    cls = report.GradedClass(
+        "batch",
+        tmp_path,
+        [
+            report.Submission("ann", [concept(False), code]),  # both: a misunderstanding
+            report.Submission("ben", [concept(False)]),  # the answer only
+            report.Submission("<b>cal</b>", [concept(True), code]),  # the code only (a slip?)
+        ],
+    )
+    page = report.render(cls, report.misconceptions(cls), report.unnamed_failures(cls), None, [], 0.6)
+    section = page[page.index("<h2 id=concepts>") : page.index("<h2 id=operations>")]
+    assert "<td>Concept check [two_key_weights]</td><td>2 of 3</td>" in section
+    assert f"<td>{scaling} (2)</td>" in section
+    assert f"<tr><td>{scaling}</td><td class=n>2</td><td class=n>2</td><td class=n>1</td></tr>" in section
+    assert "<b>cal</b>" not in page
