@@ -404,6 +404,18 @@ def cmd_leaks(ns: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
+def cmd_written(ns: argparse.Namespace) -> int:
+    from autograder.grading import written
+
+    if not ns.submissions.is_dir():
+        raise UsageError(f"{ns.submissions} is not a folder")
+    pdfs = written.write_class(ns.submissions, ns.out, rubric=not ns.no_rubric)
+    print(f"{len(pdfs)} PDF(s) of written answers in {ns.out / 'written'}; points go in {ns.out / written.SCORES}")
+    if (ns.out / "gradebook.csv").exists():
+        print(f"{ns.out / 'gradebook.csv'}: manual and combined points updated")
+    return 0
+
+
 def cmd_report(ns: argparse.Namespace) -> int:
     report = _authoring("report")
     if not ns.graded.is_dir():
@@ -573,6 +585,12 @@ def _leaks_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("bundle", type=Path)
 
 
+def _written_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("submissions", type=Path, help="a folder holding one sub-folder or .zip per hand-in (as for batch)")
+    p.add_argument("--out", type=Path, required=True, help="the batch's OUT: written/<id>.pdf, written/scores.csv")
+    p.add_argument("--no-rubric", action="store_true", help="leave the rubric out of the PDFs (to hand them back)")
+
+
 def _report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "graded", type=Path, help="a batch --out folder, nbgrader's autograded/ or a folder of Gradescope results"
@@ -644,6 +662,11 @@ SUBCOMMANDS: dict[str, Subcommand] = dict(
         )
     },
     leaks=Subcommand("list what in a bundle gives away solutions or hidden tests", cmd_leaks, _leaks_args),
+    written=Subcommand(
+        "one PDF of written answers per hand-in and scores.csv for the TAs; adds their points to gradebook.csv",
+        cmd_written,
+        _written_args,
+    ),
     report=Subcommand(
         "the class's misconceptions, operations and code similarity: report.html and misconceptions.csv",
         cmd_report,

@@ -94,5 +94,30 @@ c.LimitOutput.max_lines = 2000
 # change nothing (docs/INSTRUCTOR.md), so they stay out of the log.
 warnings.filterwarnings("ignore", category=SAWarning, module=r"nbgrader\.")
 
+
+
+class ShowRubrics(NbGraderPreprocessor):
+    """Autograde: the kit's rubric under each written answer, so that formgrader shows it to the grader."""
+
+    def preprocess(self, nb, resources):
+        if str(KIT) not in sys.path:
+            sys.path.insert(0, str(KIT))
+        from autograder.authoring.written import insert_rubrics
+
+        return insert_rubrics(nb, resources["nbgrader"]["assignment"], KIT / "solutions"), resources
+
+
+class HideRubrics(NbGraderPreprocessor):
+    """Feedback: the grader's rubrics (and their reference answers) taken out again."""
+
+    def preprocess(self, nb, resources):
+        if str(KIT) not in sys.path:
+            sys.path.insert(0, str(KIT))
+        from autograder.authoring.written import remove_rubrics
+
+        return remove_rubrics(nb), resources
+
+
+c.Autograde.autograde_preprocessors = [*Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default(), ShowRubrics]
 # Feedback shows the test cells as the student saw them: the hidden part is removed.
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [GetGrades, HideRubrics, ClearHiddenTests, CSSHTMLHeaderPreprocessor]

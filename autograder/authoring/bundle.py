@@ -27,6 +27,7 @@ from autograder.authoring.requirements import _texts, closure, distributions, pi
 from autograder.grading.handin import STUB_DIGESTS, stub_digests
 from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT
 from autograder.layout import student_kit_files
+from autograder.runtime.curriculum import CONCEPTS
 from autograder.settings import Settings
 
 STUDENT_TEST_EXTRAS = ("pytest-timeout",)  # a pytest plugin: configured (pytest.ini), never imported
@@ -68,6 +69,9 @@ def classroom_steps(points: dict[str, float]) -> tuple[str, dict[str, Any]]:
     template = (TEMPLATES / "classroom" / "classroom.yml").read_text(encoding="utf-8")
     template = template.replace("@INSTALL@", INSTALL_COMMAND)
     steps, tests = [], []
+    # a concept check's public test only checks an answer's form, so it is worth nothing here: the instructor's
+    # batch grades the concept checks with the hidden suites
+    points = {name: value for name, value in points.items() if name not in CONCEPTS}
     for name, value in points.items():
         score = int(value) if float(value).is_integer() else value
         command = (

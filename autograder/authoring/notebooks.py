@@ -26,7 +26,7 @@ from autograder.authoring.course import (
 )
 from autograder.grading.loader import REPO_ROOT
 from autograder.notebook.cells import METADATA_KEY, cell_source, split_module
-from autograder.runtime.curriculum import EXERCISES, PART_OF
+from autograder.runtime.curriculum import CONCEPTS, EXERCISES, PART_OF
 
 
 def _nbgrader(
@@ -61,10 +61,13 @@ def _first_definition(chunk: str) -> str:
     return "module"
 
 
-def module_cells(module: str, path: Path, prefix: str) -> list[Any]:
-    """One cell per chunk of the module: a solution cell where the chunk has a region to write, else read-only."""
+def module_cells(module: str, path: Path, prefix: str, keep: set[int] | None = None) -> list[Any]:
+    """One cell per chunk of the module (those numbered in ``keep``, if given): a solution cell where the chunk has
+    a region to write, else read-only."""
     cells = []
-    for chunk in split_module(path.read_text(encoding="utf-8")):
+    for i, chunk in enumerate(split_module(path.read_text(encoding="utf-8"))):
+        if keep is not None and i not in keep:
+            continue
         grade_id = f"{prefix}-{_first_definition(chunk)}"
         if markers()[0] in chunk:
             cell = _code(cell_source(module, chunk), grade_id=grade_id, solution=True)
@@ -139,7 +142,7 @@ def bring_cell(modules: list[str]) -> Any:
 # --------------------------------------------------------------------------- the narrative
 
 
-DIRECTIVES = ("section", "setup", "exercise", "carry-over", "contents")
+DIRECTIVES = ("section", "setup", "exercise", "carry-over", "contents", "concept", "written")
 DIRECTIVE = re.compile(r"^<!--\s*(" + "|".join(DIRECTIVES) + r")\s*:?\s*(.*?)\s*-->\s*$")
 
 
@@ -151,7 +154,9 @@ def parse_narrative(text: str) -> list[tuple[frozenset[str], list[tuple[str, str
     exercises ``a`` and ``b`` exist; ``<!-- setup -->``, ``<!-- exercise: name -->``,
     ``<!-- carry-over -->`` and ``<!-- contents -->`` insert generated cells (``<!-- carry-over: a.b -->``
     brings the named modules besides those the part imports); ``tags=a,b`` gives a code cell those tags
-    (``parameters``: the cell a test may follow with its own settings, as papermill does).
+    (``parameters``: the cell a test may follow with its own settings, as papermill does);
+    ``<!-- concept: question -->`` places one concept check where its idea is taught and ``<!-- written: id -->``
+    one written question (the part's concept exercise places the questions not placed yet, then its test cell).
     """
     sections: list[tuple[frozenset[str], list[tuple[str, str, dict[str, str]]]]] = [(frozenset(), [])]
     markdown: list[str] = []
@@ -186,11 +191,69 @@ def parse_narrative(text: str) -> list[tuple[frozenset[str], list[tuple[str, str
     return sections
 
 
-def _contents(exercises: list[str], points: dict[str, float]) -> str:
+def _contents(exercises: list[str], points: dict[str, float], written_points: float = 0.0) -> str:
     """A markdown table of the notebook's exercises and their points."""
     rows = ["| exercise | module | points |", "| --- | --- | --- |"]
     rows += [f"| {name} | `{EXERCISES[name]}` | {points.get(name, 0):g} |" for name in exercises]
+    if written_points:
+        rows.append(f"| written answers (graded by hand) | | {written_points:g} |")
     return "\n".join(rows)
+
+
+class ConceptPlacement:
+    """Where a part's concept checks and written questions go: each where a directive places it, the rest (and
+    the concept exercise's test cell) where the concept exercise is placed."""
+
+    def __init__(self, part: str, modules: dict[str, Path]) -> None:
+        from autograder.authoring import written
+
+        self.part = part
+        self.name = next((n for n in CONCEPTS if PART_OF[n] == part and EXERCISES[n] in modules), None)
+        self.path = modules[EXERCISES[self.name]] if self.name else None
+        self.chunks = split_module(self.path.read_text(encoding="utf-8")) if self.path else []
+        self.placed: set[int] = set()
+        self.written = written.by_id(part)
+        self.written_placed: set[str] = set()
+
+    def written_points(self) -> float:
+        return sum(q.points for q in self.written.values())
+
+    def _chunk_of(self, question: str) -> int:
+        for i, chunk in enumerate(self.chunks):
+            if re.search(rf"^def {re.escape(question)}\(", chunk, re.MULTILINE):
+                return i
+        raise ValueError(f"release/notebooks/{self.part}.md: no concept check {question!r} in {self.path}")
+
+    def place(self, kind: str, name: str, have: set[str]) -> list[Any]:
+        """The cells of one concept check (``kind`` "concept") or one written question ("written")."""
+        from autograder.authoring import written
+
+        if kind == "written":
+            if name not in self.written:
+                raise ValueError(f"release/notebooks/{self.part}.md: no written question {name!r}")
+            self.written_placed.add(name)
+            return written.question_cells(self.part, name)
+        if self.name is None or self.name not in have:
+            return []
+        chunk = self._chunk_of(name)
+        if any(i > chunk for i in self.placed):  # the notebook's cells, in order, must give back the module's file
+            raise ValueError(f"release/notebooks/{self.part}.md: concept check {name!r} placed after a later one")
+        keep = {i for i in (0, chunk) if i not in self.placed}  # the module's header comes first
+        self.placed |= keep
+        return module_cells(EXERCISES[self.name], self.path, self.name, keep) if self.path else []
+
+    def rest(self) -> list[Any]:
+        """The concept checks and written questions no directive placed (their sections were left out)."""
+        from autograder.authoring import written
+
+        keep = set(range(len(self.chunks))) - self.placed
+        self.placed |= keep
+        cells = module_cells(EXERCISES[self.name], self.path, self.name, keep) if self.name and self.path else []
+        for qid in self.written:
+            if qid not in self.written_placed:
+                self.written_placed.add(qid)
+                cells += written.question_cells(self.part, qid)
+        return cells
 
 
 def build_notebook(part: str, points: dict[str, float] | None = None, modules: dict[str, Path] | None = None) -> Any:
@@ -208,6 +271,7 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
     named = [b[2]["arg"].split() for _, blocks in sections for b in blocks if b[:2] == ("directive", "carry-over")]
     wanted = [*carried_modules(part, modules), *(m for names in named for m in names)]
     brought = [m for m in dict.fromkeys(wanted) if m in modules]
+    concepts = ConceptPlacement(part, modules)
     for requires, blocks in sections:
         unknown = requires - set(EXERCISES)
         if unknown:
@@ -229,7 +293,9 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
             elif text == "setup":
                 cells += setup_cells(part, ("bring", "require") if brought else ())
             elif text == "contents":
-                cells.append(nbformat.v4.new_markdown_cell(_contents(mine, points)))
+                cells.append(nbformat.v4.new_markdown_cell(_contents(mine, points, concepts.written_points())))
+            elif text in ("concept", "written"):
+                cells += concepts.place(text, info["arg"], have)
             elif text == "carry-over" and brought:  # the modules of other parts this part uses, never pasted
                 cells.append(bring_cell(brought))
             elif text == "exercise":
@@ -237,7 +303,10 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
                 if PART_OF.get(name) != part:
                     raise ValueError(f"release/notebooks/{part}.md: {name!r} is not an exercise of part {part}")
                 if name in have:
-                    cells += module_cells(EXERCISES[name], modules[EXERCISES[name]], name)
+                    if name in CONCEPTS:
+                        cells += concepts.rest()
+                    else:
+                        cells += module_cells(EXERCISES[name], modules[EXERCISES[name]], name)
                     cells.append(test_cell(name, points[name]) if name in points else _code(f'check("{name}")'))
                     placed.append(name)
     missing = [name for name in mine if name not in placed]

@@ -808,6 +808,8 @@ def render(
     listed: int = 100,
 ) -> str:
     """The page; ``shown``: pairs per exercise shown side by side; ``listed``: pairs per exercise in the table."""
+    from autograder.authoring import concept_report
+
     stats = exercise_stats(cls)
     statuses = Counter(s.status for s in cls.submissions)
     summary = ", ".join(f"{statuses[k]} {k}" for k in ("graded", "refused", "error") if statuses.get(k))
@@ -815,6 +817,7 @@ def render(
         ("exercises", "Scores per exercise"),
         ("misconceptions", "Misconceptions"),
         ("unnamed", "Unnamed failures"),
+        ("concepts", "Concept checks"),
         ("operations", "Operations"),
         ("similarity", "Code similarity"),
     ]
@@ -825,6 +828,7 @@ def render(
         "<nav><b>Contents:</b> " + " &middot; ".join(f"<a href='#{a}'>{_e(t)}</a>" for a, t in contents) + "</nav>",
         _exercise_section(cls, stats),
         _misconception_section(cls, named, unnamed),
+        concept_report.section(cls, named),  # the concept checks, and their misconceptions beside the code's
         _operations_section(cls, incidents(cls)),
         _similarity_section(sim, notes, threshold, shown, listed),
     ]

@@ -61,13 +61,20 @@ def expected_stubs(src: Path = SOLUTIONS) -> dict[Path, str]:
     return {p.relative_to(src): make_stub(p.read_text(encoding="utf-8")) for p in source_files(src)}
 
 
+def all_stubs(src: Path = SOLUTIONS) -> dict[Path, str]:
+    """The code stubs and, beside them, each part's ``written.md`` without its answers and rubrics."""
+    from autograder.authoring import written
+
+    return {**expected_stubs(src), **written.expected_stubs(src)}
+
+
 def leaks(text: str) -> list[str]:
     return [m for m in MARKERS if m in text]
 
 
 def generate(src: Path = SOLUTIONS, dst: Path = ASSIGNMENTS) -> list[Path]:
     """Write the stubs; remove stub files whose solution is gone. Returns the files written."""
-    stubs = expected_stubs(src)
+    stubs = all_stubs(src)
     written = []
     for rel, text in stubs.items():
         target = dst / rel
@@ -83,7 +90,7 @@ def generate(src: Path = SOLUTIONS, dst: Path = ASSIGNMENTS) -> list[Path]:
 
 def problems(src: Path = SOLUTIONS, dst: Path = ASSIGNMENTS) -> list[str]:
     """Why ``dst`` is not exactly the stubs of ``src`` (empty when it is)."""
-    stubs = expected_stubs(src)
+    stubs = all_stubs(src)
     found = []
     for rel, text in stubs.items():
         target = dst / rel

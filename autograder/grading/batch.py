@@ -49,7 +49,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from autograder.grading import sandbox
+from autograder.grading import sandbox, written
 from autograder.grading.loader import REPO_ROOT
 from autograder.grading.results import PUBLIC_TAG, atomic_write
 from autograder.grading.textsafe import csv_row, printable
@@ -312,13 +312,16 @@ def _read_meta(meta: Path) -> tuple[str, str, Row] | None:
 
 
 def write_gradebook(path: Path, rows: list[Row], exercises: list[str]) -> None:
-    """Write the gradebook atomically (a fresh temporary name per writer: shards sharing OUT never collide)."""
+    """Write the gradebook atomically (a fresh temporary name per writer: shards sharing OUT never collide), with the
+    hand-graded written answers beside the automatic points (:func:`autograder.grading.written.add_manual_columns`):
+    the one reducer of every engine."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(["id", *exercises, "total", "max_score", "status", "reason"])
     for row in sorted(rows, key=lambda r: r.id):
         writer.writerow(row.csv(exercises))
     atomic_write(path, buffer.getvalue().encode("utf-8"))
+    written.add_manual_columns(path)
 
 
 def format_eta(seconds: float | None) -> str:

@@ -36,6 +36,7 @@ from autograder.runtime.errors import ErrorKind
 REPORT_KEY = pytest.StashKey[Report]()
 NOTES_KEY = pytest.StashKey[list[str]]()
 STUDENT_KEY = pytest.StashKey[Recording]()
+ROOT_KEY = pytest.StashKey[Path]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -89,8 +90,11 @@ def submission_root(config: pytest.Config) -> Path:
     from autograder.grading.sandbox import SubmissionError
     from autograder.notebook.cells import notebook_files
 
+    if ROOT_KEY in config.stash:  # the student fixture and the concept checks read the same root, prepared once
+        return config.stash[ROOT_KEY]
     path = Path(config.getoption("--submission")).resolve()
     if path.is_dir() and any((path / p).is_dir() for p in PACKAGES) and not notebook_files([path]):
+        config.stash[ROOT_KEY] = path
         return path
     folder = Path(tempfile.mkdtemp(prefix="handin-"))
     config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
@@ -99,6 +103,7 @@ def submission_root(config: pytest.Config) -> Path:
     except SubmissionError as error:
         raise pytest.UsageError(str(error)) from None
     config.stash[NOTES_KEY] = [note for note in notes if "notebook" in note]
+    config.stash[ROOT_KEY] = root
     return root
 
 

@@ -20,5 +20,11 @@ EXERCISES: dict[str, str] = {
     "positional_encoding": "transformer.positional_encoding",
     "layers": "transformer.layers",
     "models": "transformer.models",
+    # concept checks: short questions with exact answers, read and never run (autograder/grading/concepts.py);
+    # last, so that the code exercises keep their numbers
+    "embedding_concepts": "embeddings.embedding_concepts",
+    "attention_concepts": "attention.attention_concepts",
+    "transformer_concepts": "transformer.transformer_concepts",
 }
+CONCEPTS = frozenset(name for name in EXERCISES if name.endswith("_concepts"))
 PART_OF = {name: module.split(".")[0] for name, module in EXERCISES.items()}

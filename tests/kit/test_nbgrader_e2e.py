@@ -28,15 +28,21 @@ import pytest
 from autograder.authoring.course import COURSE_DIR, suite_points
 from autograder.authoring.nbgrader import fill_solutions, gradebook_scores, nbgrader, start_nbgrader
 from autograder.authoring.notebooks import source_notebooks
+from autograder.authoring.written import by_id
 from autograder.grading.loader import REPO_ROOT, SOLUTIONS
 
 pytestmark = pytest.mark.timeout(900)
 
 PART = "attention"
+CONCEPTS = "attention_concepts"  # the part's concept checks: graded by their test cell like an exercise
 CALL_TIMEOUT = 8  # seconds per hidden test in the kernel (AUTOGRADER_CALL_TIMEOUT): keeps carol's loop short
 LOOP = "\n\n\ndef padding_mask(tokens, pad_id):\n    while True:\n        pass\n"
 SYNTAX_ERROR = "\n\n\ndef split_heads(x, num_heads:\n    return x\n"
 FORGED_KERNEL = "def grade_hidden(exercise, points):\n    return points\n\n\ndef check(exercise):\n    pass\n"
+
+
+def written_points() -> float:
+    return sum(q.points for q in by_id(PART).values())
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -55,7 +61,7 @@ def _cell(nb, grade_id: str):
 
 @pytest.fixture(scope="module")
 def points() -> dict[str, float]:
-    return {name: p for name, p in suite_points().items() if name in ("scaled_dot_product", "masks", "multi_head")}
+    return {name: p for name, p in suite_points().items() if name in ("scaled_dot_product", "masks", "multi_head", CONCEPTS)}
 
 
 @pytest.fixture(scope="module")
@@ -144,7 +150,7 @@ def _cells(course: Path, student: str) -> dict[str, tuple[float, str]]:
             "".join(o.get("text", "") for o in c.outputs) + "".join("\n".join(o.get("traceback", [])) for o in c.outputs),
         )
         for c in nb.cells
-        if c.metadata.get("nbgrader", {}).get("grade")
+        if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"  # markdown: written, by hand
     }
 
 
@@ -160,7 +166,7 @@ def test_the_release_carries_the_kit_and_no_hidden_suite(graded):
 def test_scores_in_the_gradebook(graded, points):
     total = sum(points.values())
     scores = gradebook_scores(graded["course"])
-    assert scores[(PART, "alice")] == (total, total)
+    assert scores[(PART, "alice")] == (total, total + written_points())  # her written answers wait for formgrader
     bob, carol = _cells(graded["course"], "bob"), _cells(graded["course"], "carol")
     assert bob["masks"][0] == points["masks"] and bob["multi_head"][0] == 0  # the forged kit/ changed nothing
     assert 0 < bob["scaled_dot_product"][0] < points["scaled_dot_product"]
@@ -219,5 +225,5 @@ def test_the_log_holds_only_the_warnings_the_docs_explain(graded):
     log = graded["log"]
     assert "SAWarning" not in log and "Traceback" not in log, log[-3000:]
     changed = re.findall(r"Attribute '\w+' for cell (\S+) has changed!", log)
-    assert sorted(changed) == sorted(f"{name}-tests" for name in ("scaled_dot_product", "masks", "multi_head")), changed
+    assert sorted(changed) == sorted(f"{name}-tests" for name in ("scaled_dot_product", "masks", "multi_head", CONCEPTS)), changed
     assert "for cell <exercise>-tests has changed!" in (REPO_ROOT / "docs" / "INSTRUCTOR.md").read_text()

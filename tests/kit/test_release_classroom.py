@@ -11,6 +11,7 @@ import yaml
 from autograder.authoring.bundle import INSTALL_COMMAND, classroom_steps
 from autograder.authoring.course import TEMPLATES, suite_points
 from autograder.grading.loader import REPO_ROOT
+from autograder.runtime.curriculum import CONCEPTS
 
 GRADER = "classroom-resources/autograding-command-grader@v1"
 REPORTER = "classroom-resources/autograding-grading-reporter@v1"
@@ -20,12 +21,12 @@ REPORTER = "classroom-resources/autograding-grading-reporter@v1"
 def points() -> dict[str, float]:
     found = suite_points()
     assert found, "no hidden suite yet"
-    return found
+    return {name: p for name, p in found.items() if name not in CONCEPTS}  # form checks only: no Classroom points
 
 
 @pytest.fixture(scope="module")
 def generated(points) -> tuple[dict, dict]:
-    text, autograding = classroom_steps(points)
+    text, autograding = classroom_steps({**points, **{n: 12.0 for n in CONCEPTS}})
     return yaml.safe_load(text), autograding
 
 

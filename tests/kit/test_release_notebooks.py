@@ -56,7 +56,11 @@ def test_nbgrader_metadata_is_valid_schema_3_with_unique_ids(generated):
 
 def test_each_exercise_has_one_autograded_test_cell_worth_its_hidden_suite(generated, points):
     for part, nb in generated.items():
-        graded = {c.metadata["nbgrader"]["grade_id"]: c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")}
+        graded = {
+            c.metadata["nbgrader"]["grade_id"]: c
+            for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade") and c.cell_type == "code"  # markdown: written, by hand
+        }
         mine = [n for n in available_exercises() if EXERCISES[n].split(".")[0] == part and n in points]
         assert sorted(graded) == sorted(f"{n}-tests" for n in mine)
         for name in mine:
