@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 
 from autograder.grading.adapter import InProcessStudent, Recording, Student, StudentError
-from autograder.grading.compare import RAISES_CHECKED, Feedback
+from autograder.grading.compare import RAISES_CHECKED, VALUES_CHECKED, Feedback
 from autograder.grading.loader import ASSIGNMENTS, Root, reference
 from autograder.grading.results import Report, Status, TestResult
 from autograder.grading.textsafe import printable
@@ -148,6 +148,7 @@ def _timeout_of(item: pytest.Item) -> float | None:
 def pytest_runtest_call(item: pytest.Item) -> None:
     """Tell an isolated student the test's time limit, so the worker reports a hang before pytest-timeout cuts it."""
     RAISES_CHECKED.clear()
+    VALUES_CHECKED.clear()
     s = item.config.stash.get(STUDENT_KEY, None)
     if s is not None:
         s.begin_test(_timeout_of(item), exercise_of(item))
@@ -248,6 +249,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
                 else [],
                 functions=tuple(sorted(student.called)) if student is not None else (),
                 checks_raise=bool(RAISES_CHECKED),
+                checks_value=bool(VALUES_CHECKED),
             )
         )
 

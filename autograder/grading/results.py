@@ -35,6 +35,7 @@ class TestResult:
     mistakes: list[str] = field(default_factory=list)  # the known mistakes the grader's models named (Feedback)
     functions: tuple[str, ...] = ()  # the student functions the test called (not written to results.json)
     checks_raise: bool = False  # the test rewards an exception on bad input (compare.check_raises passed)
+    checks_value: bool = False  # the test found a result right (compare.check passed at least once)
 
 
 @dataclass
@@ -72,9 +73,15 @@ class Report:
         """Take back the points of a passed "raises on bad input" test whose functions never worked on good input.
 
         A function that raises on everything validates nothing: a test that rewards an exception only counts
-        when every student function it called also passed a test of its results on valid input in this grading.
+        when every student function it called also gave a right result in this grading (in a passed test without
+        an exception check, or in one whose ``check`` of a value passed).
         """
-        working = {f for t in self.tests if t.status == "passed" and not t.checks_raise for f in t.functions}
+        working = {
+            f
+            for t in self.tests
+            if t.status == "passed" and (t.checks_value or not t.checks_raise)
+            for f in t.functions
+        }
         for t in self.tests:
             broken = [f for f in t.functions if f not in working]
             if t.checks_raise and t.status == "passed" and broken:
