@@ -148,6 +148,12 @@ class Settings:
         parse_seconds,
         "seconds one exercise's hidden suite may take in a notebook under nbgrader (stays below its cell timeout)",
     )
+    notebook_sandbox: bool = _option(
+        False,
+        parse_bool,
+        "set by the course's nbgrader_config.py: `nbgrader autograde` scores test cells in the isolated worker, so "
+        "a notebook's test cells do not run the hidden tests in the student's kernel",
+    )
     # -- what students see
     hidden_visibility: str = _option(
         "visible",

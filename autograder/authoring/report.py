@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.authoring import similarity
+from autograder.grading.nbgrader_grades import SAME_MISTAKE_LINE
 from autograder.grading.results import PUBLIC_TAG
 from autograder.runtime.curriculum import EXERCISES
 from autograder.runtime.forbidden import ADVICE
@@ -54,7 +55,7 @@ OPERATIONAL = ("refused", "error", "hang", "crash", "forbidden", "import")
 REFUSED = "This submission was not graded: "
 SLOW_FACTOR = 3.0  # a submission graded this many times slower than the class's median is flagged
 TOP_TESTS = 5
-# nbgrader's test cells print autograder.notebook.kernel's feedback: a header, then one line per test.
+# nbgrader's test cells print autograder.grading.nbgrader_grades.feedback: a header, then one line per test.
 NB_HEADER = re.compile(r"^(\w+): [\d.e+-]+/[\d.e+-]+ points from the hidden tests$")
 NB_TEST = re.compile(r"^(ok  |FAIL) (.*)  \(([\d.e+-]+)/([\d.e+-]+)\)$")
 NB_DETAIL = " " * 7
@@ -210,8 +211,12 @@ def parse_notebook_feedback(exercise: str, printed: str, error: str, points: flo
             mark, title, score, max_score = match.groups()
             outcomes.append(Outcome(exercise, title, float(score), float(max_score), mark == "ok  "))
         elif line.startswith(NB_DETAIL) and outcomes:
-            last = outcomes[-1]
-            last.output += ("\n" if last.output else "") + line.removeprefix(NB_DETAIL)
+            last, detail = outcomes[-1], line.removeprefix(NB_DETAIL)
+            same = SAME_MISTAKE_LINE.match(detail)
+            if same:  # the feedback names a repeated mistake once, in full under the first test it explains
+                first = next((o for o in outcomes if o.title == same.group(1)), None)
+                detail = "\n".join(f"Likely mistake: {m}" for m in (first.mistakes if first else []))
+            last.output += ("\n" if last.output else "") + detail
     return outcomes
 
 
