@@ -35,7 +35,8 @@ from autograder.settings import VISIBILITIES, Settings
 
 TEST_CELL_SUFFIX = "-tests"  # an exercise's autograded test cell is the grade cell "<exercise>-tests"
 FEEDBACK_LINES = 12  # lines of a failure's message kept, besides its labels (each part's first line is always kept)
-LINE_WIDTH = 160  # a longer line (a tensor dump) is cut at its end, never dropped
+LINE_WIDTH = 160  # a longer line of a part's body (a tensor dump) is cut at its end, never dropped
+LABEL_WIDTH = 400  # a part's first line (the diagnosis, "Differs at: ...") says what is wrong: cut only far later
 DETAIL = " " * 7  # the indent of a test's message under its ``ok``/``FAIL`` line
 # A line that starts a part of a failure's message: "Expected: ...", "Got:      ...", "Likely mistake: ...".
 LABEL = re.compile(r"^\s*[A-Z][A-Za-z' ]{0,40}:(\s|$)")
@@ -65,13 +66,18 @@ def shorten(text: str, keep: int = FEEDBACK_LINES) -> list[str]:
     Each part (the diagnosis, ``Likely mistake: ...``, ``Expected: ...``, ``Got: ...``, ``Differs at: ...``) keeps
     its first line, the one with its label; the lines left to share go to the parts' bodies in turn (an array
     preview's first rows), and a part cut short says how many of its lines were left out. Lines are at most
-    ``LINE_WIDTH`` long and made printable.
+    ``LINE_WIDTH`` long (a part's first line ``LABEL_WIDTH``) and made printable.
     """
-    lines = [printable(line) for line in text.strip().splitlines()]
-    lines = [line if len(line) <= LINE_WIDTH else line[: LINE_WIDTH - 3] + "..." for line in lines]
-    if len(lines) <= keep:
-        return lines
-    parts = _parts(lines)
+
+    def cut(line: str, width: int) -> str:
+        return line if len(line) <= width else line[: width - 3] + "..."
+
+    parts = [
+        [cut(part[0], LABEL_WIDTH), *(cut(line, LINE_WIDTH) for line in part[1:])]
+        for part in _parts([printable(line) for line in text.strip().splitlines()])
+    ]
+    if sum(map(len, parts)) <= keep:
+        return [line for part in parts for line in part]
     room = max(keep - len(parts), 0)
     allowed = [0] * len(parts)
     while room and any(a < len(p) - 1 for a, p in zip(allowed, parts)):
