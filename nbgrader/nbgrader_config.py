@@ -12,6 +12,10 @@ when a command starts its work: ``generate_assignment`` and ``autograde`` fail, 
 naming ``COURSE_KIT``, when it does not hold the kit, so that no release ships without its kit and
 no grade is a silent zero. Grading code and hidden suites come from this kit only, never from
 what a student hands in.
+
+``nbgrader autograde`` scores each test cell in the kit's isolated worker (``SandboxGrades``, then
+``RecordSandboxGrades`` after the kernel ran), never in the student's kernel, and shows the hidden
+tests as ``c.SandboxGrades.hidden_visibility`` says.
 """
 
 import os
@@ -140,9 +144,9 @@ c.Autograde.autograde_preprocessors = [
     *_autograde[:_execute], SandboxGrades, Execute, RecordSandboxGrades, *_autograde[_execute + 1 :]
 ]
 
-# A hidden test cell runs an exercise's hidden suite in the student's kernel, within the suite's
-# budget (AUTOGRADER_NOTEBOOK_BUDGET, 300 s by default): the suite reports what it earned and stops
-# before this cell timeout, which only catches a kernel that does not answer at all.
+# The kernel runs the student's cells (demos, plots; the hidden tests run in the isolated worker, SandboxGrades),
+# each within AUTOGRADER_CALL_TIMEOUT (the kit's %%module extension); this cell timeout only catches a kernel that
+# does not answer at all.
 c.Execute.timeout = 600
 c.Execute.interrupt_on_timeout = True
 # Part 3's notebook trains two small models; its cells may print a lot of feedback.
