@@ -94,23 +94,29 @@ def shorten(text: str, keep: int = FEEDBACK_LINES) -> list[str]:
     return out
 
 
-def how_scored(visibility: str, where: str) -> str:
+def how_scored(visibility: str, where: str, chosen_by: str = "the course's setting") -> str:
     """The line of the feedback that records how a cell was scored and under which visibility policy."""
-    return f"Scored {where}; hidden tests shown: {visibility} (the course's setting)"
+    return f"Scored {where}; hidden tests shown: {visibility} ({chosen_by})"
 
 
 def feedback(
-    exercise: str, tests: list[TestResult], visibility: str, where: str, points: float | None = None
+    exercise: str,
+    tests: list[TestResult],
+    visibility: str,
+    where: str,
+    points: float | None = None,
+    chosen_by: str = "the course's setting",
 ) -> str:
     """What an exercise's test cell shows of its hidden tests, under the course's visibility ``policy``.
 
     nbgrader's feedback reaches students only when the instructor releases it, so Gradescope's ``visible``,
     ``after_due_date`` and ``after_published`` all show the messages; ``points-only`` shows each test's title and
     points without any message (no input, no expected value); ``hidden`` shows the exercise's points alone.
-    ``points``: what the cell is worth, said when it is not the hidden tests' total (a stale notebook).
+    ``points``: what the cell is worth, said when it is not the hidden tests' total (a stale notebook);
+    ``chosen_by``: where the policy came from, recorded with it.
     """
     score, total = round(sum(t.score for t in tests), 6), round(sum(t.max_score for t in tests), 6)
-    lines = [f"{exercise}: {score:g}/{total:g} points from the hidden tests", how_scored(visibility, where)]
+    lines = [f"{exercise}: {score:g}/{total:g} points from the hidden tests", how_scored(visibility, where, chosen_by)]
     if points is not None and abs(points - total) > 1e-9:
         scaled = round(points * score / total, 4) if total else 0.0
         lines.append(

@@ -369,5 +369,6 @@ def grade_hidden(exercise: str, points: float) -> float:
         )
     if report is None or not report.tests:
         raise RuntimeError(f"{exercise}: the hidden tests did not run:\n{captured.getvalue()[-3000:]}")
-    print(feedback(exercise, report.tests, settings.hidden_visibility, "in your notebook's kernel", points))
+    where, chosen_by = "in your notebook's kernel", "AUTOGRADER_HIDDEN_VISIBILITY"
+    print(feedback(exercise, report.tests, settings.hidden_visibility, where, points, chosen_by))
     return round(points * report.score / report.max_score, 4) if report.max_score else 0.0
