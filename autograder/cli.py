@@ -361,6 +361,11 @@ def cmd_stubs(ns: argparse.Namespace) -> int:
         for line in found:
             print(line, file=sys.stderr)
         return 1 if found else 0
+    problems = _authoring("notebooks").narrative_problems(_authoring("course").solution_modules(src))
+    if problems:  # checked before anything is written: a new exercise's stub and notebook come together or not at all
+        for line in problems:
+            print(f"error: {line}", file=sys.stderr)
+        return 1
     written = stubs.generate(src, dst)
     print(f"{len(written)} stub file(s) written to {dst}")
     return 0
@@ -370,6 +375,11 @@ def cmd_notebooks(ns: argparse.Namespace) -> int:
     notebooks = _authoring("notebooks")
     from autograder.grading.loader import REPO_ROOT
 
+    unplaced = notebooks.narrative_problems()
+    if unplaced:
+        for line in unplaced:
+            print(f"error: {line}", file=sys.stderr)
+        return 1
     if ns.check:
         found = notebooks.notebook_problems()
         for line in found:

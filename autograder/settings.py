@@ -182,6 +182,12 @@ class Settings:
     task_retries: int = _option(
         2, parse_int, "times Kubernetes retries a chunk whose pod failed (backoffLimitPerIndex)"
     )
+    notebook_sandbox: bool = _option(
+        False,
+        parse_bool,
+        "set by the course's nbgrader_config.py: `nbgrader autograde` scores test cells in the isolated worker, so "
+        "a notebook's test cells do not run the hidden tests in the student's kernel",
+    )
     # -- what students see
     hidden_visibility: str = _option(
         "visible",

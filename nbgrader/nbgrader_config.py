@@ -12,6 +12,10 @@ when a command starts its work: ``generate_assignment`` and ``autograde`` fail, 
 naming ``COURSE_KIT``, when it does not hold the kit, so that no release ships without its kit and
 no grade is a silent zero. Grading code and hidden suites come from this kit only, never from
 what a student hands in.
+
+``nbgrader autograde`` scores each test cell in the kit's isolated worker (``SandboxGrades``, then
+``RecordSandboxGrades`` after the kernel ran), never in the student's kernel, and shows the hidden
+tests as ``c.SandboxGrades.hidden_visibility`` says.
 """
 
 import os
@@ -21,8 +25,9 @@ from pathlib import Path
 
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters import Autograde, GenerateAssignment
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades, NbGraderPreprocessor
+from nbgrader.preprocessors import ClearHiddenTests, Execute, GetGrades, NbGraderPreprocessor
 from sqlalchemy.exc import SAWarning
+from traitlets import Unicode
 
 c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
 
@@ -33,6 +38,10 @@ KIT_NEEDS = ("autograder/notebook/kernel.py", "autograder/suites/pytest.ini", "s
 c.CourseDirectory.course_id = "eat"
 c.CourseDirectory.root = str(COURSE_ROOT)
 os.environ["COURSE_KIT"] = str(KIT)  # the kernels nbgrader starts find the kit (and only it) here
+# What students see of the hidden tests in nbgrader's feedback, for every autograde of this course (recorded in
+# each test cell's feedback): visible, after_due_date or after_published (messages shown: you release feedback),
+# points-only (each test's title and points) or hidden (the exercise's points alone). docs/INSTRUCTOR.md.
+c.SandboxGrades.hidden_visibility = "visible"
 
 
 def kit_problem() -> str | None:
@@ -61,8 +70,7 @@ class CourseKit(NbGraderPreprocessor):
         if problem:
             raise RuntimeError(problem)
         if self.command == "generate":
-            if str(KIT) not in sys.path:
-                sys.path.insert(0, str(KIT))
+            _kit_on_path()
             from autograder.authoring.bundle import write_kit
 
             write_kit(COURSE_ROOT / "release" / resources["nbgrader"]["assignment"] / "kit")
@@ -75,16 +83,70 @@ class ReleaseKit(CourseKit):
     command = "generate"
 
 
+def _kit_on_path() -> None:
+    if str(KIT) not in sys.path:
+        sys.path.insert(0, str(KIT))
+
+
+# The hidden tests are scored in the isolated worker, never in the student's kernel, where the student's code runs
+# first and could make any test cell pass. The kernel's test cells leave the scoring to these two steps.
+os.environ["AUTOGRADER_NOTEBOOK_SANDBOX"] = "1"
+
+
+class SandboxGrades(NbGraderPreprocessor):
+    """Grades the notebook's ``%%module`` cells in the isolated worker before its kernel runs any of its code.
+
+    ``python -m autograder grade`` reads the cells as data; the scores wait in ``resources`` until
+    :class:`RecordSandboxGrades` writes them into the test cells.
+    """
+
+    hidden_visibility = Unicode(
+        "visible", help="what students see of the hidden tests (autograder.settings.VISIBILITIES)"
+    ).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        _kit_on_path()
+        from autograder.grading.nbgrader_grades import grade_notebook
+
+        chosen = os.environ.get("AUTOGRADER_HIDDEN_VISIBILITY")
+        if chosen and chosen != self.hidden_visibility:
+            self.log.warning(
+                "AUTOGRADER_HIDDEN_VISIBILITY=%s is ignored: this course shows the hidden tests as %s "
+                "(c.SandboxGrades.hidden_visibility in nbgrader_config.py)", chosen, self.hidden_visibility
+            )
+        notebook = resources.get("nbgrader", {}).get("notebook", "notebook")
+        grades, warnings = grade_notebook(nb, self.hidden_visibility, notebook)
+        for warning in warnings:
+            self.log.warning(warning)
+        resources["sandbox_grades"] = grades
+        return nb, resources
+
+
+class RecordSandboxGrades(NbGraderPreprocessor):
+    """After the kernel ran, each test cell shows its sandbox grade: nbgrader stores that score, nothing the kernel
+    printed or returned."""
+
+    def preprocess(self, nb, resources):
+        from autograder.grading.nbgrader_grades import record_grades
+
+        return record_grades(nb, resources["sandbox_grades"]), resources
+
+
 def _first(converter: type, trait: str, preprocessor: type) -> list:
     return [preprocessor, *converter.class_traits()[trait].make_dynamic_default()]
 
 
 c.GenerateAssignment.preprocessors = _first(GenerateAssignment, "preprocessors", ReleaseKit)
 c.Autograde.sanitize_preprocessors = _first(Autograde, "sanitize_preprocessors", CourseKit)
+_autograde = Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default()
+_execute = _autograde.index(Execute)
+c.Autograde.autograde_preprocessors = [
+    *_autograde[:_execute], SandboxGrades, Execute, RecordSandboxGrades, *_autograde[_execute + 1 :]
+]
 
-# A hidden test cell runs an exercise's hidden suite in the student's kernel, within the suite's
-# budget (AUTOGRADER_NOTEBOOK_BUDGET, 300 s by default): the suite reports what it earned and stops
-# before this cell timeout, which only catches a kernel that does not answer at all.
+# The kernel runs the student's cells (demos, plots; the hidden tests run in the isolated worker, SandboxGrades),
+# each within AUTOGRADER_CALL_TIMEOUT (the kit's %%module extension); this cell timeout only catches a kernel that
+# does not answer at all.
 c.Execute.timeout = 600
 c.Execute.interrupt_on_timeout = True
 # Part 3's notebook trains two small models; its cells may print a lot of feedback.

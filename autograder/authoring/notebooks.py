@@ -191,6 +191,43 @@ def parse_narrative(text: str) -> list[tuple[frozenset[str], list[tuple[str, str
     return sections
 
 
+def _unplaced(part: str, names: list[str]) -> str:
+    """The one line that says which exercises a part's narrative does not place, and how to place them."""
+    lines = " and ".join(f"<!-- exercise: {name} -->" for name in names)
+    return (
+        f"release/notebooks/{part}.md has no {lines}: add that line where the exercise's cells go in the notebook "
+        "(docs/INSTRUCTOR.md, Add an exercise)"
+    )
+
+
+def narrative_problems(modules: dict[str, Path] | None = None) -> list[str]:
+    """One line per part whose narrative does not place every exercise written in ``solutions/`` (empty when all are).
+
+    ``make stubs`` checks this before it writes anything, so that a new exercise without its ``<!-- exercise: -->``
+    line stops with this line rather than a traceback after the stubs were written.
+    """
+    have = available_exercises(solution_modules() if modules is None else modules)
+    problems = []
+    for part in PARTS:
+        mine = [name for name in have if PART_OF[name] == part]
+        path = TEMPLATES / "notebooks" / f"{part}.md"
+        if not mine:
+            continue
+        if not path.is_file():
+            problems.append(f"release/notebooks/{part}.md is missing: the notebook of part {part} needs its narrative")
+            continue
+        placed = {
+            info.get("arg")
+            for _, blocks in parse_narrative(path.read_text(encoding="utf-8"))
+            for kind, text, info in blocks
+            if kind == "directive" and text == "exercise"
+        }
+        missing = [name for name in mine if name not in placed]
+        if missing:
+            problems.append(_unplaced(part, missing))
+    return problems
+
+
 def _contents(exercises: list[str], points: dict[str, float], written_points: float = 0.0) -> str:
     """A markdown table of the notebook's exercises and their points."""
     rows = ["| exercise | module | points |", "| --- | --- | --- |"]
@@ -311,7 +348,7 @@ def build_notebook(part: str, points: dict[str, float] | None = None, modules: d
                     placed.append(name)
     missing = [name for name in mine if name not in placed]
     if missing:
-        raise ValueError(f"release/notebooks/{part}.md places no <!-- exercise: ... --> for {missing}")
+        raise ValueError(_unplaced(part, missing))
     for i, cell in enumerate(cells):
         cell.id = cell.metadata["nbgrader"]["grade_id"] if "nbgrader" in cell.metadata else f"{part}-{i:03d}"
     return nbformat.v4.new_notebook(

@@ -45,8 +45,8 @@ from typing import Any, ParamSpec
 
 from autograder.authoring import similarity
 from autograder.grading import textsafe
+from autograder.grading.nbgrader_grades import RESULTS_MIME
 from autograder.grading.results import PUBLIC_TAG
-from autograder.notebook.kernel import RESULTS_MIME
 from autograder.runtime.curriculum import EXERCISES
 from autograder.runtime.errors import ErrorKind
 from autograder.runtime.forbidden import ADVICE
@@ -76,7 +76,7 @@ REFUSED = "This submission was not graded: "
 SLOW_FACTOR = 3.0  # a submission graded this many times slower than the class's median is flagged
 TOP_TESTS = 5
 LABEL_LIMIT = 70  # characters of a plot label
-# nbgrader's test cells print autograder.notebook.kernel's feedback: a header, then one line per test.
+# nbgrader's test cells print autograder.grading.nbgrader_grades.feedback: a header, then one line per test.
 NB_HEADER = re.compile(r"^(\w+): [\d.e+-]+/[\d.e+-]+ points from the hidden tests$")
 NB_TEST = re.compile(r"^(ok  |FAIL) (.*)  \(([\d.e+-]+)/([\d.e+-]+)\)$")
 NB_DETAIL = " " * 7
@@ -257,8 +257,8 @@ def _cell_text(cell: Any) -> tuple[str, str, list[Any] | None]:
 def parse_notebook_feedback(
     exercise: str, printed: str, error: str, points: float, tests: list[Any] | None = None
 ) -> list[Outcome]:
-    """The tests of one nbgrader test cell: those ``grade_hidden`` recorded as data (``tests``, see
-    :func:`autograder.notebook.kernel.results_bundle`) with the feedback it printed for each, or, from a notebook
+    """The tests of one nbgrader test cell: those recorded as data (``tests``, see
+    :func:`autograder.grading.nbgrader_grades.results_bundle`) with the feedback printed for each, or, from a notebook
     without them, what it printed alone (the mistakes then unnamed: a name is never read from printed text); the
     cell's error when the hidden tests did not run."""
     outcomes: list[Outcome] = []

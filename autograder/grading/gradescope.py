@@ -5,12 +5,39 @@ authoring/).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from autograder.grading.loader import REPO_ROOT
+from autograder.settings import Settings
 
+MAX_LISTED = 20  # files of an upload named when it holds nothing to grade
 CONFIG = REPO_ROOT / "gradescope.json"  # the zip's settings, chosen by the instructor at `make gradescope`
 DEFAULT_VISIBILITY = "after_published"  # hidden tests' details wait until the instructor publishes the grades
+# Each exercise's number in Gradescope's test numbers (``<n>.<k>``, ``P.<n>.<k>``), kept once given: an exercise added
+# later takes the next free number, wherever it sits in the curriculum, so that no other exercise's tests are
+# renumbered (Gradescope sorts and students refer to tests by these numbers). A kit test holds every exercise here.
+EXERCISE_NUMBERS = {
+    "one_hot": 1,
+    "bpe": 2,
+    "skipgram": 3,
+    "cbow": 4,
+    "glove": 5,
+    "fasttext": 6,
+    "pretrained": 7,
+    "similarity": 8,
+    "scaled_dot_product": 9,
+    "masks": 10,
+    "multi_head": 11,
+    "positional_encoding": 12,
+    "layers": 13,
+    "models": 14,
+}
+
+
+def exercise_number(exercise: str) -> int:
+    """``exercise``'s number in Gradescope (:data:`EXERCISE_NUMBERS`); 0 outside it, which a kit test forbids."""
+    return EXERCISE_NUMBERS.get(exercise, 0)
 
 
 def zip_config() -> dict[str, str]:
@@ -21,14 +48,46 @@ def zip_config() -> dict[str, str]:
     return config
 
 
+def what_to_grade(folder: Path) -> tuple[Path, str]:
+    """What to grade of Gradescope's submission ``folder``, and a note for the student ("" when all is as usual).
+
+    Gradescope unpacks an uploaded zip, but not a zip inside an upload (a repository holding ``handin.zip``, a zip
+    of a zip): a folder with no Python file and no notebook but one zip is graded from that zip. A folder with
+    nothing to grade says what it holds, so that the student reads more than "No module named 'embeddings'".
+    """
+    from autograder.grading.handin import SKIPPED_DIRS
+    from autograder.grading.textsafe import capped, printable
+
+    found: list[Path] = []
+    for here, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
+        found += [Path(here, name) for name in sorted(files)]
+        if len(found) > Settings.from_env().max_files:  # the grader refuses it, saying why
+            return folder, ""
+    if any(p.suffix in (".py", ".ipynb") for p in found):
+        return folder, ""
+    zips = [p for p in found if p.suffix.lower() == ".zip"]
+    names = ", ".join(printable(p.relative_to(folder).as_posix(), keep_newlines=False) for p in found[:MAX_LISTED])
+    if len(zips) == 1:
+        inner = printable(zips[0].name, keep_newlines=False)
+        return zips[0], f"Graded the files inside {inner} (a zip in your upload)."
+    return folder, capped(
+        f"Your upload holds no Python file and no notebook (found: {names or 'nothing'}). Upload embeddings/, "
+        "attention/ and transformer/ (or your repository, your .py files or your notebooks), or a single zip of them.",
+        2000,
+    )
+
+
 def gradescope_run(root: Path, grade_args: list[str]) -> int:
     """Grade ``root/submission`` into ``root/results/results.json`` (what ``run_autograder`` does).
 
     Whatever the student uploaded (a repository, a zip, loose files, notebooks) goes through
-    ``python -m autograder grade``, which copies it safely and maps notebooks back onto modules. The public
-    tests run too (``--public``): visible at once whatever the hidden tests' visibility, worth 0 points.
+    ``python -m autograder grade``, which copies it safely and maps notebooks back onto modules; a zip inside the
+    upload is graded when it is all there is (:func:`what_to_grade`). The public tests run too (``--public``):
+    visible at once whatever the hidden tests' visibility, worth 0 points.
     """
     from autograder import cli
+    from autograder.grading.results import atomic_write
 
     results = root / "results" / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
@@ -37,4 +96,10 @@ def gradescope_run(root: Path, grade_args: list[str]) -> int:
         args.append("--public")  # the student's own tests, visible at once and worth 0 points, beside the hidden ones
     if "--hidden-visibility" not in args:
         args += ["--hidden-visibility", zip_config()["hidden_visibility"]]
-    return cli.main(["grade", str(root / "submission"), "--results", str(results), *args])
+    submission, note = what_to_grade(root / "submission")
+    status = cli.main(["grade", str(submission), "--results", str(results), *args])
+    if note and status == 0 and results.is_file():
+        data = json.loads(results.read_text(encoding="utf-8"))
+        data["output"] = "\n".join(filter(None, [note, data.get("output", "")]))
+        atomic_write(results, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
+    return status

@@ -74,9 +74,40 @@ def title_of(item: pytest.Item) -> str:
     # the first paragraph of the docstring, wrapped or not, is the title students read
     first = " ".join(line.strip() for line in doc.strip().split("\n\n")[0].splitlines()) if doc and doc.strip() else ""
     title = first or item.name.removeprefix("test_").replace("_", " ")
-    if "[" in item.name:
-        title += " [" + item.name.split("[", 1)[1]
-    return title
+    return title + case_of(item)
+
+
+def _named(mark: pytest.Mark) -> bool:
+    """True when a ``parametrize`` mark names its cases itself: ``ids=``, ``pytest.param(..., id=...)`` each, or one
+    argument whose values are ASCII strings (pytest's id is then the string: ``"padding (B, 1, 1, Lk)"``)."""
+    if mark.kwargs.get("ids") is not None:
+        return True
+    names = mark.args[0] if mark.args else mark.kwargs.get("argnames", "")
+    values = list(mark.args[1] if len(mark.args) > 1 else mark.kwargs.get("argvalues", []))
+    if values and all(getattr(v, "id", None) is not None for v in values):
+        return True
+    single = len(names.split(",") if isinstance(names, str) else names) == 1
+    return single and bool(values) and all(isinstance(v, str) and v.isascii() and v.isprintable() for v in values)
+
+
+def case_of(item: pytest.Item) -> str:
+    """`` [case]`` of a parametrized test as students read it: the ids its author wrote, else the case's number.
+
+    pytest's own ids (``0-1-specials0``) are made of the inputs and mean nothing to a student; a title must also be
+    safe to show under every visibility policy, and an input in it is not.
+    """
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return ""
+    marks = list(item.iter_markers("parametrize"))
+    if marks and all(_named(mark) for mark in marks):
+        return " [" + item.name.split("[", 1)[1]
+    firsts = [mark.args[0] if mark.args else mark.kwargs.get("argnames", "") for mark in reversed(marks)]
+    names = [(n.split(",")[0] if isinstance(n, str) else n[0]).strip() for n in firsts]
+    numbers = [callspec.indices[n] + 1 for n in names if n in callspec.indices] or [
+        i + 1 for i in callspec.indices.values()
+    ]
+    return f" [case {'-'.join(map(str, numbers))}]"
 
 
 def submission_root(config: pytest.Config) -> Path:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from autograder.grading.gradescope import exercise_number
 from autograder.grading.textsafe import capped
 from autograder.runtime.curriculum import EXERCISES
 from autograder.settings import VISIBILITIES
@@ -126,10 +127,12 @@ class Report:
         """
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility {visibility!r}: expected one of {VISIBILITIES}")
-        exercise_number = {name: i + 1 for i, name in enumerate(EXERCISES)}
 
         def entries(results: list[TestResult], prefix: str, shown: str, tags: list[str]) -> list[dict[str, Any]]:
-            """One Gradescope test per result, numbered ``<prefix><exercise number>.<k>`` within its exercise."""
+            """One Gradescope test per result, numbered ``<prefix><exercise number>.<k>`` within its exercise.
+
+            The exercise's number is :func:`~autograder.grading.gradescope.exercise_number`: stable when exercises
+            are added."""
             counters: dict[str, int] = {}
             out = []
             for t in results:
@@ -137,7 +140,7 @@ class Report:
                 out.append(
                     {
                         "name": f"{'public: ' if prefix else ''}{t.exercise}: {t.title}",
-                        "number": f"{prefix}{exercise_number.get(t.exercise, 0)}.{counters[t.exercise]}",
+                        "number": f"{prefix}{exercise_number(t.exercise)}.{counters[t.exercise]}",
                         "score": round(t.score, 6),
                         "max_score": round(t.max_score, 6),
                         "status": "passed" if t.status == "passed" else "failed",
@@ -154,7 +157,7 @@ class Report:
             tests += [
                 {
                     "name": f"{s.exercise}: hidden tests",
-                    "number": f"{exercise_number.get(s.exercise, 0)}",
+                    "number": f"{exercise_number(s.exercise)}",
                     "score": round(s.score, 6),
                     "max_score": round(s.max_score, 6),
                     "status": "passed" if s.status == "passed" else "failed",

@@ -9,10 +9,10 @@ and, in their hidden part that only nbgrader's autograder runs, :func:`grade_hid
 suite; its value is the cell's partial credit). Both run the modules *as the kernel has them*,
 written to a temporary submission root.
 
-Trust: nbgrader runs the tests in the student's own kernel, so a determined student can forge an
-nbgrader score (true of every nbgrader test). Where that matters, grade the notebooks with
-``python -m autograder grade`` (isolated worker), which reads the cells and never runs them in
-the grading process.
+Trust: code in the student's kernel can forge whatever runs after it there. The course's
+``nbgrader_config.py`` therefore scores the test cells in the isolated worker under ``nbgrader
+autograde`` (:mod:`autograder.grading.nbgrader_grades`), and :func:`grade_hidden` then leaves the
+kernel's test cells alone; its own run of the hidden suite is for course folders configured otherwise.
 """
 
 from __future__ import annotations
@@ -353,68 +353,6 @@ def check(exercise: str) -> None:
         raise PublicTestsFailed(f"{len(failing)} of {total} public tests of {exercise} do not pass yet (see above)")
 
 
-RESULTS_MIME = "application/vnd.autograder.results+json"  # grade_hidden's tests as data, for the class report
-FEEDBACK_LINES = 12  # lines kept per failing test in nbgrader feedback: its first ones (the named mistake first)
-LINE_WIDTH = 160  # a longer line (a tensor dump) is cut at its end, never dropped
-
-
-def _first_lines(text: str, keep: int = FEEDBACK_LINES) -> list[str]:
-    """At most ``keep`` lines of a failure message, each at most ``LINE_WIDTH`` long: its first ones and its last.
-
-    The diagnosis leads a message (the named mistake first) and its end says what it concludes; what
-    is left out is the middle of an array dump, with a line that says how much.
-    """
-    lines = [line if len(line) <= LINE_WIDTH else line[: LINE_WIDTH - 3] + "..." for line in text.strip().splitlines()]
-    if len(lines) <= keep:
-        return lines
-    tail = keep // 4
-    head = keep - tail - 1
-    return [*lines[:head], f"... ({len(lines) - head - tail} lines left out)", *lines[len(lines) - tail :]]
-
-
-def feedback(report: Any, visibility: str = "visible") -> str:
-    """What a test cell prints of the hidden suite's report, under the course's visibility policy.
-
-    nbgrader's feedback reaches students only when the instructor releases it, so Gradescope's
-    ``visible``, ``after_due_date`` and ``after_published`` all show each failure's first lines;
-    ``points-only`` shows each test's title and points without any message (no input, no expected
-    value); ``hidden`` shows the exercise's points alone. A message is shown printable (no escape sequence of the
-    code's own reaches the notebook or its feedback).
-    """
-    from autograder.grading.textsafe import printable
-
-    if visibility == "hidden":
-        return "(the hidden tests' details are not shown in this course)"
-    lines = []
-    for t in report.tests:
-        mark = "ok  " if t.status == "passed" else "FAIL"
-        lines.append(f"{mark} {t.title}  ({t.score:g}/{t.max_score:g})")
-        if t.status != "passed" and t.output.strip() and visibility != "points-only":
-            lines += ["       " + line for line in _first_lines(printable(t.output))]
-    return "\n".join(lines)
-
-
-def results_bundle(report: Any) -> dict[str, Any]:
-    """The hidden suite's tests as data, a display output of the test cell that the class report reads: each test's
-    title, points, the mistakes the grader's models named and its error kind, so that no name is ever parsed from
-    the printed feedback (which the code's own prints share). Shown by no notebook viewer: a MIME type of its own,
-    beside an empty ``text/plain`` that nbconvert (nbgrader's feedback, formgrader) renders as nothing instead of
-    warning that it cannot show the data.
-    """
-    tests = [
-        {
-            "title": t.title,
-            "score": t.score,
-            "max_score": t.max_score,
-            "passed": t.status == "passed",
-            "mistakes": list(t.mistakes),
-            "error_kind": t.error_kind,
-        }
-        for t in report.tests
-    ]
-    return {RESULTS_MIME: {"tests": tests}, "text/plain": ""}
-
-
 def _display(bundle: dict[str, Any]) -> None:
     """Show ``bundle`` as the cell's display output where a Jupyter kernel runs this (nbgrader), else nowhere."""
     try:
@@ -505,11 +443,20 @@ def grade_hidden(exercise: str, points: float) -> float:
     credit. Nothing reaches stderr (see :func:`_quiet`): what the code or pytest print while the
     suite runs is dropped, and the feedback is printed afterwards. A kit without its hidden suites
     (``COURSE_KIT`` not pointing at the instructor's kit) is an error, never a zero.
+
+    Under ``nbgrader autograde`` with the course's sandbox step (``AUTOGRADER_NOTEBOOK_SANDBOX``, set by
+    ``nbgrader_config.py``) it only says so and returns 0: that step scores the cell in the isolated worker.
     """
     from autograder.grading import runner
+    from autograder.grading.nbgrader_grades import feedback, results_bundle
     from autograder.settings import Settings
 
     settings = Settings.from_env()
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde" and settings.notebook_sandbox:
+        # the course's nbgrader_config.py scores this cell in the isolated worker and replaces what it shows; were
+        # that step missing, this cell must be worth nothing rather than everything
+        print(f"{exercise}: scored in the isolated worker by nbgrader autograde")
+        return 0.0
     signal.setitimer(signal.ITIMER_REAL, 0)  # the cell's own limit (autograde): the suite bounds its time itself
     runner.require_suites([exercise])
     budget, guard = _Budget(settings.notebook_budget), _HangGuard()
@@ -527,7 +474,7 @@ def grade_hidden(exercise: str, points: float) -> float:
         )
     if report is None or not report.tests:
         raise RuntimeError(f"{exercise}: the hidden tests did not run:\n{captured.getvalue()[-3000:]}")
-    print(f"{exercise}: {report.score:g}/{report.max_score:g} points from the hidden tests")
-    print(feedback(report, settings.hidden_visibility))
+    where, chosen_by = "in your notebook's kernel", "AUTOGRADER_HIDDEN_VISIBILITY"
+    print(feedback(exercise, report.tests, settings.hidden_visibility, where, points, chosen_by))
     _display(results_bundle(report))
     return round(points * report.score / report.max_score, 4) if report.max_score else 0.0

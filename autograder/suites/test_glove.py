@@ -48,7 +48,7 @@ def test_cooccurrence_matches_reference(student, ref, seed, n, V, window):
 
 @pytest.mark.points(1)
 def test_cooccurrence_small_by_hand(student, ref):
-    """cooccurrence_matrix: [0, 1, 2] with window 2 is [[0, 1, .5], [1, 0, 1], [.5, 1, 0]]"""
+    """cooccurrence_matrix: three tokens with window 2, small enough to work out by hand"""
     ids = [0, 1, 2]
     expected = np.array([[0.0, 1.0, 0.5], [1.0, 0.0, 1.0], [0.5, 1.0, 0.0]])
     check(

@@ -59,7 +59,7 @@ def test_sinusoidal_odd_d_model(student, ref, max_len, d_model):
 
 @pytest.mark.points(1)
 def test_sinusoidal_single_position(student):
-    """sinusoidal: position 0 is [0, 1, 0, 1, ...]"""
+    """sinusoidal: position 0, worked out by hand"""
     expected = torch.tensor([[0.0, 1.0, 0.0, 1.0, 0.0, 1.0]])
     check(student.call(SINUSOIDAL, 1, 6), expected, what="sinusoidal_positional_encoding(1, 6)")
 

@@ -4,14 +4,17 @@ One assignment (``attention``), three students who fetch, work and submit as stu
 
 - ``alice`` hands in the reference: full marks;
 - ``bob`` scales no scores by 1/sqrt(d_k), leaves ``multi_head`` a stub, and hands in a ``kit/``
-  whose ``grade_hidden`` gives full marks and an ``autograder/`` that exits: neither is used;
+  whose ``grade_hidden`` gives full marks and an ``autograder/`` that exits: neither is used. He also
+  adds a cell that redefines ``grade_hidden`` and ``check`` in his kernel, so that ``multi_head``'s test
+  cell passes there: the score comes from the isolated worker, and his stub earns nothing;
 - ``carol`` has a syntax error in one cell (``multi_head``) and an endless loop in another
   (``padding_mask``): the other exercises keep their points, the messages read as the CLI's, and
   her autograde is bounded in time.
 
 The instructor runs generate_assignment (twice: nbgrader rebuilds the release each time),
 release_assignment, collect, autograde, generate_feedback, release_feedback and export; a course
-folder whose ``COURSE_KIT`` is not the kit fails generate and autograde loudly.
+folder whose ``COURSE_KIT`` is not the kit fails generate and autograde loudly. The autograde runs with
+``AUTOGRADER_HIDDEN_VISIBILITY=points-only`` in its environment, which the course's own setting overrides.
 """
 
 import csv
@@ -39,6 +42,8 @@ CALL_TIMEOUT = 8  # seconds per hidden test in the kernel (AUTOGRADER_CALL_TIMEO
 LOOP = "\n\n\ndef padding_mask(tokens, pad_id):\n    while True:\n        pass\n"
 SYNTAX_ERROR = "\n\n\ndef split_heads(x, num_heads:\n    return x\n"
 FORGED_KERNEL = "def grade_hidden(exercise, points):\n    return points\n\n\ndef check(exercise):\n    pass\n"
+# A cell of bob's notebook, just above multi_head's test cell: in the kernel, that cell now passes with full marks.
+FORGED_CELL = FORGED_KERNEL + "\n\nprint('multi_head: all hidden tests pass')\n"
 
 
 def written_points() -> float:
@@ -99,7 +104,8 @@ def test_without_the_kit_generate_and_autograde_fail_naming_the_setting(course, 
 @pytest.fixture(scope="module")
 def graded(course, points, tmp_path_factory) -> dict:
     """The whole term: generate (twice), release, three students fetch and submit, collect, autograde, feedback."""
-    env = _env(COURSE_KIT=str(REPO_ROOT), AUTOGRADER_CALL_TIMEOUT=str(CALL_TIMEOUT))
+    env = _env(COURSE_KIT=str(REPO_ROOT), AUTOGRADER_CALL_TIMEOUT=str(CALL_TIMEOUT),
+               AUTOGRADER_HIDDEN_VISIBILITY="points-only")  # forgotten from another course: the course's setting wins
     nbgrader(["generate_assignment", PART, "--force"], course, env)
     nbgrader(["generate_assignment", PART, "--force"], course, env)  # the kit survives nbgrader rebuilding release/
     nbgrader(["release_assignment", PART, "--force"], course, env)
@@ -118,6 +124,8 @@ def graded(course, points, tmp_path_factory) -> dict:
             for cell in nb.cells:
                 if cell.metadata.get("nbgrader", {}).get("grade_id", "").startswith("multi_head-"):
                     cell.source = _cell(released, cell.metadata.nbgrader.grade_id).source
+            tests = nb.cells.index(_cell(nb, "multi_head-tests"))
+            nb.cells.insert(tests, nbformat.v4.new_code_cell(FORGED_CELL))
             (home / PART / "kit" / "autograder" / "notebook" / "kernel.py").write_text(FORGED_KERNEL)
             (home / PART / "autograder").mkdir()
             (home / PART / "autograder" / "__init__.py").write_text("raise SystemExit('never imported')\n")
@@ -127,16 +135,16 @@ def graded(course, points, tmp_path_factory) -> dict:
         nbformat.write(nb, path)
         _student(home, name, "submit", PART)
     nbgrader(["collect", PART], course, env)
-    seconds = {}
+    seconds, logs = {}, {}
     for name in ("alice", "bob", "carol"):
         start = time.monotonic()
-        log = nbgrader(["autograde", PART, f"--student={name}", "--force"], course, env)
+        logs[name] = log = nbgrader(["autograde", PART, f"--student={name}", "--force"], course, env)
         seconds[name] = time.monotonic() - start
     print("autograde seconds:", seconds)
     nbgrader(["generate_feedback", PART, "--force"], course, env)
     nbgrader(["release_feedback", PART], course, env)
     nbgrader(["export"], course, env)
-    return {"course": course, "seconds": seconds, "log": log}
+    return {"course": course, "seconds": seconds, "log": log, "logs": logs}
 
 
 def _cells(course: Path, student: str) -> dict[str, tuple[float, str]]:
@@ -161,6 +169,33 @@ def test_the_release_carries_the_kit_and_no_hidden_suite(graded):
     assert not (release / "kit" / "autograder" / "suites").exists() and not (release / "kit" / "solutions").exists()
     fetched = graded["course"].parent / "home" / "alice" / PART
     assert (fetched / "kit" / "autograder" / "notebook" / "kernel.py").is_file()
+
+
+def test_a_forgery_in_the_kernel_earns_nothing(graded, points):
+    """bob's kernel makes multi_head's test cell pass; nbgrader records the isolated worker's 0 for his stub."""
+    bob = _cells(graded["course"], "bob")
+    assert bob["multi_head"][0] == 0
+    assert f"multi_head: 0/{points['multi_head']:g} points from the hidden tests" in bob["multi_head"][1]
+    assert "not implemented yet" in bob["multi_head"][1] and "Scored in the isolated worker (sandbox: " in bob["multi_head"][1]
+    nb = nbformat.read(graded["course"] / "autograded" / "bob" / PART / f"{PART}.ipynb", as_version=4)
+    forged = next(c for c in nb.cells if c.source == FORGED_CELL)
+    assert "all hidden tests pass" in "".join(o.get("text", "") for o in forged.outputs)  # the forgery did run
+    assert gradebook_scores(graded["course"])[(PART, "alice")][0] == sum(points.values())
+
+
+def test_the_feedback_page_keeps_every_label_and_records_the_courses_policy(graded):
+    """nbgrader's feedback HTML for bob: each Expected has its Got, the repeated mistake is named once."""
+    page = graded["course"] / "feedback" / "bob" / PART / f"{PART}.html"
+    text = html.unescape(re.sub(r"<[^>]+>", "", page.read_text()))
+    header = r"{}: [\d.]+/[\d.]+ points from the hidden tests"
+    sdpa = text[re.search(header.format("scaled_dot_product"), text).start():re.search(header.format("masks"), text).start()]
+    expected, got = re.findall(r"^\s*Expected: ", sdpa, re.M), re.findall(r"^\s*Got:      ", sdpa, re.M)
+    assert len(expected) == len(got) >= 1, sdpa[-3000:]
+    named = re.findall(r"Likely mistake: (.+)", sdpa)
+    assert named and len(named) == len(set(named)) and any("sqrt(d_k)" in n for n in named), named
+    assert "(same mistake as " in sdpa
+    assert text.count("hidden tests shown: visible (the course's setting)") == 3
+    assert "AUTOGRADER_HIDDEN_VISIBILITY=points-only is ignored" in graded["logs"]["bob"]
 
 
 def test_scores_in_the_gradebook(graded, points):
@@ -215,7 +250,7 @@ def test_feedback_holds_no_hidden_test_and_no_reference_code(graded):
     pages = {p.parent.parent.name: html.unescape(re.sub(r"<[^>]+>", "", p.read_text())) for p in (course / "feedback").rglob("*.html")}
     assert set(pages) == {"alice", "bob", "carol"}
     for student, text in pages.items():
-        assert "grade_hidden(" not in text and "BEGIN HIDDEN TESTS" not in text, student
+        assert 'grade_hidden("' not in text and "BEGIN HIDDEN TESTS" not in text, student  # bob's own cell defines one
         assert [line for line in hidden if line in text] == [], student
     assert [line for line in reference if line in pages["bob"]] == []  # bob never wrote multi_head
 
