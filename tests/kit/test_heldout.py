@@ -8,9 +8,10 @@ import re
 import pytest
 
 from autograder.grading.loader import SOLUTIONS
+from autograder.runtime.curriculum import EXERCISES
 from tests.mutants import all_mutants
-from tests.mutants.heldout import HeldOutMutant, all_heldout, named_mistakes
-from tests.mutants.run import HELDOUT_PUBLIC_NAMED_GOAL, Outcome, summarise
+from tests.mutants.heldout import DEFAULT_LABEL, HeldOutMutant, all_heldout, heldout_sets, named_mistakes, set_2026_12b
+from tests.mutants.run import HELDOUT_PUBLIC_NAMED_GOAL, Outcome, heldout_rows, summarise
 
 HELDOUT = all_heldout()
 
@@ -32,6 +33,16 @@ def test_heldout_ids_are_unique_and_apart_from_the_catalogue():
     assert not set(ids) & {m.id for m in all_mutants()}, "a held-out id collides with a catalogue id"
 
 
+def test_set_b_is_registered_beside_set_a():
+    sets = heldout_sets()
+    assert list(sets)[:2] == [DEFAULT_LABEL, set_2026_12b.LABEL], "set A (plain label) first, then set B"
+    assert [m.id for m in sets[set_2026_12b.LABEL]] == [m.id for m in set_2026_12b.HELDOUT], "set B is measured whole"
+    assert all(m.label == set_2026_12b.LABEL for m in sets[set_2026_12b.LABEL])
+    assert all(m.label == DEFAULT_LABEL for m in sets[DEFAULT_LABEL])
+    assert len(set_2026_12b.HELDOUT) >= 45
+    assert {m.exercise for m in set_2026_12b.HELDOUT} == set(EXERCISES), "set B covers every exercise"
+
+
 def test_naming_reads_only_the_named_mistake_lines():
     mutant = next(m for m in HELDOUT if m.names == (r"sqrt", r"scal"))
     feedback = "attention(q <float32 (2, 3)>): 4 of 6 elements differ\n  Likely mistake: no 1/sqrt(d_k) scaling\n  Expected: sqrt"
@@ -41,8 +52,8 @@ def test_naming_reads_only_the_named_mistake_lines():
     assert not mutant.named_in("sqrt scaling mentioned outside a named-mistake line")
 
 
-def outcome(kind, killed, named, public_killed, public_named) -> Outcome:
-    return Outcome("x:y", kind, killed, named, "0/1", 0.0, public_killed=public_killed, public_named=public_named)
+def outcome(kind, killed, named, public_killed, public_named, label=DEFAULT_LABEL) -> Outcome:
+    return Outcome("x:y", kind, killed, named, "0/1", 0.0, public_killed=public_killed, public_named=public_named, label=label)
 
 
 def test_the_heldout_goal_is_reported_not_enforced():
@@ -54,3 +65,20 @@ def test_the_heldout_goal_is_reported_not_enforced():
     assert "public naming: catalogue 100.0% (1/1 of those killed) | held-out 0.0% (0/2; 0/1 of those killed)" in text
     assert f"held-out goal (public tests name >= {HELDOUT_PUBLIC_NAMED_GOAL:.0%}): NOT met" in text
     assert "held-out hidden suites:      killed 1/2 (50.0%), named 0/2 (0.0%)" in text
+
+
+def test_each_heldout_set_is_reported_on_its_own_lines():
+    set_a = [outcome("heldout", True, False, True, False), outcome("heldout", False, False, False, False)]
+    set_b = [outcome("heldout", True, True, True, True, "held-out B")]
+    lines, ok = summarise(set_a + set_b)
+    assert ok
+    text = "\n".join(lines)
+    # set A's lines read exactly as they did before set B existed; set B's stand beside them under its label
+    assert "held-out hidden suites:      killed 1/2 (50.0%), named 0/2 (0.0%)" in text
+    assert "held-out public tests:       killed 1/2 (50.0%), named 0/2 (0.0%)" in text
+    assert "held-out B hidden suites:    killed 1/1 (100.0%), named 1/1 (100.0%)" in text
+    assert "held-out B public tests:     killed 1/1 (100.0%), named 1/1 (100.0%)" in text
+    assert f"held-out B goal (public tests name >= {HELDOUT_PUBLIC_NAMED_GOAL:.0%}): met" in text
+    assert "public naming: held-out 0.0% (0/2; 0/1 of those killed) | held-out B 100.0% (1/1; 1/1 of those killed)" in text
+    tables = heldout_rows(set_a + set_b)
+    assert tables.count("### Held-out mistakes") == 1 and tables.count("### Held-out B mistakes") == 1

@@ -11,7 +11,8 @@ kill are named by them: a surviving mutant is a missing test, so add the test, n
 
 The held-out sets (``tests/mutants/heldout/``: mistakes written without reading the mistake models, frozen) are
 graded the same way and named by their own rule (a regex in a ``Likely mistake:`` line). Their numbers are printed
-beside the catalogue's, public naming side by side, to show how far the models generalise; the held-out goal
+beside the catalogue's, one line per set under the set's label (set A's plain "held-out", set B's "held-out B"),
+public naming side by side, to show how far the models generalise; the held-out goal
 (``HELDOUT_PUBLIC_NAMED_GOAL`` of them named by the public tests) is reported, not yet enforced.
 ``--heldout-only`` measures the held-out sets alone.
 """
@@ -36,7 +37,7 @@ from autograder.grading.results import Report
 from autograder.grading.textsafe import capped, printable
 from tests.mutants import Mutant, all_mutants
 from tests.mutants.generated import GeneratedMutant, sample
-from tests.mutants.heldout import HeldOutMutant, all_heldout
+from tests.mutants.heldout import DEFAULT_LABEL, HeldOutMutant, all_heldout
 
 NAMED_GOAL = 0.8  # of the named mutants, the share the hidden suites must name
 PUBLIC_NAMED_GOAL = 0.8  # of the named mutants the public tests kill, the share they must name
@@ -85,6 +86,7 @@ class Outcome:
     description: str = ""  # a held-out mistake's description
     hidden_line: str = ""  # the first line of the hidden suite's failing feedback
     public_line: str = ""  # the first line of the public tests' failing feedback
+    label: str = DEFAULT_LABEL  # a held-out mistake's set (its figures are printed per set)
 
 
 @dataclass
@@ -140,6 +142,7 @@ def grade_mutant(mutant: AnyMutant, isolated: bool, public: bool = True) -> Outc
 
     start = time.perf_counter()
     kind = kind_of(mutant)
+    label = mutant.label if isinstance(mutant, HeldOutMutant) else DEFAULT_LABEL
     with tempfile.TemporaryDirectory() as tmp:
         root = mutant.apply(Path(tmp) / "submission")
         try:
@@ -147,7 +150,7 @@ def grade_mutant(mutant: AnyMutant, isolated: bool, public: bool = True) -> Outc
                 report, _ = grade(root, only=[mutant.exercise], isolated=isolated)
             seen = public_pass(mutant, root) if public else None
         except Exception as error:  # noqa: BLE001 - a grader failure is an outcome to report, not a crash
-            return Outcome(mutant.id, kind, False, None, "-", time.perf_counter() - start, f"{type(error).__name__}: {error}")
+            return Outcome(mutant.id, kind, False, None, "-", time.perf_counter() - start, f"{type(error).__name__}: {error}", label=label)
     killed = report.score < report.max_score
     outputs = "\n".join(t.output for t in report.tests if t.status != "passed")
     return Outcome(
@@ -162,6 +165,7 @@ def grade_mutant(mutant: AnyMutant, isolated: bool, public: bool = True) -> Outc
         description=mutant.description if isinstance(mutant, HeldOutMutant) else "",
         hidden_line=first_line(outputs),
         public_line="" if seen is None else seen.first_line,
+        label=label,
     )
 
 
@@ -177,37 +181,46 @@ def percent(part: int, whole: int) -> str:
     return f"{100 * part / max(whole, 1):.1f}%"
 
 
+def heldout_by_set(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
+    """The held-out outcomes by their set's label, in the order the sets were graded (oldest first)."""
+    sets: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        if o.kind == "heldout":
+            sets.setdefault(o.label, []).append(o)
+    return sets
+
+
 def public_naming_line(outcomes: list[Outcome]) -> str:
-    """Public naming side by side: of the catalogue's nameable mistakes the public tests kill, and of every held-out one."""
+    """Public naming side by side: of the catalogue's nameable mistakes the public tests kill, and of each held-out set's."""
     parts = []
     if any(o.kind == "catalogue" and o.public_killed is not None for o in outcomes):
         _, named, nameable = public_rate(outcomes)
         parts.append(f"catalogue {percent(named, nameable)} ({named}/{nameable} of those killed)")
-    heldout = [o for o in outcomes if o.kind == "heldout" and o.public_killed is not None]
-    if heldout:
-        named = sum(bool(o.public_named) for o in heldout)
-        killed = sum(bool(o.public_killed) for o in heldout)
-        parts.append(f"held-out {percent(named, len(heldout))} ({named}/{len(heldout)}; {named}/{killed} of those killed)")
+    for label, heldout in heldout_by_set(outcomes).items():
+        public = [o for o in heldout if o.public_killed is not None]
+        if public:
+            named = sum(bool(o.public_named) for o in public)
+            killed = sum(bool(o.public_killed) for o in public)
+            parts.append(f"{label} {percent(named, len(public))} ({named}/{len(public)}; {named}/{killed} of those killed)")
     return "public naming: " + " | ".join(parts)
 
 
 def heldout_summary(outcomes: list[Outcome]) -> list[str]:
-    """The held-out sets' rates: hidden suites and public tests, and the goal, reported (it does not fail the run)."""
-    heldout = [o for o in outcomes if o.kind == "heldout"]
-    if not heldout:
-        return []
-    total = len(heldout)
-    killed, named = sum(o.killed for o in heldout), sum(bool(o.named) for o in heldout)
-    lines = [f"held-out hidden suites:      killed {killed}/{total} ({percent(killed, total)}), named {named}/{total} ({percent(named, total)})"]
-    public = [o for o in heldout if o.public_killed is not None]
-    if public:
-        public_killed, public_named = sum(bool(o.public_killed) for o in public), sum(bool(o.public_named) for o in public)
-        met = public_named >= HELDOUT_PUBLIC_NAMED_GOAL * len(public)
-        lines += [
-            f"held-out public tests:       killed {public_killed}/{len(public)} ({percent(public_killed, len(public))}), "
-            f"named {public_named}/{len(public)} ({percent(public_named, len(public))})",
-            f"held-out goal (public tests name >= {HELDOUT_PUBLIC_NAMED_GOAL:.0%}): {'met' if met else 'NOT met'} (reported, not enforced yet)",
-        ]
+    """Each held-out set's rates on lines of its own: hidden suites and public tests, and the goal, reported (never fails the run)."""
+    lines = []
+    for label, heldout in heldout_by_set(outcomes).items():
+        total = len(heldout)
+        killed, named = sum(o.killed for o in heldout), sum(bool(o.named) for o in heldout)
+        lines.append(f"{label + ' hidden suites:':<29}killed {killed}/{total} ({percent(killed, total)}), named {named}/{total} ({percent(named, total)})")
+        public = [o for o in heldout if o.public_killed is not None]
+        if public:
+            public_killed, public_named = sum(bool(o.public_killed) for o in public), sum(bool(o.public_named) for o in public)
+            met = public_named >= HELDOUT_PUBLIC_NAMED_GOAL * len(public)
+            lines += [
+                f"{label + ' public tests:':<29}killed {public_killed}/{len(public)} ({percent(public_killed, len(public))}), "
+                f"named {public_named}/{len(public)} ({percent(public_named, len(public))})",
+                f"{label} goal (public tests name >= {HELDOUT_PUBLIC_NAMED_GOAL:.0%}): {'met' if met else 'NOT met'} (reported, not enforced yet)",
+            ]
     return lines
 
 
@@ -247,23 +260,22 @@ def yes(value: bool | None) -> str:
 
 
 def heldout_rows(outcomes: list[Outcome]) -> list[str]:
-    """The held-out table: per mistake, caught and named by each pass, and the first feedback line when not named."""
-    heldout = [o for o in outcomes if o.kind == "heldout"]
-    if not heldout:
-        return []
-    rows = [
-        "",
-        "### Held-out mistakes",
-        "",
-        "| mistake | hidden killed | hidden named | public killed | public named | first feedback line when not named | mistake in words |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
-    ]
-    for o in heldout:
-        line = "" if o.public_named else (o.public_line if o.public_killed else f"(hidden) {o.hidden_line}" if o.hidden_line else o.error)
-        rows.append(
-            f"| `{o.id}` | {yes(o.killed)} | {yes(o.named)} | {yes(o.public_killed)} | {yes(o.public_named) if o.public_killed else '-'} "
-            f"| {_cell(line)} | {_cell(o.description)} |"
-        )
+    """One table per held-out set: per mistake, caught and named by each pass, and the first feedback line when not named."""
+    rows = []
+    for label, heldout in heldout_by_set(outcomes).items():
+        rows += [
+            "",
+            f"### {label[:1].upper()}{label[1:]} mistakes",
+            "",
+            "| mistake | hidden killed | hidden named | public killed | public named | first feedback line when not named | mistake in words |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for o in heldout:
+            line = "" if o.public_named else (o.public_line if o.public_killed else f"(hidden) {o.hidden_line}" if o.hidden_line else o.error)
+            rows.append(
+                f"| `{o.id}` | {yes(o.killed)} | {yes(o.named)} | {yes(o.public_killed)} | {yes(o.public_named) if o.public_killed else '-'} "
+                f"| {_cell(line)} | {_cell(o.description)} |"
+            )
     return rows
 
 
