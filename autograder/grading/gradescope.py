@@ -32,6 +32,9 @@ EXERCISE_NUMBERS = {
     "positional_encoding": 12,
     "layers": 13,
     "models": 14,
+    "embedding_concepts": 15,
+    "attention_concepts": 16,
+    "transformer_concepts": 17,
 }
 
 

@@ -35,14 +35,13 @@ import pytest
 
 from autograder.authoring import report
 from autograder.cli import main
-from autograder.grading import batch, sandbox
+from autograder.grading import batch, nbgrader_grades, sandbox
 from autograder.grading.compare import Feedback, check, naming
 from autograder.grading.loader import REPO_ROOT, SOLUTIONS
 from autograder.grading.reporters import render_table
 from autograder.grading.results import Report
 from autograder.grading.results import TestResult as Result
 from autograder.grading.textsafe import FORMULA_STARTS, html_text
-from autograder.notebook import kernel
 from tests.mutants import all_mutants
 
 pytestmark = pytest.mark.timeout(300)
@@ -144,7 +143,7 @@ def test_the_notebook_source_names_only_what_grade_hidden_recorded():
             Result("one_hot", "encode", "encode", 1, 0, "failed", mistakes=["ties by first occurrence"]),
         ]
     )
-    tests = kernel.results_bundle(results)[kernel.RESULTS_MIME]["tests"]
+    tests = nbgrader_grades.results_bundle(results)[nbgrader_grades.RESULTS_MIME]["tests"]
     outcomes = report.parse_notebook_feedback("one_hot", printed, "", 2, tests)
     assert [(o.title, o.mistakes) for o in outcomes] == [
         ("build_vocab", []),
@@ -177,10 +176,10 @@ def test_an_autograded_notebook_class_with_hostile_and_broken_notebooks(tmp_path
     named = Report([Result("one_hot", "b", "build_vocab", 2, 0, "failed", mistakes=["ties broken by first occurrence"])])
     for n, (_, text) in enumerate(hostile_strings()):
         stream = nbformat.v4.new_output("stream", name="stdout", text=printed(text))
-        autograded(file_name(text, n), [stream, nbformat.v4.new_output("display_data", data=kernel.results_bundle(named))])
+        autograded(file_name(text, n), [stream, nbformat.v4.new_output("display_data", data=nbgrader_grades.results_bundle(named))])
     autograded("printed-only", [nbformat.v4.new_output("stream", name="stdout", text=printed(PIECES["formula-equals"]))])
     autograded("not-json", None, raw="{")
-    autograded("bad-data", [nbformat.v4.new_output("display_data", data={kernel.RESULTS_MIME: {"tests": [7, None]}})])
+    autograded("bad-data", [nbformat.v4.new_output("display_data", data={nbgrader_grades.RESULTS_MIME: {"tests": [7, None]}})])
     assert main(["report", str(tmp_path / "autograded"), "--out", str(tmp_path / "report")]) == 0
     cls = report.load(tmp_path / "autograded")
     assert {s.id for s in cls.submissions if s.status == "error"} == {"not-json"}

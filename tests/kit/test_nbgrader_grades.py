@@ -35,7 +35,7 @@ MISTAKE = "softmax over the wrong axis"
 
 
 def _failure(seed: int) -> str:
-    """A real failure message of two (2, 3, 5, 7) arrays that a named mistake explains."""
+    """A real failure message of two (2, 3, 5, 7) arrays that a named mistake explains (named as data in results)."""
     x = np.random.default_rng(seed).standard_normal((2, 3, 5, 7))
     right = np.exp(x) / np.exp(x).sum(-1, keepdims=True)
     wrong = np.exp(x) / np.exp(x).sum(-2, keepdims=True)
@@ -44,9 +44,10 @@ def _failure(seed: int) -> str:
     return str(caught.value)
 
 
-def _result(title: str, output: str = "", points: float = 1.0) -> Result:
+def _result(title: str, output: str = "", points: float = 1.0, mistakes: tuple[str, ...] = ()) -> Result:
     status = "passed" if not output else "failed"
-    return Result("scaled_dot_product", title, title, points, points if not output else 0.0, status, output)
+    score = points if not output else 0.0
+    return Result("scaled_dot_product", title, title, points, score, status, output, mistakes=list(mistakes))
 
 
 def test_a_long_failure_keeps_every_label_and_cuts_only_inside_a_part():
@@ -63,15 +64,16 @@ def test_a_long_failure_keeps_every_label_and_cuts_only_inside_a_part():
 
 
 def test_a_mistake_repeated_over_tests_is_named_once_with_the_tests_it_explains():
-    tests = [_result("sdpa: passes")] + [_result(f"sdpa: case {i}", _failure(i)) for i in range(1, 4)]
+    tests = [_result("sdpa: passes")] + [_result(f"sdpa: case {i}", _failure(i), mistakes=(MISTAKE,)) for i in range(1, 4)]
     tests.append(_result("sdpa: unnamed", "sdpa(...): expected shape (2, 3), got shape (3, 2)"))
     text = nbgrader_grades.feedback("scaled_dot_product", tests, "visible", "in the isolated worker")
     assert text.count(f"Likely mistake: {MISTAKE}") == 1, text
     assert text.count('(same mistake as "sdpa: case 1" above)') == 2
     assert "also explains the 2 other failure(s)" in text
     assert text.count("Got:") == 1 and "expected shape (2, 3), got shape (3, 2)" in text
-    # the class report still counts the mistake once per test it explains
-    outcomes = parse_notebook_feedback("scaled_dot_product", text, "", 5)
+    # the class report still counts the mistake once per test it explains (from the cell's data, not the text)
+    data = nbgrader_grades.results_bundle(Report(tests=tests))[nbgrader_grades.RESULTS_MIME]["tests"]
+    outcomes = parse_notebook_feedback("scaled_dot_product", text, "", 5, data)
     assert [o.mistakes for o in outcomes] == [[], [MISTAKE], [MISTAKE], [MISTAKE], []]
 
 
