@@ -812,7 +812,7 @@ class IsolatedStudent(Student):
         answers, and for a call that reaches (``reached``: the student modules it runs) the module of an exercise
         whose code stopped before: its own-stack tests downstream would only hang again."""
         timeout = min(self.settings.call_timeout, max(self.settings.time_budget - self.budget_used, 0.5))
-        if self.streak or reached & self.stopped_modules:
+        if self.streak or reached & (self.stopped_modules - {EXERCISES.get(self.exercise or "")}):
             timeout = min(timeout, self.settings.suspect_timeout)
         if self._deadline is not None:
             timeout = min(timeout, max(self._deadline - time.monotonic(), 0.5))
@@ -912,9 +912,9 @@ class IsolatedStudent(Student):
         self._charge_start = True
         self.stops += 1
         self.streak += 1
-        if reached & self.stopped_modules:
-            return
         exercise = self.exercise or "?"
+        if reached & (self.stopped_modules - {EXERCISES.get(exercise)}):
+            return
         if exercise in EXERCISES:
             self.stopped_modules.add(EXERCISES[exercise])
         count = self.exercise_stops[exercise] = self.exercise_stops.get(exercise, 0) + 1
