@@ -25,7 +25,7 @@ from autograder.grading.textsafe import capped
 from autograder.runtime import protocol
 from autograder.runtime.curriculum import PACKAGES
 from autograder.runtime.errors import ErrorKind
-from autograder.runtime.probes import execute
+from autograder.runtime.probes import call_problem, execute
 
 # What a reply from student code's process may claim happened. Crashes, timeouts and the grader's own faults are
 # decided by the grader from what it saw (a worker that died, a call that ran out of time), never from a reply.
@@ -115,6 +115,14 @@ class Student(ABC):
         """Release whatever the implementation holds (a worker process)."""
 
 
+def raise_grader_fault(name: str, kwargs: dict[str, Any]) -> None:
+    """Raise the grader's own fault (a probe that does not exist, or arguments it does not take) as kind ``grader``:
+    decided here, before the call, since a reply from student code's process is never believed about it."""
+    problem = call_problem(name, kwargs)
+    if problem is not None:
+        raise StudentError(problem["kind"], problem["types"], problem["message"])
+
+
 def functions_of(kwargs: dict[str, Any]) -> list[str]:
     """The student functions a probe's arguments name (``"embeddings.one_hot:build_vocab"``)."""
     found = []
@@ -164,6 +172,7 @@ class InProcessStudent(Student):
         self._roots = (str(self.root.path) + "/",)
 
     def probe(self, name: str, /, **kwargs: Any) -> Any:
+        raise_grader_fault(name, kwargs)
         kwargs = protocol.roundtrip(kwargs)
         reply = execute(self.root.resolve, name, kwargs, self._roots)
         try:

@@ -55,7 +55,7 @@ from pathlib import Path
 from typing import Any
 
 from autograder.grading import sandbox
-from autograder.grading.adapter import Student, StudentError, functions_of, unwrap
+from autograder.grading.adapter import Student, StudentError, functions_of, raise_grader_fault, unwrap
 from autograder.grading.loader import REPO_ROOT
 from autograder.layout import worker_runtime_files
 from autograder.runtime import forbidden, protocol, standins
@@ -999,6 +999,7 @@ class IsolatedStudent(Student):
         refusal_text = self.findings.message_for(kwargs)
         if refusal_text:
             raise StudentError("forbidden", ["ForbiddenAPIError"], refusal_text)
+        raise_grader_fault(name, kwargs)
         functions = functions_of(kwargs)
         upstream = forbidden.upstream_of(kwargs)
         reached = frozenset(  # the student modules this call runs: its targets and their own, not replaced, upstream

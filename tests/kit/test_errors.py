@@ -46,8 +46,10 @@ def test_a_student_class_named_module_load_error_is_a_plain_exception(tmp_path, 
     with student_of(with_one_hot(tmp_path, source), isolated) as s:
         with pytest.raises(StudentError) as raised:
             s.call(BUILD_VOCAB, ["a"])
-    assert raised.value.kind == ErrorKind.RAISED and raised.value.type_name == "ModuleLoadError"
-    assert "your code raised ModuleLoadError: mine" in str(raised.value)
+    # a class of the student's, whatever it calls itself: only the built-ins it really is count (here, Exception)
+    assert raised.value.kind == ErrorKind.RAISED and "ModuleLoadError" not in raised.value.types
+    assert raised.value.type_name == "Exception" if isolated else True
+    assert "mine" in str(raised.value)
 
 
 @BOTH

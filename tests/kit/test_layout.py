@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from autograder.layout import DOMAINS, PACKAGE, REPO_ROOT, grader_files, gradescope_kit_files, student_kit_files, worker_runtime_files
+from autograder.runtime.standins import STAND_INS
 
 STDLIB = sys.stdlib_module_names
 RUNTIME_THIRD_PARTY = {"numpy", "torch", "matplotlib", "course", "pyseccomp"}  # course/ is copied beside the runtime;
@@ -77,7 +78,10 @@ def test_the_worker_gets_runtime_and_course_only():
     names = [name for _, name in worker_runtime_files()]
     assert names and all(n.startswith(("autograder/runtime/", "course/")) for n in names)
     assert "autograder/runtime/worker_main.py" in names and "autograder/runtime/probes/registry.py" in names
-    assert {p for p, _ in worker_runtime_files()} >= set(python_files("runtime"))
+    assert {p for p, _ in worker_runtime_files(STAND_INS)} >= set(python_files("runtime"))
+    # without being asked for, no stand-in reaches a worker: only the package's own two files
+    standins = {n.rpartition("/")[2] for n in names if "/standins/" in n}
+    assert standins == {"__init__.py", "base.py"}
 
 
 def test_students_get_no_suite_and_no_authoring_and_gradescope_no_authoring():

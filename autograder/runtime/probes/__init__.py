@@ -10,6 +10,6 @@ module per part register into it. Importing this package registers them all.
 """
 
 from autograder.runtime.probes import attention, embeddings, general, transformer
-from autograder.runtime.probes.registry import PROBES, Resolve, execute, probe
+from autograder.runtime.probes.registry import PROBES, Resolve, call_problem, execute, probe
 
-__all__ = ["PROBES", "Resolve", "attention", "embeddings", "execute", "general", "probe", "transformer"]
+__all__ = ["PROBES", "Resolve", "attention", "call_problem", "embeddings", "execute", "general", "probe", "transformer"]

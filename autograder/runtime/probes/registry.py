@@ -32,22 +32,29 @@ def _signature_problem(fn: Callable[..., Any], kwargs: dict[str, Any]) -> str | 
     return None
 
 
+def call_problem(name: str, kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The ``error`` member for a probe that does not exist or is called with arguments it does not take (the
+    grader's mistake, kind ``grader``), or None. The isolated grader checks this itself, before it sends anything:
+    a worker's reply is never believed about a grader fault."""
+    fn = PROBES.get(name)
+    if fn is None:
+        return error_reply(ErrorKind.GRADER, f"unknown probe {name!r}", ("KeyError",))
+    problem = _signature_problem(fn, kwargs)
+    if problem is not None:
+        return error_reply(ErrorKind.GRADER, f"probe {name!r} called wrongly by the grader: {problem}", ("TypeError",))
+    return None
+
+
 def execute(resolve: Resolve, name: str, kwargs: dict[str, Any], roots: tuple[str, ...] = ()) -> dict[str, Any]:
     """Run one probe; the reply is ``{"ok": value}`` or ``{"error": ...}``.
 
     A probe that does not exist or is called with arguments it does not take is the grader's
     mistake (kind ``grader``), checked before any student code runs, never blamed on the student.
     """
-    fn = PROBES.get(name)
-    if fn is None:
-        return {"error": error_reply(ErrorKind.GRADER, f"unknown probe {name!r}", ("KeyError",))}
-    problem = _signature_problem(fn, kwargs)
+    problem = call_problem(name, kwargs)
     if problem is not None:
-        return {
-            "error": error_reply(
-                ErrorKind.GRADER, f"probe {name!r} called wrongly by the grader: {problem}", ("TypeError",)
-            )
-        }
+        return {"error": problem}
+    fn = PROBES[name]
     try:
         return {"ok": fn(resolve, **kwargs)}
     except GraderError as error:
