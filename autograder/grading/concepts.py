@@ -261,7 +261,7 @@ def grade(config: pytest.Config, module: str, name: str, misconceptions: Mapping
     named = misconception(got, misconceptions)
     if named:
         message += f"\n  Likely mistake: {named}"
-    raise Feedback(message)
+    raise Feedback(message, [named] if named else [])  # named as data too: the class report reads only that
 
 
 def check_forms(config: pytest.Config, module: str) -> None:

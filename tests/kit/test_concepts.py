@@ -267,9 +267,10 @@ def test_the_class_report_shows_the_concept_checks_and_their_misconceptions_besi
     wrong = f"two_key_weights: your answer [0.982, 0.018] is not right (...)\n  Likely mistake: {scaling}"
 
     def concept(passed: bool) -> report.Outcome:
-        return report.Outcome("attention_concepts", "Concept check [two_key_weights]", float(passed), 1.0, passed, "" if passed else wrong)
+        named = [] if passed else [scaling]  # the grader's models name it as data; the report reads nothing else
+        return report.Outcome("attention_concepts", "Concept check [two_key_weights]", float(passed), 1.0, passed, "" if passed else wrong, named)
 
-    code = report.Outcome("scaled_dot_product", "matches the formula", 0.0, 2.0, False, f"...\n  Likely mistake: {scaling}")
+    code = report.Outcome("scaled_dot_product", "matches the formula", 0.0, 2.0, False, f"...\n  Likely mistake: {scaling}", [scaling])
     cls = report.GradedClass(
         "batch",
         tmp_path,

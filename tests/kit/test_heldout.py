@@ -8,7 +8,7 @@ import re
 import pytest
 
 from autograder.grading.loader import SOLUTIONS
-from autograder.runtime.curriculum import EXERCISES
+from autograder.runtime.curriculum import CONCEPTS, EXERCISES
 from tests.mutants import all_mutants
 from tests.mutants.heldout import DEFAULT_LABEL, HeldOutMutant, all_heldout, heldout_sets, named_mistakes, set_2026_12b
 from tests.mutants.run import HELDOUT_PUBLIC_NAMED_GOAL, Outcome, heldout_rows, summarise
@@ -40,7 +40,8 @@ def test_set_b_is_registered_beside_set_a():
     assert all(m.label == set_2026_12b.LABEL for m in sets[set_2026_12b.LABEL])
     assert all(m.label == DEFAULT_LABEL for m in sets[DEFAULT_LABEL])
     assert len(set_2026_12b.HELDOUT) >= 45
-    assert {m.exercise for m in set_2026_12b.HELDOUT} == set(EXERCISES), "set B covers every exercise"
+    code = set(EXERCISES) - CONCEPTS  # the concept checks are answers, not code: no mistake of code to plant
+    assert {m.exercise for m in set_2026_12b.HELDOUT} == code, "set B covers every code exercise"
 
 
 def test_naming_reads_only_the_named_mistake_lines():
