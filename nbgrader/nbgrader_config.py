@@ -180,6 +180,6 @@ class HideRubrics(NbGraderPreprocessor):
         return remove_rubrics(nb), resources
 
 
-c.Autograde.autograde_preprocessors = [*Autograde.class_traits()["autograde_preprocessors"].make_dynamic_default(), ShowRubrics]
+c.Autograde.autograde_preprocessors = [*c.Autograde.autograde_preprocessors, ShowRubrics]  # after the sandbox's steps
 # Feedback shows the test cells as the student saw them: the hidden part is removed.
 c.GenerateFeedback.preprocessors = [GetGrades, HideRubrics, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
