@@ -66,12 +66,16 @@ class Condition:
     missing: frozenset[str] = frozenset()
 
 
-CONDITIONS = (
+ALL_CONDITIONS = (
     Condition("docker-default", None, grades=True, files_by="landlock"),
     Condition("no-landlock", frozenset(container.LANDLOCK), grades=True, files_by="ownership"),
     Condition("no-landlock-no-seccomp", frozenset({*container.LANDLOCK, "seccomp"}), grades=False, missing=frozenset({"net", "tree"})),
     Condition("podman-rootless-default", None, grades=True, engine="podman", files_by="landlock"),
 )
+# The engines to run (CONTAINER_ENGINES, comma-separated). Rootless podman is not in the default: its image builds and
+# its containers run, but the grader cannot yet start its worker there (docs/ISOLATION.md), an open fault, not a pass.
+ENGINES = set(os.environ.get("CONTAINER_ENGINES", "docker").split(","))
+CONDITIONS = tuple(c for c in ALL_CONDITIONS if c.engine in ENGINES)
 GRADING = [c for c in CONDITIONS if c.grades]
 # Attacks graded through run_autograder on one_hot (the stubs elsewhere score 0: any point is the attack's),
 # with their attack.json where they need one: each must score 0.

@@ -36,6 +36,7 @@ from autograder.authoring.leaks import bundle_leaks
 from autograder.authoring.nbgrader import fill_solutions, gradebook_scores, nbgrader, start_nbgrader, wait_nbgrader
 from autograder.authoring.notebooks import source_notebooks
 from autograder.authoring.stubs import MARKERS
+from autograder.grading import written
 from autograder.grading.loader import REPO_ROOT, SOLUTIONS
 from autograder.runtime.curriculum import EXERCISES
 
@@ -116,7 +117,13 @@ def scores(graded) -> dict[tuple[str, str], tuple[float, float]]:
 
 
 def expected_max(part: str, points: dict[str, float]) -> float:
+    """The automatically graded points of ``part`` (its exercises' hidden suites)."""
     return sum(p for name, p in points.items() if EXERCISES[name].split(".")[0] == part)
+
+
+def manual_max(part: str) -> float:
+    """The points of ``part``'s written answers, graded by hand in formgrader (in the gradebook's maximum)."""
+    return sum(q.points for q in written.questions() if q.part == part)
 
 
 def test_release_notebooks_are_valid_and_hold_no_solution_or_hidden_test(course):
@@ -134,8 +141,9 @@ def test_reference_gets_full_marks_and_release_zero_in_the_gradebook(graded, sco
     parts = sorted({part for part, _ in scores if expected_max(part, points)})
     assert parts, "no part has a hidden suite yet"
     for part in parts:
-        assert scores[(part, "reference")] == (expected_max(part, points), expected_max(part, points)), part
-        assert scores[(part, "release")] == (0.0, expected_max(part, points)), part
+        most = expected_max(part, points) + manual_max(part)  # the written answers wait for formgrader
+        assert scores[(part, "reference")] == (expected_max(part, points), most), part
+        assert scores[(part, "release")] == (0.0, most), part
         # Zero because the hidden tests ran and found nothing implemented, not because the grader broke.
         nb = nbformat.read(graded[part] / "autograded" / "release" / part / f"{part}.ipynb", as_version=4)
         for cell in (c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")):
