@@ -223,6 +223,11 @@ def _run_grader(
     cmd += ["--in-process"] if in_process else []
     # a batch grades a class: the worker must have its own uid and no network, or nothing is graded (settings.STRICT)
     env = {"AUTOGRADER_REQUIRE": STRICT, **os.environ, "COLUMNS": "100", "PYTHONPATH": str(REPO_ROOT)}
+    # the other submissions and the class's results: hidden from the worker, and, where only their owners and modes
+    # can keep it out (no Landlock, no mount namespace), checked unreadable to it before any student code runs
+    env["AUTOGRADER_HIDE"] = os.pathsep.join(
+        filter(None, [env.get("AUTOGRADER_HIDE", ""), str(path.parent), str(results.parent)])
+    )
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             cmd,
@@ -404,6 +409,7 @@ def grade_all(
     exercises = list(only or EXERCISES)
     for name in ("results", "logs", "meta"):
         (out / name).mkdir(parents=True, exist_ok=True)
+        os.chmod(out / name, 0o700)  # the class's results are its grader's alone (never a worker's to read)
     grader = fingerprint(only)
     rows: list[Row] = []
     with Progress(len(subs), jobs, progress) as bar, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:

@@ -94,6 +94,12 @@ def gradescope_run(root: Path, grade_args: list[str]) -> int:
 
     results = root / "results" / "results.json"
     results.parent.mkdir(parents=True, exist_ok=True)
+    # Gradescope's results folder is the grader's alone: hidden from the worker, and unreadable to its uid where only
+    # owners and modes keep it out (a host without Landlock): the worker checks that before any student code runs
+    os.chmod(results.parent, 0o700)
+    os.environ["AUTOGRADER_HIDE"] = os.pathsep.join(
+        filter(None, [os.environ.get("AUTOGRADER_HIDE", ""), str(results.parent)])
+    )
     args = list(grade_args)
     if "--public" not in args:
         args.append("--public")  # the student's own tests, visible at once and worth 0 points, beside the hidden ones

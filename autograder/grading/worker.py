@@ -50,7 +50,7 @@ import tempfile
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -540,14 +540,15 @@ SYSTEM_READ = (
 )
 
 
-def secret_files(workspace: Workspace) -> list[str]:
+def secret_files(workspace: Workspace, hidden: Sequence[str] = ()) -> list[str]:
     """Files the worker must not read, which it tries to open before any student code runs (``files`` by ownership).
 
-    A canary the grader owns in its own temporary folder (where results and other submissions' copies live), and,
-    where this copy of the kit has them, a hidden suite and a file of the reference.
+    A canary the grader owns in its own temporary folder (where results and other submissions' copies live), where
+    this copy of the kit has them a hidden suite and a file of the reference, and the folders the grader hides
+    (``AUTOGRADER_HIDE``: a batch's other submissions and results, Gradescope's results folder).
     """
     kit = [REPO_ROOT / "autograder" / "suites" / "pytest.ini", REPO_ROOT / "solutions" / "attention" / "multi_head.py"]
-    return [str(workspace.canary), *(str(p) for p in kit if p.exists())]
+    return [str(workspace.canary), *(str(p) for p in [*kit, *map(Path, hidden)] if p.exists())]
 
 
 class Worker:
@@ -597,7 +598,7 @@ class Worker:
             "read": [*SYSTEM_READ, *prefixes, str(self.slot.runtime), str(workspace.submission)],
             "write": [str(self.slot.home), str(self.slot.tmp)],
             "confine": settings.confine,
-            "secrets": secret_files(workspace),
+            "secrets": secret_files(workspace, settings.hide),
         }
         env = {
             "PATH": "/usr/local/bin:/usr/bin:/bin",

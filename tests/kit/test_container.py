@@ -308,6 +308,7 @@ def test_in_a_batch_another_submission_and_its_results_are_out_of_reach(setups, 
     paths = [f"{victim}/embeddings/one_hot.py", victim, "/autograder/batch-out/results/a-victim.json", "/autograder/batch-out/results"]
     submission(batch / "b-exfiltrate", "exfiltrate", config={"paths": paths})
     submission(batch / "c-thief", "read_reference", config={"paths": [f"{victim}/embeddings/one_hot.py"], "repo": victim})
+    batch.chmod(0o700)  # the class's hand-ins are the instructor's alone (where no Landlock keeps a worker out, it must)
     command = ["bash", "-c", "cd /autograder/source && exec /autograder/venv/bin/python -m autograder batch /autograder/batch "
                "--out /autograder/batch-out --only one_hot --jobs 1"]  # fmt: skip
     ran = run_in(setups, profiles, condition, command, {"/autograder/batch": batch}, fetch="/autograder/batch-out")
