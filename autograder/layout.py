@@ -19,6 +19,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent  # autograder/
 REPO_ROOT = PACKAGE.parent
 STAND_INS_DIR = PACKAGE / "runtime" / "standins"
+STAND_INS_SHARED = ("__init__.py", "base.py")  # the stand-ins package's own files: no implementation in them
 PUBLIC_TESTS = REPO_ROOT / "tests" / "public"  # the student's own tests; Gradescope runs them too (grade --public)
 DOMAINS = {
     "runtime": "runs next to student code in the worker; imports nothing from the other folders",
@@ -59,7 +60,7 @@ def worker_runtime_files(stand_ins: Iterable[str] = ()) -> list[tuple[Path, str]
     """
     from autograder.runtime import standins
 
-    wanted = standins.files_of(stand_ins) | {"__init__.py", "base.py"}
+    wanted = standins.files_of(stand_ins) | set(STAND_INS_SHARED)
     files = [
         (p, p.relative_to(REPO_ROOT).as_posix())
         for folder in (PACKAGE / "runtime", REPO_ROOT / "course")
@@ -70,9 +71,14 @@ def worker_runtime_files(stand_ins: Iterable[str] = ()) -> list[tuple[Path, str]
 
 def student_kit_files() -> list[tuple[Path, str]]:
     """(source, name in the bundle) of the grader a student gets: ``autograder/`` without the hidden suites and
-    authoring/.
+    authoring/, and without the stand-ins' implementations (``runtime/standins/``: working attention and layers, which
+    only a downstream exercise's hidden tests run; the student's own loop never needs them).
     """
-    return _kit(NOT_FOR_STUDENTS)
+    return [(p, name) for p, name in _kit(NOT_FOR_STUDENTS) if not _stand_in_implementation(p)]
+
+
+def _stand_in_implementation(path: Path) -> bool:
+    return path.parent == STAND_INS_DIR and path.name not in STAND_INS_SHARED
 
 
 def gradescope_kit_files() -> list[tuple[Path, str]]:

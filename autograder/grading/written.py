@@ -6,9 +6,7 @@ Each part has ``solutions/<part>/written.md``: a few open questions ("explain in
     ### The question's title
     The question.
     <!-- answer: ID -->
-    ### BEGIN SOLUTION
-    a reference answer
-    ### END SOLUTION
+    (a reference answer between nbgrader's solution markers, "### BEGIN" and "### END" "SOLUTION")
     <!-- rubric -->
     - 1: what earns a point
     - common error: what to look out for

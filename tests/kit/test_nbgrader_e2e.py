@@ -33,6 +33,7 @@ from autograder.authoring.nbgrader import fill_solutions, gradebook_scores, nbgr
 from autograder.authoring.notebooks import source_notebooks
 from autograder.authoring.written import by_id
 from autograder.grading.loader import REPO_ROOT, SOLUTIONS
+from autograder.runtime.curriculum import EXERCISES
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -194,7 +195,8 @@ def test_the_feedback_page_keeps_every_label_and_records_the_courses_policy(grad
     named = re.findall(r"Likely mistake: (.+)", sdpa)
     assert named and len(named) == len(set(named)) and any("sqrt(d_k)" in n for n in named), named
     assert "(same mistake as " in sdpa
-    assert text.count("hidden tests shown: visible (the course's setting)") == 3
+    exercises = [e for e in EXERCISES if EXERCISES[e].startswith(f"{PART}.")]  # the code exercises and the concept checks
+    assert text.count("hidden tests shown: visible (the course's setting)") == len(exercises)
     assert "AUTOGRADER_HIDDEN_VISIBILITY=points-only is ignored" in graded["logs"]["bob"]
 
 

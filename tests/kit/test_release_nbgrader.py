@@ -146,7 +146,7 @@ def test_reference_gets_full_marks_and_release_zero_in_the_gradebook(graded, sco
         assert scores[(part, "release")] == (0.0, most), part
         # Zero because the hidden tests ran and found nothing implemented, not because the grader broke.
         nb = nbformat.read(graded[part] / "autograded" / "release" / part / f"{part}.ipynb", as_version=4)
-        for cell in (c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")):
+        for cell in (c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")):
             printed = "".join(o.get("text", "") for o in cell.outputs)
             name = cell.metadata.nbgrader.grade_id.removesuffix("-tests")
             assert f"{name}: 0/{points[name]:g} points from the hidden tests" in printed and "not implemented yet" in printed, printed[-500:]
@@ -156,7 +156,7 @@ def test_noise_from_the_students_code_costs_nothing_and_never_reaches_a_test_cel
     assert scores[("embeddings", "reference")][0] == expected_max("embeddings", points)
     assert (graded["embeddings"] / "autograded" / "reference" / "embeddings" / "noise-was-made").exists()
     nb = nbformat.read(graded["embeddings"] / "autograded" / "reference" / "embeddings" / "embeddings.ipynb", as_version=4)
-    test_cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    test_cells = [c for c in nb.cells if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")]
     assert test_cells
     for cell in test_cells:
         assert [o for o in cell.outputs if o.output_type == "error" or o.get("name") == "stderr"] == [], cell.metadata.nbgrader.grade_id
