@@ -114,8 +114,11 @@ class SandboxGrades(NbGraderPreprocessor):
                 "AUTOGRADER_HIDDEN_VISIBILITY=%s is ignored: this course shows the hidden tests as %s "
                 "(c.SandboxGrades.hidden_visibility in nbgrader_config.py)", chosen, self.hidden_visibility
             )
-        notebook = resources.get("nbgrader", {}).get("notebook", "notebook")
-        grades, warnings = grade_notebook(nb, self.hidden_visibility, notebook)
+        info = resources.get("nbgrader", {})
+        notebook, student = info.get("notebook", "notebook"), info.get("student")
+        # the student's notebooks of the other parts (Part 3 brings Part 2's modules instead of pasting them)
+        siblings = sorted((COURSE_ROOT / "submitted" / student).glob("*/*.ipynb")) if student else []
+        grades, warnings = grade_notebook(nb, self.hidden_visibility, notebook, siblings)
         for warning in warnings:
             self.log.warning(warning)
         resources["sandbox_grades"] = grades

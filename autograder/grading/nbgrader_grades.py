@@ -21,13 +21,16 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from autograder.grading.loader import ASSIGNMENTS
 from autograder.grading.results import PUBLIC_TAG, TestResult
 from autograder.grading.textsafe import printable
 from autograder.layout import REPO_ROOT
@@ -232,11 +235,16 @@ def _sandbox(data: dict[str, Any]) -> str:
     return f"in the isolated worker (sandbox: {achieved})"
 
 
-def grade_notebook(nb: Any, visibility: str, name: str = "notebook") -> tuple[dict[str, CellGrade], list[str]]:
+def grade_notebook(
+    nb: Any, visibility: str, name: str = "notebook", siblings: Sequence[Path] = ()
+) -> tuple[dict[str, CellGrade], list[str]]:
     """Grade the ``%%module`` cells of ``nb`` in the isolated worker; exercise -> its test cell's grade, and warnings.
 
     Runs ``python -m autograder grade`` on the notebook as handed in (only its module cells are read, as for any
-    notebook hand-in; nothing of it runs in this process), for the exercises that have a test cell. A cell whose
+    notebook hand-in; nothing of it runs in this process), for the exercises that have a test cell. Beside it go
+    ``siblings`` (the same student's notebooks of the other parts: Part 3 builds on Part 2, which its notebook brings
+    rather than pastes) and the released stubs, so that a module no notebook holds is the stub, by the hand-in's one
+    rule (:mod:`autograder.grading.handin`): an exercise is never lost to a missing import of another part. A cell whose
     points differ from its hidden tests' total (a course folder older than the suites) is scaled to its points, and
     a warning says so. Raises :class:`SandboxGradingError` when the grader could not run: never a silent zero.
     """
@@ -252,8 +260,13 @@ def grade_notebook(nb: Any, visibility: str, name: str = "notebook") -> tuple[di
         return {}, []
     settings = Settings.from_env()
     with tempfile.TemporaryDirectory(prefix="nbgrader-sandbox-") as tmp:
-        handin, results = Path(tmp) / f"{Path(name).stem or 'notebook'}.ipynb", Path(tmp) / "results.json"
-        nbformat.write(nb, handin)
+        folder, results = Path(tmp) / "handin", Path(tmp) / "results.json"
+        shutil.copytree(ASSIGNMENTS, folder / "assignments", ignore=shutil.ignore_patterns("__pycache__"))
+        nbformat.write(nb, folder / f"{Path(name).stem or 'notebook'}.ipynb")
+        for sibling in siblings:
+            if sibling.is_file() and sibling.name != f"{Path(name).stem}.ipynb":
+                shutil.copyfile(sibling, folder / sibling.name)
+        handin = folder
         only = [arg for exercise in cells for arg in ("--only", exercise)]
         command = [sys.executable, "-m", "autograder", "grade", str(handin), "--results", str(results), *only]
         env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -104,6 +104,12 @@ def graded(course) -> dict[str, Path]:
         for student, nb in students.items():
             (copy / "submitted" / student / part).mkdir(parents=True)
             nbformat.write(nb, copy / "submitted" / student / part / f"{part}.ipynb")
+        for other in sorted((course / "release").iterdir()):  # the reference's other parts too: Part 3 builds on 2
+            if other.name != part:
+                (copy / "submitted" / "reference" / other.name).mkdir(parents=True)
+                other_source = nbformat.read(course / "source" / other.name / f"{other.name}.ipynb", as_version=4)
+                filled = fill_solutions(nbformat.read(other / f"{other.name}.ipynb", as_version=4), other_source)
+                nbformat.write(filled, copy / "submitted" / "reference" / other.name / f"{other.name}.ipynb")
         started[part] = (copy, start_nbgrader(["autograde", part, "--force"], copy, env))
     for _, process in started.values():
         wait_nbgrader(process)
