@@ -813,7 +813,7 @@ class IsolatedStudent(Student):
         answers, and for a call that reaches (``reached``: the student modules it runs) the module of an exercise
         whose code stopped before: its own-stack tests downstream would only hang again."""
         timeout = min(self.settings.call_timeout, max(self.settings.time_budget - self.budget_used, 0.5))
-        if self.streak or reached & (self.stopped_modules - {EXERCISES.get(self.exercise or "")}):
+        if self.streak or self._stopped_upstream(reached):
             timeout = min(timeout, self.settings.suspect_timeout)
         if self._deadline is not None:
             timeout = min(timeout, max(self._deadline - time.monotonic(), 0.5))
@@ -828,7 +828,7 @@ class IsolatedStudent(Student):
         module = EXERCISES.get(self.exercise or "")
         needed = standins.needed_by(module)
         held = self._worker.stand_ins if self._worker is not None else frozenset()
-        if self._worker is not None and not (needed <= held <= standins.allowed_in(module)):
+        if self._worker is not None and not standins.fits(held, module):
             self._stop()  # another exercise's stand-ins: a worker of its own (not a restart the submission pays for)
             self.phases += 1
         if self._worker is None:
@@ -875,11 +875,7 @@ class IsolatedStudent(Student):
             return
         contained = (hello.get("seccomp") or {}).get("processes") == "none" or "pid" in hello.get("namespaces", [])
         later = self.order[self.order.index(self.exercise) + 1 :] if self.exercise in self.order else []
-        phase_ahead = any(
-            not (standins.needed_by(m) <= held <= standins.allowed_in(m))
-            for m in (EXERCISES.get(e) for e in later)
-            if m
-        )
+        phase_ahead = any(not standins.fits(held, m) for m in (EXERCISES.get(e) for e in later) if m)
         if contained and (phase_ahead or self.streak):
             self._spare = Worker(self.workspace, self.settings, self.uid, self.preload_torch)
 
@@ -903,6 +899,10 @@ class IsolatedStudent(Student):
             self._worker.kill(sweep_uid=self._spare is None)
             self._worker = None
 
+    def _stopped_upstream(self, reached: frozenset[str]) -> bool:
+        """The call runs (``reached``) the module of another exercise whose code stopped before."""
+        return bool(reached & (self.stopped_modules - {EXERCISES.get(self.exercise or "")}))
+
     def _stopped_by_student(self, reached: frozenset[str] = frozenset()) -> None:
         """The current call hung or ended the worker: count the stop against the submission and its exercise.
 
@@ -914,7 +914,7 @@ class IsolatedStudent(Student):
         self.stops += 1
         self.streak += 1
         exercise = self.exercise or "?"
-        if reached & (self.stopped_modules - {EXERCISES.get(exercise)}):
+        if self._stopped_upstream(reached):
             return
         if exercise in EXERCISES:
             self.stopped_modules.add(EXERCISES[exercise])

@@ -65,6 +65,11 @@ def needed_by(module: str | None) -> frozenset[str]:
     return frozenset(needed)
 
 
+def fits(held: frozenset[str], module: str | None) -> bool:
+    """A worker holding the stand-ins ``held`` may run the tests of ``module``: all it needs, none it may not see."""
+    return needed_by(module) <= held <= allowed_in(module)
+
+
 def files_of(stand_ins: Iterable[str]) -> set[str]:
     """The file names (in this package) of ``stand_ins``."""
     return {STAND_INS[name].rpartition(".")[2] + ".py" for name in stand_ins}
