@@ -41,7 +41,8 @@ if __package__ in (None, ""):  # run as a script: make the repository root impor
 from autograder.grading import batch, worker
 from autograder.grading.adapter import InProcessStudent
 from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT, SOLUTIONS
-from autograder.grading.worker import IsolatedStudent, Settings, describe_sandbox
+from autograder.grading.worker import IsolatedStudent, describe_sandbox
+from autograder.settings import Settings
 from bench.common import Row
 
 ONE_HOT = "embeddings.one_hot:one_hot"

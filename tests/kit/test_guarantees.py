@@ -27,8 +27,9 @@ import pytest
 from autograder.grading.adapter import StudentError
 from autograder.grading.results import Report
 from autograder.grading.runner import grade
-from autograder.grading.worker import IsolatedStudent, Settings
+from autograder.grading.worker import IsolatedStudent
 from autograder.runtime import forbidden
+from autograder.settings import Settings
 from tests.attacks import submission
 
 pytestmark = pytest.mark.timeout(300)

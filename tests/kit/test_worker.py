@@ -18,8 +18,9 @@ import pytest
 
 from autograder.grading.adapter import InProcessStudent, StudentError
 from autograder.grading.loader import REPO_ROOT, SOLUTIONS
-from autograder.grading.worker import IsolatedStudent, Settings, StaticallyChecked, processes_of
+from autograder.grading.worker import IsolatedStudent, StaticallyChecked, processes_of
 from autograder.runtime import forbidden
+from autograder.settings import Settings
 from tests.attacks import submission
 
 pytestmark = pytest.mark.timeout(120)
@@ -413,6 +414,7 @@ def test_an_unsafe_uid_lock_folder_fails_loudly(tmp_path, monkeypatch):
 
 def test_a_half_built_student_releases_its_uid_and_workspace(tmp_path, monkeypatch):
     from autograder.grading import worker
+    from autograder.grading.worker import student
 
     released = []
     real_release = worker.UidClaim.release
@@ -421,7 +423,7 @@ def test_a_half_built_student_releases_its_uid_and_workspace(tmp_path, monkeypat
     def broken(*args, **kwargs):
         raise OSError("the worker could not be started")
 
-    monkeypatch.setattr(worker, "Worker", broken)
+    monkeypatch.setattr(student, "Worker", broken)
     before = set(Path(tempfile.gettempdir()).glob(worker.WORKSPACE_PREFIX + "*"))
     with pytest.raises(OSError, match="could not be started"):
         IsolatedStudent(SOLUTIONS, settings=settings(), exercises={"one_hot"})
