@@ -102,7 +102,7 @@ def _option(default: Any, parse: Callable[[str], Any], help: str) -> Any:
 class Settings:
     """The grader's settings; see the module docstring. Build with :meth:`from_env`."""
 
-    # -- the worker's limits (per worker process, see autograder/grading/worker.py)
+    # -- the worker's limits (per worker process, see autograder/grading/worker/)
     memory: int = _option(
         4 << 30, parse_size, "address space of the worker (RLIMIT_AS); the CPU build of torch needs ~0.8 GiB"
     )
@@ -201,7 +201,7 @@ class Settings:
     )
     userns: bool = _option(False, parse_bool, "enter a user namespace even as root (to exercise the unprivileged path)")
     confine: bool = _option(
-        True, parse_bool, "confine the worker with Landlock and seccomp (no privilege needed; see runtime/confine.py)"
+        True, parse_bool, "confine the worker with Landlock and seccomp (no privilege needed; see runtime/confine/)"
     )
     require: list[str] | None = _option(
         None,

@@ -64,7 +64,7 @@ KIND_OF_ERROR: dict[str, str] = {
     ErrorKind.IMPORT: "import",
 }
 # Results that record no error kind (written by an older kit, or nbgrader feedback without the structured output):
-# what the grader's own messages say (autograder/grading/worker.py, autograder/runtime/forbidden.py, cli.cmd_grade).
+# what the grader's own messages say (autograder/grading/worker/, autograder/runtime/forbidden.py, grading/grade.py).
 KINDS = {
     "hang": ("did not finish within", "Failed: Timeout"),
     "crash": ("the process running your code",),

@@ -63,7 +63,7 @@ class Report:
     tests: list[TestResult] = field(default_factory=list)
     execution_time: float = 0.0
     output: str = ""
-    isolation: dict[str, Any] = field(default_factory=dict)  # what the worker's sandbox achieved (worker.py)
+    isolation: dict[str, Any] = field(default_factory=dict)  # what the worker's sandbox achieved (worker/isolation.py)
     public: list[TestResult] = field(default_factory=list)  # the public tests, 0 points each (runner.public_results)
 
     @property

@@ -14,7 +14,7 @@ from autograder.runtime.standins import STAND_INS
 
 STDLIB = sys.stdlib_module_names
 RUNTIME_THIRD_PARTY = {"numpy", "torch", "matplotlib", "course", "pyseccomp"}  # course/ is copied beside the runtime;
-# pyseccomp: the worker's seccomp filter (pinned; where it is missing the worker reports it, see runtime/confine.py)
+# pyseccomp: the worker's seccomp filter (pinned; where it is missing the worker reports it, see runtime/confine/seccomp.py)
 
 
 def imports_of(path: Path) -> list[tuple[int, str]]:

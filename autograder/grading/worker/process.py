@@ -56,6 +56,8 @@ class WorkerDied(Exception):
 
 class GraderFault(Exception):
     """The grader itself could not make its request (a value it cannot encode): never the student's fault."""
+
+
 SYSTEM_READ = (
     "/usr",
     "/lib",
@@ -90,6 +92,7 @@ class Worker:
         self.workspace = workspace
         self.settings = settings
         self.uid = uid
+        self.preload_torch = preload_torch
         self.imported: set[tuple[str, tuple[str, ...]]] = set()
         self.hello: dict[str, Any] | None = None
         self.compute_seconds = 0.0  # what the worker says it spent running requests (its own claim: statistics only)
@@ -97,54 +100,17 @@ class Worker:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
-        threads = str(settings.threads)
-        named = (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
-        prefixes = sorted({*named, *map(os.path.realpath, named)})
-        config: WorkerConfig = {  # the worker reads the same TypedDict (autograder.runtime.messages)
-            "runtime": str(self.slot.runtime),
-            "root": str(workspace.submission),
-            "packages": list(PACKAGES),
-            "fds": {"request": req_r, "reply": rep_w},
-            "uid": uid,
-            "gid": uid,
-            "grader_uid": os.getuid(),
-            "grader_pid": os.getpid(),
-            "namespaces": settings.namespaces,
-            "userns": settings.userns,
-            "limits": settings.limits(),
-            "threads": settings.threads,
-            "torch": "preload" if preload_torch else "lazy",
-            "hide": sorted({str(REPO_ROOT), *settings.hide}),
-            "scratch": ["/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()],
-            "expose": sorted({*prefixes, str(workspace.submission), str(self.slot.path)}),
-            "writable": [str(self.slot.path)],
-            "read": [*SYSTEM_READ, *prefixes, str(self.slot.runtime), str(workspace.submission)],
-            "write": [str(self.slot.home), str(self.slot.tmp)],
-            "confine": settings.confine,
-            "secrets": secret_files(workspace, settings.hide),
-        }
-        env = {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "HOME": str(self.slot.home),
-            "TMPDIR": str(self.slot.tmp),
-            "OMP_NUM_THREADS": threads,
-            "MKL_NUM_THREADS": threads,
-            "OPENBLAS_NUM_THREADS": threads,
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(self.slot.home / ".matplotlib"),
-        }
+        config = json.dumps(self._config(req_r, rep_w))
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
-                [_interpreter(), "-I", "-B", "-c", BOOT, str(self.slot.runtime), json.dumps(config)],
+                [_interpreter(), "-I", "-B", "-c", BOOT, str(self.slot.runtime), config],
                 stdin=subprocess.DEVNULL,
                 stdout=out_w,
                 stderr=out_w,
                 pass_fds=(req_r, rep_w),
                 cwd=workspace.path,
-                env=env,
+                env=self._environment(),
                 start_new_session=True,
             )
         finally:
@@ -153,6 +119,50 @@ class Worker:
         self.requests = Pipe(req_w, self._check_scratch)
         self.replies = Pipe(rep_r, self._check_scratch)
         self.output = Output(out_r, settings.output_cap)
+
+    def _config(self, request: int, reply: int) -> WorkerConfig:
+        """What the worker applies before any student code runs (it reads the same TypedDict,
+        :mod:`autograder.runtime.messages`): the pipes, its uid, what to hide, expose, read and write, its limits."""
+        named = (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
+        prefixes = sorted({*named, *map(os.path.realpath, named)})
+        return {
+            "runtime": str(self.slot.runtime),
+            "root": str(self.workspace.submission),
+            "packages": list(PACKAGES),
+            "fds": {"request": request, "reply": reply},
+            "uid": self.uid,
+            "gid": self.uid,
+            "grader_uid": os.getuid(),
+            "grader_pid": os.getpid(),
+            "namespaces": self.settings.namespaces,
+            "userns": self.settings.userns,
+            "limits": self.settings.limits(),
+            "threads": self.settings.threads,
+            "torch": "preload" if self.preload_torch else "lazy",
+            "hide": sorted({str(REPO_ROOT), *self.settings.hide}),
+            "scratch": ["/tmp", "/var/tmp", "/dev/shm", tempfile.gettempdir()],
+            "expose": sorted({*prefixes, str(self.workspace.submission), str(self.slot.path)}),
+            "writable": [str(self.slot.path)],
+            "read": [*SYSTEM_READ, *prefixes, str(self.slot.runtime), str(self.workspace.submission)],
+            "write": [str(self.slot.home), str(self.slot.tmp)],
+            "confine": self.settings.confine,
+            "secrets": secret_files(self.workspace, self.settings.hide),
+        }
+
+    def _environment(self) -> dict[str, str]:
+        """The worker's whole environment: nothing of the grader's, its home and temporary folders in its slot."""
+        return {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "HOME": str(self.slot.home),
+            "TMPDIR": str(self.slot.tmp),
+            "OMP_NUM_THREADS": str(self.settings.threads),
+            "MKL_NUM_THREADS": str(self.settings.threads),
+            "OPENBLAS_NUM_THREADS": str(self.settings.threads),
+            "MPLBACKEND": "Agg",
+            "MPLCONFIGDIR": str(self.slot.home / ".matplotlib"),
+        }
 
     def _check_scratch(self) -> None:
         if self.workspace.scratch_bytes(self.slot, self.settings.scratch) > self.settings.scratch:

@@ -16,6 +16,7 @@ from autograder.grading.worker.isolation import LAST_SANDBOX, missing_isolation,
 from autograder.grading.worker.ownership import UidClaim, kill_uid, sweep_ipc
 from autograder.grading.worker.pipes import Timeout
 from autograder.grading.worker.process import GraderFault, Worker, WorkerDied, describe_exit
+from autograder.grading.worker.stops import Stops
 from autograder.grading.worker.workspace import ScratchFull, Workspace
 from autograder.runtime import forbidden, standins
 from autograder.runtime.curriculum import EXERCISES, PART_OF
@@ -25,10 +26,10 @@ from autograder.settings import Settings
 class IsolatedStudent(Student):
     """Student code in a worker process; see the module docstring.
 
-    Time is bounded twice: a student function whose call timed out is remembered, so every later
-    call of it fails at once with the same explanation (a submission that hangs in one function
-    costs one timeout); and all calls together may take ``time_budget`` seconds, after which every
-    call fails at once (a submission that hangs in every function), everything graded before kept.
+    Time is bounded at several levels: the calls that hung or ended the worker are counted against their function,
+    their exercise and the submission (:mod:`autograder.grading.worker.stops`), and all calls together, with the
+    starts of the workers that replace stopped ones, may take ``time_budget`` seconds, after which every call fails
+    at once, everything graded before kept.
     """
 
     def __init__(
@@ -56,23 +57,13 @@ class IsolatedStudent(Student):
             self.findings = forbidden.scan_root(self.workspace.submission)
             # (module, upstream) -> why it cannot run (its import hung or crashed); over stand-ins it is another import
             self.broken: dict[tuple[str, tuple[str, ...]], StudentError] = {}
-            # (student function, the student modules the call ran) -> the timeout or crash of that call
-            self.hung: dict[tuple[str, frozenset[str]], StudentError] = {}
             self.sandbox: dict[str, Any] = {}
             self.below_level: str | None = None  # the isolation achieved is below settings.require
             self.restarts = 0
             self.phases = 0  # workers started for another exercise's set of stand-ins
             self.exercise: str | None = None  # the exercise of the test running now (begin_test)
-            # Stops: calls that hung or ended the worker. A function that stopped fails its later calls at once; an
-            # exercise that stopped exercise_stops times, or once right after another exercise's stop, fails all its
-            # later calls at once; after max_stops, every call does. ``streak``: stops since the last call answered.
-            self.stops = 0
-            self.streak = 0
-            self.exercise_stops: dict[str, int] = {}
-            self.stopped_exercises: dict[str, StudentError] = {}
-            self.stopped_modules: set[str] = set()  # the modules of the exercises whose code stopped
+            self.stops = Stops(self.settings)  # calls that hung or ended the worker, and what they cost
             self._charge_start = False
-            self._last_stop: str | None = None  # the exercise of the last stop
             self._spare: Worker | None = None  # started ahead of time (see _prepare_spare)
             self.order = list(order or [])  # the exercises in the order their tests run (the plugin's plan)
             self.calls = 0
@@ -101,7 +92,7 @@ class IsolatedStudent(Student):
         answers, and for a call that reaches (``reached``: the student modules it runs) the module of an exercise
         whose code stopped before: its own-stack tests downstream would only hang again."""
         timeout = min(self.settings.call_timeout, max(self.settings.time_budget - self.budget_used, 0.5))
-        if self.streak or self._stopped_upstream(reached):
+        if self.stops.suspect(self.exercise, reached):
             timeout = min(timeout, self.settings.suspect_timeout)
         if self._deadline is not None:
             timeout = min(timeout, max(self._deadline - time.monotonic(), 0.5))
@@ -164,7 +155,7 @@ class IsolatedStudent(Student):
         contained = (hello.get("seccomp") or {}).get("processes") == "none" or "pid" in hello.get("namespaces", [])
         later = self.order[self.order.index(self.exercise) + 1 :] if self.exercise in self.order else []
         phase_ahead = any(not standins.fits(held, m) for m in (EXERCISES.get(e) for e in later) if m)
-        if contained and (phase_ahead or self.streak):
+        if contained and (phase_ahead or self.stops.streak):
             self._spare = Worker(self.workspace, self.settings, self.uid, self.preload_torch)
 
     def _take_spare(self, needed: frozenset[str]) -> Worker | None:
@@ -187,53 +178,11 @@ class IsolatedStudent(Student):
             self._worker.kill(sweep_uid=self._spare is None)
             self._worker = None
 
-    def _stopped_upstream(self, reached: frozenset[str]) -> bool:
-        """The call runs (``reached``) the module of another exercise whose code stopped before."""
-        return bool(reached & (self.stopped_modules - {EXERCISES.get(self.exercise or "")}))
-
     def _stopped_by_student(self, reached: frozenset[str] = frozenset()) -> None:
-        """The current call hung or ended the worker: count the stop against the submission and its exercise.
-
-        A call that ran (``reached``) the module of an exercise whose code stopped before is that exercise's fault,
-        not the current one's: it does not count towards stopping the current exercise (no cascade).
-        """
+        """The current call hung or ended the worker: a new worker for the next call, on the submission's time."""
         self._stop()
         self._charge_start = True
-        self.stops += 1
-        self.streak += 1
-        exercise = self.exercise or "?"
-        if self._stopped_upstream(reached):
-            return
-        if exercise in EXERCISES:
-            self.stopped_modules.add(EXERCISES[exercise])
-        count = self.exercise_stops[exercise] = self.exercise_stops.get(exercise, 0) + 1
-        elsewhere = self.streak > 1 and self._last_stop != exercise  # right after another exercise's stop
-        if count >= self.settings.exercise_stops or elsewhere:
-            self.stopped_exercises[exercise] = StudentError(
-                "timeout",
-                ["TimeoutError"],
-                f"not run: the code of {exercise} hung or ended the process running it {count} time(s)"
-                + (f", right after {self._last_stop}'s code did the same" if elsewhere else "")
-                + "; its remaining calls are not run, so that the rest of the submission is graded in time",
-            )
-        self._last_stop = exercise
-
-    def _refuse_stopped(self, functions: list[str], reached: frozenset[str]) -> None:
-        """Fail at once a call that would only stop again (see :meth:`_stopped_by_student`)."""
-        if self.stops >= self.settings.max_stops:
-            raise StudentError(
-                "timeout",
-                ["TimeoutError"],
-                f"not run: this submission's calls hung or ended the process running them {self.stops} times "
-                f"(AUTOGRADER_MAX_STOPS={self.settings.max_stops}); its remaining calls are not run",
-            )
-        if self.exercise in self.stopped_exercises:
-            raise self.stopped_exercises[self.exercise]
-        for function in functions:
-            if (function, reached) in self.hung:
-                earlier = self.hung[(function, reached)]
-                again = "it hung before" if earlier.kind == "timeout" else "it ended the process running it before"
-                raise StudentError(earlier.kind, earlier.types, f"{earlier.message}\n(not run again: {again})")
+        self.stops.stopped(self.exercise, reached)
 
     def _failure(self, kind: str, what: str, worker: Worker) -> StudentError:
         output = worker.output.last_lines()
@@ -255,7 +204,7 @@ class IsolatedStudent(Student):
         try:
             reply = worker.request(payload, timeout)
             if payload.get("op") == "probe":
-                self.streak = 0
+                self.stops.answered()
             return reply
         except GraderFault as fault:
             raise StudentError("grader", ["GraderError"], str(fault)) from None
@@ -294,7 +243,7 @@ class IsolatedStudent(Student):
         reached = frozenset(  # the student modules this call runs: its targets and their own, not replaced, upstream
             m for t in forbidden.targets_of(kwargs) for m in (t, *standins.UPSTREAM_OF.get(t, ())) if m not in upstream
         )
-        self._refuse_stopped(functions, reached)
+        self.stops.refuse(self.exercise, functions, reached)
         self.calls += 1
         for module in dict.fromkeys(forbidden.targets_of(kwargs)):
             key = (module, upstream)
@@ -318,7 +267,7 @@ class IsolatedStudent(Student):
             reply = self._exchange({"op": "probe", "name": name, "kwargs": kwargs}, f"the call of {target}", reached)
         except StudentError as error:
             if error.kind in ("timeout", "crash"):
-                self.hung.update(dict.fromkeys(((f, reached) for f in functions), error))
+                self.stops.remember(functions, reached, error)
             raise
         return unwrap(reply)
 
