@@ -21,10 +21,13 @@ import types
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from autograder.runtime.curriculum import EXERCISES, PACKAGES
-from autograder.runtime.errors import ErrorKind
+from autograder.runtime.curriculum import EXERCISES
 from autograder.settings import STRICT, VISIBILITIES, Settings, SettingsError
+
+if TYPE_CHECKING:
+    from autograder.grading.grade import GradeOptions
 
 
 class UsageError(Exception):
@@ -65,85 +68,27 @@ def _terminate_gracefully() -> None:
 # --------------------------------------------------------------------------- grading
 
 
+def _grade_options(ns: argparse.Namespace, results: Path) -> GradeOptions:
+    """The grade options of ``ns`` (the exercises checked first: a typo is a usage error, not an empty grade)."""
+    from autograder.grading.grade import GradeOptions
+
+    _known_exercises(ns.only)
+    return GradeOptions(results, ns.only, ns.junit, ns.in_process, ns.public, ns.hidden_visibility)
+
+
 def cmd_grade(ns: argparse.Namespace) -> int:
-    from autograder.grading import handin, runner, sandbox
-    from autograder.grading.results import atomic_write
-    from autograder.notebook.cells import notebook_files
+    from autograder.grading.grade import REFUSED, Refused, grade_submission
 
     submission = Path(ns.submission)
     if not submission.exists():
         raise UsageError(f"submission {submission} does not exist")
-    _known_exercises(ns.only)
-    results = Path(ns.results).resolve()
+    options = _grade_options(ns, Path(ns.results))
     _terminate_gracefully()
-    sandbox_record: dict[str, object] = {}
-    if not ns.in_process:
-        from autograder.grading.worker import describe_sandbox, isolation_record, missing_isolation, probe_isolation
-        from autograder.grading.worker import refusal as isolation_refusal
-
-        # Before any student code runs: what this platform lets the grader enforce, against what is required.
-        settings = Settings.from_env()
-        hello = probe_isolation(settings)
-        missing = missing_isolation(hello, settings.require or [])
-        if missing:
-            print(isolation_refusal(missing, hello), file=sys.stderr)
-            return 3
-        print(describe_sandbox(hello), file=sys.stderr)
-        lacking = isolation_record(hello)["missing"]
-        if lacking and settings.require is None:
-            print(
-                f"warning: this sandbox lacks {', '.join(lacking)}; AUTOGRADER_REQUIRE={STRICT} makes grading refuse "
-                "to run in it (the default for Gradescope and batch)",
-                file=sys.stderr,
-            )
-        sandbox_record = isolation_record(hello)
-    with tempfile.TemporaryDirectory(prefix="autograder-grade-") as tmp:
-        private = Path(tmp)
-        os.chmod(private, 0o700)
-        refused = None
-        notes: list[str] = []
-        try:
-            root = sandbox.prepare(submission, private / "submission")
-            if notebook_files([root]) or not any((root / p).is_dir() for p in PACKAGES):  # notebooks, loose files
-                root, notes = handin.prepare(root, private / "from-notebooks")
-        except sandbox.SubmissionError as error:
-            refused, root = str(error), private / "empty"
-            root.mkdir()
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, UnicodeError) as error:
-            # a malformed hand-in (a notebook that is not one ...) is the submission's problem: a result that says so
-            refused, root = (
-                f"the hand-in could not be read ({type(error).__name__}: {str(error)[:200]})",
-                private / "empty",
-            )
-            root.mkdir(exist_ok=True)
-        junit = private / "junit.xml" if ns.junit else None
-        try:
-            report, _ = runner.grade(root, ns.only, isolated=not ns.in_process, junit=junit, refused=refused)
-        except RuntimeError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 3
-        if ns.public and not refused:
-            # an exercise whose code hung in the hidden tests would hang the public ones again: its time is spent
-            hung = sorted({t.exercise for t in report.tests if t.error_kind == ErrorKind.TIMEOUT})
-            public = [e for e in ns.only or EXERCISES if e not in hung]
-            if hung:
-                notes.append(f"Public tests not run for {', '.join(hung)}: a function there hung in the hidden tests.")
-            try:
-                if public:
-                    report.public = runner.public_results(root, public, isolated=not ns.in_process)
-            except RuntimeError as error:  # the grade stands; the missing feedback is said, never silent
-                print(f"warning: {error}", file=sys.stderr)
-                notes.append(f"The public tests did not run: {error}")
-        if refused:
-            report.output = f"This submission was not graded: {refused}"
-        elif notes:
-            report.output = "\n".join(notes)
-        report.isolation = sandbox_record
-        visibility = ns.hidden_visibility or Settings.from_env().hidden_visibility
-        report.write(private / "results.json", visibility)
-        atomic_write(results, (private / "results.json").read_bytes())
-        if junit is not None and junit.exists():
-            atomic_write(Path(ns.junit).resolve(), junit.read_bytes())
+    try:
+        grade_submission(submission, options)
+    except Refused as refused:
+        print(refused, file=sys.stderr)
+        return REFUSED
     return 0
 
 
@@ -253,10 +198,20 @@ def cmd_export(ns: argparse.Namespace) -> int:
 
 
 def cmd_gradescope_run(ns: argparse.Namespace) -> int:
+    from autograder.grading.grade import REFUSED, Refused
     from autograder.grading.gradescope import gradescope_run
 
+    parser = argparse.ArgumentParser(prog="python -m autograder gradescope-run [--root ROOT] --")
+    _grade_option_args(parser)
+    options = _grade_options(parser.parse_args([a for a in ns.grade_args if a != "--"]), Path("results.json"))
     os.environ.setdefault("AUTOGRADER_REQUIRE", STRICT)  # a separate uid, no network: or no grading at all
-    return gradescope_run(ns.root, [a for a in ns.grade_args if a != "--"])
+    _terminate_gracefully()
+    try:
+        gradescope_run(ns.root, options)
+    except Refused as refused:
+        print(refused, file=sys.stderr)
+        return REFUSED
+    return 0
 
 
 def cmd_handin(ns: argparse.Namespace) -> int:
@@ -458,6 +413,11 @@ def _grade_args(p: argparse.ArgumentParser) -> None:
         "submission", help="a folder with embeddings/, attention/, transformer/, a .zip of one, or notebooks"
     )
     p.add_argument("--results", default="results.json", help="where to write Gradescope results.json")
+    _grade_option_args(p)
+
+
+def _grade_option_args(p: argparse.ArgumentParser) -> None:
+    """The options of ``grade`` that ``gradescope-run`` passes on (it chooses the submission and the results)."""
     p.add_argument("--only", action="append", metavar="EXERCISE", help="grade only this exercise (repeatable)")
     p.add_argument("--junit", type=Path, default=None, help="also write JUnit XML here")
     p.add_argument(

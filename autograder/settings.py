@@ -200,6 +200,12 @@ class Settings:
         True, parse_bool, "put the worker in new mount, network and PID namespaces where the kernel allows"
     )
     userns: bool = _option(False, parse_bool, "enter a user namespace even as root (to exercise the unprivileged path)")
+    template: bool = _option(
+        True,
+        parse_bool,
+        "fork each PyTorch worker of a submission from a warm template that imported NumPy and PyTorch once (never "
+        "student code); 0 starts every worker as a fresh interpreter (see runtime/template.py)",
+    )
     confine: bool = _option(
         True, parse_bool, "confine the worker with Landlock and seccomp (no privilege needed; see runtime/confine/)"
     )

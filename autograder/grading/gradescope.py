@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder.grading.loader import REPO_ROOT
 from autograder.settings import Settings
+
+if TYPE_CHECKING:
+    from autograder.grading.grade import GradeOptions
 
 MAX_LISTED = 20  # files of an upload named when it holds nothing to grade
 CONFIG = REPO_ROOT / "gradescope.json"  # the zip's settings, chosen by the instructor at `make gradescope`
@@ -81,15 +86,16 @@ def what_to_grade(folder: Path) -> tuple[Path, str]:
     )
 
 
-def gradescope_run(root: Path, grade_args: list[str]) -> int:
+def gradescope_run(root: Path, options: GradeOptions) -> None:
     """Grade ``root/submission`` into ``root/results/results.json`` (what ``run_autograder`` does).
 
     Whatever the student uploaded (a repository, a zip, loose files, notebooks) goes through
-    ``python -m autograder grade``, which copies it safely and maps notebooks back onto modules; a zip inside the
-    upload is graded when it is all there is (:func:`what_to_grade`). The public tests run too (``--public``):
-    visible at once whatever the hidden tests' visibility, worth 0 points.
+    :func:`~autograder.grading.grade.grade_submission`, which copies it safely and maps notebooks back onto modules; a
+    zip inside the upload is graded when it is all there is (:func:`what_to_grade`). The public tests run too: visible
+    at once whatever the hidden tests' visibility, worth 0 points. Raises :class:`~autograder.grading.grade.Refused`
+    where grading cannot run (no results.json is written then: Gradescope says the autograder failed).
     """
-    from autograder import cli
+    from autograder.grading.grade import grade_submission  # (grade -> results -> this module's exercise numbers)
     from autograder.grading.results import atomic_write
 
     results = root / "results" / "results.json"
@@ -100,15 +106,10 @@ def gradescope_run(root: Path, grade_args: list[str]) -> int:
     os.environ["AUTOGRADER_HIDE"] = os.pathsep.join(
         filter(None, [os.environ.get("AUTOGRADER_HIDE", ""), str(results.parent)])
     )
-    args = list(grade_args)
-    if "--public" not in args:
-        args.append("--public")  # the student's own tests, visible at once and worth 0 points, beside the hidden ones
-    if "--hidden-visibility" not in args:
-        args += ["--hidden-visibility", zip_config()["hidden_visibility"]]
+    visibility = options.hidden_visibility or zip_config()["hidden_visibility"]
     submission, note = what_to_grade(root / "submission")
-    status = cli.main(["grade", str(submission), "--results", str(results), *args])
-    if note and status == 0 and results.is_file():
+    grade_submission(submission, replace(options, results=results, public=True, hidden_visibility=visibility))
+    if note and results.is_file():
         data = json.loads(results.read_text(encoding="utf-8"))
         data["output"] = "\n".join(filter(None, [note, data.get("output", "")]))
         atomic_write(results, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
-    return status

@@ -248,8 +248,6 @@ def grade_notebook(
     points differ from its hidden tests' total (a course folder older than the suites) is scaled to its points, and
     a warning says so. Raises :class:`SandboxGradingError` when the grader could not run: never a silent zero.
     """
-    import nbformat
-
     if visibility not in VISIBILITIES:
         raise SandboxGradingError(
             f"c.SandboxGrades.hidden_visibility = {visibility!r} in nbgrader_config.py: expected one of "
@@ -258,38 +256,13 @@ def grade_notebook(
     cells = {exercise: cell for cell in nb.cells if (exercise := test_cell_exercise(cell))}
     if not cells:
         return {}, []
-    settings = Settings.from_env()
-    with tempfile.TemporaryDirectory(prefix="nbgrader-sandbox-") as tmp:
-        folder, results = Path(tmp) / "handin", Path(tmp) / "results.json"
-        shutil.copytree(ASSIGNMENTS, folder / "assignments", ignore=shutil.ignore_patterns("__pycache__"))
-        nbformat.write(nb, folder / f"{Path(name).stem or 'notebook'}.ipynb")
-        for sibling in siblings:
-            if sibling.is_file() and sibling.name != f"{Path(name).stem}.ipynb":
-                shutil.copyfile(sibling, folder / sibling.name)
-        handin = folder
-        only = [arg for exercise in cells for arg in ("--only", exercise)]
-        command = [sys.executable, "-m", "autograder", "grade", str(handin), "--results", str(results), *only]
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-        done = subprocess.run(
-            [*command, "--hidden-visibility", "visible"],  # the messages come back; the course's policy is applied here
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=settings.batch_timeout,
-            check=False,
-        )
-        if done.returncode or not results.is_file():
-            raise SandboxGradingError(
-                f"python -m autograder grade {name} failed (exit status {done.returncode}):\n{done.stderr[-3000:]}"
-            )
-        data = json.loads(results.read_text(encoding="utf-8"))
+    data, stderr = _grade_in_worker(nb, name, siblings, list(cells))
     tests, where = _results_tests(data), _sandbox(data)
     grades, warnings = {}, []
     for exercise, cell in cells.items():
         mine = tests.get(exercise)
         if not mine:
-            raise SandboxGradingError(f"{name}: the hidden tests of {exercise} did not run:\n{done.stderr[-3000:]}")
+            raise SandboxGradingError(f"{name}: the hidden tests of {exercise} did not run:\n{stderr[-3000:]}")
         points = float(cell.metadata.nbgrader.get("points", 0))
         score, total = sum(t.score for t in mine), sum(t.max_score for t in mine)
         if abs(points - total) > 1e-9:
@@ -305,6 +278,36 @@ def grade_notebook(
             mine,
         )
     return grades, warnings
+
+
+def _grade_in_worker(nb: Any, name: str, siblings: Sequence[Path], exercises: list[str]) -> tuple[dict[str, Any], str]:
+    """results.json (every message visible: the course's policy is applied by the caller) of ``python -m autograder
+    grade`` on the notebook beside ``siblings`` and the released stubs, and the grader's stderr."""
+    import nbformat
+
+    with tempfile.TemporaryDirectory(prefix="nbgrader-sandbox-") as tmp:
+        folder, results = Path(tmp) / "handin", Path(tmp) / "results.json"
+        shutil.copytree(ASSIGNMENTS, folder / "assignments", ignore=shutil.ignore_patterns("__pycache__"))
+        nbformat.write(nb, folder / f"{Path(name).stem or 'notebook'}.ipynb")
+        for sibling in siblings:
+            if sibling.is_file() and sibling.name != f"{Path(name).stem}.ipynb":
+                shutil.copyfile(sibling, folder / sibling.name)
+        only = [arg for exercise in exercises for arg in ("--only", exercise)]
+        command = [sys.executable, "-m", "autograder", "grade", str(folder), "--results", str(results), *only]
+        done = subprocess.run(
+            [*command, "--hidden-visibility", "visible"],
+            cwd=REPO_ROOT,
+            env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},
+            capture_output=True,
+            text=True,
+            timeout=Settings.from_env().batch_timeout,
+            check=False,
+        )
+        if done.returncode or not results.is_file():
+            raise SandboxGradingError(
+                f"python -m autograder grade {name} failed (exit status {done.returncode}):\n{done.stderr[-3000:]}"
+            )
+        return json.loads(results.read_text(encoding="utf-8")), done.stderr
 
 
 def record_grades(nb: Any, grades: dict[str, CellGrade]) -> Any:

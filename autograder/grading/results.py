@@ -128,47 +128,10 @@ class Report:
         if visibility not in VISIBILITIES:
             raise ValueError(f"visibility {visibility!r}: expected one of {VISIBILITIES}")
 
-        def entries(results: list[TestResult], prefix: str, shown: str, tags: list[str]) -> list[dict[str, Any]]:
-            """One Gradescope test per result, numbered ``<prefix><exercise number>.<k>`` within its exercise.
-
-            The exercise's number is :func:`~autograder.grading.gradescope.exercise_number`: stable when exercises
-            are added."""
-            counters: dict[str, int] = {}
-            out = []
-            for t in results:
-                counters[t.exercise] = counters.get(t.exercise, 0) + 1
-                out.append(
-                    {
-                        "name": f"{'public: ' if prefix else ''}{t.exercise}: {t.title}",
-                        "number": f"{prefix}{exercise_number(t.exercise)}.{counters[t.exercise]}",
-                        "score": round(t.score, 6),
-                        "max_score": round(t.max_score, 6),
-                        "status": "passed" if t.status == "passed" else "failed",
-                        "output": capped(t.output, output_cap),
-                        "visibility": shown,
-                        "tags": [t.exercise, *tags],
-                        "extra_data": {"mistakes": list(t.mistakes), "error_kind": t.error_kind},
-                    }
-                )
-            return out
-
-        tests = entries(self.tests, "", "hidden" if visibility == "points-only" else visibility, [])
+        tests = _entries(self.tests, "", "hidden" if visibility == "points-only" else visibility, [], output_cap)
         if visibility == "points-only":
-            tests += [
-                {
-                    "name": f"{s.exercise}: hidden tests",
-                    "number": f"{exercise_number(s.exercise)}",
-                    "score": round(s.score, 6),
-                    "max_score": round(s.max_score, 6),
-                    "status": "passed" if s.status == "passed" else "failed",
-                    "output": f"{s.score:g}/{s.max_score:g} points, {s.passed} of {s.total} hidden tests passed "
-                    "(their inputs and expected values are not shown)",
-                    "visibility": "visible",
-                    "tags": [s.exercise],
-                }
-                for s in self.exercises()
-            ]
-        tests += entries(self.public, "P.", "visible", [PUBLIC_TAG])  # runner.public_results: 0 points each
+            tests += [_exercise_entry(summary) for summary in self.exercises()]
+        tests += _entries(self.public, "P.", "visible", [PUBLIC_TAG], output_cap)  # runner.public_results: 0 points
         output = self.output
         if self.isolation:  # every reader of results.json learns what the grade was protected by
             achieved = ", ".join(self.isolation.get("achieved", [])) or "none"
@@ -201,6 +164,48 @@ class Report:
             )
             text = json.dumps(data, indent=2) + "\n"
         atomic_write(Path(path), text.encode("utf-8"))
+
+
+def _entries(
+    results: list[TestResult], prefix: str, shown: str, tags: list[str], output_cap: int
+) -> list[dict[str, Any]]:
+    """One Gradescope test per result, numbered ``<prefix><exercise number>.<k>`` within its exercise.
+
+    The exercise's number is :func:`~autograder.grading.gradescope.exercise_number`: stable when exercises
+    are added."""
+    counters: dict[str, int] = {}
+    out = []
+    for t in results:
+        counters[t.exercise] = counters.get(t.exercise, 0) + 1
+        out.append(
+            {
+                "name": f"{'public: ' if prefix else ''}{t.exercise}: {t.title}",
+                "number": f"{prefix}{exercise_number(t.exercise)}.{counters[t.exercise]}",
+                "score": round(t.score, 6),
+                "max_score": round(t.max_score, 6),
+                "status": "passed" if t.status == "passed" else "failed",
+                "output": capped(t.output, output_cap),
+                "visibility": shown,
+                "tags": [t.exercise, *tags],
+                "extra_data": {"mistakes": list(t.mistakes), "error_kind": t.error_kind},
+            }
+        )
+    return out
+
+
+def _exercise_entry(s: ExerciseSummary) -> dict[str, Any]:
+    """``points-only``: one visible line per exercise, its points, no input or expected value."""
+    return {
+        "name": f"{s.exercise}: hidden tests",
+        "number": f"{exercise_number(s.exercise)}",
+        "score": round(s.score, 6),
+        "max_score": round(s.max_score, 6),
+        "status": "passed" if s.status == "passed" else "failed",
+        "output": f"{s.score:g}/{s.max_score:g} points, {s.passed} of {s.total} hidden tests passed "
+        "(their inputs and expected values are not shown)",
+        "visibility": "visible",
+        "tags": [s.exercise],
+    }
 
 
 def atomic_write(path: Path, data: bytes) -> None:

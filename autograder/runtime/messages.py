@@ -24,7 +24,7 @@ class WorkerConfig(TypedDict):
     uid: int | None  # the dedicated uid to drop to (as root), or None
     gid: int | None
     grader_uid: int
-    grader_pid: int
+    parent_pid: int  # the process the worker must die with: the grader, or the warm template that forked it
     namespaces: bool  # try mount/net/pid namespaces
     userns: bool  # enter a user namespace even as root (to test the unprivileged path)
     limits: dict[str, int]  # rlimits by name: memory, cpu, nproc, nofile, fsize, core

@@ -137,14 +137,15 @@ class Submission:
         return obj
 
 
-def _grader_modules_closed(root: str, runtime: str) -> Any:
+def _grader_modules_closed(root: str, runtime: str, base: Any) -> Any:
     """A finder that refuses ``autograder*`` and ``course*`` to any import with submission code behind it.
 
     Decided by module resolution, whatever name or alias reached the import machinery: when a frame on the stack
     belongs to the submission (or to code made at run time, which has no real file in the kit's runtime, the
     standard library or site-packages), or the import runs on a thread the submission started, it fails as a
-    missing module. The runtime's own lazy imports (a probe importing ``course.trainer`` before it calls the
-    student's code) have no such frame.
+    missing module. ``base`` is the frame of :func:`main`: the frames below it are the bootstrap's, or those of the
+    template that forked this worker (:mod:`autograder.runtime.template`). The runtime's own lazy imports (a probe
+    importing ``course.trainer`` before it calls the student's code) have no such frame.
     """
     import importlib.abc
     import sysconfig
@@ -174,23 +175,21 @@ def _grader_modules_closed(root: str, runtime: str) -> Any:
             if fullname.partition(".")[0] not in ("autograder", "course"):
                 return None
             frame: Any = sys._getframe(1)
-            on_main = threading.get_ident() == threading.main_thread().ident
-            while on_main and frame is not None and frame.f_back is not None:  # the last: the ``-c`` bootstrap
-                if not kit_file(frame.f_code.co_filename):
-                    break
-                frame = frame.f_back
-            else:
-                if on_main:
-                    return None
+            if threading.get_ident() == threading.main_thread().ident:
+                while frame is not None and kit_file(frame.f_code.co_filename):
+                    if frame is base:  # below it: the bootstrap, or the template that forked this worker
+                        return None
+                    frame = frame.f_back
             raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
 
     return GraderModules()
 
 
-def _load_runtime(config: WorkerConfig, achieved: Hello) -> Submission:
+def _load_runtime(config: WorkerConfig, achieved: Hello, base: Any) -> Submission:
     """Guard torch (now, or when something first imports it: Part 1 needs none), then close the grader's modules
-    and open the submission's packages, from source only."""
-    from autograder.runtime import forbidden, protocol
+    and open the submission's packages, from source only. Every module of the runtime the worker uses is imported
+    here, before the grader's modules are closed to later imports (:func:`_grader_modules_closed`)."""
+    from autograder.runtime import errors, forbidden, probes, protocol  # noqa: F401 - see above
 
     def guard_torch() -> None:
         import torch
@@ -209,7 +208,7 @@ def _load_runtime(config: WorkerConfig, achieved: Hello) -> Submission:
     achieved["torch"] = "torch" in sys.modules
     sys.dont_write_bytecode = True
     sys.meta_path.insert(0, _importer(config["root"], tuple(config["packages"])))
-    sys.meta_path.insert(0, _grader_modules_closed(config["root"], config["runtime"]))
+    sys.meta_path.insert(0, _grader_modules_closed(config["root"], config["runtime"], base))
     return Submission(config["root"], tuple(config["packages"]))
 
 
@@ -241,12 +240,12 @@ def _answer(message: dict[str, Any], submission: Submission, roots: tuple[str, .
     return result
 
 
-def serve(config: WorkerConfig, achieved: Hello) -> None:
+def serve(config: WorkerConfig, achieved: Hello, base: Any) -> None:
     """Stage 2: load the runtime, say hello, answer requests until the pipe closes."""
     roots = (config["root"].rstrip("/") + "/",)
     request = os.fdopen(config["fds"]["request"], "rb", buffering=1 << 16)
     reply = os.fdopen(config["fds"]["reply"], "wb", buffering=1 << 16)
-    submission = _load_runtime(config, achieved)
+    submission = _load_runtime(config, achieved, base)
 
     from autograder.runtime import protocol
     from autograder.runtime.errors import ErrorKind, error_reply
@@ -274,5 +273,5 @@ def main(config_json: str) -> None:
         achieved = confine.apply(config)
     except OSError as error:
         raise SystemExit(f"worker: could not set up the sandbox: {error}") from None
-    serve(config, achieved)
+    serve(config, achieved, sys._getframe())
     os._exit(0)  # student threads must not keep the worker alive

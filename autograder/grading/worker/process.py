@@ -23,14 +23,15 @@ from typing import Any
 from autograder.grading.loader import REPO_ROOT
 from autograder.grading.worker.ownership import kill_uid, secret_files
 from autograder.grading.worker.pipes import Output, Pipe, Timeout
-from autograder.grading.worker.workspace import ScratchFull, Workspace
+from autograder.grading.worker.template import Forked, Template, TemplateGone
+from autograder.grading.worker.workspace import ScratchFull, Slot, Workspace
 from autograder.runtime import protocol
 from autograder.runtime.curriculum import PACKAGES
 from autograder.runtime.messages import WorkerConfig
 from autograder.settings import Settings
 
 
-def _interpreter() -> str:
+def interpreter() -> str:
     """This interpreter, named through the real folder of its virtual environment (never through a symlink to it).
 
     A worker in a mount namespace sees the folders it is shown; a symlink to the environment in a
@@ -76,6 +77,23 @@ SYSTEM_READ = (
 )
 
 
+def environment(settings: Settings, slot: Slot) -> dict[str, str]:
+    """A worker's whole environment: nothing of the grader's, its home and temporary folders in its slot."""
+    threads = str(settings.threads)
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "HOME": str(slot.home),
+        "TMPDIR": str(slot.tmp),
+        "OMP_NUM_THREADS": threads,
+        "MKL_NUM_THREADS": threads,
+        "OPENBLAS_NUM_THREADS": threads,
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(slot.home / ".matplotlib"),
+    }
+
+
 class Worker:
     """One worker process; requests and replies over two pipes; see the module docstring."""
 
@@ -86,7 +104,9 @@ class Worker:
         uid: int | None,
         preload_torch: bool = True,
         stand_ins: frozenset[str] = frozenset(),
+        template: Template | None = None,
     ) -> None:
+        """``template``: fork the worker from it (PyTorch already imported) rather than start an interpreter."""
         self.slot = workspace.new_slot(stand_ins)
         self.stand_ins = stand_ins
         self.workspace = workspace
@@ -100,19 +120,9 @@ class Worker:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         out_r, out_w = os.pipe()
-        config = json.dumps(self._config(req_r, rep_w))
         self.started = time.monotonic()
         try:
-            self.proc = subprocess.Popen(
-                [_interpreter(), "-I", "-B", "-c", BOOT, str(self.slot.runtime), config],
-                stdin=subprocess.DEVNULL,
-                stdout=out_w,
-                stderr=out_w,
-                pass_fds=(req_r, rep_w),
-                cwd=workspace.path,
-                env=self._environment(),
-                start_new_session=True,
-            )
+            self.proc = self._spawn(template, (req_r, rep_w, out_w))
         finally:
             for fd in (req_r, rep_w, out_w):
                 os.close(fd)
@@ -120,7 +130,29 @@ class Worker:
         self.replies = Pipe(rep_r, self._check_scratch)
         self.output = Output(out_r, settings.output_cap)
 
-    def _config(self, request: int, reply: int) -> WorkerConfig:
+    def _spawn(self, template: Template | None, fds: tuple[int, int, int]) -> subprocess.Popen[bytes] | Forked:
+        """The worker process: forked by ``template`` where it is alive, else a fresh interpreter."""
+        request, reply, output = fds
+        env = environment(self.settings, self.slot)
+        if template is not None and self.preload_torch:
+            config = self._config(request, reply, template.proc.pid)
+            cwd, timeout = str(self.workspace.path), self.settings.startup_timeout
+            try:
+                return template.start(str(self.slot.runtime), cwd, env, dict(config), fds, timeout)
+            except TemplateGone:
+                pass  # started afresh below
+        return subprocess.Popen(
+            [interpreter(), "-I", "-B", "-c", BOOT, str(self.slot.runtime), json.dumps(self._config(request, reply))],
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+            pass_fds=(request, reply),
+            cwd=self.workspace.path,
+            env=env,
+            start_new_session=True,
+        )
+
+    def _config(self, request: int, reply: int, parent: int | None = None) -> WorkerConfig:
         """What the worker applies before any student code runs (it reads the same TypedDict,
         :mod:`autograder.runtime.messages`): the pipes, its uid, what to hide, expose, read and write, its limits."""
         named = (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)
@@ -133,7 +165,7 @@ class Worker:
             "uid": self.uid,
             "gid": self.uid,
             "grader_uid": os.getuid(),
-            "grader_pid": os.getpid(),
+            "parent_pid": parent or os.getpid(),
             "namespaces": self.settings.namespaces,
             "userns": self.settings.userns,
             "limits": self.settings.limits(),
@@ -147,21 +179,6 @@ class Worker:
             "write": [str(self.slot.home), str(self.slot.tmp)],
             "confine": self.settings.confine,
             "secrets": secret_files(self.workspace, self.settings.hide),
-        }
-
-    def _environment(self) -> dict[str, str]:
-        """The worker's whole environment: nothing of the grader's, its home and temporary folders in its slot."""
-        return {
-            "PATH": "/usr/local/bin:/usr/bin:/bin",
-            "LANG": "C.UTF-8",
-            "LC_ALL": "C.UTF-8",
-            "HOME": str(self.slot.home),
-            "TMPDIR": str(self.slot.tmp),
-            "OMP_NUM_THREADS": str(self.settings.threads),
-            "MKL_NUM_THREADS": str(self.settings.threads),
-            "OPENBLAS_NUM_THREADS": str(self.settings.threads),
-            "MPLBACKEND": "Agg",
-            "MPLCONFIGDIR": str(self.slot.home / ".matplotlib"),
         }
 
     def _check_scratch(self) -> None:

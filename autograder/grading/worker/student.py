@@ -15,8 +15,9 @@ from autograder.grading.adapter import Student, StudentError, functions_of, rais
 from autograder.grading.worker.isolation import LAST_SANDBOX, missing_isolation, refusal
 from autograder.grading.worker.ownership import UidClaim, kill_uid, sweep_ipc
 from autograder.grading.worker.pipes import Timeout
-from autograder.grading.worker.process import GraderFault, Worker, WorkerDied, describe_exit
+from autograder.grading.worker.process import GraderFault, Worker, WorkerDied, describe_exit, environment, interpreter
 from autograder.grading.worker.stops import Stops
+from autograder.grading.worker.template import Template
 from autograder.grading.worker.workspace import ScratchFull, Workspace
 from autograder.runtime import forbidden, standins
 from autograder.runtime.curriculum import EXERCISES, PART_OF
@@ -47,6 +48,7 @@ class IsolatedStudent(Student):
         self._claim: UidClaim | None = None
         self.workspace: Workspace | None = None
         self._worker: Worker | None = None
+        self._template: Template | None = None  # the warm template the workers are forked from (runtime/template.py)
         self._closed = False
         try:  # whatever fails half-way releases what was taken (the uid's lock, the workspace)
             if os.geteuid() == 0:
@@ -73,9 +75,9 @@ class IsolatedStudent(Student):
             self.seconds = {"startup": 0.0, "exchange": 0.0, "compute": 0.0, "close": 0.0}
             self._deadline: float | None = None
             if not self.refused:
-                self._worker = Worker(
-                    self.workspace, self.settings, self.uid, self.preload_torch
-                )  # the first call waits
+                if self.settings.template and self.preload_torch:
+                    self._template = self._new_template(self.workspace)
+                self._worker = self._new_worker()  # the first call waits
         except BaseException:
             self.close()
             raise
@@ -112,9 +114,7 @@ class IsolatedStudent(Student):
             self.phases += 1
         if self._worker is None:
             self.restarts += 1
-            self._worker = self._take_spare(needed) or Worker(
-                self.workspace, self.settings, self.uid, self.preload_torch, needed
-            )
+            self._worker = self._take_spare(needed) or self._new_worker(needed)
         worker = self._worker
         start = time.perf_counter()
         try:
@@ -142,6 +142,15 @@ class IsolatedStudent(Student):
         self._prepare_spare(hello, module, worker.stand_ins)
         return worker
 
+    def _new_template(self, workspace: Workspace) -> Template:
+        """The warm template, over a slot with no stand-in, in the environment its workers get (their threads)."""
+        slot = workspace.new_slot()
+        return Template(interpreter(), slot, str(workspace.path), environment(self.settings, slot))
+
+    def _new_worker(self, stand_ins: frozenset[str] = frozenset()) -> Worker:
+        assert self.workspace is not None  # (the caller checked)
+        return Worker(self.workspace, self.settings, self.uid, self.preload_torch, stand_ins, self._template)
+
     # -- a worker started ahead of time, for the next set of stand-ins or after a stop
     def _prepare_spare(self, hello: dict[str, Any], module: str | None, held: frozenset[str]) -> None:
         """Start a spare worker (no stand-ins yet) while this one works, when another will be needed soon.
@@ -156,7 +165,7 @@ class IsolatedStudent(Student):
         later = self.order[self.order.index(self.exercise) + 1 :] if self.exercise in self.order else []
         phase_ahead = any(not standins.fits(held, m) for m in (EXERCISES.get(e) for e in later) if m)
         if contained and (phase_ahead or self.stops.streak):
-            self._spare = Worker(self.workspace, self.settings, self.uid, self.preload_torch)
+            self._spare = self._new_worker()
 
     def _take_spare(self, needed: frozenset[str]) -> Worker | None:
         """The spare, given ``needed`` stand-ins and emptied scratch folders, or None when there is none alive."""
@@ -293,6 +302,8 @@ class IsolatedStudent(Student):
         if self._spare is not None:
             self._spare.kill()
             self._spare = None
+        if self._template is not None:
+            self._template.close()
         if self._claim is not None:
             kill_uid(self._claim.uid)
             sweep_ipc(self._claim.uid)

@@ -40,7 +40,7 @@ def _processes(config: WorkerConfig, flags: int, as_root: bool, achieved: Hello)
     worker returns, with the pid of the parent it must die with."""
     fds = [config["fds"]["request"], config["fds"]["reply"]]
     if flags & CLONE_NEWPID:
-        namespaces.fork_into_pid_namespace(fds, config["grader_pid"])  # only the child returns
+        namespaces.fork_into_pid_namespace(fds, config["parent_pid"])  # only the child returns
         achieved["pid"] = _host_pid()  # the id the grader can signal
         if flags & CLONE_NEWNS:
             _view(config, flags, achieved)
@@ -50,7 +50,7 @@ def _processes(config: WorkerConfig, flags: int, as_root: bool, achieved: Hello)
     watcher = os.getpid()
     child = os.fork()
     if child != 0:
-        keeper.keep(child, fds, config["grader_pid"], config.get("uid") if as_root else None)
+        keeper.keep(child, fds, config["parent_pid"], config.get("uid") if as_root else None)
     achieved["pid"] = os.getpid()
     achieved["keeper"] = True
     if flags & CLONE_NEWNS:
