@@ -418,7 +418,9 @@ def cmd_written(ns: argparse.Namespace) -> int:
     from autograder.grading import written
 
     if not ns.submissions.is_dir():
-        raise UsageError(f"{ns.submissions} is not a folder")
+        raise UsageError(
+            f"{ns.submissions} is not a folder (Gradescope's Download Submissions is a zip: unzip it, pass the folder)"
+        )
     pdfs = written.write_class(ns.submissions, ns.out, rubric=not ns.no_rubric)
     print(f"{len(pdfs)} PDF(s) of written answers in {ns.out / 'written'}; points go in {ns.out / written.SCORES}")
     if (ns.out / "gradebook.csv").exists():

@@ -81,6 +81,23 @@ def what_to_grade(folder: Path) -> tuple[Path, str]:
     )
 
 
+def written_note(submission: Path) -> str:
+    """What the student's results say of their written answers, which the autograder does not grade: how many it
+    found (in ``<part>/written.md`` or the notebooks' answer cells), so that a student who wrote them where they will
+    not be read finds out before the deadline; "" where the course has no written questions."""
+    from autograder.grading import written
+
+    questions = written.questions()
+    if not questions:
+        return ""
+    answered = written.handin_answers(submission)
+    done = sum(1 for q in questions if answered.get((q.part, q.id), "").strip())
+    return (
+        f"Written answers: {done} of {len(questions)} questions answered. They are graded by hand after the deadline "
+        "(not by this autograder), from your <part>/written.md files or your notebooks' written-answer cells."
+    )
+
+
 def gradescope_run(root: Path, grade_args: list[str]) -> int:
     """Grade ``root/submission`` into ``root/results/results.json`` (what ``run_autograder`` does).
 
@@ -106,6 +123,7 @@ def gradescope_run(root: Path, grade_args: list[str]) -> int:
     if "--hidden-visibility" not in args:
         args += ["--hidden-visibility", zip_config()["hidden_visibility"]]
     submission, note = what_to_grade(root / "submission")
+    note = "\n".join(filter(None, [note, written_note(submission)]))
     status = cli.main(["grade", str(submission), "--results", str(results), *args])
     if note and status == 0 and results.is_file():
         data = json.loads(results.read_text(encoding="utf-8"))

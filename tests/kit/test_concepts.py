@@ -257,6 +257,19 @@ def test_one_pdf_per_handin_and_manual_points_in_the_gradebook(tmp_path):
     assert book["cal"]["manual_status"] == "not graded" and book["cal"]["total"] == "5"
 
 
+def test_the_pdf_flows_each_prompt_at_its_own_width():
+    """written.md wraps its prompts near 100 columns; the PDF joins each paragraph and wraps it again at its own
+    width, so that no line stops short in mid-paragraph (a lone "dense" under a full line): every line but a
+    paragraph's last is too full to take the next word."""
+    for q in written.questions(SOLUTIONS):
+        prompt = [text for style, text in written._lines([q], {}, rubric=False) if style == "prompt"]
+        assert " ".join(" ".join(prompt).split()) == " ".join(q.prompt.split()), q.id
+        for line, following in zip(prompt, [*prompt[1:], ""]):
+            if following:
+                assert len(line) + 1 + len(following.split()[0]) > written.WIDTH, (q.id, line)
+    assert written._flowed("a\nb\n\nc\n- d\n- e") == "a b\n\nc\n- d\n- e"  # paragraphs and list items kept
+
+
 @pytest.mark.parametrize("exercise", sorted(CONCEPTS))
 def test_the_public_test_checks_only_the_form(exercise, tmp_path):
     """Right or wrong, a well-formed answer passes the public test; a malformed one fails it with what to write."""
