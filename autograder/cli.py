@@ -247,6 +247,8 @@ def cmd_export(ns: argparse.Namespace) -> int:
                 f"  {len(unmatched.submissions)} submission(s) without a student, {len(unmatched.students)} student(s) "
                 "without a grade"
             )
+            if unmatched.written:
+                print(f"  {len(unmatched.written)} grade(s) without every written answer graded (listed as 'written')")
     except export.ExportError as error:
         raise UsageError(str(error)) from None
     return 0
@@ -530,7 +532,10 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", default="Autograder", help="the Canvas assignment's title (default: Autograder)")
     p.add_argument("--assignment-id", default=None, help="the Canvas assignment's id (default: from the roster)")
     p.add_argument(
-        "--csv", action="store_true", help="write OUT/grades.csv for any LMS: per exercise, maxima, time of grading"
+        "--csv",
+        action="store_true",
+        help="write OUT/grades.csv for any LMS: per exercise, maxima, time of grading "
+        "(and the written answers' manual and combined points, where OUT/written/scores.csv exists)",
     )
 
 
