@@ -4,6 +4,7 @@ answer, the lecture's coverage, one PDF of written answers per hand-in, and the 
 import ast
 import csv
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -91,6 +92,22 @@ def test_every_section_of_the_lecture_has_a_concept_check_and_a_written_question
             assert q.id in sections.get(q.section, {}).get("written", []), f"{q.id} is placed outside its section {q.section}"
         missing += [f"{part}/{e}: no {kind}" for e in exercises for kind in ("concept", "written") if not sections[e][kind]]
     assert not missing, "lecture sections without a question:\n" + "\n".join(missing)
+
+
+def test_the_instructor_guide_lists_each_sections_questions_as_the_notebooks_place_them():
+    """docs/INSTRUCTOR.md's table of sections (part, exercise, concept checks, written questions) is the narratives'."""
+    guide = (REPO_ROOT / "docs" / "INSTRUCTOR.md").read_text()
+    listed = {}
+    for line in guide.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].isdigit():
+            written_ids = [w.split("`")[1] for w in cells[3].split("; ")]
+            listed[cells[1].strip("`")] = (sorted(re.findall(r"`(\w+)`", cells[2])), sorted(written_ids))
+    expected = {}
+    for part in ("embeddings", "attention", "transformer"):
+        for exercise, placed in lecture_sections(part).items():
+            expected[exercise] = (sorted(placed["concept"]), sorted(placed["written"]))
+    assert listed == expected
 
 
 def test_every_named_misconception_is_a_mistake_the_code_feedback_names_too():
