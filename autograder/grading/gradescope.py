@@ -86,11 +86,14 @@ def written_note(submission: Path) -> str:
     found (in ``<part>/written.md`` or the notebooks' answer cells), so that a student who wrote them where they will
     not be read finds out before the deadline; "" where the course has no written questions."""
     from autograder.grading import written
+    from autograder.grading.textsafe import capped, printable
 
     questions = written.questions()
     if not questions:
         return ""
-    answered = written.handin_answers(submission)
+    answered, problem = written.read_answers(submission)
+    if problem:
+        return f"Written answers: {capped(printable(problem, keep_newlines=False), 500)}"
     done = sum(1 for q in questions if answered.get((q.part, q.id), "").strip())
     return (
         f"Written answers: {done} of {len(questions)} questions answered. They are graded by hand after the deadline "

@@ -30,6 +30,7 @@ import re
 import stat
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -198,6 +199,20 @@ def handin_answers(handin: Path) -> dict[tuple[str, str], str]:
     return {**from_notebooks, **from_files}  # the file wins where both hold an answer, as for code
 
 
+# what reading a broken hand-in can raise: a zip whose data or directory is corrupt, encrypted or in a compression
+# zipfile lacks, a file that vanished or cannot be read
+UNREADABLE = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error)
+
+
+def read_answers(handin: Path) -> tuple[dict[tuple[str, str], str], str]:
+    """:func:`handin_answers`, and "" or why the hand-in could not be read (then no answers): one broken upload must
+    not stop a class's PDFs, or Gradescope's grading of that upload."""
+    try:
+        return handin_answers(handin), ""
+    except UNREADABLE as error:
+        return {}, f"the hand-in could not be read: {type(error).__name__}: {error}"
+
+
 # --------------------------------------------------------------------------- the PDF
 
 WIDTH = 92  # characters per line on an A4 page at 9 pt
@@ -258,10 +273,16 @@ STYLES = {  # style -> (font size, weight, colour, line height in points)
 
 
 def render_pdf(
-    path: Path, ident: str, answers: dict[tuple[str, str], str], rubric: bool = False, submitted_by: str = ""
+    path: Path,
+    ident: str,
+    answers: dict[tuple[str, str], str],
+    rubric: bool = False,
+    submitted_by: str = "",
+    problem: str = "",
 ) -> Path:
     """Write the written answers of hand-in ``ident`` to ``path``: one PDF, questions in course order, under a
-    heading that names the hand-in (and ``submitted_by``, who handed it in, where that is known)."""
+    heading that names the hand-in (``submitted_by``, who handed it in, where that is known; ``problem``, why its
+    answers could not be read, where they could not)."""
     from matplotlib import rc_context
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
@@ -269,6 +290,8 @@ def render_pdf(
     lines = [("heading", f"Written answers: {printable(ident, keep_newlines=False)}")]
     if submitted_by:
         lines.append(("part", f"Submitted by: {capped(printable(submitted_by, keep_newlines=False), WIDTH)}"))
+    if problem:
+        lines.append(("label", capped(printable(problem, keep_newlines=False), WIDTH)))
     lines += _lines(questions(), answers, rubric)
     top, bottom, height = 800.0, 50.0, 842.0  # A4 in points
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -468,7 +491,8 @@ def write_class(submissions: Path, out: Path, rubric: bool = True) -> list[Path]
         if submitters and path.is_dir() and not path.is_symlink():
             path, _ = what_to_grade(path)
         pdf = out / "written" / f"{ident}.pdf"
-        written.append(render_pdf(pdf, ident, handin_answers(path), rubric, submitters.get(ident, "")))
+        answers, problem = read_answers(path)
+        written.append(render_pdf(pdf, ident, answers, rubric, submitters.get(ident, ""), problem))
     write_scores_template(out / SCORES, ids, questions())
     if (out / "gradebook.csv").exists():
         add_manual_columns(out / "gradebook.csv")

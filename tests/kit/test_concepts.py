@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -285,6 +286,31 @@ def test_the_pdf_flows_each_prompt_at_its_own_width():
             if following:
                 assert len(line) + 1 + len(following.split()[0]) > written.WIDTH, (q.id, line)
     assert written._flowed("a\nb\n\nc\n- d\n- e") == "a b\n\nc\n- d\n- e"  # paragraphs and list items kept
+
+
+def test_a_hand_in_that_cannot_be_read_gets_a_pdf_saying_why_and_stops_nothing(tmp_path):
+    """A zip whose compressed data is corrupt: its PDF says it could not be read, the class's other PDFs are made,
+    and Gradescope's note for the student says so instead of stopping the grading of that upload."""
+    from autograder.grading.gradescope import written_note
+
+    subs = tmp_path / "subs"
+    (subs / "ann" / "embeddings").mkdir(parents=True)
+    (subs / "ann" / "embeddings" / "written.md").write_text((ASSIGNMENTS / "embeddings" / "written.md").read_text())
+    broken = subs / "ben.zip"
+    with zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("embeddings/written.md", "answer " * 500)
+    data = bytearray(broken.read_bytes())
+    start = data.index(b"embeddings/written.md") + len("embeddings/written.md")  # the member's data follows its name
+    data[start + 4 : start + 24] = bytes(b ^ 0xFF for b in data[start + 4 : start + 24])
+    broken.write_bytes(bytes(data))
+    with pytest.raises(written.UNREADABLE):
+        written.handin_answers(broken)
+    assert written.read_answers(broken)[0] == {} and written.read_answers(broken)[1].startswith("the hand-in could not be read: ")
+    assert sorted(p.name for p in written.write_class(subs, tmp_path / "out")) == ["ann.pdf", "ben.pdf"]
+    assert "the hand-in could not be read: " in _pdf_text(tmp_path / "out" / "written" / "ben.pdf")
+    assert "could not be read" not in _pdf_text(tmp_path / "out" / "written" / "ann.pdf")
+    assert written_note(broken).startswith("Written answers: the hand-in could not be read: ")
+    assert written_note(subs / "ann").startswith(f"Written answers: 0 of {len(written.questions())} questions answered")
 
 
 @pytest.mark.parametrize("exercise", sorted(CONCEPTS))
