@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import stat
 import warnings
@@ -38,6 +39,7 @@ from pathlib import Path
 from autograder.grading.loader import ASSIGNMENTS, SOLUTIONS
 from autograder.grading.textsafe import capped, csv_row, printable
 from autograder.runtime.curriculum import PACKAGES
+from autograder.settings import Settings
 
 FILE = "written.md"
 HEADER = re.compile(r"^<!--\s*written:\s*(\w+)((?:\s+\w+=\S+)*)\s*-->\s*$")
@@ -143,19 +145,28 @@ def _files(handin: Path) -> Iterator[tuple[str, str]]:
     a zip (members read, never extracted)."""
     if handin.is_file() and zipfile.is_zipfile(handin):
         with zipfile.ZipFile(handin) as z:
+            if len(z.infolist()) > Settings.from_env().max_files:
+                raise OSError(f"more than {Settings.from_env().max_files} files (AUTOGRADER_MAX_FILES)")
             for info in z.infolist():
                 if (
                     info.filename.endswith(("/" + FILE, ".ipynb")) or info.filename == FILE
                 ) and info.file_size <= MAX_FILE:
                     yield info.filename, z.read(info).decode("utf-8", errors="replace")
         return
-    for path in sorted(handin.rglob("*")):
-        if path.name == FILE or path.suffix == ".ipynb":
-            if any(p.is_symlink() for p in [path, *path.parents] if handin in p.parents or p == handin):
-                continue
-            text = _read_regular(path)
-            if text is not None:
-                yield path.relative_to(handin).as_posix(), text
+    if handin.is_symlink():
+        return  # a hand-in that is a link is read nowhere, as the grader refuses it
+    budget = Settings.from_env().max_files
+    for here, dirs, names in os.walk(handin):  # never into a linked folder
+        dirs.sort()
+        budget -= len(names)
+        if budget < 0:
+            raise OSError(f"more than {Settings.from_env().max_files} files (AUTOGRADER_MAX_FILES)")
+        for name in sorted(names):
+            path = Path(here, name)
+            if (name == FILE or path.suffix == ".ipynb") and not path.is_symlink():
+                text = _read_regular(path)
+                if text is not None:
+                    yield path.relative_to(handin).as_posix(), text
 
 
 def _notebook_answers(text: str) -> dict[str, str]:
@@ -200,7 +211,8 @@ def handin_answers(handin: Path) -> dict[tuple[str, str], str]:
 
 
 # what reading a broken hand-in can raise: a zip whose data or directory is corrupt, encrypted or in a compression
-# zipfile lacks, a file that vanished or cannot be read
+# zipfile lacks, a file that vanished or cannot be read, more files than the grader takes, a tree too deep to walk
+# (RecursionError is a RuntimeError)
 UNREADABLE = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error)
 
 

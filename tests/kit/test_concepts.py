@@ -288,7 +288,7 @@ def test_the_pdf_flows_each_prompt_at_its_own_width():
     assert written._flowed("a\nb\n\nc\n- d\n- e") == "a b\n\nc\n- d\n- e"  # paragraphs and list items kept
 
 
-def test_a_hand_in_that_cannot_be_read_gets_a_pdf_saying_why_and_stops_nothing(tmp_path):
+def test_a_hand_in_that_cannot_be_read_gets_a_pdf_saying_why_and_stops_nothing(tmp_path, monkeypatch):
     """A zip whose compressed data is corrupt: its PDF says it could not be read, the class's other PDFs are made,
     and Gradescope's note for the student says so instead of stopping the grading of that upload."""
     from autograder.grading.gradescope import written_note
@@ -311,6 +311,10 @@ def test_a_hand_in_that_cannot_be_read_gets_a_pdf_saying_why_and_stops_nothing(t
     assert "could not be read" not in _pdf_text(tmp_path / "out" / "written" / "ann.pdf")
     assert written_note(broken).startswith("Written answers: the hand-in could not be read: ")
     assert written_note(subs / "ann").startswith(f"Written answers: 0 of {len(written.questions())} questions answered")
+    monkeypatch.setenv("AUTOGRADER_MAX_FILES", "3")  # more files than the grader takes are not read either
+    for i in range(3):
+        (subs / "ann" / f"extra{i}.txt").write_text("x")
+    assert written.read_answers(subs / "ann") == ({}, "the hand-in could not be read: OSError: more than 3 files (AUTOGRADER_MAX_FILES)")
 
 
 @pytest.mark.parametrize("exercise", sorted(CONCEPTS))
