@@ -192,6 +192,8 @@ def cmd_export(ns: argparse.Namespace) -> int:
                 f"  {len(unmatched.submissions)} submission(s) without a student, {len(unmatched.students)} student(s) "
                 "without a grade"
             )
+            if unmatched.written:
+                print(f"  {len(unmatched.written)} grade(s) without every written answer graded (listed as 'written')")
     except export.ExportError as error:
         raise UsageError(str(error)) from None
     return 0
@@ -373,7 +375,9 @@ def cmd_written(ns: argparse.Namespace) -> int:
     from autograder.grading import written
 
     if not ns.submissions.is_dir():
-        raise UsageError(f"{ns.submissions} is not a folder")
+        raise UsageError(
+            f"{ns.submissions} is not a folder (Gradescope's Download Submissions is a zip: unzip it, pass the folder)"
+        )
     pdfs = written.write_class(ns.submissions, ns.out, rubric=not ns.no_rubric)
     print(f"{len(pdfs)} PDF(s) of written answers in {ns.out / 'written'}; points go in {ns.out / written.SCORES}")
     if (ns.out / "gradebook.csv").exists():
@@ -488,7 +492,10 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--title", default="Autograder", help="the Canvas assignment's title (default: Autograder)")
     p.add_argument("--assignment-id", default=None, help="the Canvas assignment's id (default: from the roster)")
     p.add_argument(
-        "--csv", action="store_true", help="write OUT/grades.csv for any LMS: per exercise, maxima, time of grading"
+        "--csv",
+        action="store_true",
+        help="write OUT/grades.csv for any LMS: per exercise, maxima, time of grading "
+        "(and the written answers' manual and combined points, where OUT/written/scores.csv exists)",
     )
 
 

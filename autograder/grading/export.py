@@ -15,6 +15,11 @@ one reducer (:func:`autograder.grading.batch.collect`), and write every cell thr
   two students could claim), students without a submission, submissions without a grade.
 - **Any other LMS** (:func:`plain`): ``grades.csv``, one row per submission with a column per exercise, the
   total, the status and the time of grading (UTC), below a ``points possible`` row with each exercise's maximum.
+
+Where the TAs grade the written answers (``python -m autograder written`` left ``OUT/written/scores.csv``), both
+carry the hand-graded points too (:func:`manual_points`): ``grades.csv`` has ``manual`` and ``combined`` (automatic
++ manual) beside ``total``, and ``manual_status``; Canvas's column is the combined grade, out of both maxima, and a
+student whose written answers are not all graded is listed (``written``) beside what did not join.
 """
 
 from __future__ import annotations
@@ -27,9 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.grading import batch
+from autograder.grading import batch, written
 from autograder.grading.results import atomic_write
-from autograder.grading.textsafe import csv_row
+from autograder.grading.textsafe import csv_cell, csv_row
 from autograder.runtime.curriculum import EXERCISES
 
 STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
@@ -47,6 +52,7 @@ class Unmatched:
 
     submissions: list[tuple[str, str]] = field(default_factory=list)  # (id, why)
     students: list[tuple[str, str]] = field(default_factory=list)  # (name, why)
+    written: list[tuple[str, str]] = field(default_factory=list)  # (name, why): a grade without every written answer
 
 
 def class_rows(out: Path) -> list[batch.Row]:
@@ -84,17 +90,54 @@ def _write(path: Path, rows: Sequence[Sequence[object]]) -> None:
     atomic_write(path, buffer.getvalue().encode("utf-8"))
 
 
+@dataclass
+class Manual:
+    """The hand-graded written answers of a batch: each submission's points and status, and the points possible."""
+
+    scores: dict[str, tuple[float, str]]  # id -> (points, "graded" | "3 of 14 graded" | "not graded" | "invalid: ...")
+    maximum: float
+
+    def of(self, ident: str) -> tuple[float, str]:
+        """``ident``'s points (0 for an invalid entry) and status; scores.csv holds the id as a CSV cell (inert)."""
+        found = self.scores.get(ident) or self.scores.get(str(csv_cell(ident)))
+        points, status = found or (0.0, "not graded")
+        return (0.0 if status.startswith("invalid") else points), status
+
+
+def manual_points(out: Path) -> Manual | None:
+    """The TAs' points from ``OUT/written/scores.csv`` (as the gradebook reads them); None where the written answers
+    are not graded in this batch (no such file), so that a course that does not use them exports as before."""
+    path = out / written.SCORES
+    if not path.is_file():
+        return None
+    qs = written.questions()
+    return Manual(written.manual_scores(path, qs), sum(q.points for q in qs))
+
+
 def plain(out: Path, dest: Path) -> Path:
-    """``grades.csv`` for any LMS: per-exercise scores, total, status and time of grading, under a maxima row."""
+    """``grades.csv`` for any LMS: per-exercise scores, total, status and time of grading, under a maxima row; the
+    manual and combined points beside the total where the written answers are graded (:func:`manual_points`)."""
     rows = class_rows(out)
     exercises = _exercises(out, rows)
     maxima, total = points_possible(out, rows, exercises)
-    table: list[list[object]] = [["id", *exercises, "total", "status", "graded_at"]]
-    table.append(["points possible", *(_number(maxima.get(e)) for e in exercises), _number(total), "", ""])
+    manual = manual_points(out)
+    columns = ["total", "manual", "combined", "status", "manual_status"] if manual else ["total", "status"]
+    possible = [_number(maxima.get(e)) for e in exercises] + [_number(total)]
+    if manual:
+        possible += [_number(manual.maximum), _number(total + manual.maximum), "", ""]
+    else:
+        possible.append("")
+    table: list[list[object]] = [["id", *exercises, *columns, "graded_at"], ["points possible", *possible, ""]]
     for row in rows:
         graded = row.status in ("graded", "refused")
-        scores = [_number(row.scores.get(e, 0.0)) if graded else "" for e in exercises]
-        table.append([row.id, *scores, _number(row.total) if graded else "", row.status, row.graded_at])
+        cells: list[object] = [_number(row.scores.get(e, 0.0)) if graded else "" for e in exercises]
+        cells.append(_number(row.total) if graded else "")
+        if manual:
+            points, status = manual.of(row.id)
+            cells += [_number(points), _number(row.total + points) if graded else "", row.status, status]
+        else:
+            cells.append(row.status)
+        table.append([row.id, *cells, row.graded_at])
     _write(dest, table)
     return dest
 
@@ -167,6 +210,7 @@ def canvas(
     """Write Canvas's import CSV to ``dest`` and what did not join beside it; (dest, unmatched file, unmatched)."""
     rows = class_rows(out)
     _, total = points_possible(out, rows, _exercises(out, rows))
+    manual = manual_points(out)
     students, header = read_roster(roster)
     column = assignment_column(title, header, assignment_id)
     by_key: dict[str, list[int]] = {}
@@ -195,9 +239,15 @@ def canvas(
             unmatched.submissions += [(r.id, f"one of {len(mine)} submissions of {name}") for r in mine]
         elif mine[0].status not in ("graded", "refused"):
             unmatched.students.append((name, f"submission {mine[0].id} has no grade: {mine[0].reason}"))
-        else:
+        elif manual is None:
             grades[i] = _number(mine[0].total)
-    table: list[list[object]] = [[*STUDENT_COLUMNS, column], [POINTS_POSSIBLE, "", "", "", "", _number(total)]]
+        else:  # the combined grade: the automatic points and the TAs' (none yet is 0, listed below)
+            points, status = manual.of(mine[0].id)
+            grades[i] = _number(mine[0].total + points)
+            if status != "graded":
+                unmatched.written.append((name, f"written answers of {mine[0].id}: {status}"))
+    possible = total + (manual.maximum if manual else 0.0)
+    table: list[list[object]] = [[*STUDENT_COLUMNS, column], [POINTS_POSSIBLE, "", "", "", "", _number(possible)]]
     for i, student in enumerate(students):
         table.append([*(student.get(c) or "" for c in STUDENT_COLUMNS), grades.get(i, "")])
     _write(dest, table)
@@ -206,6 +256,7 @@ def canvas(
         listing,
         [["what", "name", "why"]]
         + [["submission", ident, why] for ident, why in unmatched.submissions]
-        + [["student", name, why] for name, why in unmatched.students],
+        + [["student", name, why] for name, why in unmatched.students]
+        + [["written", name, why] for name, why in unmatched.written],
     )
     return dest, listing, unmatched

@@ -86,6 +86,26 @@ def what_to_grade(folder: Path) -> tuple[Path, str]:
     )
 
 
+def written_note(submission: Path) -> str:
+    """What the student's results say of their written answers, which the autograder does not grade: how many it
+    found (in ``<part>/written.md`` or the notebooks' answer cells), so that a student who wrote them where they will
+    not be read finds out before the deadline; "" where the course has no written questions."""
+    from autograder.grading import written
+    from autograder.grading.textsafe import capped, printable
+
+    questions = written.questions()
+    if not questions:
+        return ""
+    answered, problem = written.read_answers(submission)
+    if problem:
+        return f"Written answers: {capped(printable(problem, keep_newlines=False), 500)}"
+    done = sum(1 for q in questions if answered.get((q.part, q.id), "").strip())
+    return (
+        f"Written answers: {done} of {len(questions)} questions answered. They are graded by hand after the deadline "
+        "(not by this autograder), from your <part>/written.md files or your notebooks' written-answer cells."
+    )
+
+
 def gradescope_run(root: Path, options: GradeOptions) -> None:
     """Grade ``root/submission`` into ``root/results/results.json`` (what ``run_autograder`` does).
 
@@ -108,6 +128,7 @@ def gradescope_run(root: Path, options: GradeOptions) -> None:
     )
     visibility = options.hidden_visibility or zip_config()["hidden_visibility"]
     submission, note = what_to_grade(root / "submission")
+    note = "\n".join(filter(None, [note, written_note(submission)]))
     grade_submission(submission, replace(options, results=results, public=True, hidden_visibility=visibility))
     if note and results.is_file():
         data = json.loads(results.read_text(encoding="utf-8"))

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import stat
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +39,7 @@ from pathlib import Path
 from autograder.grading.loader import ASSIGNMENTS, SOLUTIONS
 from autograder.grading.textsafe import capped, csv_row, printable
 from autograder.runtime.curriculum import PACKAGES
+from autograder.settings import Settings
 
 FILE = "written.md"
 HEADER = re.compile(r"^<!--\s*written:\s*(\w+)((?:\s+\w+=\S+)*)\s*-->\s*$")
@@ -142,19 +145,28 @@ def _files(handin: Path) -> Iterator[tuple[str, str]]:
     a zip (members read, never extracted)."""
     if handin.is_file() and zipfile.is_zipfile(handin):
         with zipfile.ZipFile(handin) as z:
+            if len(z.infolist()) > Settings.from_env().max_files:
+                raise OSError(f"more than {Settings.from_env().max_files} files (AUTOGRADER_MAX_FILES)")
             for info in z.infolist():
                 if (
                     info.filename.endswith(("/" + FILE, ".ipynb")) or info.filename == FILE
                 ) and info.file_size <= MAX_FILE:
                     yield info.filename, z.read(info).decode("utf-8", errors="replace")
         return
-    for path in sorted(handin.rglob("*")):
-        if path.name == FILE or path.suffix == ".ipynb":
-            if any(p.is_symlink() for p in [path, *path.parents] if handin in p.parents or p == handin):
-                continue
-            text = _read_regular(path)
-            if text is not None:
-                yield path.relative_to(handin).as_posix(), text
+    if handin.is_symlink():
+        return  # a hand-in that is a link is read nowhere, as the grader refuses it
+    budget = Settings.from_env().max_files
+    for here, dirs, names in os.walk(handin):  # never into a linked folder
+        dirs.sort()
+        budget -= len(names)
+        if budget < 0:
+            raise OSError(f"more than {Settings.from_env().max_files} files (AUTOGRADER_MAX_FILES)")
+        for name in sorted(names):
+            path = Path(here, name)
+            if (name == FILE or path.suffix == ".ipynb") and not path.is_symlink():
+                text = _read_regular(path)
+                if text is not None:
+                    yield path.relative_to(handin).as_posix(), text
 
 
 def _notebook_answers(text: str) -> dict[str, str]:
@@ -198,9 +210,33 @@ def handin_answers(handin: Path) -> dict[tuple[str, str], str]:
     return {**from_notebooks, **from_files}  # the file wins where both hold an answer, as for code
 
 
+# what reading a broken hand-in can raise: a zip whose data or directory is corrupt, encrypted or in a compression
+# zipfile lacks, a file that vanished or cannot be read, more files than the grader takes, a tree too deep to walk
+# (RecursionError is a RuntimeError)
+UNREADABLE = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zipfile.BadZipFile, zlib.error)
+
+
+def read_answers(handin: Path) -> tuple[dict[tuple[str, str], str], str]:
+    """:func:`handin_answers`, and "" or why the hand-in could not be read (then no answers): one broken upload must
+    not stop a class's PDFs, or Gradescope's grading of that upload."""
+    try:
+        return handin_answers(handin), ""
+    except UNREADABLE as error:
+        return {}, f"the hand-in could not be read: {type(error).__name__}: {error}"
+
+
 # --------------------------------------------------------------------------- the PDF
 
 WIDTH = 92  # characters per line on an A4 page at 9 pt
+
+
+SOFT_BREAK = re.compile(r"(?<=\S)[ \t]*\n(?![ \t]*(?:\n|[-*+>|#]|\d+[.)]\s))")  # a markdown paragraph's line break
+
+
+def _flowed(markdown: str) -> str:
+    """``markdown`` with each paragraph on one line: the source's line breaks (written.md wraps at 100 columns) are
+    soft, so the PDF rewraps them at its own width; blank lines, list items and headings still start a line."""
+    return SOFT_BREAK.sub(" ", markdown)
 
 
 def _lines(qs: list[Question], answers: dict[tuple[str, str], str], rubric: bool) -> list[tuple[str, str]]:
@@ -210,8 +246,11 @@ def _lines(qs: list[Question], answers: dict[tuple[str, str], str], rubric: bool
     out: list[tuple[str, str]] = []
 
     def para(style: str, text: str) -> None:
+        text = _flowed(text) if style == "prompt" else text
         for raw in printable(text).splitlines() or [""]:
-            out.extend((style, line) for line in textwrap.wrap(raw, WIDTH, replace_whitespace=False) or [""])
+            # words stay whole ("window-by-window" is not cut at its hyphens): the PDF reads and searches as written
+            wrapped = textwrap.wrap(raw, WIDTH, replace_whitespace=False, break_on_hyphens=False)
+            out.extend((style, line) for line in wrapped or [""])
 
     part = ""
     for n, q in enumerate(qs, 1):
@@ -245,13 +284,26 @@ STYLES = {  # style -> (font size, weight, colour, line height in points)
 }
 
 
-def render_pdf(path: Path, ident: str, answers: dict[tuple[str, str], str], rubric: bool = False) -> Path:
-    """Write the written answers of hand-in ``ident`` to ``path``: one PDF, questions in course order."""
+def render_pdf(
+    path: Path,
+    ident: str,
+    answers: dict[tuple[str, str], str],
+    rubric: bool = False,
+    submitted_by: str = "",
+    problem: str = "",
+) -> Path:
+    """Write the written answers of hand-in ``ident`` to ``path``: one PDF, questions in course order, under a
+    heading that names the hand-in (``submitted_by``, who handed it in, where that is known; ``problem``, why its
+    answers could not be read, where they could not)."""
     from matplotlib import rc_context
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.figure import Figure
 
     lines = [("heading", f"Written answers: {printable(ident, keep_newlines=False)}")]
+    if submitted_by:
+        lines.append(("part", f"Submitted by: {capped(printable(submitted_by, keep_newlines=False), WIDTH)}"))
+    if problem:
+        lines.append(("label", capped(printable(problem, keep_newlines=False), WIDTH)))
     lines += _lines(questions(), answers, rubric)
     top, bottom, height = 800.0, 50.0, 842.0  # A4 in points
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -381,16 +433,78 @@ def add_manual_columns(gradebook: Path, scores: Path | None = None) -> None:
     gradebook.write_text(buffer.getvalue(), encoding="utf-8")
 
 
+# --------------------------------------------------------------------------- Gradescope's export
+
+GRADESCOPE_METADATA = "submission_metadata.yml"  # beside the submission_<n>/ folders of Gradescope's export
+MAX_METADATA = 512 << 20  # bytes: the file repeats every submission's results.json, so a large class's is large
+
+
+def hand_in_folder(folder: Path) -> Path:
+    """The folder whose entries are the hand-ins: ``folder`` itself, or, where it holds nothing but the
+    ``assignment_<n>_export/`` folder that unzipping Gradescope's *Download Submissions* gives, that folder (else
+    the whole class would read as one hand-in, its answers mixed)."""
+    if (folder / GRADESCOPE_METADATA).is_file():
+        return folder
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    if len(entries) == 1 and entries[0].is_dir() and not entries[0].is_symlink():
+        if (entries[0] / GRADESCOPE_METADATA).is_file():
+            return entries[0]
+    return folder
+
+
+def gradescope_submitters(folder: Path) -> dict[str, str]:
+    """``submission folder -> who handed it in`` (``Ada Lovelace <ada@uni.example>, SID 11``; a group's members
+    joined by ``;``) from Gradescope's ``submission_metadata.yml`` in ``folder``; empty where there is none.
+
+    The file is Gradescope's own YAML (Ruby symbols as keys: ``:submitters``, ``:name``, ``:email``, ``:sid``),
+    read with PyYAML's safe loader, never executed."""
+    import yaml
+
+    path = folder / GRADESCOPE_METADATA
+    try:
+        info = path.lstat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_METADATA:
+            return {}
+        # libyaml's safe parser where it is installed (a large class's file loads in seconds), else PyYAML's own
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), Loader=loader)
+    except (OSError, yaml.YAMLError):
+        return {}
+    found = {}
+    for name, entry in data.items() if isinstance(data, dict) else []:
+        people = entry.get(":submitters") if isinstance(entry, dict) else None
+        described = []
+        for person in people if isinstance(people, list) else []:
+            if isinstance(person, dict):
+                who, email, sid = (str(person.get(f":{k}") or "").strip() for k in ("name", "email", "sid"))
+                named = " ".join(filter(None, [who, f"<{email}>" if email else ""]))
+                described.append(named + (f", SID {sid}" if sid else ""))
+        if described:
+            found[str(name).lstrip(":")] = "; ".join(described)
+    return found
+
+
 def write_class(submissions: Path, out: Path, rubric: bool = True) -> list[Path]:
     """One PDF per hand-in of ``submissions`` in ``out/written/<id>.pdf`` (with the rubric, for the TAs), the
-    ``scores.csv`` to enter points in, and the gradebook's manual columns when ``out`` holds a gradebook."""
-    from autograder.grading.batch import find_submissions
+    ``scores.csv`` to enter points in, and the gradebook's manual columns when ``out`` holds a gradebook.
 
+    ``submissions`` may be Gradescope's export, unzipped: each ``submission_<n>/`` is a hand-in, its PDF names who
+    handed it in (from ``submission_metadata.yml``), and an upload that is a single zip is read from that zip, as
+    ``run_autograder`` graded it (:func:`autograder.grading.gradescope.what_to_grade`)."""
+    from autograder.grading.batch import find_submissions
+    from autograder.grading.gradescope import what_to_grade
+
+    submissions = hand_in_folder(submissions)
+    submitters = gradescope_submitters(submissions)
     written = []
     ids = []
     for ident, path in find_submissions(submissions):
         ids.append(ident)
-        written.append(render_pdf(out / "written" / f"{ident}.pdf", ident, handin_answers(path), rubric=rubric))
+        if submitters and path.is_dir() and not path.is_symlink():
+            path, _ = what_to_grade(path)
+        pdf = out / "written" / f"{ident}.pdf"
+        answers, problem = read_answers(path)
+        written.append(render_pdf(pdf, ident, answers, rubric, submitters.get(ident, ""), problem))
     write_scores_template(out / SCORES, ids, questions())
     if (out / "gradebook.csv").exists():
         add_manual_columns(out / "gradebook.csv")

@@ -4,9 +4,11 @@ answer, the lecture's coverage, one PDF of written answers per hand-in, and the 
 import ast
 import csv
 import math
+import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +44,7 @@ def kit_mistake_names() -> set[str]:
     return names
 
 
-def test_each_part_has_8_to_12_concept_checks_and_3_to_5_written_questions_with_rubrics():
+def test_each_part_has_8_to_12_concept_checks_and_written_questions_with_rubrics():
     for name, questions in KEY.items():
         assert 8 <= len(questions) <= 12, name
         for q in questions.values():
@@ -51,33 +53,62 @@ def test_each_part_has_8_to_12_concept_checks_and_3_to_5_written_questions_with_
                 assert len(q.options) >= 3 and q.answer() in q.options, (name, q.name)
     for part in ("embeddings", "attention", "transformer"):
         qs = [q for q in written.questions(SOLUTIONS) if q.part == part]
-        assert 3 <= len(qs) <= 5, part
+        assert len(qs) >= 3, part
+        assert len({q.id for q in qs}) == len(qs), f"{part}: two written questions share an id"
         for q in qs:
             assert q.title and q.prompt and q.reference and q.errors, q.id
             assert sum(p for p, _ in q.rubric) == q.points, f"{q.id}: the rubric's points must add up to the question's"
 
 
+def lecture_sections(part: str) -> dict[str, dict[str, list[str]]]:
+    """Each section of ``part``'s lecture, by the exercise it teaches: the concept checks and written questions placed
+    under it (``{"concept": [...], "written": [...]}``), read from the narrative the notebook is built from."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for _requires, blocks in parse_narrative((REPO_ROOT / "release" / "notebooks" / f"{part}.md").read_text()):
+        taught = [b[2]["arg"] for b in blocks if b[:2] == ("directive", "exercise") and b[2]["arg"] not in CONCEPTS]
+        for exercise in taught:
+            found.setdefault(exercise, {"concept": [], "written": []})
+        for kind, text, info in blocks:
+            if kind == "directive" and text in ("concept", "written"):
+                assert taught, f"{part}: {info['arg']} sits in a section that teaches no exercise"
+                found[taught[0]][text].append(info["arg"])
+    return found
+
+
 def test_every_section_of_the_lecture_has_a_concept_check_and_a_written_question():
-    """A section is a notebook section that teaches an exercise; its questions sit under it in the narrative."""
+    """A section is a notebook section that teaches an exercise (each of the curriculum's exercises has one); its
+    questions sit under it in the narrative, and a written question's ``section=`` names the section it sits in."""
+    missing = []
     for part in ("embeddings", "attention", "transformer"):
-        sections = parse_narrative((REPO_ROOT / "release" / "notebooks" / f"{part}.md").read_text())
-        concept_in, written_in = {}, {}
-        for _requires, blocks in sections:
-            taught = [b[2]["arg"] for b in blocks if b[:2] == ("directive", "exercise") and b[2]["arg"] not in CONCEPTS]
-            for kind, text, info in blocks:
-                if kind == "directive" and text in ("concept", "written"):
-                    assert taught, f"{part}: {info['arg']} sits in a section that teaches no exercise"
-                    (concept_in if text == "concept" else written_in).setdefault(taught[0], []).append(info["arg"])
+        sections = lecture_sections(part)
         exercises = [e for e in EXERCISES if PART_OF[e] == part and e not in CONCEPTS]
+        assert sorted(sections) == sorted(exercises), f"{part}: one lecture section per exercise"
         questions = [q for q in written.questions(SOLUTIONS) if q.part == part]
         concept = next(n for n in CONCEPTS if PART_OF[n] == part)
-        assert sorted(sum(concept_in.values(), [])) == sorted(KEY[concept]), f"{part}: place every concept check once"
-        assert sorted(sum(written_in.values(), [])) == sorted(q.id for q in questions)
+        placed = [name for s in sections.values() for name in s["concept"]]
+        assert sorted(placed) == sorted(KEY[concept]), f"{part}: place every concept check once"
+        placed = [qid for s in sections.values() for qid in s["written"]]
+        assert sorted(placed) == sorted(q.id for q in questions), f"{part}: place every written question once"
         for q in questions:
-            assert q.id in written_in.get(q.section, []), f"{q.id} is placed outside its section {q.section}"
-        uncovered = [e for e in exercises if e not in concept_in]
-        assert not uncovered, f"{part}: no concept check under {uncovered}"
-        assert {q.section for q in questions} <= set(exercises)
+            assert q.id in sections.get(q.section, {}).get("written", []), f"{q.id} is placed outside its section {q.section}"
+        missing += [f"{part}/{e}: no {kind}" for e in exercises for kind in ("concept", "written") if not sections[e][kind]]
+    assert not missing, "lecture sections without a question:\n" + "\n".join(missing)
+
+
+def test_the_instructor_guide_lists_each_sections_questions_as_the_notebooks_place_them():
+    """docs/INSTRUCTOR.md's table of sections (part, exercise, concept checks, written questions) is the narratives'."""
+    guide = (REPO_ROOT / "docs" / "INSTRUCTOR.md").read_text()
+    listed = {}
+    for line in guide.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 4 and cells[0].isdigit():
+            written_ids = [w.split("`")[1] for w in cells[3].split("; ")]
+            listed[cells[1].strip("`")] = (sorted(re.findall(r"`(\w+)`", cells[2])), sorted(written_ids))
+    expected = {}
+    for part in ("embeddings", "attention", "transformer"):
+        for exercise, placed in lecture_sections(part).items():
+            expected[exercise] = (sorted(placed["concept"]), sorted(placed["written"]))
+    assert listed == expected
 
 
 def test_every_named_misconception_is_a_mistake_the_code_feedback_names_too():
@@ -242,6 +273,48 @@ def test_one_pdf_per_handin_and_manual_points_in_the_gradebook(tmp_path):
     assert float(book["ann"]["combined"]) == 5 + first.points and float(book["ann"]["combined_max"]) == 10 + total
     assert book["ben"]["manual"] == "0" and book["ben"]["manual_status"].startswith("invalid: embeddings/")
     assert book["cal"]["manual_status"] == "not graded" and book["cal"]["total"] == "5"
+
+
+def test_the_pdf_flows_each_prompt_at_its_own_width():
+    """written.md wraps its prompts near 100 columns; the PDF joins each paragraph and wraps it again at its own
+    width, so that no line stops short in mid-paragraph (a lone "dense" under a full line): every line but a
+    paragraph's last is too full to take the next word."""
+    for q in written.questions(SOLUTIONS):
+        prompt = [text for style, text in written._lines([q], {}, rubric=False) if style == "prompt"]
+        assert " ".join(" ".join(prompt).split()) == " ".join(q.prompt.split()), q.id
+        for line, following in zip(prompt, [*prompt[1:], ""]):
+            if following:
+                assert len(line) + 1 + len(following.split()[0]) > written.WIDTH, (q.id, line)
+    assert written._flowed("a\nb\n\nc\n- d\n- e") == "a b\n\nc\n- d\n- e"  # paragraphs and list items kept
+
+
+def test_a_hand_in_that_cannot_be_read_gets_a_pdf_saying_why_and_stops_nothing(tmp_path, monkeypatch):
+    """A zip whose compressed data is corrupt: its PDF says it could not be read, the class's other PDFs are made,
+    and Gradescope's note for the student says so instead of stopping the grading of that upload."""
+    from autograder.grading.gradescope import written_note
+
+    subs = tmp_path / "subs"
+    (subs / "ann" / "embeddings").mkdir(parents=True)
+    (subs / "ann" / "embeddings" / "written.md").write_text((ASSIGNMENTS / "embeddings" / "written.md").read_text())
+    broken = subs / "ben.zip"
+    with zipfile.ZipFile(broken, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("embeddings/written.md", "answer " * 500)
+    data = bytearray(broken.read_bytes())
+    start = data.index(b"embeddings/written.md") + len("embeddings/written.md")  # the member's data follows its name
+    data[start + 4 : start + 24] = bytes(b ^ 0xFF for b in data[start + 4 : start + 24])
+    broken.write_bytes(bytes(data))
+    with pytest.raises(written.UNREADABLE):
+        written.handin_answers(broken)
+    assert written.read_answers(broken)[0] == {} and written.read_answers(broken)[1].startswith("the hand-in could not be read: ")
+    assert sorted(p.name for p in written.write_class(subs, tmp_path / "out")) == ["ann.pdf", "ben.pdf"]
+    assert "the hand-in could not be read: " in _pdf_text(tmp_path / "out" / "written" / "ben.pdf")
+    assert "could not be read" not in _pdf_text(tmp_path / "out" / "written" / "ann.pdf")
+    assert written_note(broken).startswith("Written answers: the hand-in could not be read: ")
+    assert written_note(subs / "ann").startswith(f"Written answers: 0 of {len(written.questions())} questions answered")
+    monkeypatch.setenv("AUTOGRADER_MAX_FILES", "3")  # more files than the grader takes are not read either
+    for i in range(3):
+        (subs / "ann" / f"extra{i}.txt").write_text("x")
+    assert written.read_answers(subs / "ann") == ({}, "the hand-in could not be read: OSError: more than 3 files (AUTOGRADER_MAX_FILES)")
 
 
 @pytest.mark.parametrize("exercise", sorted(CONCEPTS))

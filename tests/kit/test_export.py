@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from autograder.cli import main
-from autograder.grading import batch, export
+from autograder.grading import batch, export, written
 from tests.attacks import submission
 
 ROSTER = [
@@ -140,3 +140,54 @@ def test_the_plain_csv_has_the_maxima_and_the_time_of_grading(graded):
     assert by_id["stranger"][1:5] == ["9", "1", "10", "graded"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", by_id["stranger"][5])
     assert "'=HYPERLINK(0)" in by_id and len(by_id) == 5
+
+
+def test_the_gradebook_and_both_exports_show_automatic_manual_and_combined_points(graded, tmp_path):
+    """The TAs enter the written answers' points in written/scores.csv: the batch's gradebook (refreshed by the next
+    `batch`), grades.csv and Canvas's import then carry them apart (manual) and together (combined)."""
+    qs = written.questions()
+    first, second = qs[0], qs[1]
+    manual_max = sum(q.points for q in qs)
+    ids = sorted(SCORES)
+    written.write_scores_template(graded / written.SCORES, ids, qs)
+    with open(graded / written.SCORES, newline="", encoding="utf-8") as f:
+        rows = {r["id"]: r for r in csv.DictReader(f)}
+    header = written.scores_header(qs)
+    for q in qs:
+        rows["ada"][q.column] = f"{q.points:g}"  # every answer graded, full marks
+    rows["S-alan"][first.column] = "1"  # one answer graded so far
+    rows["13"][second.column] = "-2"  # out of range: no points, and said so
+    rows["'=HYPERLINK(0)"][first.column] = "1"  # an id kept inert in the CSV still joins its submission
+    with open(graded / written.SCORES, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, header)
+        writer.writeheader()
+        writer.writerows(rows.values())
+    batch.run(graded.parent / "subs", graded, only=["one_hot", "masks"], progress=False)  # nothing regraded: meta kept
+    with open(graded / "gradebook.csv", newline="", encoding="utf-8") as f:
+        book = {r["id"]: r for r in csv.DictReader(f)}
+    ada = book["ada"]
+    assert (ada["total"], ada["max_score"]) == ("18", "25")
+    assert (ada["manual"], ada["manual_max"], ada["manual_status"]) == (f"{manual_max:g}", f"{manual_max:g}", "graded")
+    assert (ada["combined"], ada["combined_max"]) == (f"{18 + manual_max:g}", f"{25 + manual_max:g}")
+    assert (book["S-alan"]["manual"], book["S-alan"]["combined"]) == ("1", "14")
+    assert book["13"]["manual"] == "0" and book["13"]["manual_status"].startswith("invalid: ")
+    assert main(["export", str(graded), "--csv"]) == 0
+    with open(graded / "grades.csv", newline="", encoding="utf-8") as f:
+        table = list(csv.reader(f))
+    assert table[0] == ["id", "one_hot", "masks", "total", "manual", "combined", "status", "manual_status", "graded_at"]
+    assert table[1][:6] == ["points possible", "20", "5", "25", f"{manual_max:g}", f"{25 + manual_max:g}"]
+    plain = {r[0]: r for r in table[2:]}
+    assert plain["ada"][3:8] == ["18", f"{manual_max:g}", f"{18 + manual_max:g}", "graded", "graded"]
+    assert plain["S-alan"][3:8] == ["13", "1", "14", "graded", f"1 of {len(qs)} graded"]
+    assert plain["stranger"][3:8] == ["10", "0", "10", "graded", "not graded"]
+    assert plain["'=HYPERLINK(0)"][3:6] == ["6", "1", "7"]
+    assert main(["export", str(graded), "--canvas", str(_roster(tmp_path)), "--title", "Transformers"]) == 0
+    read = canvas_import(graded / "canvas.csv")
+    [assignment] = read["assignments"]
+    assert assignment["points"] == 25 + manual_max
+    assert read["grades"] == {"11": {"4242": 18 + manual_max}, "12": {"4242": 14.0}, "13": {"4242": 4.0}, "14": {"4242": None}}
+    with open(graded / "canvas-unmatched.csv", newline="", encoding="utf-8") as f:
+        listed = {(r["what"], r["name"]): r["why"] for r in csv.DictReader(f)}
+    assert listed[("written", "Turing, Alan")] == f"written answers of S-alan: 1 of {len(qs)} graded"
+    assert listed[("written", "'=cmd|' /C calc'!A0")].startswith("written answers of 13: invalid: ")
+    assert ("written", "Lovelace, Ada") not in listed

@@ -210,3 +210,100 @@ def test_the_public_tests_run_beside_the_hidden_ones_for_no_points(results, one_
     _, public = split_public(results["modules"])
     expected = sum(len(re.findall(r"^def test_", (PUBLIC / f"test_{e}.py").read_text(), re.M)) for e in one_per_part)
     assert len(public) == expected and {t["status"] for t in public} == {"passed"}
+
+
+GRADESCOPE_METADATA = """\
+submission_1:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: '11'
+    :email: ada@uni.example
+  :created_at: 2024-03-01 10:00:00.000000000 +00:00
+  :score: 35.0
+submission_2:
+  :submitters:
+  - :name: Alan Turing
+    :sid: '12'
+    :email: aturing@uni.example
+  - :name: Grace Hopper
+    :sid: '14'
+    :email: grace@uni.example
+  :created_at: 2024-03-01 11:00:00.000000000 +00:00
+  :score: 0.0
+"""
+
+
+def _pdf_text(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(path).pages)
+
+
+def test_written_answers_come_out_as_one_pdf_per_hand_in_of_the_export_beside_graded_concept_checks(autograder_zip, tmp_path):
+    """As an instructor runs it: the zip grades two uploads (Ada's repository with her concept checks, one choice
+    wrong, and written.md answers; Alan and Grace's single zip of a released notebook with a written answer in it);
+    then Gradescope's *Download Submissions*, unzipped, gives one PDF per hand-in naming who handed it in, with the
+    rubric for the graders and without it (``--no-rubric``) for the students."""
+    import nbformat
+    from nbgrader.preprocessors import ClearSolutions
+
+    from autograder.authoring.notebooks import build_notebook
+    from autograder.grading import written
+
+    questions = written.questions(SOLUTIONS)
+    bpe = next(q for q in questions if q.id == "bpe_merges")
+    cbow = next(q for q in questions if q.id == "cbow_average")
+    ada_answer, team_answer = "Merging the commonest pair saves most symbols.", "The mean keeps h at one vector's scale."
+
+    def ada(dest: Path) -> None:
+        shutil.copytree(ASSIGNMENTS, dest, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__"))
+        for part, module in (("embeddings", "embedding"), ("attention", "attention"), ("transformer", "transformer")):
+            shutil.copy(SOLUTIONS / part / f"{module}_concepts.py", dest / part)
+        concepts = dest / "attention" / "attention_concepts.py"
+        source = concepts.read_text()
+        wrong = source.replace('    return "b"\n    ### END SOLUTION\n\n\ndef why_dot', '    return "c"\n    ### END SOLUTION\n\n\ndef why_dot')
+        assert wrong != source
+        concepts.write_text(wrong)
+        page = dest / "embeddings" / "written.md"
+        page.write_text(page.read_text().replace(f"<!-- answer: {bpe.id} -->\nYOUR ANSWER HERE", f"<!-- answer: {bpe.id} -->\n{ada_answer}"))
+
+    def team(dest: Path) -> None:
+        nb, _ = ClearSolutions().preprocess(clear_hidden_tests(build_notebook("embeddings")), {})  # the released notebook
+        for cell in nb.cells:
+            if cell.metadata.get("nbgrader", {}).get("grade_id") == f"written-{cbow.id}":
+                assert cell.source.strip() == "YOUR ANSWER HERE"
+                cell.source = team_answer
+        with zipfile.ZipFile(dest / "handin.zip", "w") as z:
+            z.writestr("notebooks/embeddings.ipynb", nbformat.writes(nb))
+
+    concepts = only(["embedding_concepts", "attention_concepts", "transformer_concepts"])
+    started = [start_autograder(autograder_zip, tmp_path / name, fill, *concepts) for name, fill in (("ada", ada), ("team", team))]
+    ada_results, team_results = (finish(run) for run in started)
+    graded = [t for t in ada_results["tests"] if "public" not in t.get("tags", [])]
+    assert ada_results["score"] == len(graded) - 1 == sum(len(re.findall(r"^def \w+\(", (SOLUTIONS / p).read_text(), re.M)) for p in (
+        "embeddings/embedding_concepts.py", "attention/attention_concepts.py", "transformer/transformer_concepts.py")) - 1
+    (failed,) = [t for t in graded if t["status"] == "failed"]
+    assert "why_scale" in failed["name"] and "Likely mistake: scores scaled by sqrt(d_v)" in failed["output"]
+    assert f"Written answers: 1 of {len(questions)} questions answered" in ada_results["output"]
+    assert f"Written answers: 1 of {len(questions)} questions answered" in team_results["output"]
+    # Download Submissions, unzipped: assignment_<n>_export/ with the metadata and each upload as Gradescope kept it
+    export = tmp_path / "download" / "assignment_77_export"
+    shutil.copytree(tmp_path / "ada" / "autograder" / "submission", export / "submission_1")
+    shutil.copytree(tmp_path / "team" / "autograder" / "submission", export / "submission_2")
+    (export / "submission_metadata.yml").write_text(GRADESCOPE_METADATA)
+    for out, flag in ((tmp_path / "graders", []), (tmp_path / "students", ["--no-rubric"])):
+        command = [sys.executable, "-m", "autograder", "written", str(tmp_path / "download"), "--out", str(out), *flag]
+        run = subprocess.run(command, capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        assert sorted(p.name for p in (out / "written").glob("*.pdf")) == ["submission_1.pdf", "submission_2.pdf"]
+    for who in ("graders", "students"):
+        first, second = (_pdf_text(tmp_path / who / "written" / f"submission_{n}.pdf") for n in (1, 2))
+        assert "Submitted by: Ada Lovelace <ada@uni.example>, SID 11" in first and ada_answer in first
+        assert "Alan Turing <aturing@uni.example>, SID 12; Grace Hopper <grace@uni.example>, SID 14" in second
+        assert team_answer in second and ada_answer not in second
+        for q in questions:
+            assert q.title in first and q.prompt.split()[-1] in first
+            assert " ".join(q.reference.split())[:60] not in first, f"{q.id}: the reference answer is in the PDF"
+            for _, item in q.rubric:
+                assert (item[:40] in first) == (who == "graders"), f"{q.id}: the rubric is for the graders only"
+        assert ("Rubric:" in first) == (who == "graders")
