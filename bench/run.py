@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.run [--quick] [--only SECTION ...] [--out bench/RESULTS.md] [--readme]
 
 Sections: the student's ``make test``; the grader (one submission, overhead, batch ``--jobs 1``
-vs ``--jobs 2``, determinism); reference attention and layers vs PyTorch's built-ins; the
+vs ``--jobs 2``, determinism); one grade of the reference against the kit before issue 18, with and without the warm
+template; reference attention and layers vs PyTorch's built-ins; the
 reference skip-gram vs gensim's Word2Vec; the behaviour tests' margin over 20 seeds; nbgrader's
 ``autograde`` vs ``python -m autograder grade`` on the same submission; the class report on 100
 graded submissions; the reference through Gradescope's ``run_autograder`` in Docker vs bare. ``--only``
@@ -57,6 +58,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
         bpe_vs_tokenizers,
         class_report,
         container_overhead,
+        grading_time,
         hanging_submission,
         layers_vs_torch,
         nbgrader_vs_grader,
@@ -68,6 +70,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
         ("student loop", make_test_rows),
         ("student loop", watch_feedback.rows),
         ("grader", lambda: grader_rows(quick)),
+        ("grading time", lambda: grading_time.rows(runs=1 if quick else 3)),
         ("hanging submission", lambda: hanging_submission.rows(every=not quick)),
         ("attention vs PyTorch", attention_vs_torch.rows),
         ("encoder layer vs PyTorch", layers_vs_torch.rows),

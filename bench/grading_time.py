@@ -1,0 +1,90 @@
+"""Benchmark (not a test): one grade of the reference, wall and CPU time, against the kit before issue 18, side by side.
+
+    .venv/bin/python -m bench.grading_time [--baseline REV] [--runs 3]
+
+Issue 18 split each full grade into phases (a worker per set of stand-ins: a worker never holds a correct
+implementation of the exercise it grades or of anything downstream), which costs worker starts. The warm template
+(``AUTOGRADER_TEMPLATE``, :mod:`autograder.runtime.template`) forks those workers from a process that imported
+PyTorch once. This measures ``python -m autograder grade solutions`` at ``REV`` (default d8289b5, the last commit
+before issue 18) in a checkout of its own, at this checkout with the template, and without it, interleaved, with
+the same interpreter; CPU is that of every process of the grade (the grader and all it waited for). Target: within
+1.1x of the baseline's wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from autograder.grading.loader import REPO_ROOT
+from bench.common import PY, Row
+
+BASELINE = "d8289b5"
+TARGET = 1.1
+
+
+def grade(checkout: Path, env: dict[str, str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one grade of the reference in ``checkout``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        subprocess.run(
+            [PY, "-m", "autograder", "grade", "solutions", "--results", str(Path(tmp) / "r.json")],
+            cwd=checkout, env={**os.environ, **env}, check=True, capture_output=True,
+        )  # fmt: skip
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def measure(baseline: str = BASELINE, runs: int = 3) -> dict[str, list[tuple[float, float]]]:
+    """Each configuration's (wall, CPU) per run, interleaved so that the machine's load falls on all alike."""
+    times: dict[str, list[tuple[float, float]]] = {"baseline": [], "template": [], "fresh": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "baseline"
+        subprocess.run(["git", "worktree", "add", "-q", "--detach", str(old), baseline], cwd=REPO_ROOT, check=True)
+        try:
+            for _ in range(runs):
+                times["baseline"].append(grade(old, {}))
+                times["template"].append(grade(REPO_ROOT, {"AUTOGRADER_TEMPLATE": "1"}))
+                times["fresh"].append(grade(REPO_ROOT, {"AUTOGRADER_TEMPLATE": "0"}))
+        finally:
+            subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=REPO_ROOT, check=False)
+    return times
+
+
+def rows(baseline: str = BASELINE, runs: int = 3) -> list[Row]:
+    times = measure(baseline, runs)
+    wall = {k: statistics.median(w for w, _ in v) for k, v in times.items()}
+    cpu = {k: statistics.median(c for _, c in v) for k, v in times.items()}
+    out = []
+    for name, label in (("template", "warm template"), ("fresh", "AUTOGRADER_TEMPLATE=0")):
+        ratio = wall[name] / wall["baseline"]
+        out.append(Row(
+            f"grade of the reference, phases with {label}, vs {baseline} (median of {runs}, wall)",
+            f"{wall[name]:.1f} s", f"{wall['baseline']:.1f} s", f"{ratio:.2f}x", f"<= {TARGET}x", ratio <= TARGET,
+        ))  # fmt: skip
+        out.append(Row(
+            f"grade of the reference, phases with {label}, vs {baseline} (CPU of every process)",
+            f"{cpu[name]:.1f} s", f"{cpu['baseline']:.1f} s", f"{cpu[name] / cpu['baseline']:.2f}x",
+        ))  # fmt: skip
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--baseline", default=BASELINE)
+    parser.add_argument("--runs", type=int, default=3)
+    ns = parser.parse_args()
+    for row in rows(ns.baseline, ns.runs):
+        print(f"{row.benchmark}: {row.ours} vs {row.baseline} = {row.ratio}")
+
+
+if __name__ == "__main__":
+    main()
