@@ -9,6 +9,7 @@ import base64
 import os
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -293,60 +294,88 @@ class ConceptPlacement:
         return cells
 
 
+@dataclass
+class _Build:
+    """What every block of a part's narrative is built against (see :func:`build_notebook`)."""
+
+    part: str
+    points: dict[str, float]
+    modules: dict[str, Path]
+    have: set[str]  # the exercises whose solution modules exist
+    mine: list[str]  # of those, the part's own
+    brought: list[str]  # the modules of other parts this part uses, never pasted
+    concepts: ConceptPlacement
+    placed: list[str] = field(default_factory=list)
+
+    def cells(self, kind: str, text: str, info: dict[str, Any]) -> list[Any]:
+        """The cells of one block: markdown, code, or a directive (setup, contents, concept, written, carry-over,
+        exercise)."""
+        import nbformat
+
+        if kind == "markdown":
+            return [nbformat.v4.new_markdown_cell(text)]
+        if kind == "code":
+            if not {r for r in info.get("requires", "").split(",") if r} <= self.have:
+                return []
+            cell = _code(text)
+            if "figure" in info:
+                cell.metadata[METADATA_KEY] = {"figure": info["figure"]}
+            if "tags" in info:
+                cell.metadata["tags"] = info["tags"].split(",")
+            return [cell]
+        if text == "setup":
+            return setup_cells(self.part, ("bring", "require") if self.brought else ())
+        if text == "contents":
+            return [nbformat.v4.new_markdown_cell(_contents(self.mine, self.points, self.concepts.written_points()))]
+        if text in ("concept", "written"):
+            return self.concepts.place(text, info["arg"], self.have)
+        if text == "carry-over" and self.brought:
+            return [bring_cell(self.brought)]
+        if text == "exercise":
+            return self.exercise(info["arg"])
+        return []
+
+    def exercise(self, name: str) -> list[Any]:
+        """An exercise's cells: its module cells (or its remaining concept checks) and its test cell."""
+        if PART_OF.get(name) != self.part:
+            raise ValueError(f"release/notebooks/{self.part}.md: {name!r} is not an exercise of part {self.part}")
+        if name not in self.have:
+            return []
+        if name in CONCEPTS:
+            cells = [*self.concepts.rest()]
+        else:
+            cells = [*module_cells(EXERCISES[name], self.modules[EXERCISES[name]], name)]
+        cells.append(test_cell(name, self.points[name]) if name in self.points else _code(f'check("{name}")'))
+        self.placed.append(name)
+        return cells
+
+
 def build_notebook(part: str, points: dict[str, float] | None = None, modules: dict[str, Path] | None = None) -> Any:
     """The nbgrader source notebook of ``part``, from its narrative and the solution modules that exist."""
     import nbformat
 
     modules = solution_modules() if modules is None else modules
-    points = suite_points() if points is None else points
     have = set(available_exercises(modules))
-    mine = [name for name in available_exercises(modules) if PART_OF[name] == part]
-    narrative = (TEMPLATES / "notebooks" / f"{part}.md").read_text(encoding="utf-8")
-    cells: list[Any] = []
-    placed = []
-    sections = parse_narrative(narrative)
+    sections = parse_narrative((TEMPLATES / "notebooks" / f"{part}.md").read_text(encoding="utf-8"))
     named = [b[2]["arg"].split() for _, blocks in sections for b in blocks if b[:2] == ("directive", "carry-over")]
     wanted = [*carried_modules(part, modules), *(m for names in named for m in names)]
-    brought = [m for m in dict.fromkeys(wanted) if m in modules]
-    concepts = ConceptPlacement(part, modules)
+    build = _Build(
+        part,
+        suite_points() if points is None else points,
+        modules,
+        have,
+        [name for name in available_exercises(modules) if PART_OF[name] == part],
+        [m for m in dict.fromkeys(wanted) if m in modules],
+        ConceptPlacement(part, modules),
+    )
+    cells: list[Any] = []
     for requires, blocks in sections:
         unknown = requires - set(EXERCISES)
         if unknown:
             raise ValueError(f"release/notebooks/{part}.md: unknown exercise(s) {sorted(unknown)} in a section")
-        if not requires <= have:
-            continue
-        for kind, text, info in blocks:
-            if kind == "markdown":
-                cells.append(nbformat.v4.new_markdown_cell(text))
-            elif kind == "code":
-                if not {r for r in info.get("requires", "").split(",") if r} <= have:
-                    continue
-                cell = _code(text)
-                if "figure" in info:
-                    cell.metadata[METADATA_KEY] = {"figure": info["figure"]}
-                if "tags" in info:
-                    cell.metadata["tags"] = info["tags"].split(",")
-                cells.append(cell)
-            elif text == "setup":
-                cells += setup_cells(part, ("bring", "require") if brought else ())
-            elif text == "contents":
-                cells.append(nbformat.v4.new_markdown_cell(_contents(mine, points, concepts.written_points())))
-            elif text in ("concept", "written"):
-                cells += concepts.place(text, info["arg"], have)
-            elif text == "carry-over" and brought:  # the modules of other parts this part uses, never pasted
-                cells.append(bring_cell(brought))
-            elif text == "exercise":
-                name = info["arg"]
-                if PART_OF.get(name) != part:
-                    raise ValueError(f"release/notebooks/{part}.md: {name!r} is not an exercise of part {part}")
-                if name in have:
-                    if name in CONCEPTS:
-                        cells += concepts.rest()
-                    else:
-                        cells += module_cells(EXERCISES[name], modules[EXERCISES[name]], name)
-                    cells.append(test_cell(name, points[name]) if name in points else _code(f'check("{name}")'))
-                    placed.append(name)
-    missing = [name for name in mine if name not in placed]
+        if requires <= have:
+            cells += [cell for kind, text, info in blocks for cell in build.cells(kind, text, info)]
+    missing = [name for name in build.mine if name not in build.placed]
     if missing:
         raise ValueError(_unplaced(part, missing))
     for i, cell in enumerate(cells):
