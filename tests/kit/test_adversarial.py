@@ -452,13 +452,16 @@ def _processes_mentioning(text: str) -> list[int]:
     return found
 
 
-def test_when_the_grader_is_killed_its_workers_and_their_children_die_within_seconds(tmp_path):
+@pytest.mark.parametrize(
+    "exercises", ['{"one_hot"}', '{"one_hot", "multi_head"}'], ids=["fresh worker", "forked by the warm template"]
+)
+def test_when_the_grader_is_killed_its_workers_and_their_children_die_within_seconds(tmp_path, exercises):
     root = submission(tmp_path / "sub", "spin")
     script = f"""
 import json, sys
 sys.path.insert(0, {str(REPO_ROOT)!r})
 from autograder.grading.worker import IsolatedStudent
-s = IsolatedStudent({str(root)!r}, exercises={{"one_hot"}})
+s = IsolatedStudent({str(root)!r}, exercises={exercises})
 s._ensure_worker()
 print(json.dumps({{"workspace": str(s.workspace.path)}}), flush=True)
 s.call("embeddings.one_hot:build_vocab", [])

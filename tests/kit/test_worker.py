@@ -412,7 +412,8 @@ def test_an_unsafe_uid_lock_folder_fails_loudly(tmp_path, monkeypatch):
         UidClaim(61000, 10)
 
 
-def test_a_half_built_student_releases_its_uid_and_workspace(tmp_path, monkeypatch):
+@pytest.mark.parametrize("exercises", [{"one_hot"}, {"multi_head"}], ids=["no torch", "warm template"])
+def test_a_half_built_student_releases_its_uid_and_workspace(tmp_path, monkeypatch, exercises):
     from autograder.grading import worker
     from autograder.grading.worker import student
 
@@ -424,10 +425,11 @@ def test_a_half_built_student_releases_its_uid_and_workspace(tmp_path, monkeypat
         raise OSError("the worker could not be started")
 
     monkeypatch.setattr(student, "Worker", broken)
-    before = set(Path(tempfile.gettempdir()).glob(worker.WORKSPACE_PREFIX + "*"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # its own folder: other graders' workspaces come and go
+    tmp_path.chmod(0o755)
     with pytest.raises(OSError, match="could not be started"):
-        IsolatedStudent(SOLUTIONS, settings=settings(), exercises={"one_hot"})
-    assert set(Path(tempfile.gettempdir()).glob(worker.WORKSPACE_PREFIX + "*")) - before == set()
+        IsolatedStudent(SOLUTIONS, settings=settings(), exercises=exercises)
+    assert not list(tmp_path.glob(worker.WORKSPACE_PREFIX + "*"))
     assert len(released) == (1 if ROOT else 0)
 
 
