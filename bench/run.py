@@ -4,7 +4,8 @@
 
 Sections: the student's ``make test``; the grader (one submission, overhead, batch ``--jobs 1``
 vs ``--jobs 2``, determinism); one grade of the reference against the kit before issue 18, with and without the warm
-template; reference attention and layers vs PyTorch's built-ins; the
+template; the CPU a batch spends per submission, side by side with main before issue 20's savings
+(``bench/batch_cpu.py``), with ``--jobs 1`` and ``--jobs 2``; reference attention and layers vs PyTorch's built-ins; the
 reference skip-gram vs gensim's Word2Vec; the behaviour tests' margin over 20 seeds; nbgrader's
 ``autograde`` vs ``python -m autograder grade`` on the same submission; the class report on 100
 graded submissions; the reference through Gradescope's ``run_autograder`` in Docker vs bare. ``--only``
@@ -54,6 +55,7 @@ def grader_rows(quick: bool) -> list[Row]:
 def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
     from bench import (
         attention_vs_torch,
+        batch_cpu,
         behaviour_margin,
         bpe_vs_tokenizers,
         class_report,
@@ -71,6 +73,7 @@ def sections(quick: bool) -> list[tuple[str, Callable[[], list[Row]]]]:
         ("student loop", watch_feedback.rows),
         ("grader", lambda: grader_rows(quick)),
         ("grading time", lambda: grading_time.rows(runs=1 if quick else 3)),
+        ("batch CPU", lambda: batch_cpu.rows(count=2 if quick else 6, repeat=1 if quick else 2)),
         ("hanging submission", lambda: hanging_submission.rows(every=not quick)),
         ("attention vs PyTorch", attention_vs_torch.rows),
         ("encoder layer vs PyTorch", layers_vs_torch.rows),

@@ -112,7 +112,9 @@ def _fit_loop(model: nn.Module, recipe: Recipe, seed: int, reinit: bool, loss_of
     if reinit:
         reinitialize(model, seed)
     data = make_generator(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, betas=(0.9, 0.98), eps=1e-9)
+    # foreach: each step updates all parameters in a few calls instead of a Python loop over them; the same arithmetic
+    # (the trained weights are bit for bit the loop's: tests/kit/test_course_trainer.py), a tenth less CPU at this size
+    optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, betas=(0.9, 0.98), eps=1e-9, foreach=True)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: _schedule(step, recipe))
     model.train()
     losses = []

@@ -1,9 +1,10 @@
 """``python -m autograder batch DIR --out OUT --jobs N``: grade a whole class.
 
 Every sub-folder and ``.zip`` of ``DIR`` is one submission, its id the folder's name or the zip's
-stem, unique by construction (:func:`find_submissions`). Each is graded by its own
-``python -m autograder grade`` process (so a submission that crashes or wedges the grader costs only
-its own row), at most ``--jobs`` at a time, each with a wall-clock limit. ``OUT`` receives
+stem, unique by construction (:func:`find_submissions`). Each is graded by its own ``grade`` process,
+forked from a warm grader that imported the grader once (:mod:`autograder.grading.warm`), so a
+submission that crashes or wedges the grader costs only its own row; at most ``--jobs`` at a time,
+each with a wall-clock limit. ``OUT`` receives
 
 - ``results/<id>.json``: the submission's Gradescope results;
 - ``logs/<id>.log``: the grader's own output for it (capped);
@@ -38,7 +39,6 @@ import io
 import json
 import os
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -47,9 +47,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from multiprocessing.context import ForkServerProcess
 from pathlib import Path
 
-from autograder.grading import sandbox, written
+from autograder.grading import sandbox, warm, written
 from autograder.grading.loader import REPO_ROOT
 from autograder.grading.results import PUBLIC_TAG, atomic_write
 from autograder.grading.textsafe import csv_row, printable
@@ -186,8 +187,22 @@ def read_results(path: Path, exercises: list[str]) -> tuple[dict[str, float], di
     )
 
 
-_LIVE: set[subprocess.Popen[bytes]] = set()  # the grade processes running now (each in its own session)
+_LIVE: set[ForkServerProcess] = set()  # the grade processes running now (each in its own session)
 _LIVE_LOCK = threading.Lock()
+
+
+def _kill_group(process: ForkServerProcess, sig: int) -> None:
+    """``sig`` to the grade process's session (itself, its workers); to the process alone while it is not its own
+    session's leader yet (just forked)."""
+    if not process.pid:
+        return
+    try:
+        if os.getpgid(process.pid) == process.pid:
+            os.killpg(process.pid, sig)
+        else:
+            os.kill(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def stop_graders() -> None:
@@ -199,28 +214,26 @@ def stop_graders() -> None:
     with _LIVE_LOCK:
         procs = list(_LIVE)
     for proc in procs:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
+        _kill_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + STOP_GRACE
     for proc in procs:
-        try:
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        proc.join(timeout=max(0.0, deadline - time.monotonic()))
+        if proc.exitcode is None:
+            _kill_group(proc, signal.SIGKILL)
+
+
+def _capped(output: bytes) -> bytes:
+    return output[: LOG_CAP // 2] + (b"\n[...]\n" + output[-LOG_CAP // 2 :] if len(output) > LOG_CAP else b"")
 
 
 def _run_grader(
     path: Path, results: Path, log: Path, only: list[str] | None, timeout: float, in_process: bool
 ) -> tuple[int | None, str]:
-    """One ``grade`` process; returns (exit code or None on timeout, the tail of its output)."""
-    cmd = [sys.executable, "-m", "autograder", "grade", str(path), "--results", str(results)]
-    cmd += [a for e in only or [] for a in ("--only", e)]
-    cmd += ["--in-process"] if in_process else []
+    """One ``grade`` process, forked from the warm grader (:mod:`autograder.grading.warm`); returns (exit code or
+    None on timeout, the tail of its output)."""
+    argv = [str(path), "--results", str(results)]
+    argv += [a for e in only or [] for a in ("--only", e)]
+    argv += ["--in-process"] if in_process else []
     # a batch grades a class: the worker must have its own uid and no network, or nothing is graded (settings.STRICT)
     env = {"AUTOGRADER_REQUIRE": STRICT, **os.environ, "COLUMNS": "100", "PYTHONPATH": str(REPO_ROOT)}
     # the other submissions and the class's results: hidden from the worker, and, where only their owners and modes
@@ -228,33 +241,29 @@ def _run_grader(
     env["AUTOGRADER_HIDE"] = os.pathsep.join(
         filter(None, [env.get("AUTOGRADER_HIDE", ""), str(path.parent), str(results.parent)])
     )
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=REPO_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            start_new_session=True,
-        )
+    with tempfile.NamedTemporaryFile(dir=log.parent, prefix=f".{log.name}.", delete=False) as raw:
+        output_file = Path(raw.name)
+    try:
+        proc = warm.start(argv, env, output_file)
         with _LIVE_LOCK:
             _LIVE.add(proc)
         try:
-            output, _ = proc.communicate(timeout=timeout)
-            code: int | None = proc.returncode
-        except subprocess.TimeoutExpired:
-            proc.send_signal(signal.SIGTERM)  # the grader kills its workers on the way out
-            try:
-                output, _ = proc.communicate(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                output, _ = proc.communicate()
-            code = None
+            proc.join(timeout)
+            code: int | None = proc.exitcode
+            if code is None:
+                _kill_group(proc, signal.SIGTERM)  # the grader kills its workers on the way out
+                proc.join(STOP_GRACE)
+                if proc.exitcode is None:
+                    _kill_group(proc, signal.SIGKILL)
+                    proc.join()
         finally:
             with _LIVE_LOCK:
                 _LIVE.discard(proc)
-        out.write(output[: LOG_CAP // 2] + (b"\n[...]\n" + output[-LOG_CAP // 2 :] if len(output) > LOG_CAP else b""))
+            proc.close()
+        output = output_file.read_bytes()
+    finally:
+        output_file.unlink(missing_ok=True)
+    log.write_bytes(_capped(output))
     lines = [line for line in output.decode("utf-8", "replace").splitlines() if line.strip()]
     return code, lines[-1][:300] if lines else ""
 

@@ -128,6 +128,23 @@ def test_grading_twice_gives_the_same_results(tmp_path):
     assert results[0] == results[1] and results[0]["tests"]
 
 
+def test_a_grade_forked_from_the_warm_grader_equals_a_fresh_grade_process(tmp_path):
+    """A batch forks its grades from one warm process (autograder.grading.warm): each result is what a fresh
+    ``python -m autograder grade`` of the same submission writes, failures and their messages included."""
+    subs = tmp_path / "subs"
+    root = submission(subs / "sub", "patch_comparisons")
+    batch.run(subs, tmp_path / "out", only=["one_hot"], progress=False)
+    fresh = tmp_path / "fresh.json"
+    cmd = [sys.executable, "-m", "autograder", "grade", str(root), "--only", "one_hot", "--results", str(fresh)]
+    env = {**os.environ, "AUTOGRADER_REQUIRE": batch.STRICT, "AUTOGRADER_HIDE": os.pathsep.join([str(subs), str(tmp_path / "out" / "results")])}
+    subprocess.run(cmd, cwd=REPO_ROOT, env=env, check=True, capture_output=True)
+    warm, plain = (json.loads(p.read_text()) for p in (tmp_path / "out" / "results" / "sub.json", fresh))
+    for data in (warm, plain):
+        data.pop("execution_time")
+    assert warm == plain and any(t["score"] < t["max_score"] for t in warm["tests"])
+    assert "worker sandbox" in (tmp_path / "out" / "logs" / "sub.log").read_text()  # the grade's own output, logged
+
+
 # -- issue 9.7: one row per submission, always; the gradebook and meta files written atomically
 
 

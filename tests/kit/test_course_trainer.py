@@ -168,6 +168,29 @@ def test_training_is_deterministic_for_a_seed():
     assert not all(torch.equal(states[0][k], states[2][k]) for k in states[0])
 
 
+def test_the_foreach_optimizer_trains_bit_for_bit_like_the_loop(monkeypatch):
+    """The trainer's Adam updates all parameters at once (cheaper per submission); the weights are the per-parameter
+    loop's exactly, so the behaviour tests' margins (bench/behaviour_margin.py) are the loop's too."""
+    task = SequenceTask("reverse", vocab_size=8, min_len=1, max_len=3)
+    recipe = Recipe(task, steps=15, batch_size=16, lr=1e-2, warmup=3)
+    states, made = [], []
+    adam = torch.optim.Adam
+
+    def recording(params, **kwargs):
+        made.append(kwargs.get("foreach"))
+        return adam(params, **kwargs)
+
+    monkeypatch.setattr(torch.optim, "Adam", recording)
+    for foreach in (True, False):
+        model = BagSeq2Seq(8)
+        if not foreach:  # the same trainer with the loop forced
+            monkeypatch.setattr(torch.optim, "Adam", lambda params, **kwargs: adam(params, **{**kwargs, "foreach": False}))
+        train_seq2seq(model, task, recipe, seed=2)
+        states.append(model.state_dict())
+    assert made == [True]  # the trainer asked for foreach itself
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
 def test_reinitialize_ignores_construction_order():
     class A(nn.Module):
         def __init__(self):
