@@ -52,8 +52,9 @@ def _cgroup_root() -> tuple[Path, str]:
     raise CgroupMissing("no cgroup v2 and no v1 cpuacct hierarchy")
 
 
-def cpu_of(cmd: list[str], cwd: Path) -> tuple[float, float]:
-    """(CPU seconds, wall seconds) of ``cmd`` and every process it starts, counted in a cgroup of its own."""
+def cpu_of(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> tuple[float, float]:
+    """(CPU seconds, wall seconds) of ``cmd`` (with ``env`` added to this environment) and every process it starts,
+    counted in a cgroup of its own."""
     root, version = _cgroup_root()
     group = root / f"bench-batch-cpu-{uuid.uuid4().hex[:8]}"
     try:
@@ -67,6 +68,7 @@ def cpu_of(cmd: list[str], cwd: Path) -> tuple[float, float]:
         subprocess.run(
             ["/bin/sh", "-c", f'echo $$ > "{procs}" && exec "$@"', "sh", *cmd],
             cwd=cwd,
+            env={**os.environ, **(env or {})},
             check=True,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

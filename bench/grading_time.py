@@ -7,15 +7,13 @@ implementation of the exercise it grades or of anything downstream), which costs
 (``AUTOGRADER_TEMPLATE``, :mod:`autograder.runtime.template`) forks those workers from a process that imported
 PyTorch once. This measures ``python -m autograder grade solutions`` at ``REV`` (default d8289b5, the last commit
 before issue 18) in a checkout of its own, at this checkout with the template, and without it, interleaved, with
-the same interpreter; CPU is that of every process of the grade (the grader and all it waited for). Target: within
+the same interpreter; CPU is that of every process of the grade, counted in a cgroup. Target: within
 1.1x of the baseline's wall time.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import resource
 import statistics
 import subprocess
 import tempfile
@@ -23,6 +21,7 @@ import time
 from pathlib import Path
 
 from autograder.grading.loader import REPO_ROOT
+from bench.batch_cpu import cpu_of
 from bench.common import PY, Row
 
 BASELINE = "d8289b5"
@@ -30,17 +29,12 @@ TARGET = 1.1
 
 
 def grade(checkout: Path, env: dict[str, str]) -> tuple[float, float]:
-    """(wall, CPU) seconds of one grade of the reference in ``checkout``."""
+    """(wall, CPU) seconds of one grade of the reference in ``checkout``; CPU of every process it started, counted in
+    a cgroup (workers in PID namespaces are out of their parent's ``getrusage``)."""
     with tempfile.TemporaryDirectory() as tmp:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(
-            [PY, "-m", "autograder", "grade", "solutions", "--results", str(Path(tmp) / "r.json")],
-            cwd=checkout, env={**os.environ, **env}, check=True, capture_output=True,
-        )  # fmt: skip
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        cmd = [PY, "-m", "autograder", "grade", "solutions", "--results", str(Path(tmp) / "r.json")]
+        cpu, wall = cpu_of(cmd, checkout, env)
+    return wall, cpu
 
 
 def measure(baseline: str = BASELINE, runs: int = 3) -> dict[str, list[tuple[float, float]]]:
