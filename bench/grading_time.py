@@ -17,7 +17,6 @@ import argparse
 import statistics
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 from autograder.grading.loader import REPO_ROOT
