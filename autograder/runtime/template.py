@@ -90,6 +90,10 @@ def main(control: str) -> None:
         import torch  # noqa: F401
     except ImportError:
         pass  # the workers report what they lack
+    try:
+        os.close(os.pidfd_open(os.getpid()))  # Linux >= 5.3: without pidfds, no template (the grader starts afresh)
+    except OSError:
+        os._exit(1)
     if os.getppid() != grader:
         os._exit(1)
     sock = socket.socket(fileno=int(control))

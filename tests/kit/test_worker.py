@@ -113,7 +113,10 @@ def test_wrong_return_types_are_refused_and_nan_crosses(tmp_path):
         assert s.restarts == 0
 
 
-def test_a_crash_fails_one_call_and_the_worker_restarts(tmp_path):
+@pytest.mark.parametrize(
+    "exercises", [{"one_hot"}, {"one_hot", "multi_head"}], ids=["fresh worker", "forked by the warm template"]
+)
+def test_a_crash_fails_one_call_and_the_worker_restarts(tmp_path, exercises):
     code = """
         import os, signal
         def build_vocab(tokens, min_count=1, specials=()):
@@ -123,7 +126,7 @@ def test_a_crash_fails_one_call_and_the_worker_restarts(tmp_path):
         def one_hot(indices, vocab_size):
             return [vocab_size]
     """
-    with isolated(one_hot_module(tmp_path, code)) as s:
+    with isolated(one_hot_module(tmp_path, code), exercises) as s:
         err = error_of(s, BUILD_VOCAB, ["a"])
         assert err.kind == "crash" and "exited with code 3" in err.message, err.message
         assert s.call(ONE_HOT, [], 5) == [5]
@@ -131,6 +134,22 @@ def test_a_crash_fails_one_call_and_the_worker_restarts(tmp_path):
         assert err.kind == "crash" and "segmentation fault" in err.message
         assert s.call(ONE_HOT, [], 6) == [6]
         assert s.restarts == 2
+
+
+def test_without_its_template_a_submission_is_still_graded_by_fresh_workers():
+    with isolated(SOLUTIONS, {"one_hot", "multi_head"}) as s:
+        assert s.call(BUILD_VOCAB, ["a"]) == {"a": 0}
+        assert s._template is not None
+        s._template.proc.kill()  # (the OOM killer, say): its workers die with it
+        s._template.proc.wait()
+        time.sleep(0.5)  # where a keeper (no PID namespace) kills the worker's tree on its parent's death
+        errors = []
+        for word in "bcd":
+            try:
+                assert s.call(BUILD_VOCAB, [word]) == {word: 0}
+            except StudentError as error:
+                errors.append(error)  # the call its worker was lost in: the grader's fault, not a stop
+        assert [e.kind for e in errors] == ["grader"] and s.stops.count == 0 and s._template is None
 
 
 def test_a_hang_that_ignores_sigterm_times_out_and_the_next_call_runs(tmp_path):

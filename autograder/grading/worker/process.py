@@ -228,6 +228,10 @@ class Worker:
         self.compute_seconds += seconds if isinstance(seconds, float) and 0 <= seconds < timeout else 0.0
         return reply
 
+    def template_lost(self) -> bool:
+        """Forked by a template that has ended (which ends every worker it forked)."""
+        return isinstance(self.proc, Forked) and self.proc.template.proc.poll() is not None
+
     def exit_status(self, wait: float = 1.0) -> int | None:
         try:
             return self.proc.wait(wait)

@@ -229,6 +229,12 @@ class IsolatedStudent(Student):
                 "crash", f"your code wrote more than {limit} MiB of files during {doing} (AUTOGRADER_SCRATCH)", worker
             ) from None
         except WorkerDied as died:
+            if worker.template_lost():  # it died with its template: not the submission's doing, and not counted
+                self._stop()
+                self._template = None  # workers start afresh from now on
+                raise StudentError(
+                    "grader", ["WorkerDied"], f"the grader's worker template ended during {doing}; not your code"
+                ) from None
             how = describe_exit(worker.exit_status(), self.settings) if died.ended else str(died)
             self._stopped_by_student(reached)
             raise self._failure("crash", f"the process running your code {how} during {doing}", worker) from None
