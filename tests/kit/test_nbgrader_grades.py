@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from pathlib import Path
 
 import nbformat
 import numpy as np
@@ -21,6 +22,7 @@ from autograder.authoring.course import suite_points
 from autograder.authoring.report import parse_notebook_feedback
 from autograder.grading import gradescope, nbgrader_grades, runner
 from autograder.grading.compare import Feedback, check
+from autograder.grading.grade import GradeOptions
 from autograder.grading.loader import REPO_ROOT, SOLUTIONS
 from autograder.grading.plugin import title_of
 from autograder.grading.results import Report
@@ -178,7 +180,7 @@ def test_a_zip_inside_a_gradescope_upload_is_graded(tmp_path):
     (tmp_path / "submission").mkdir()
     with zipfile.ZipFile(tmp_path / "submission" / "handin.zip", "w") as z:
         z.write(SOLUTIONS / "embeddings" / "one_hot.py", "embeddings/one_hot.py")
-    assert gradescope.gradescope_run(tmp_path, ["--only", "one_hot", "--in-process"]) == 0
+    gradescope.gradescope_run(tmp_path, GradeOptions(Path("unused.json"), only=["one_hot"], in_process=True))
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert results["score"] == results["max_score"] == suite_points()["one_hot"]
     assert "Graded the files inside handin.zip" in results["output"]
@@ -187,7 +189,7 @@ def test_a_zip_inside_a_gradescope_upload_is_graded(tmp_path):
 def test_an_upload_with_nothing_to_grade_says_what_it_holds(tmp_path):
     (tmp_path / "submission" / "docs").mkdir(parents=True)
     (tmp_path / "submission" / "docs" / "notes.txt").write_text("my answers")
-    assert gradescope.gradescope_run(tmp_path, ["--only", "one_hot", "--in-process"]) == 0
+    gradescope.gradescope_run(tmp_path, GradeOptions(Path("unused.json"), only=["one_hot"], in_process=True))
     results = json.loads((tmp_path / "results" / "results.json").read_text())
     assert results["score"] == 0 and "found: docs/notes.txt" in results["output"]
 
