@@ -46,7 +46,7 @@ pytestmark = [pytest.mark.container, pytest.mark.timeout(1800)]
 
 PROPERTIES = frozenset(HOW_TO_GET)  # uid, files, net, tree, signals
 TABLE = REPO_ROOT / "build" / "container-table.md"
-ENGINES: dict[str, str] = {}  # each engine started: its version and how its image was built, for the table
+STARTED: dict[str, str] = {}  # each engine started: its version and how its image was built, for the table
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,8 @@ ALL_CONDITIONS = (
 )
 # The engines to run (CONTAINER_ENGINES, comma-separated). Rootless podman is not in the default: its image builds and
 # its containers run, but the grader cannot yet start its worker there (docs/ISOLATION.md), an open fault, not a pass.
-ENGINES = set(os.environ.get("CONTAINER_ENGINES", "docker").split(","))
-CONDITIONS = tuple(c for c in ALL_CONDITIONS if c.engine in ENGINES)
+SELECTED = set(os.environ.get("CONTAINER_ENGINES", "docker").split(","))
+CONDITIONS = tuple(c for c in ALL_CONDITIONS if c.engine in SELECTED)
 GRADING = [c for c in CONDITIONS if c.grades]
 # Attacks graded through run_autograder on one_hot (the stubs elsewhere score 0: any point is the attack's),
 # with their attack.json where they need one: each must score 0.
@@ -107,9 +107,9 @@ class Row:
 def table(request) -> Iterator[dict[str, Row]]:
     rows: dict[str, Row] = {c.name: Row() for c in CONDITIONS}
     yield rows
-    if not ENGINES:  # skipped: no engine, no table
+    if not STARTED:  # skipped: no engine, no table
         return
-    lines = [f"kernel {os.uname().release}; " + "; ".join(f"{kind}: {text}" for kind, text in ENGINES.items()), "",
+    lines = [f"kernel {os.uname().release}; " + "; ".join(f"{kind}: {text}" for kind, text in STARTED.items()), "",
              "| condition | engine | achieved | files by | reference | stubs | tests passed | tests failed |",
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     for c in CONDITIONS:
@@ -131,7 +131,7 @@ def record(request, table) -> Iterator[None]:
     failed_before = request.session.testsfailed
     yield
     condition = request.node.callspec.params.get("condition") if hasattr(request.node, "callspec") else None
-    if isinstance(condition, Condition) and condition.engine in ENGINES:
+    if isinstance(condition, Condition) and condition.engine in SELECTED:
         row = table[condition.name]
         (row.failed if request.session.testsfailed > failed_before else row.passed).append(request.node.originalname)
 
@@ -158,7 +158,7 @@ def setups(tmp_path_factory) -> Iterator[Callable[[str], Setup]]:
             if kind not in started:
                 engine = stack.enter_context(container.engine(kind))
                 built = container.gradescope_image(engine, autograder_zip)
-                ENGINES[kind] = (f"{engine.version()}, image built in {built.seconds:.0f} s "
+                STARTED[kind] = (f"{engine.version()}, image built in {built.seconds:.0f} s "
                                  f"({'setup.sh on the cached environment' if built.cached else 'from scratch'})")  # fmt: skip
                 assert "grader ready, torch" in built.log  # setup.sh's own last check, inside the image
                 started[kind] = Setup(engine, built.image)
