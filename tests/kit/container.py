@@ -37,14 +37,18 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 CACHE = Path(os.environ.get("COURSE_KIT_CONTAINER_CACHE", "/var/cache/course-kit/containers"))
 DOCKER, DOCKERD, PODMAN = "/usr/bin/docker", "/usr/sbin/dockerd", "/usr/bin/podman"
-PACKAGES = {"docker.io": DOCKERD, "debootstrap": "/usr/sbin/debootstrap", "podman": PODMAN, "uidmap": "/usr/bin/newuidmap"}
+# What each engine needs from Debian, by a file each package installs (debootstrap builds the base image for both).
+PACKAGES = {
+    "docker": {"docker.io": DOCKERD, "debootstrap": "/usr/sbin/debootstrap"},
+    "podman": {"podman": PODMAN, "uidmap": "/usr/bin/newuidmap", "debootstrap": "/usr/sbin/debootstrap"},
+}
 PODMAN_USER = "course-kit-podman"  # rootless podman runs as this unprivileged user, created when missing
 LANDLOCK = ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self")
 PROFILE_PACKAGE = "golang-github-docker-docker-dev"  # moby's source, built from the same Debian source as docker.io
@@ -53,11 +57,13 @@ HOST_FILES = "/opt/host-pip"  # where the host's pip files (CA bundle, constrain
 SETUP_TAG, IMAGE_TAG = "course-kit/gradescope-setup", "course-kit/gradescope"
 
 
-def unavailable() -> str | None:
-    """Why no container engine can be set up here (None when it can), installing :data:`PACKAGES` when missing."""
+def unavailable(kinds: Iterable[str] = ("docker",)) -> str | None:
+    """Why the engines ``kinds`` cannot be set up here (None when they can), installing their :data:`PACKAGES` when
+    missing."""
     if sys.platform != "linux" or os.geteuid() != 0:
         return "needs Linux and root: it starts its own dockerd (Debian's docker.io) and runs debootstrap"
-    missing = [pkg for pkg, path in PACKAGES.items() if not Path(path).exists()]
+    needed = {pkg: path for kind in kinds for pkg, path in PACKAGES[kind].items()}
+    missing = sorted(pkg for pkg, path in needed.items() if not Path(path).exists())
     if missing:
         if shutil.which("apt-get") is None:
             return f"{', '.join(missing)} missing and no apt-get to install them"

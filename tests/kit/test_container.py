@@ -17,8 +17,8 @@ submission goes after another's files and results. The table of condition x achi
 at the end (``pytest -s`` or the terminal summary) and written to build/container-table.md.
 
 The same zip also runs in rootless podman (Debian's podman, as an unprivileged user made for it) with podman's
-default seccomp profile. Needs root, Linux and apt-get (it installs docker.io, debootstrap, podman and uidmap
-when missing); skips, saying so, elsewhere.
+default seccomp profile. Needs root, Linux and apt-get (it installs the selected engines' packages when missing:
+docker.io and debootstrap; podman and uidmap for podman); skips, saying so, elsewhere.
 Marked ``container``: `make container-tests` runs it, `make kit-tests` leaves it out (it takes minutes).
 """
 
@@ -119,10 +119,12 @@ def table(request) -> Iterator[dict[str, Row]]:
     TABLE.parent.mkdir(exist_ok=True)
     TABLE.write_text("\n".join(lines) + "\n")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        for line in lines:
-            reporter.write_line(line)
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # a module fixture's teardown is captured like a test
+            reporter.write_line("")
+            for line in lines:
+                reporter.write_line(line)
 
 
 @pytest.fixture(autouse=True)
@@ -147,7 +149,7 @@ class Setup:
 @pytest.fixture(scope="module")
 def setups(tmp_path_factory) -> Iterator[Callable[[str], Setup]]:
     """``setups(kind)``: the engine of that kind, started on first use with its image built; all stopped at the end."""
-    reason = container.unavailable()
+    reason = container.unavailable(SELECTED)
     if reason:
         pytest.skip(reason)
     autograder_zip = build_gradescope(tmp_path_factory.mktemp("dist") / "autograder.zip")
