@@ -105,6 +105,9 @@ class Engine:
             DOCKERD, "--data-root", str(self.data_root), "--exec-root", str(self.run_dir / "exec"),
             "--pidfile", str(self.run_dir / "dockerd.pid"), "--host", f"unix://{self.socket}",
             "--iptables=false", "--ip6tables=false", "--bridge=none",
+            # Where a system containerd runs (docker.io's service), this dockerd uses it: namespaces of its own keep
+            # it from the system dockerd's containers ("moby"), which it would otherwise list and clean up as its own.
+            "--containerd-namespace", "course-kit", "--containerd-plugins-namespace", "course-kit-plugins",
         ]  # fmt: skip
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -224,13 +227,17 @@ def host_suite() -> tuple[str, str]:
 def base_image(docker: Engine) -> str:
     """``course-kit/debian:<suite>-<hash>``: ``debootstrap --variant=minbase`` of the host's suite, imported."""
     codename, mirror = host_suite()
-    key = hashlib.sha256(f"{codename} {mirror} minbase {_package_version('debootstrap')}".encode()).hexdigest()[:12]
+    recipe = f"{codename} {mirror} minbase {_package_version('debootstrap')} root 0755"
+    key = hashlib.sha256(recipe.encode()).hexdigest()[:12]
     tag = f"course-kit/debian:{codename}-{key}"
     if not docker.has_image(tag):
         with tempfile.TemporaryDirectory(prefix="rootfs-", dir=CACHE) as rootfs:
             subprocess.run(
                 ["debootstrap", "--variant=minbase", codename, rootfs, mirror], check=True, capture_output=True, timeout=900
             )
+            # mkdtemp made it 0700, and the archive's "." entry carries that mode to the image's "/": Docker's overlay2
+            # ignores it, rootless podman's storage applies it, and every uid but root is then refused everything.
+            os.chmod(rootfs, 0o755)
             archive = f"{rootfs}.tar"
             try:
                 subprocess.run(["tar", "-C", rootfs, "-cf", archive, "."], check=True)
