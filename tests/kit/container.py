@@ -227,8 +227,7 @@ def host_suite() -> tuple[str, str]:
 def base_image(docker: Engine) -> str:
     """``course-kit/debian:<suite>-<hash>``: ``debootstrap --variant=minbase`` of the host's suite, imported."""
     codename, mirror = host_suite()
-    recipe = f"{codename} {mirror} minbase {_package_version('debootstrap')} root 0755"
-    key = hashlib.sha256(recipe.encode()).hexdigest()[:12]
+    key = hashlib.sha256(f"{codename} {mirror} minbase {_package_version('debootstrap')}".encode()).hexdigest()[:12]
     tag = f"course-kit/debian:{codename}-{key}"
     if not docker.has_image(tag):
         with tempfile.TemporaryDirectory(prefix="rootfs-", dir=CACHE) as rootfs:
