@@ -62,6 +62,8 @@ def unavailable(kinds: Iterable[str] = ("docker",)) -> str | None:
     missing."""
     if sys.platform != "linux" or os.geteuid() != 0:
         return "needs Linux and root: it starts its own dockerd (Debian's docker.io) and runs debootstrap"
+    if not _has_cap_sys_admin():
+        return "root without CAP_SYS_ADMIN (itself in a container?): dockerd cannot mount its containers' file systems"
     needed = {pkg: path for kind in kinds for pkg, path in PACKAGES[kind].items()}
     missing = sorted(pkg for pkg, path in needed.items() if not Path(path).exists())
     if missing:
@@ -73,6 +75,13 @@ def unavailable(kinds: Iterable[str] = ("docker",)) -> str | None:
             if done.returncode:
                 return f"`{' '.join(command)}` failed: {done.stderr.strip()[-300:]}"
     return None
+
+
+def _has_cap_sys_admin() -> bool:
+    """Whether this process holds CAP_SYS_ADMIN (bit 21 of CapEff), without which no dockerd can run containers."""
+    status = Path("/proc/self/status").read_text()
+    effective = next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:"))
+    return bool(int(effective, 16) >> 21 & 1)
 
 
 def _package_version(package: str, field: str = "Version") -> str:
