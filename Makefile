@@ -9,6 +9,7 @@
 #- ARGS=<args>           more arguments for pytest (test, kit-tests), the grader (grade, batch) or the tool
 #- SUBMISSIONS=<dir>     `batch`: the folder holding one sub-folder or .zip per submission (required)
 #- OUT=<dir>             `batch`: where results/, logs/ and gradebook.csv go (default build/batch)
+#- CONTAINER_ENGINES=<e>  `container-tests`: docker (default, as CI), podman (rootless) or docker,podman
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python

@@ -71,7 +71,7 @@ def rows(repeat: int = 3) -> list[Row]:
     ratio = ours / baseline
     return [
         Row(
-            f"reference in Docker {version} (default seccomp, --network none) vs bare, run_autograder, median of {repeat}",
+            f"reference in {version} (default seccomp, --network none) vs bare, run_autograder, median of {repeat}",
             f"{ours:.1f} s",
             f"{baseline:.1f} s bare",
             f"{ratio:.2f}x",

@@ -37,14 +37,18 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 CACHE = Path(os.environ.get("COURSE_KIT_CONTAINER_CACHE", "/var/cache/course-kit/containers"))
 DOCKER, DOCKERD, PODMAN = "/usr/bin/docker", "/usr/sbin/dockerd", "/usr/bin/podman"
-PACKAGES = {"docker.io": DOCKERD, "debootstrap": "/usr/sbin/debootstrap", "podman": PODMAN, "uidmap": "/usr/bin/newuidmap"}
+# What each engine needs from Debian, by a file each package installs (debootstrap builds the base image for both).
+PACKAGES = {
+    "docker": {"docker.io": DOCKERD, "debootstrap": "/usr/sbin/debootstrap"},
+    "podman": {"podman": PODMAN, "uidmap": "/usr/bin/newuidmap", "debootstrap": "/usr/sbin/debootstrap"},
+}
 PODMAN_USER = "course-kit-podman"  # rootless podman runs as this unprivileged user, created when missing
 LANDLOCK = ("landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self")
 PROFILE_PACKAGE = "golang-github-docker-docker-dev"  # moby's source, built from the same Debian source as docker.io
@@ -53,11 +57,15 @@ HOST_FILES = "/opt/host-pip"  # where the host's pip files (CA bundle, constrain
 SETUP_TAG, IMAGE_TAG = "course-kit/gradescope-setup", "course-kit/gradescope"
 
 
-def unavailable() -> str | None:
-    """Why no container engine can be set up here (None when it can), installing :data:`PACKAGES` when missing."""
+def unavailable(kinds: Iterable[str] = ("docker",)) -> str | None:
+    """Why the engines ``kinds`` cannot be set up here (None when they can), installing their :data:`PACKAGES` when
+    missing."""
     if sys.platform != "linux" or os.geteuid() != 0:
         return "needs Linux and root: it starts its own dockerd (Debian's docker.io) and runs debootstrap"
-    missing = [pkg for pkg, path in PACKAGES.items() if not Path(path).exists()]
+    if not _has_cap_sys_admin():
+        return "root without CAP_SYS_ADMIN (itself in a container?): dockerd cannot mount its containers' file systems"
+    needed = {pkg: path for kind in kinds for pkg, path in PACKAGES[kind].items()}
+    missing = sorted(pkg for pkg, path in needed.items() if not Path(path).exists())
     if missing:
         if shutil.which("apt-get") is None:
             return f"{', '.join(missing)} missing and no apt-get to install them"
@@ -67,6 +75,13 @@ def unavailable() -> str | None:
             if done.returncode:
                 return f"`{' '.join(command)}` failed: {done.stderr.strip()[-300:]}"
     return None
+
+
+def _has_cap_sys_admin() -> bool:
+    """Whether this process holds CAP_SYS_ADMIN (bit 21 of CapEff), without which no dockerd can run containers."""
+    status = Path("/proc/self/status").read_text()
+    effective = next(line.split()[1] for line in status.splitlines() if line.startswith("CapEff:"))
+    return bool(int(effective, 16) >> 21 & 1)
 
 
 def _package_version(package: str, field: str = "Version") -> str:
@@ -99,6 +114,9 @@ class Engine:
             DOCKERD, "--data-root", str(self.data_root), "--exec-root", str(self.run_dir / "exec"),
             "--pidfile", str(self.run_dir / "dockerd.pid"), "--host", f"unix://{self.socket}",
             "--iptables=false", "--ip6tables=false", "--bridge=none",
+            # Where a system containerd runs (docker.io's service), this dockerd uses it: namespaces of its own keep
+            # it from the system dockerd's containers ("moby"), which it would otherwise list and clean up as its own.
+            "--containerd-namespace", "course-kit", "--containerd-plugins-namespace", "course-kit-plugins",
         ]  # fmt: skip
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -225,6 +243,9 @@ def base_image(docker: Engine) -> str:
             subprocess.run(
                 ["debootstrap", "--variant=minbase", codename, rootfs, mirror], check=True, capture_output=True, timeout=900
             )
+            # mkdtemp made it 0700, and the archive's "." entry carries that mode to the image's "/": Docker's overlay2
+            # ignores it, rootless podman's storage applies it, and every uid but root is then refused everything.
+            os.chmod(rootfs, 0o755)
             archive = f"{rootfs}.tar"
             try:
                 subprocess.run(["tar", "-C", rootfs, "-cf", archive, "."], check=True)

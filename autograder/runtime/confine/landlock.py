@@ -11,6 +11,7 @@ calls, leave ``{"error": ...}`` in the hello, and ``files`` must then come from 
 from __future__ import annotations
 
 import ctypes
+import errno
 import os
 import stat
 from typing import Any
@@ -44,11 +45,23 @@ class _PathBeneath(ctypes.Structure):
 
 
 def landlock_abi() -> int:
-    """The kernel's Landlock ABI version, 0 when Landlock is missing or disabled."""
+    """The kernel's Landlock ABI version, 0 when Landlock is missing, disabled or refused (:func:`landlock_missing`)."""
     abi = _libc.syscall(
         SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(LANDLOCK_CREATE_RULESET_VERSION)
     )
     return int(abi) if abi > 0 else 0
+
+
+def landlock_missing() -> str:
+    """Why :func:`landlock_abi` is 0, from the errno it left: the fix differs (a newer kernel, a boot option, or a
+    container engine's seccomp profile that refuses Landlock's system calls)."""
+    code = ctypes.get_errno()
+    why = {
+        errno.ENOSYS: "no Landlock system calls (Linux < 5.13, or a seccomp profile answering ENOSYS)",
+        errno.EOPNOTSUPP: "Landlock is disabled (add landlock to the lsm= boot option)",
+        errno.EPERM: "Landlock's system calls are refused (a seccomp profile, e.g. a container engine's default)",
+    }
+    return why.get(code, f"Landlock is not available ({os.strerror(code)})")
 
 
 def _fs_rights(abi: int) -> tuple[int, int]:
@@ -79,7 +92,7 @@ def landlock(read: dict[str, int], write: dict[str, int]) -> dict[str, Any]:
     """
     abi = landlock_abi()
     if abi == 0:
-        return {"abi": 0, "error": "Landlock is not available (Linux >= 5.13 with lsm=landlock)"}
+        return {"abi": 0, "error": landlock_missing()}
     read_rights, every = _fs_rights(abi)
     attr = _RulesetAttr(
         every,
