@@ -453,10 +453,47 @@ def _check_named(
 
         return item
 
+    passed: list[int] = []
     for name in order:
         i = list(names).index(name)
         item_mistakes = {k: part(c, i) for k, c in (mistakes or {}).items()}
-        check(got[i], expected[i], what=f"{what} -> {name}", mistakes=item_mistakes, **options)
+        try:
+            check(got[i], expected[i], what=f"{what} -> {name}", mistakes=item_mistakes, **options)
+        except Feedback as failed:
+            earlier = {k: [part(c, j) for j in passed] for k, c in (mistakes or {}).items()}
+            raise _ranked(failed, got, passed, earlier) from None
+        passed.append(i)
+
+
+def _ranked(failed: Feedback, got: Any, passed: Sequence[int], earlier: Mapping[str, list[Any]]) -> Feedback:
+    """``failed`` naming only the mistakes that also explain the items already checked, when some do.
+
+    Two models can give the same wrong item (``grad[idx] += g`` and de-duplicated negatives give the same
+    ``grad_outside_vectors``); the one whose other items equal the student's right ones explains the whole answer,
+    so it alone is named. When none does (two mistakes at once), every model that explains the item stays named.
+    """
+    if len(failed.mistakes) < 2:
+        return failed
+    whole = [
+        name
+        for name in failed.mistakes
+        if all(_matches(got[j], _value(model)) for j, model in zip(passed, earlier[name], strict=True))
+    ]
+    if not whole or len(whole) == len(failed.mistakes):
+        return failed
+    dropped = {LIKELY + name for name in failed.mistakes if name not in whole}
+    return Feedback("\n".join(line for line in str(failed).split("\n") if line not in dropped), whole)
+
+
+def _value(model: Callable[[], Any]) -> Any:
+    """A model's item, or a marker that matches nothing when the model does not apply to this input."""
+    try:
+        return model()
+    except Exception:  # noqa: BLE001 - recognise() already recorded a broken model; here it only fails to rank
+        return _NO_VALUE
+
+
+_NO_VALUE = object()
 
 
 RAISES_CHECKED: list[str] = []  # what check_raises accepted in this test (the plugin empties it before each test)
