@@ -499,8 +499,13 @@ _NO_VALUE = object()
 RAISES_CHECKED: list[str] = []  # what check_raises accepted in this test (the plugin empties it before each test)
 
 
-def check_raises(fn: Callable[[], Any], exception: str, *, what: str, match: str | None = None) -> StudentError:
+def check_raises(
+    fn: Callable[[], Any], exception: str, *, what: str, match: str | None = None, mistakes: Mistakes | None = None
+) -> StudentError:
     """Assert that calling ``fn`` makes the student's code raise ``exception`` (a built-in, by identity in the worker).
+
+    ``mistakes``: what the known mistakes return instead of raising (a negative id that wraps around, ...); a value
+    returned that equals one of them names it, as in :func:`check`.
 
     The test's points then also need the functions it called to work on valid input somewhere in the same grading
     (:meth:`autograder.grading.results.Report.require_working_functions`): raising on everything validates nothing.
@@ -520,4 +525,6 @@ def check_raises(fn: Callable[[], Any], exception: str, *, what: str, match: str
             ) from None
         RAISES_CHECKED.append(what)
         return error
-    raise Feedback(f"{what}: expected {exception} to be raised, but it returned {short(value, 120)}")
+    found = recognise(value, mistakes)
+    message = f"{what}: expected {exception} to be raised, but it returned {short(value, 120)}"
+    raise Feedback("\n".join([message, *(LIKELY + name for name in found)]), found)

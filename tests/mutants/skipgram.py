@@ -23,7 +23,7 @@ BATCH_SCATTER = (
 )
 BATCH_NEGATIVES = "np.add.at(grad_W_out, negatives, g_neg[:, :, None] * v[:, None, :])"
 
-TRAIN_RNG = "ids = np.asarray(token_ids, dtype=np.int64)\n    rng = np.random.default_rng(seed)"
+TRAIN_RNG = "rng = np.random.default_rng(seed)\n    W_in = rng.uniform"
 
 MUTANTS = [
     # skipgram_pairs
