@@ -47,6 +47,11 @@ class Feedback(AssertionError):
         """The same feedback, naming the same mistakes, with ``note`` after its message."""
         return Feedback(str(self) + note, self.mistakes)
 
+    def with_mistake(self, name: str) -> Feedback:
+        """The same feedback naming one more mistake, ``name``, after its first line."""
+        first, *rest = str(self).split("\n")
+        return Feedback("\n".join([first, LIKELY + name, *rest]), (*self.mistakes, name))
+
 
 LIKELY = "  Likely mistake: "  # how a message names a mistake the grader recognised
 
@@ -418,7 +423,7 @@ def check(
             shown_expected, shown_got = _at(expected, f.path), _at(got, f.path)
         except (KeyError, IndexError, TypeError):
             shown_expected, shown_got = expected, got
-        found = recognise(got, mistakes)
+        found = recognise(got, mistakes) or _dtype_mistake(got, expected, f)
         lines = [f"{what}: {f}", *(LIKELY + name for name in found)]
         if all(isinstance(v, _SCALARS) for v in (shown_expected, shown_got)):
             raise Feedback("\n".join(lines), found) from None  # the diagnosis already says "expected 4, got 5"
@@ -428,6 +433,14 @@ def check(
         if differing:
             lines.append(differing)
         raise Feedback("\n".join(lines), found) from None
+
+
+def _dtype_mistake(got: Any, expected: Any, mismatch: _Mismatch) -> list[str]:
+    """The mistake of a right value in the wrong dtype (float64 vectors where float32 was asked), when that is all."""
+    if mismatch.path or not str(mismatch).startswith("expected dtype") or not _matches(got, expected):
+        return []
+    wanted, given = _dtype_name(expected), _dtype_name(got)
+    return [f"values in {given} instead of {wanted}: convert them (.astype({wanted}) or dtype={wanted})"]
 
 
 def _check_named(
@@ -500,12 +513,19 @@ RAISES_CHECKED: list[str] = []  # what check_raises accepted in this test (the p
 
 
 def check_raises(
-    fn: Callable[[], Any], exception: str, *, what: str, match: str | None = None, mistakes: Mistakes | None = None
+    fn: Callable[[], Any],
+    exception: str,
+    *,
+    what: str,
+    match: str | None = None,
+    mistakes: Mistakes | None = None,
+    mismatches: Mapping[str, str] | None = None,
 ) -> StudentError:
     """Assert that calling ``fn`` makes the student's code raise ``exception`` (a built-in, by identity in the worker).
 
     ``mistakes``: what the known mistakes return instead of raising (a negative id that wraps around, ...); a value
-    returned that equals one of them names it, as in :func:`check`.
+    returned that equals one of them names it, as in :func:`check`. ``mismatches``: what a known mistake's message
+    says instead of ``match`` (``"line 2"`` for ``"line 3"`` when lines are counted from 0) -> the mistake's name.
 
     The test's points then also need the functions it called to work on valid input somewhere in the same grading
     (:meth:`autograder.grading.results.Report.require_working_functions`): raising on everything validates nothing.
@@ -520,9 +540,9 @@ def check_raises(
                 f"{what}: expected {exception}, but your code raised {error.type_name}: {error.message}"
             ) from None
         if match is not None and match not in error.message:
-            raise Feedback(
-                f"{what}: raised {exception} as expected, but its message {error.message!r} should mention {match!r}"
-            ) from None
+            found = [name for said, name in (mismatches or {}).items() if said in error.message]
+            message = f"{what}: raised {exception} as expected, but its message {error.message!r} should mention"
+            raise Feedback("\n".join([f"{message} {match!r}", *(LIKELY + name for name in found)]), found) from None
         RAISES_CHECKED.append(what)
         return error
     found = recognise(value, mistakes)

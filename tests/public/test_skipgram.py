@@ -126,7 +126,10 @@ def test_neg_sampling_gradient_check_with_repeats(student):
     v, U, o = rng.normal(size=3), rng.normal(size=(6, 3)), 4
     negatives = np.array([2, 4, 2, 5])  # 2 is drawn twice; 4 is also the outside word
     _, g_v, g_U = student.call(NEG, v, o, U, negatives)
-    numerical = (numerical_gradient(lambda x: student.call(NEG, x, o, U, negatives)[0], v), numerical_gradient(lambda x: student.call(NEG, v, o, x, negatives)[0], U))
+    numerical = (
+        numerical_gradient(lambda x: student.call(NEG, x, o, U, negatives)[0], v),
+        numerical_gradient(lambda x: student.call(NEG, v, o, x, negatives)[0], U),
+    )
     # A gradient mistake leaves the loss right, so finite differences of it give the right gradients: a wrong gradient
     # equal to a model's gradients is named here too.
     gradients = {name: lambda m=m: m()[1:] for name, m in neg_mistakes(v, o, U, negatives).items()}

@@ -53,7 +53,9 @@ def cooc_mistakes(ids: np.ndarray, V: int, window: int) -> dict:
         # The same mistake made in one of the two directions only.
         **{
             f"repeated pairs not accumulated in the pairs seen from the {end} end (X[rows, cols] += w adds once per "
-            "distinct pair; use np.add.at)": lambda flags=flags: cooc(ids, V, window, lambda d: 1.0 / d, accumulate=flags)
+            "distinct pair; use np.add.at)": lambda flags=flags: cooc(
+                ids, V, window, lambda d: 1.0 / d, accumulate=flags
+            )
             for end, flags in (("left", (False, True)), ("right", (True, False)))
         },
         "distance `window` left out: the window includes |i - j| = window": lambda: cooc(

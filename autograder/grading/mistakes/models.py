@@ -10,7 +10,9 @@ model names the mistake whatever the loop around it looks like.
 import torch
 
 # Which decoder position's logits give the next token: the family "the wrong position", wherever it is read.
-FIRST_POSITION = "next token taken from the first position's logits (hidden[:, 0]) instead of the last one's (hidden[:, -1])"
+FIRST_POSITION = (
+    "next token taken from the first position's logits (hidden[:, 0]) instead of the last one's (hidden[:, -1])"
+)
 
 BOS_NOT_COUNTED = "bos_id not counted in max_len (one token too many): the output has max_len tokens, bos included"
 

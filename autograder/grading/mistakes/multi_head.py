@@ -110,6 +110,8 @@ def mha_mistakes(m, query, key, value, mask=None, *, num_heads: int) -> dict:
             "mask applied after the softmax (masked weights zeroed without renormalising)": v(mask_mode="after"),
         }
     if mask is not None and mask.dim() == 3:
-        out["3-D (B, Lq, Lk) mask without a head axis: unsqueeze(1) to (B, 1, Lq, Lk), else it broadcasts as (1, B, "
-            "Lq, Lk) and sequence b's mask lands on head b"] = v(mask_mode="no_head_axis")
+        out[
+            "3-D (B, Lq, Lk) mask without a head axis: unsqueeze(1) to (B, 1, Lq, Lk), else it broadcasts as (1, B, "
+            "Lq, Lk) and sequence b's mask lands on head b"
+        ] = v(mask_mode="no_head_axis")
     return out
