@@ -268,3 +268,32 @@ def test_generate_divides_by_a_small_temperature(student):
     # over every token of the 903.
     what = "steps (next token - token) % 7 drawn by generate(<bigram model: +1 most likely>, temperature=0.05) over 903 draws"
     check(steps, [1], what=what, mistakes={TEMPERATURE_NOT_DIVIDING: list(range(7))})
+
+
+NO_MEMORY_MASK = "memory mask missing in greedy_decode (decode must get the source padding mask as memory_mask)"
+
+
+def test_greedy_decode_ignores_source_padding(student):
+    """greedy_decode: a padded batch decodes each sentence as it decodes alone (the source padding is masked)"""
+    model = {"kind": "student", "target": TRANSFORMER, "init_args": [], "init_kwargs": SMALL, "dtype": "float64", "seed": 0}
+    src = torch.tensor([[3, 4, 5, 6, 7, 2], [6, 2, 0, 0, 0, 0]])  # the second sentence has 4 pads
+    got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 8, BOS, EOS], kwargs={})[0]
+    alone = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src[1:, :2], 8, BOS, EOS], kwargs={})[0]
+    what = "greedy_decode(Transformer(...), src (2, 6) padded, max_len=8)[1] against the same sentence decoded alone, unpadded"
+    check(got[1, : alone.shape[1]], alone[0], what=what, mistakes={NO_MEMORY_MASK: lambda: greedy_without_memory_mask(student, src, 8)[1, : alone.shape[1]]})
+
+
+def greedy_without_memory_mask(student, src, max_len) -> torch.Tensor:
+    """greedy_decode with the encoder masked but the decoder's cross-attention not (the student's own encode/decode)."""
+    src_mask = (src != PAD)[:, None, None, :]
+    memory = run(student, TRANSFORMER, SMALL, [{"method": "encode", "args": [src], "kwargs": {"src_mask": src_mask}}])[0]
+    state = student.probe("module_state", target=TRANSFORMER, init_args=[], init_kwargs=SMALL, seed=0)["state"]
+    ys, finished = torch.full((len(src), 1), BOS), torch.zeros(len(src), dtype=torch.bool)
+    for _ in range(max_len - 1):
+        tgt_mask = (ys != PAD)[:, None, None, :] & torch.ones(ys.shape[1], ys.shape[1], dtype=torch.bool).tril()
+        hidden = run(student, TRANSFORMER, SMALL, [{"method": "decode", "args": [ys, memory], "kwargs": {"tgt_mask": tgt_mask}}])[0]
+        token = (hidden[:, -1] @ state["generator.weight"].double().T + state["generator.bias"].double()).argmax(dim=-1).masked_fill(finished, PAD)
+        ys, finished = torch.cat([ys, token[:, None]], dim=1), finished | (token == EOS)
+        if finished.all():
+            break
+    return ys
