@@ -102,5 +102,6 @@ ONLY_ARGMAX = (
 )
 
 TEMPERATURE_NOT_DIVIDING = (
-    "temperature ignored or multiplied: the logits must be divided by the temperature (softmax(logits / temperature))"
+    "temperature ignored, or logits multiplied by the temperature instead of divided: sample from "
+    "softmax(logits / temperature)"
 )
