@@ -47,6 +47,11 @@ class Feedback(AssertionError):
         """The same feedback, naming the same mistakes, with ``note`` after its message."""
         return Feedback(str(self) + note, self.mistakes)
 
+    def with_mistake(self, name: str) -> Feedback:
+        """The same feedback naming one more mistake, ``name``, after its first line."""
+        first, *rest = str(self).split("\n")
+        return Feedback("\n".join([first, LIKELY + name, *rest]), (*self.mistakes, name))
+
 
 LIKELY = "  Likely mistake: "  # how a message names a mistake the grader recognised
 
@@ -422,7 +427,7 @@ def check(
             shown_expected, shown_got = _at(expected, f.path), _at(got, f.path)
         except (KeyError, IndexError, TypeError):
             shown_expected, shown_got = expected, got
-        found = recognise(got, mistakes)
+        found = recognise(got, mistakes) or _dtype_mistake(got, expected, f)
         lines = [f"{what}: {f}", *(LIKELY + name for name in found)]
         if all(isinstance(v, _SCALARS) for v in (shown_expected, shown_got)):
             raise Feedback("\n".join(lines), found) from None  # the diagnosis already says "expected 4, got 5"
@@ -432,6 +437,14 @@ def check(
         if differing:
             lines.append(differing)
         raise Feedback("\n".join(lines), found) from None
+
+
+def _dtype_mistake(got: Any, expected: Any, mismatch: _Mismatch) -> list[str]:
+    """The mistake of a right value in the wrong dtype (float64 vectors where float32 was asked), when that is all."""
+    if mismatch.path or not str(mismatch).startswith("expected dtype") or not _matches(got, expected):
+        return []
+    wanted, given = _dtype_name(expected), _dtype_name(got)
+    return [f"values in {given} instead of {wanted}: convert them (.astype({wanted}) or dtype={wanted})"]
 
 
 def _check_named(
@@ -457,17 +470,66 @@ def _check_named(
 
         return item
 
+    passed: list[int] = []
     for name in order:
         i = list(names).index(name)
         item_mistakes = {k: part(c, i) for k, c in (mistakes or {}).items()}
-        check(got[i], expected[i], what=f"{what} -> {name}", mistakes=item_mistakes, **options)
+        try:
+            check(got[i], expected[i], what=f"{what} -> {name}", mistakes=item_mistakes, **options)
+        except Feedback as failed:
+            earlier = {k: [part(c, j) for j in passed] for k, c in (mistakes or {}).items()}
+            raise _ranked(failed, got, passed, earlier) from None
+        passed.append(i)
+
+
+def _ranked(failed: Feedback, got: Any, passed: Sequence[int], earlier: Mapping[str, list[Any]]) -> Feedback:
+    """``failed`` naming only the mistakes that also explain the items already checked, when some do.
+
+    Two models can give the same wrong item (``grad[idx] += g`` and de-duplicated negatives give the same
+    ``grad_outside_vectors``); the one whose other items equal the student's right ones explains the whole answer,
+    so it alone is named. When none does (two mistakes at once), every model that explains the item stays named.
+    """
+    if len(failed.mistakes) < 2:
+        return failed
+    whole = [
+        name
+        for name in failed.mistakes
+        if all(_matches(got[j], _value(model)) for j, model in zip(passed, earlier[name], strict=True))
+    ]
+    if not whole or len(whole) == len(failed.mistakes):
+        return failed
+    dropped = {LIKELY + name for name in failed.mistakes if name not in whole}
+    return Feedback("\n".join(line for line in str(failed).split("\n") if line not in dropped), whole)
+
+
+def _value(model: Callable[[], Any]) -> Any:
+    """A model's item, or a marker that matches nothing when the model does not apply to this input."""
+    try:
+        return model()
+    except Exception:  # noqa: BLE001 - recognise() already recorded a broken model; here it only fails to rank
+        return _NO_VALUE
+
+
+_NO_VALUE = object()
 
 
 RAISES_CHECKED: list[str] = []  # what check_raises accepted in this test (the plugin empties it before each test)
 
 
-def check_raises(fn: Callable[[], Any], exception: str, *, what: str, match: str | None = None) -> StudentError:
+def check_raises(
+    fn: Callable[[], Any],
+    exception: str,
+    *,
+    what: str,
+    match: str | None = None,
+    mistakes: Mistakes | None = None,
+    mismatches: Mapping[str, str] | None = None,
+) -> StudentError:
     """Assert that calling ``fn`` makes the student's code raise ``exception`` (a built-in, by identity in the worker).
+
+    ``mistakes``: what the known mistakes return instead of raising (a negative id that wraps around, ...); a value
+    returned that equals one of them names it, as in :func:`check`. ``mismatches``: what a known mistake's message
+    says instead of ``match`` (``"line 2"`` for ``"line 3"`` when lines are counted from 0) -> the mistake's name.
 
     The test's points then also need the functions it called to work on valid input somewhere in the same grading
     (:meth:`autograder.grading.results.Report.require_working_functions`): raising on everything validates nothing.
@@ -482,9 +544,11 @@ def check_raises(fn: Callable[[], Any], exception: str, *, what: str, match: str
                 f"{what}: expected {exception}, but your code raised {error.type_name}: {error.message}"
             ) from None
         if match is not None and match not in error.message:
-            raise Feedback(
-                f"{what}: raised {exception} as expected, but its message {error.message!r} should mention {match!r}"
-            ) from None
+            found = [name for said, name in (mismatches or {}).items() if said in error.message]
+            message = f"{what}: raised {exception} as expected, but its message {error.message!r} should mention"
+            raise Feedback("\n".join([f"{message} {match!r}", *(LIKELY + name for name in found)]), found) from None
         RAISES_CHECKED.append(what)
         return error
-    raise Feedback(f"{what}: expected {exception} to be raised, but it returned {short(value, 120)}")
+    found = recognise(value, mistakes)
+    message = f"{what}: expected {exception} to be raised, but it returned {short(value, 120)}"
+    raise Feedback("\n".join([message, *(LIKELY + name for name in found)]), found)

@@ -16,6 +16,7 @@ from torch import nn
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check
+from autograder.grading.mistakes.models import ONLY_ARGMAX, TEMPERATURE_NOT_DIVIDING, generate_mistakes, greedy_mistakes
 
 ENCODER = "transformer.models:Encoder"
 TRANSFORMER = "transformer.models:Transformer"
@@ -69,7 +70,20 @@ def test_transformer_logits_shape_and_causality(student):
     first, second = run(student, TRANSFORMER, SMALL, [forward(src, tgt), forward(src, changed)])
     check(tuple(first.shape), (2, 5, 10), what="Transformer(...)(src (2, 4), tgt (2, 5)).shape")
     what = "logits at target positions 0..2 after changing target tokens 3..4 (they must not change: no causal mask in the decoder?)"
-    check(second[:, :3], first[:, :3], what=what)
+    check(second[:, :3], first[:, :3], what=what, mistakes={NO_CAUSAL: lambda: no_causal_logits(student, src, changed)[:, :3]})
+
+
+NO_CAUSAL = "no causal mask in the decoder: forward must give the decoder padding_mask(tgt) AND causal_mask (a position sees later tokens)"
+
+
+def no_causal_logits(student, src, tgt) -> torch.Tensor:
+    """The logits forward gives when the decoder gets the target padding mask alone (built from the student's own encode/decode)."""
+    src_mask = (src != PAD)[:, None, None, :]
+    memory = run(student, TRANSFORMER, SMALL, [{"method": "encode", "args": [src], "kwargs": {"src_mask": src_mask}}])[0]
+    calls = [{"method": "decode", "args": [tgt, memory], "kwargs": {"tgt_mask": (tgt != PAD)[:, None, None, :], "memory_mask": src_mask}}]
+    hidden = run(student, TRANSFORMER, SMALL, calls)[0]
+    state = student.probe("module_state", target=TRANSFORMER, init_args=[], init_kwargs=SMALL, seed=0)["state"]
+    return hidden @ state["generator.weight"].double().T + state["generator.bias"].double()
 
 
 def test_transformer_ignores_source_padding(student):
@@ -174,12 +188,21 @@ def test_greedy_decode_keeps_eos_and_pads_after(student):
     model = {"kind": "scripted_seq2seq", "script": script, "pad_id": PAD}
     got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 7, BOS, EOS], kwargs={})[0]
     expected = torch.tensor([[1, 5, 6, 2, 0], [1, 2, 0, 0, 0], [1, 6, 6, 5, 2]])  # all done after 4 steps: 5 columns, not 7
-    mistakes = {
-        "does not pad after eos_id (tokens after eos_id must be pad_id)": torch.tensor([[1, 5, 6, 2, 4], [1, 2, 4, 4, 4], [1, 6, 6, 5, 2]]),
-        "eos_id replaced by padding (a finished sequence keeps its eos_id)": torch.tensor([[1, 5, 6, 0, 0], [1, 0, 0, 0, 0], [1, 6, 6, 5, 0]]),
-        "does not stop once every sequence has produced eos_id": torch.tensor([[1, 5, 6, 2, 0, 0, 0], [1, 2, 0, 0, 0, 0, 0], [1, 6, 6, 5, 2, 0, 0]]),
-    }
+    mistakes = greedy_mistakes(script, src, 7, BOS, EOS, PAD)
     check(got, expected, what="greedy_decode(<scripted model>, src (3, 3), max_len=7, bos_id=1, eos_id=2)", mistakes=mistakes)
+
+
+def test_greedy_decode_max_len_counts_bos(student):
+    """greedy_decode: max_len counts bos, so a sequence that never ends has max_len tokens, bos included"""
+    script = torch.zeros(6, 8, 7, dtype=torch.float64)
+    script[3, :, 5] = 1.0  # row 3 says 5 forever: never eos
+    script[4, :, 6] = 1.0
+    src = torch.tensor([[3, 2], [4, 2]])
+    model = {"kind": "scripted_seq2seq", "script": script, "pad_id": PAD}
+    got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 4, BOS, EOS], kwargs={})[0]
+    expected = torch.tensor([[1, 5, 5, 5], [1, 6, 6, 6]])
+    mistakes = greedy_mistakes(script, src, 4, BOS, EOS, PAD)
+    check(got, expected, what="greedy_decode(<scripted model that never says eos>, src (2, 2), max_len=4, bos_id=1, eos_id=2)", mistakes=mistakes)
 
 
 def successor_table(vocab=7):
@@ -201,7 +224,7 @@ def test_generate_greedy_and_cropped(student):
         if "max_len" not in error.message:
             raise
         raise Feedback(f"{error}\n  Likely mistake: context not cropped to max_len (the model must see only the last max_len tokens)") from None
-    mistakes = {"context crop keeps the first max_len tokens instead of the last": torch.tensor([[1, 2, 3, 4, 4, 4, 4], [6, 6, 6, 0, 0, 0, 0]])}
+    mistakes = generate_mistakes(successor_table(), prompt, 3, 3)
     expected = torch.tensor([[1, 2, 3, 4, 5, 6, 0], [6, 6, 6, 0, 1, 2, 3]])
     check(got, expected, what="generate(<bigram model, max_len=3>, prompt (2, 4), 3, temperature=0)", mistakes=mistakes)
 
@@ -228,7 +251,49 @@ def test_generate_top_k_samples_among_the_k_best(student):
         "top_k ignored": list(range(7)),
         "top_k keeps k + 1 tokens (off by one)": list(range(4)),
         "top_k keeps k - 1 tokens (off by one)": list(range(2)),
-        "always the argmax: with temperature > 0, sample from softmax(logits / temperature) with the generator": [0],
+        ONLY_ARGMAX: [0],
     }
     what = "ranks (0 = most likely) of the tokens generate(<bigram model>, temperature=2.0, top_k=3) sampled over 900 draws"
     check(ranks, [0, 1, 2], what=what, mistakes=mistakes)
+
+
+def test_generate_divides_by_a_small_temperature(student):
+    """generate: temperature 0.05 divides the logits (gaps of 1 become 20): only the most likely token is drawn"""
+    model = {"kind": "bigram_lm", "table": successor_table(), "max_len": 10}
+    prompt = torch.arange(7).repeat(43)[:, None]  # 301 prompts, every token
+    out = student.probe("decode_run", function="transformer.models:generate", model=model, args=[prompt, 3],
+                        kwargs={"temperature": 0.05}, generator_seeds=[3])[0]
+    steps = sorted({(b - a) % 7 for row in out.tolist() for a, b in zip(row[:-1], row[1:])})  # 1: the most likely
+    # Dividing by 0.05 leaves the runner-up e^-20 as likely; multiplying (or ignoring the temperature) spreads the draws
+    # over every token of the 903.
+    what = "steps (next token - token) % 7 drawn by generate(<bigram model: +1 most likely>, temperature=0.05) over 903 draws"
+    check(steps, [1], what=what, mistakes={TEMPERATURE_NOT_DIVIDING: list(range(7))})
+
+
+NO_MEMORY_MASK = "memory mask missing in greedy_decode (decode must get the source padding mask as memory_mask)"
+
+
+def test_greedy_decode_ignores_source_padding(student):
+    """greedy_decode: a padded batch decodes each sentence as it decodes alone (the source padding is masked)"""
+    model = {"kind": "student", "target": TRANSFORMER, "init_args": [], "init_kwargs": SMALL, "dtype": "float64", "seed": 0}
+    src = torch.tensor([[3, 4, 5, 6, 7, 2], [6, 2, 0, 0, 0, 0]])  # the second sentence has 4 pads
+    got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 8, BOS, EOS], kwargs={})[0]
+    alone = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src[1:, :2], 8, BOS, EOS], kwargs={})[0]
+    what = "greedy_decode(Transformer(...), src (2, 6) padded, max_len=8)[1] against the same sentence decoded alone, unpadded"
+    check(got[1, : alone.shape[1]], alone[0], what=what, mistakes={NO_MEMORY_MASK: lambda: greedy_without_memory_mask(student, src, 8)[1, : alone.shape[1]]})
+
+
+def greedy_without_memory_mask(student, src, max_len) -> torch.Tensor:
+    """greedy_decode with the encoder masked but the decoder's cross-attention not (the student's own encode/decode)."""
+    src_mask = (src != PAD)[:, None, None, :]
+    memory = run(student, TRANSFORMER, SMALL, [{"method": "encode", "args": [src], "kwargs": {"src_mask": src_mask}}])[0]
+    state = student.probe("module_state", target=TRANSFORMER, init_args=[], init_kwargs=SMALL, seed=0)["state"]
+    ys, finished = torch.full((len(src), 1), BOS), torch.zeros(len(src), dtype=torch.bool)
+    for _ in range(max_len - 1):
+        tgt_mask = (ys != PAD)[:, None, None, :] & torch.ones(ys.shape[1], ys.shape[1], dtype=torch.bool).tril()
+        hidden = run(student, TRANSFORMER, SMALL, [{"method": "decode", "args": [ys, memory], "kwargs": {"tgt_mask": tgt_mask}}])[0]
+        token = (hidden[:, -1] @ state["generator.weight"].double().T + state["generator.bias"].double()).argmax(dim=-1).masked_fill(finished, PAD)
+        ys, finished = torch.cat([ys, token[:, None]], dim=1), finished | (token == EOS)
+        if finished.all():
+            break
+    return ys

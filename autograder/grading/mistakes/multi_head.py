@@ -43,7 +43,15 @@ def variant(
     """
     with torch.no_grad():
         H = num_heads
-        k_in, v_in = {"given": (key, value), "query": (query, query), "swapped": (value, key)}[kv]
+        k_in, v_in = {
+            "given": (key, value),
+            "query": (query, query),
+            "keys_from_query": (query, value),
+            "values_from_query": (key, query),
+            "swapped": (value, key),
+        }[kv]
+        if mask is not None and mask.dim() == 3 and mask_mode != "no_head_axis":
+            mask = mask.unsqueeze(1)  # (B, Lq, Lk) -> (B, 1, Lq, Lk): one mask per sequence, for every head
         projected = [m.w_q(query), m.w_k(k_in), m.w_v(v_in)]  # each (B, L, D)
         D = projected[0].size(-1)
         DH = D // H
@@ -54,8 +62,8 @@ def variant(
         else:
             q, k, v = (x.view(x.size(0), x.size(1), H, DH).transpose(1, 2) for x in projected)
         scores = q @ k.transpose(-2, -1) / {"head": math.sqrt(DH), "model": math.sqrt(D), "none": 1.0}[scale]
-        if mask is not None and mask_mode in ("given", "inverted"):
-            scores = scores.masked_fill(~mask if mask_mode == "given" else mask, float("-inf"))
+        if mask is not None and mask_mode in ("given", "inverted", "no_head_axis"):
+            scores = scores.masked_fill(mask if mask_mode == "inverted" else ~mask, float("-inf"))
         weights = torch.softmax(scores, dim=dim).nan_to_num(0.0)
         if mask is not None and mask_mode == "after":
             weights = weights.masked_fill(~mask, 0.0)
@@ -89,6 +97,10 @@ def mha_mistakes(m, query, key, value, mask=None, *, num_heads: int) -> dict:
     }
     if key is not query:
         out["query used for the keys and values: in cross-attention they come from key and value"] = v(kv="query")
+        out["keys projected from the query: in cross-attention w_k projects the key input"] = v(kv="keys_from_query")
+        out["values projected from the query: in cross-attention w_v projects the value input"] = v(
+            kv="values_from_query"
+        )
     if key is not value:
         out["key and value swapped: w_k projects key, w_v projects value"] = v(kv="swapped")
     if mask is not None:
@@ -97,4 +109,9 @@ def mha_mistakes(m, query, key, value, mask=None, *, num_heads: int) -> dict:
             "mask ignored": v(mask_mode="ignored"),
             "mask applied after the softmax (masked weights zeroed without renormalising)": v(mask_mode="after"),
         }
+    if mask is not None and mask.dim() == 3:
+        out[
+            "3-D (B, Lq, Lk) mask without a head axis: unsqueeze(1) to (B, 1, Lq, Lk), else it broadcasts as (1, B, "
+            "Lq, Lk) and sequence b's mask lands on head b"
+        ] = v(mask_mode="no_head_axis")
     return out

@@ -122,6 +122,16 @@ DEDUPLICATED = "repeated negatives de-duplicated: a word drawn twice counts twic
 NEG_SIGN = "sign error in the negative-sample terms: d/dx [-log s(-x)] = +s(x), so they add s(u_k . v_c) u_k"
 
 
+# A term of the two gradients left out (the family "a missing term", wherever it is missed) -> how it reads.
+NEG_TERMS = {
+    "center_outside": "grad_center_vec misses the outside word's term (s(u_o . v_c) - 1) u_o",
+    "center_negatives": "grad_center_vec misses the negatives' term: the center's gradient also sums s(u_k . v_c) u_k "
+    "over the negative samples",
+    "rows_outside": "grad_outside_vectors misses the outside word's row (s(u_o . v_c) - 1) v_c",
+    "rows_negatives": "grad_outside_vectors misses the negatives' rows s(u_k . v_c) v_c",
+}
+
+
 def neg_variant(
     v,
     o,
@@ -134,20 +144,25 @@ def neg_variant(
     one_minus=False,
     overwrite_o=False,
     loss_neg_plus=False,
+    drop="",
 ):
+    """The loss and both gradients, with switches for the known mistakes; ``drop`` names a term left out (a key of
+    :data:`NEG_TERMS`)."""
     negs = np.unique(negs) if dedup else np.asarray(negs)
     u_o, u_k = U[o], U[negs]
     s_o, s_k = sig(u_o @ v), sig(u_k @ v)
     with np.errstate(all="ignore"):
         loss = float(-np.log(s_o) - np.sum(np.log(sig((1.0 if loss_neg_plus else -1.0) * (u_k @ v)))))
     c_k = neg_sign * ((1.0 - s_k) if one_minus else s_k)
-    g_v = (s_o - 1.0) * u_o + c_k @ u_k
+    keep = {term: float(term != drop) for term in NEG_TERMS}
+    g_v = keep["center_outside"] * (s_o - 1.0) * u_o + keep["center_negatives"] * (c_k @ u_k)
     g_U = np.zeros_like(U)
-    g_U[o] += (s_o - 1.0) * v
+    g_U[o] += keep["rows_outside"] * (s_o - 1.0) * v
+    rows = keep["rows_negatives"] * c_k[:, None] * v[None, :]
     if accumulate:
-        np.add.at(g_U, negs, c_k[:, None] * v[None, :])
+        np.add.at(g_U, negs, rows)
     else:
-        g_U[negs] += c_k[:, None] * v[None, :]
+        g_U[negs] += rows
     if overwrite_o:
         g_U[o] = (s_o - 1.0) * v
     return loss, sign * g_v, sign * g_U
@@ -168,6 +183,7 @@ def neg_mistakes(v, o, U, negs) -> dict:
         "negative terms use log s(u_k . v_c) instead of log s(-u_k . v_c)": lambda: neg_variant(
             v, o, U, negs, loss_neg_plus=True
         ),
+        **{name: lambda term=term: neg_variant(v, o, U, negs, drop=term) for term, name in NEG_TERMS.items()},
     }
 
 
