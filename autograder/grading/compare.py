@@ -27,7 +27,17 @@ TOLERANCES: dict[np.dtype, tuple[float, float]] = {
     np.dtype("float32"): (1e-4, 1e-5),
     np.dtype("float64"): (1e-7, 1e-9),
 }
-Mistakes = Mapping[str, Any]  # name -> the wrong answer, or a zero-argument callable making it
+Mistakes = Mapping[str, Any]  # name -> the wrong answer, a zero-argument callable making it, or AnyOf them
+
+
+class AnyOf:
+    """The forms one mistake takes, under its one name: the same slip made in one place or in several (``np.add.at``
+    left out for the negatives only, or everywhere), or on one axis or another. The name is given when any form
+    equals the answer, so that a misconception keeps one name wherever and however often it is made
+    (:mod:`autograder.grading.mistakes.names`)."""
+
+    def __init__(self, *forms: Any) -> None:
+        self.forms = forms
 
 
 class Feedback(AssertionError):
@@ -198,20 +208,24 @@ def recognise(got: Any, mistakes: Mistakes | None) -> list[str]:
     """
     found = []
     for name, candidate in (mistakes or {}).items():
+        forms = candidate.forms if isinstance(candidate, AnyOf) else (candidate,)
+        if any(_matches(got, value) for value in _values(name, forms)):
+            found.append(name)
+    return found
+
+
+def _values(name: str, forms: Sequence[Any]) -> Iterator[Any]:
+    """The values of a mistake's forms that apply to this input (see :func:`recognise`), made one at a time."""
+    for form in forms:
         try:
-            value = candidate() if callable(candidate) else candidate
+            yield form() if callable(form) else form
         except (DoesNotApply, StudentError):
             continue
         except (RuntimeError, ValueError) as error:
             if not _SHAPE_MISMATCH.search(str(error)):
                 _broken(name, error)
-            continue
         except Exception as error:  # noqa: BLE001 - recorded (or raised under strict_models), never lost
             _broken(name, error)
-            continue
-        if _matches(got, value):
-            found.append(name)
-    return found
 
 
 class _Mismatch(Feedback):
@@ -461,7 +475,10 @@ def _check_named(
         shape = f"a tuple of {len(got)}" if isinstance(got, (tuple, list)) else f"a {_kind(got)}"
         raise Feedback(f"{what}: expected a tuple ({', '.join(names)}), got {shape}")
 
-    def part(candidate: Any, i: int) -> Callable[[], Any]:
+    def part(candidate: Any, i: int) -> Any:
+        if isinstance(candidate, AnyOf):
+            return AnyOf(*(part(form, i) for form in candidate.forms))
+
         def item() -> Any:
             whole = candidate() if callable(candidate) else candidate
             if not isinstance(whole, (tuple, list)) or len(whole) != len(names):
@@ -491,21 +508,26 @@ def _ranked(failed: Feedback, got: Any, passed: Sequence[int], earlier: Mapping[
     """
     if len(failed.mistakes) < 2:
         return failed
-    whole = [
-        name
-        for name in failed.mistakes
-        if all(_matches(got[j], _value(model)) for j, model in zip(passed, earlier[name], strict=True))
-    ]
+    whole = [name for name in failed.mistakes if _explains(got, passed, earlier[name])]
     if not whole or len(whole) == len(failed.mistakes):
         return failed
     dropped = {LIKELY + name for name in failed.mistakes if name not in whole}
     return Feedback("\n".join(line for line in str(failed).split("\n") if line not in dropped), whole)
 
 
-def _value(model: Callable[[], Any]) -> Any:
+def _explains(got: Any, passed: Sequence[int], items: list[Any]) -> bool:
+    """Whether a model's ``items`` (one per index in ``passed``) equal the student's right items there; a model of
+    several forms (:class:`AnyOf`) explains them when one of its forms does, the same form for every item."""
+    if items and isinstance(items[0], AnyOf):
+        forms = zip(*(item.forms for item in items), strict=True)
+        return any(all(_matches(got[j], _value(m)) for j, m in zip(passed, form, strict=True)) for form in forms)
+    return all(_matches(got[j], _value(model)) for j, model in zip(passed, items, strict=True))
+
+
+def _value(model: Any) -> Any:
     """A model's item, or a marker that matches nothing when the model does not apply to this input."""
     try:
-        return model()
+        return model() if callable(model) else model
     except Exception:  # noqa: BLE001 - recognise() already recorded a broken model; here it only fails to rank
         return _NO_VALUE
 

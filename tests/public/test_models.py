@@ -17,6 +17,14 @@ from torch import nn
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check
 from autograder.grading.mistakes.models import ONLY_ARGMAX, TEMPERATURE_NOT_DIVIDING, generate_mistakes, greedy_mistakes
+from autograder.grading.mistakes.names import (
+    EMBEDDINGS_NOT_SCALED,
+    ENCODER_MASK_MISSING,
+    FINAL_NORM_MISSING,
+    MEMORY_MASK_MISSING,
+    NO_CAUSAL_MASK,
+    POSITIONS_NOT_ADDED,
+)
 
 ENCODER = "transformer.models:Encoder"
 TRANSFORMER = "transformer.models:Transformer"
@@ -69,11 +77,8 @@ def test_transformer_logits_shape_and_causality(student):
     changed[:, 3:] = torch.tensor([[4, 4], [6, 6]])
     first, second = run(student, TRANSFORMER, SMALL, [forward(src, tgt), forward(src, changed)])
     check(tuple(first.shape), (2, 5, 10), what="Transformer(...)(src (2, 4), tgt (2, 5)).shape")
-    what = "logits at target positions 0..2 after changing target tokens 3..4 (they must not change: no causal mask in the decoder?)"
-    check(second[:, :3], first[:, :3], what=what, mistakes={NO_CAUSAL: lambda: no_causal_logits(student, src, changed)[:, :3]})
-
-
-NO_CAUSAL = "no causal mask in the decoder: forward must give the decoder padding_mask(tgt) AND causal_mask (a position sees later tokens)"
+    what = "logits at target positions 0..2 after changing target tokens 3..4 (they must not change: is the decoder's causal mask missing?)"
+    check(second[:, :3], first[:, :3], what=what, mistakes={NO_CAUSAL_MASK: lambda: no_causal_logits(student, src, changed)[:, :3]})
 
 
 def no_causal_logits(student, src, tgt) -> torch.Tensor:
@@ -116,8 +121,8 @@ def padding_mistakes(student, padded, tgt) -> dict:
         return hidden @ state["generator.weight"].double().T + state["generator.bias"].double()
 
     return {
-        "encoder padding mask missing (the encoder attends to source padding)": lambda: logits(None, pad_mask),
-        "memory mask missing (the cross-attention reads source padding)": lambda: logits(pad_mask, None),
+        ENCODER_MASK_MISSING: lambda: logits(None, pad_mask),
+        MEMORY_MASK_MISSING: lambda: logits(pad_mask, None),
     }
 
 
@@ -141,8 +146,8 @@ def test_transformer_scales_embeddings_and_adds_positions(student):
     for name, got, ids, table in (("encode(src)", encoded, src, "src_embed.weight"), ("decode(tgt, memory)", decoded, tgt, "tgt_embed.weight")):
         embedded, pe = state[table].double()[ids], sinusoids(ids.size(1), 8)
         mistakes = {
-            "token embeddings not scaled by sqrt(d_model)": embedded + pe,
-            "positions not added (pos_encoding not applied)": embedded * math.sqrt(8),
+            EMBEDDINGS_NOT_SCALED: embedded + pe,
+            POSITIONS_NOT_ADDED: embedded * math.sqrt(8),
         }
         check(got, embedded * math.sqrt(8) + pe, what=f"Transformer(..., 0 layers).{name} = embed * sqrt(d_model) + PE", mistakes=mistakes)
 
@@ -160,8 +165,8 @@ def test_decoder_only_does_not_scale_embeddings(student):
     embedded, positions = state["token_embed.weight"][tokens], state["pos_embed.embedding.weight"][:4]
     mistakes = {
         "token embeddings scaled by sqrt(d_model) (GPT does not scale them)": logits(embedded * math.sqrt(8) + positions),
-        "positions not added (pos_embed not applied)": logits(embedded),
-        "pre-norm final LayerNorm missing (norm not applied before lm_head)": (embedded + positions) @ state["lm_head.weight"].T + state["lm_head.bias"],
+        POSITIONS_NOT_ADDED: logits(embedded),
+        FINAL_NORM_MISSING: (embedded + positions) @ state["lm_head.weight"].T + state["lm_head.bias"],
     }
     check(got, logits(embedded + positions), what="DecoderOnlyTransformer(vocab_size=7, d_model=8, num_layers=0)(tokens (1, 4))", mistakes=mistakes)
 
@@ -174,7 +179,7 @@ def test_decoder_only_is_causal(student):
     changed[:, 2:] = 3
     first, second = run(student, GPT, kwargs, [forward(tokens), forward(changed)])
     check(tuple(first.shape), (2, 5, 7), what="DecoderOnlyTransformer(vocab_size=7, ...)(tokens (2, 5)).shape")
-    check(second[:, :2], first[:, :2], what="logits at positions 0..1 after changing tokens 2..4 (they must not change: no causal mask in the decoder?)")
+    check(second[:, :2], first[:, :2], what="logits at positions 0..1 after changing tokens 2..4 (they must not change: is the decoder's causal mask missing?)")
 
 
 def test_greedy_decode_keeps_eos_and_pads_after(student):
@@ -270,9 +275,6 @@ def test_generate_divides_by_a_small_temperature(student):
     check(steps, [1], what=what, mistakes={TEMPERATURE_NOT_DIVIDING: list(range(7))})
 
 
-NO_MEMORY_MASK = "memory mask missing in greedy_decode (decode must get the source padding mask as memory_mask)"
-
-
 def test_greedy_decode_ignores_source_padding(student):
     """greedy_decode: a padded batch decodes each sentence as it decodes alone (the source padding is masked)"""
     model = {"kind": "student", "target": TRANSFORMER, "init_args": [], "init_kwargs": SMALL, "dtype": "float64", "seed": 0}
@@ -280,7 +282,8 @@ def test_greedy_decode_ignores_source_padding(student):
     got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 8, BOS, EOS], kwargs={})[0]
     alone = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src[1:, :2], 8, BOS, EOS], kwargs={})[0]
     what = "greedy_decode(Transformer(...), src (2, 6) padded, max_len=8)[1] against the same sentence decoded alone, unpadded"
-    check(got[1, : alone.shape[1]], alone[0], what=what, mistakes={NO_MEMORY_MASK: lambda: greedy_without_memory_mask(student, src, 8)[1, : alone.shape[1]]})
+    mistakes = {MEMORY_MASK_MISSING: lambda: greedy_without_memory_mask(student, src, 8)[1, : alone.shape[1]]}
+    check(got[1, : alone.shape[1]], alone[0], what=what, mistakes=mistakes)
 
 
 def greedy_without_memory_mask(student, src, max_len) -> torch.Tensor:

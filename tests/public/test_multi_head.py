@@ -14,6 +14,13 @@ from torch import nn
 
 from autograder.grading.compare import check, check_raises
 from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, check_output_weights, mha_mistakes
+from autograder.grading.mistakes.names import (
+    DROPOUT_NOT_APPLIED,
+    DROPOUT_ON_OUTPUT,
+    MERGE_NO_TRANSPOSE,
+    SPLIT_FEATURE_MAJOR,
+    SPLIT_NO_TRANSPOSE,
+)
 
 B, H, LQ, LK, D = 2, 3, 5, 7, 12  # d_head = 4: all different
 
@@ -68,8 +75,8 @@ def test_split_heads_by_hand(student):
     x = torch.arange(8.0).reshape(1, 2, 4)  # position 0: [0, 1, 2, 3], position 1: [4, 5, 6, 7]
     expected = torch.tensor([[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]])
     mistakes = {
-        "reshaped straight to (B, H, L, D/H) without the transpose: view (B, L, H, D/H), then transpose(1, 2)": x.reshape(1, 2, 2, 2),
-        "features grouped as (D/H, H) instead of (H, D/H): head h takes consecutive features": x.view(1, 2, 2, 2).permute(0, 3, 1, 2),
+        SPLIT_NO_TRANSPOSE: x.reshape(1, 2, 2, 2),
+        SPLIT_FEATURE_MAJOR: x.view(1, 2, 2, 2).permute(0, 3, 1, 2),
     }
     check(student.call(SPLIT, x, 2), expected, what="split_heads(torch.arange(8.).reshape(1, 2, 4), 2)", mistakes=mistakes)
 
@@ -77,7 +84,7 @@ def test_split_heads_by_hand(student):
 def test_merge_heads_inverts_split(student):
     """merge_heads: (B, H, L, D/H) -> (B, L, D), and merge_heads(split_heads(x, H)) == x"""
     x = torch.tensor([[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]])
-    mistakes = {"merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening to (B, L, D)": x.reshape(1, 2, 4)}
+    mistakes = {MERGE_NO_TRANSPOSE: x.reshape(1, 2, 4)}
     check(student.call(MERGE, x), torch.arange(8.0).reshape(1, 2, 4), what="merge_heads of split_heads' example", mistakes=mistakes)
     y = randn(B, LK, D, seed=0)
     check(student.call(MERGE, student.call(SPLIT, y, H)), y, what="merge_heads(split_heads(y (2, 7, 12), 3))")
@@ -151,9 +158,9 @@ def test_dropout_one_in_train_mode(student):
                         state=our_state(theirs), dtype="float64", train=True)["outputs"][0]
     bias = theirs.out_proj.bias.detach().expand(B, LQ, D)
     mistakes = {
-        "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": (output, weights),
+        DROPOUT_NOT_APPLIED: (output, weights),
         "weights returned after dropout: return them as they were before dropout": (bias, torch.zeros_like(weights)),
-        "dropout applied to the output instead of the attention weights": (torch.zeros_like(bias), weights),
+        DROPOUT_ON_OUTPUT: (torch.zeros_like(bias), weights),
     }
     check_output_weights(got, (bias, weights), what="MultiHeadAttention(12, 3, dropout=1.0).train()(x, x, x)", mistakes=mistakes)
 
@@ -193,7 +200,6 @@ def test_dropout_half_drops_attention_weights(student):
                         state=state, dtype="float64", train=True)["outputs"][0][0].reshape(B, LK, H, D // H)
     same_in_each_head = got[..., :1].expand_as(got)
     # Features of one head that differ can only come from a dropout that drops each feature alone: that is the mistake.
-    elementwise = "dropout applied to the values or to the output instead of the attention weights: it drops each feature alone, not a key's weight"
-    mistakes = {elementwise: got}
+    mistakes = {DROPOUT_ON_OUTPUT: got}
     what = "MultiHeadAttention(12, 3, dropout=0.5).train()(x, x, x), values all 1, w_o the identity: output by head"
     check(got, same_in_each_head, what=what, mistakes=mistakes)

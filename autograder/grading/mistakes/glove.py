@@ -6,6 +6,9 @@ never the reference. A mistake only the hidden suite models stays in the suite.
 
 import numpy as np
 
+from autograder.grading.compare import AnyOf
+from autograder.grading.mistakes.names import NOT_ACCUMULATED
+
 COOC = "embeddings.glove:cooccurrence_matrix"
 
 WEIGHT = "embeddings.glove:glove_weight"
@@ -47,17 +50,13 @@ def cooc_mistakes(ids: np.ndarray, V: int, window: int) -> dict:
         "each pair counted twice in each direction: looping over every j != i already sees both ends": lambda: (
             2 * cooc(ids, V, window, lambda d: 1.0 / d)
         ),
-        "repeated pairs not accumulated (X[rows, cols] += w adds once per distinct pair; use np.add.at)": lambda: cooc(
-            ids, V, window, lambda d: 1.0 / d, accumulate=(False, False)
-        ),
-        # The same mistake made in one of the two directions only.
-        **{
-            f"repeated pairs not accumulated in the pairs seen from the {end} end (X[rows, cols] += w adds once per "
-            "distinct pair; use np.add.at)": lambda flags=flags: cooc(
-                ids, V, window, lambda d: 1.0 / d, accumulate=flags
+        # Made for the pairs seen from both ends, or from one of them only.
+        NOT_ACCUMULATED: AnyOf(
+            *(
+                lambda flags=flags: cooc(ids, V, window, lambda d: 1.0 / d, accumulate=flags)
+                for flags in ((False, False), (False, True), (True, False))
             )
-            for end, flags in (("left", (False, True)), ("right", (True, False)))
-        },
+        ),
         "distance `window` left out: the window includes |i - j| = window": lambda: cooc(
             ids, V, window, lambda d: 1.0 / d, last=window - 1
         ),

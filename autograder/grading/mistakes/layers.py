@@ -8,6 +8,14 @@ from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
+from autograder.grading.mistakes.names import (
+    KV_FROM_QUERY,
+    MASK_IGNORED,
+    MASK_INVERTED,
+    MEMORY_MASK_MISSING,
+    TGT_MASK_IGNORED,
+)
+
 LN = "transformer.layers:LayerNorm"
 
 FFN = "transformer.layers:FeedForward"
@@ -94,8 +102,8 @@ def encoder_mistakes(m: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor | N
         **misplaced_norms(run, ("self-attention", "feed-forward"), norm_first),
     }
     if mask is not None:
-        out["mask ignored by the self-attention"] = lambda: run(attn_mask="none")
-        out["mask inverted (True means may attend)"] = lambda: run(attn_mask="inverted")
+        out[MASK_IGNORED] = lambda: run(attn_mask="none")
+        out[MASK_INVERTED] = lambda: run(attn_mask="inverted")
     return out
 
 
@@ -141,13 +149,11 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
         **misplaced_norms(run, ("self-attention", "cross-attention", "feed-forward"), norm_first),
     }
     if tgt_mask is not None:
-        out["tgt_mask ignored by the self-attention"] = lambda: run(tgt="none")
+        out[TGT_MASK_IGNORED] = lambda: run(tgt="none")
     if memory_mask is not None:
-        out["memory_mask ignored by the cross-attention"] = lambda: run(mem="none")
+        out[MEMORY_MASK_MISSING] = lambda: run(mem="none")
     else:
-        out["cross-attention on the decoder's own input instead of memory (keys and values come from memory)"] = (
-            lambda: run(kv="self")
-        )
+        out[KV_FROM_QUERY] = lambda: run(kv="self")
     if norm_first:
         out["memory passed through norm2 (pre-norm normalises only the decoder's stream)"] = lambda: run(
             norm_memory=True

@@ -9,6 +9,7 @@ from collections import Counter
 import numpy as np
 
 from autograder.grading.compare import DoesNotApply
+from autograder.grading.mistakes.names import SPECIALS_LAST
 
 BUILD_VOCAB = "embeddings.one_hot:build_vocab"
 ENCODE = "embeddings.one_hot:encode"
@@ -32,7 +33,7 @@ def vocab_mistakes(tokens: list[str], min_count: int = 1, specials: tuple[str, .
             sorted(first_seen, key=lambda w: (-counts[w], first_seen.index(w)))
         ),
         "ascending count instead of descending": lambda: ranked(sorted(counts, key=lambda w: (counts[w], w))),
-        "specials put after the corpus words": lambda: {
+        SPECIALS_LAST: lambda: {
             w: i
             for i, w in enumerate(
                 [*sorted((w for w in counts if counts[w] >= min_count), key=lambda w: (-counts[w], w)), *specials]

@@ -6,9 +6,16 @@ never the reference. A mistake only the hidden suite models stays in the suite.
 
 import numpy as np
 
-UNSTABLE_SOFTMAX = "softmax without subtracting the max: exp overflows (NaN/inf at |x| = 1000)"
-
-SIGN = "gradient sign flipped (the gradient of the loss, not of -loss: y_hat - y, s(x) - 1)"
+from autograder.grading.compare import AnyOf
+from autograder.grading.mistakes.names import (
+    DEDUPLICATED,
+    GRADIENT_SIGN,
+    NOT_ACCUMULATED,
+    SOFTMAX_GLOBAL_MAX,
+    SOFTMAX_NOT_STABILISED,
+    SOFTMAX_OTHER_AXIS,
+    Y_NOT_SUBTRACTED,
+)
 
 
 def sig(x: np.ndarray) -> np.ndarray:
@@ -67,15 +74,12 @@ def softmax_mistakes(x: np.ndarray) -> dict:
             e = np.exp(x - x.max())
             return e / e.sum(axis=-1, keepdims=True)
 
-    found = {
-        UNSTABLE_SOFTMAX: unstable,
-        "the max subtracted over the whole array, not over each slice (x.max(axis=-1, keepdims=True))": global_max,
+    return {
+        SOFTMAX_NOT_STABILISED: unstable,
+        SOFTMAX_GLOBAL_MAX: global_max,
         "softmax over the whole array instead of the last axis": lambda: over(None),
-        "softmax over axis 0 instead of the last axis": lambda: over(0),
+        SOFTMAX_OTHER_AXIS: AnyOf(*(lambda axis=axis: over(axis) for axis in range(x.ndim - 1))),
     }
-    if x.ndim == 3:
-        found["softmax over axis 1 instead of the last axis"] = lambda: over(1)
-    return found
 
 
 NAIVE_OUT = ("loss", "grad_center_vec", "grad_outside_vectors")
@@ -104,20 +108,14 @@ def naive_variant(v, o, U, sign=1.0, subtract_y=True, all_rows=True, stable=True
 
 def naive_mistakes(v, o, U) -> dict:
     return {
-        SIGN: lambda: naive_variant(v, o, U, sign=-1.0),
-        "y not subtracted: the gradients use y_hat instead of y_hat - y": lambda: naive_variant(
-            v, o, U, subtract_y=False
-        ),
+        GRADIENT_SIGN: lambda: naive_variant(v, o, U, sign=-1.0),
+        Y_NOT_SUBTRACTED: lambda: naive_variant(v, o, U, subtract_y=False),
         "grad_outside_vectors only in the outside word's row: every word w gets (y_hat[w] - y[w]) v_c": lambda: (
             naive_variant(v, o, U, all_rows=False)
         ),
-        UNSTABLE_SOFTMAX: lambda: naive_variant(v, o, U, stable=False),
+        SOFTMAX_NOT_STABILISED: lambda: naive_variant(v, o, U, stable=False),
     }
 
-
-NOT_ACCUMULATED = "repeated negatives not accumulated: grad[idx] += g adds once per distinct index (use np.add.at)"
-
-DEDUPLICATED = "repeated negatives de-duplicated: a word drawn twice counts twice, in the loss and in the gradient"
 
 NEG_SIGN = "sign error in the negative-sample terms: d/dx [-log s(-x)] = +s(x), so they add s(u_k . v_c) u_k"
 
@@ -172,7 +170,7 @@ def neg_mistakes(v, o, U, negs) -> dict:
     return {
         NOT_ACCUMULATED: lambda: neg_variant(v, o, U, negs, accumulate=False),
         DEDUPLICATED: lambda: neg_variant(v, o, U, negs, dedup=True),
-        SIGN: lambda: neg_variant(v, o, U, negs, sign=-1.0),
+        GRADIENT_SIGN: lambda: neg_variant(v, o, U, negs, sign=-1.0),
         NEG_SIGN: lambda: neg_variant(v, o, U, negs, neg_sign=-1.0),
         "the negatives' gradient uses 1 - s(u_k . v_c) instead of s(u_k . v_c)": lambda: neg_variant(
             v, o, U, negs, one_minus=True
@@ -206,8 +204,6 @@ BATCH_OUT = ("loss", "grad_W_in", "grad_W_out")
 SUMMED = "batch loss summed instead of averaged: the loss is the mean over the batch, and so are its gradients"
 
 NOT_DIVIDED = "gradients not divided by B: the loss is the batch mean, so every gradient carries 1/B too"
-
-BATCH_NOT_ACCUMULATED = "repeated indices not accumulated: W[idx] += g adds once per distinct index (use np.add.at)"
 
 
 def batch_variant(
@@ -254,10 +250,11 @@ def batch_mistakes(W_in, W_out, c, o, negs) -> dict:
     return {
         SUMMED: lambda: batch_variant(*args, loss_scale=B, grad_scale=B),
         NOT_DIVIDED: lambda: batch_variant(*args, grad_scale=B),
-        BATCH_NOT_ACCUMULATED: lambda: batch_variant(*args, accumulate=False),
-        "repeated negatives not accumulated in grad_W_out: W_out[negatives] += g adds a word drawn twice once (use "
-        "np.add.at)": lambda: batch_variant(*args, accumulate_negatives=False),
-        SIGN: lambda: batch_variant(*args, sign=-1.0),
+        # Left out everywhere, or for the negatives alone.
+        NOT_ACCUMULATED: AnyOf(
+            lambda: batch_variant(*args, accumulate=False), lambda: batch_variant(*args, accumulate_negatives=False)
+        ),
+        GRADIENT_SIGN: lambda: batch_variant(*args, sign=-1.0),
         NEG_SIGN: lambda: batch_variant(*args, neg_sign=-1.0),
         "negative terms use log s(u_k . v) instead of log s(-u_k . v)": lambda: batch_variant(
             *args, loss_neg_plus=True
