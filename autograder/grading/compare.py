@@ -494,13 +494,16 @@ def _check_named(
         try:
             check(got[i], expected[i], what=f"{what} -> {name}", mistakes=item_mistakes, **options)
         except Feedback as failed:
-            earlier = {k: [part(c, j) for j in passed] for k, c in (mistakes or {}).items()}
-            raise _ranked(failed, got, passed, earlier) from None
+            # The items checked so far and this one: a model of several forms explains them all with one form.
+            seen = [*passed, i]
+            items = {k: [part(c, j) for j in seen] for k, c in (mistakes or {}).items()}
+            raise _ranked(failed, got, seen, items) from None
         passed.append(i)
 
 
-def _ranked(failed: Feedback, got: Any, passed: Sequence[int], earlier: Mapping[str, list[Any]]) -> Feedback:
-    """``failed`` naming only the mistakes that also explain the items already checked, when some do.
+def _ranked(failed: Feedback, got: Any, seen: Sequence[int], items: Mapping[str, list[Any]]) -> Feedback:
+    """``failed`` naming only the mistakes that also explain the items already checked (``seen``: those and the
+    failing one, each model's own ``items`` there), when some do.
 
     Two models can give the same wrong item (``grad[idx] += g`` and de-duplicated negatives give the same
     ``grad_outside_vectors``); the one whose other items equal the student's right ones explains the whole answer,
@@ -508,20 +511,20 @@ def _ranked(failed: Feedback, got: Any, passed: Sequence[int], earlier: Mapping[
     """
     if len(failed.mistakes) < 2:
         return failed
-    whole = [name for name in failed.mistakes if _explains(got, passed, earlier[name])]
+    whole = [name for name in failed.mistakes if _explains(got, seen, items[name])]
     if not whole or len(whole) == len(failed.mistakes):
         return failed
     dropped = {LIKELY + name for name in failed.mistakes if name not in whole}
     return Feedback("\n".join(line for line in str(failed).split("\n") if line not in dropped), whole)
 
 
-def _explains(got: Any, passed: Sequence[int], items: list[Any]) -> bool:
-    """Whether a model's ``items`` (one per index in ``passed``) equal the student's right items there; a model of
-    several forms (:class:`AnyOf`) explains them when one of its forms does, the same form for every item."""
+def _explains(got: Any, seen: Sequence[int], items: list[Any]) -> bool:
+    """Whether a model's ``items`` (one per index in ``seen``) equal the student's items there; a model of several
+    forms (:class:`AnyOf`) explains them when one of its forms does, the same form for every item."""
     if items and isinstance(items[0], AnyOf):
         forms = zip(*(item.forms for item in items), strict=True)
-        return any(all(_matches(got[j], _value(m)) for j, m in zip(passed, form, strict=True)) for form in forms)
-    return all(_matches(got[j], _value(model)) for j, model in zip(passed, items, strict=True))
+        return any(all(_matches(got[j], _value(m)) for j, m in zip(seen, form, strict=True)) for form in forms)
+    return all(_matches(got[j], _value(model)) for j, model in zip(seen, items, strict=True))
 
 
 def _value(model: Any) -> Any:

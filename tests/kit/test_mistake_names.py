@@ -12,11 +12,12 @@ import ast
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 import torch
 
 from autograder.authoring import report
-from autograder.grading.compare import AnyOf, recognise
+from autograder.grading.compare import AnyOf, Feedback, check, recognise
 from autograder.grading.loader import REPO_ROOT
 from autograder.grading.mistakes import names
 from autograder.grading.mistakes.multi_head import mha_mistakes, variant
@@ -91,6 +92,19 @@ def test_a_mistake_of_several_forms_is_named_by_any_of_them():
     mistakes = {"one name": AnyOf(lambda: torch.zeros(2), lambda: torch.ones(2))}
     assert recognise(torch.ones(2), mistakes) == ["one name"]
     assert recognise(torch.full((2,), 5.0), mistakes) == []
+
+
+def test_a_model_of_several_forms_explains_a_whole_answer_only_with_one_form():
+    expected = (np.zeros(2), np.zeros(3))
+    got = (np.zeros(2), np.ones(3))  # item a right, item b wrong
+    whole = (np.zeros(2), np.ones(3))
+    mixed = AnyOf((np.zeros(2), np.full(3, 5.0)), (np.full(2, 7.0), np.ones(3)))  # a form for a, another for b
+    with pytest.raises(Feedback) as info:
+        check(got, expected, what="f", names=("a", "b"), mistakes={"mixed": mixed, "whole": whole})
+    assert info.value.mistakes == ("whole",)
+    with pytest.raises(Feedback) as info:
+        check(got, expected, what="f", names=("a", "b"), mistakes={"mixed": mixed, "forms": AnyOf(mixed.forms[0], whole)})
+    assert info.value.mistakes == ("forms",)
 
 
 def test_the_class_report_counts_one_misconception_once_across_exercises(tmp_path: Path):
