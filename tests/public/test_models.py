@@ -48,10 +48,24 @@ def test_encoder_equals_torch_transformer_encoder(student):
     """Encoder: equals nn.TransformerEncoder (post-norm, padding mask) given the same weights"""
     kwargs = dict(num_layers=2, d_model=8, num_heads=2, d_ff=16, dropout=0.0)
     state = student.probe("module_state", target=ENCODER, init_args=[], init_kwargs=kwargs, seed=0)["state"]
-    torch_layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
-    oracle = nn.TransformerEncoder(torch_layer, num_layers=2, enable_nested_tensor=False).double().eval()
+    oracle = nn.TransformerEncoder(torch_layer(8, 2, 16), num_layers=2, enable_nested_tensor=False).double().eval()
+    with_weights(oracle.layers, state)
+    x = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    src = torch.tensor([[3, 4, 5, 6, 2], [3, 4, 2, 0, 0]])
     with torch.no_grad():
-        for i, layer in enumerate(oracle.layers):
+        expected = oracle(x, src_key_padding_mask=src == PAD)  # PyTorch's True means "ignore"
+    got = run(student, ENCODER, kwargs, [forward(x, (src != PAD)[:, None, None, :])], state)[0]
+    check(got, expected, what="Encoder(2 layers, d_model=8)(x (2, 5, 8), padding mask) against nn.TransformerEncoder")
+
+
+def torch_layer(d_model: int, num_heads: int, d_ff: int, norm_first: bool = False) -> nn.TransformerEncoderLayer:
+    return nn.TransformerEncoderLayer(d_model, num_heads, d_ff, dropout=0.0, batch_first=True, norm_first=norm_first)
+
+
+def with_weights(layers: nn.ModuleList, state: dict[str, torch.Tensor]) -> None:
+    """Copy the student's EncoderLayer weights (``layers.{i}.`` in ``state``) into PyTorch's own layers."""
+    with torch.no_grad():
+        for i, layer in enumerate(layers):
             p = f"layers.{i}."
             attn = p + "self_attn."
             layer.self_attn.in_proj_weight.copy_(torch.cat([state[attn + f"w_{n}.weight"] for n in "qkv"]))
@@ -61,12 +75,6 @@ def test_encoder_equals_torch_transformer_encoder(student):
             for ours, theirs in (("ffn.linear1", layer.linear1), ("ffn.linear2", layer.linear2), ("norm1", layer.norm1), ("norm2", layer.norm2)):
                 theirs.weight.copy_(state[p + ours + ".weight"])
                 theirs.bias.copy_(state[p + ours + ".bias"])
-    x = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    src = torch.tensor([[3, 4, 5, 6, 2], [3, 4, 2, 0, 0]])
-    with torch.no_grad():
-        expected = oracle(x, src_key_padding_mask=src == PAD)  # PyTorch's True means "ignore"
-    got = run(student, ENCODER, kwargs, [forward(x, (src != PAD)[:, None, None, :])], state)[0]
-    check(got, expected, what="Encoder(2 layers, d_model=8)(x (2, 5, 8), padding mask) against nn.TransformerEncoder")
 
 
 def test_transformer_logits_shape_and_causality(student):
@@ -179,7 +187,21 @@ def test_decoder_only_is_causal(student):
     changed[:, 2:] = 3
     first, second = run(student, GPT, kwargs, [forward(tokens), forward(changed)])
     check(tuple(first.shape), (2, 5, 7), what="DecoderOnlyTransformer(vocab_size=7, ...)(tokens (2, 5)).shape")
-    check(second[:, :2], first[:, :2], what="logits at positions 0..1 after changing tokens 2..4 (they must not change: is the decoder's causal mask missing?)")
+    what = "logits at positions 0..1 after changing tokens 2..4 (they must not change: is the decoder's causal mask missing?)"
+    check(second[:, :2], first[:, :2], what=what, mistakes={NO_CAUSAL_MASK: lambda: gpt_without_causal_mask(student, kwargs, changed)[:, :2]})
+
+
+def gpt_without_causal_mask(student, kwargs: dict, tokens: torch.Tensor) -> torch.Tensor:
+    """The logits of the student's DecoderOnlyTransformer weights (seed 0) with no mask: PyTorch's own pre-norm layers."""
+    state = {k: v.double() for k, v in student.probe("module_state", target=GPT, init_args=[], init_kwargs=kwargs, seed=0)["state"].items()}
+    layers = nn.ModuleList(torch_layer(kwargs["d_model"], kwargs["num_heads"], kwargs["d_ff"], norm_first=True) for _ in range(kwargs["num_layers"]))
+    layers = layers.double().eval()
+    with_weights(layers, state)
+    x = state["token_embed.weight"][tokens] + state["pos_embed.embedding.weight"][: tokens.size(1)]
+    with torch.no_grad():
+        for layer in layers:
+            x = layer(x)
+    return layer_norm(x, state["norm.weight"], state["norm.bias"]) @ state["lm_head.weight"].T + state["lm_head.bias"]
 
 
 def test_greedy_decode_keeps_eos_and_pads_after(student):
