@@ -406,6 +406,33 @@ def misconceptions(cls: GradedClass) -> list[Finding]:
     return _ranked(found)
 
 
+@dataclass
+class Shared:
+    """A misconception named in several exercises (one name each, :mod:`autograder.grading.mistakes.names`)."""
+
+    name: str
+    exercises: list[str]  # curriculum order
+    students: list[str]  # everyone who showed it, in any of them
+
+
+def across_exercises(named: list[Finding]) -> list[Shared]:
+    """The misconceptions of ``named`` (per exercise) that more than one exercise names, each once with every
+    student who showed it anywhere; most students first. Softmax over the queries in scaled_dot_product and in
+    multi_head is one misconception, counted once per student."""
+    exercises: dict[str, list[str]] = defaultdict(list)
+    students: dict[str, set[str]] = defaultdict(set)
+    for f in named:
+        exercises[f.name].append(f.exercise)
+        students[f.name].update(f.outcomes)
+    order = {e: i for i, e in enumerate(EXERCISES)}
+    shared = [
+        Shared(name, sorted(set(ex), key=lambda e: order.get(e, len(order))), sorted(students[name]))
+        for name, ex in exercises.items()
+        if len(set(ex)) > 1
+    ]
+    return sorted(shared, key=lambda s: (-len(s.students), s.name))
+
+
 def unnamed_failures(cls: GradedClass) -> list[Finding]:
     """Wrong answers that no mistake model names, grouped by test; most common first."""
     found: dict[tuple[str, str], dict[str, list[Outcome]]] = defaultdict(lambda: defaultdict(list))
@@ -693,6 +720,12 @@ def _misconception_section(cls: GradedClass, named: list[Finding], unnamed: list
     if named:
         chart = _img(bar_chart(named), "students per named misconception")
         parts += [chart, _findings_table(named, n, "misconception")]
+        shared = across_exercises(named)
+        if shared:
+            note = "The same misconception named in several exercises, each student counted once."
+            parts += ["<h3 id=across>Across exercises</h3>", f"<p class=note>{note}</p>"]
+            rows = [[_e(s.name), _e(", ".join(s.exercises)), str(len(s.students)), _ids(s.students)] for s in shared]
+            parts.append(_table(["misconception", "exercises", "students", "who"], rows, {2}))
     else:
         parts.append("<p>No named misconception in this class.</p>")
     parts.append("<h3 id=unnamed>Failures no mistake model names, by test</h3>")

@@ -27,7 +27,17 @@ TOLERANCES: dict[np.dtype, tuple[float, float]] = {
     np.dtype("float32"): (1e-4, 1e-5),
     np.dtype("float64"): (1e-7, 1e-9),
 }
-Mistakes = Mapping[str, Any]  # name -> the wrong answer, or a zero-argument callable making it
+Mistakes = Mapping[str, Any]  # name -> the wrong answer, a zero-argument callable making it, or AnyOf them
+
+
+class AnyOf:
+    """The forms one mistake takes, under its one name: the same slip made in one place or in several (``np.add.at``
+    left out for the negatives only, or everywhere), or on one axis or another. The name is given when any form
+    equals the answer, so that a misconception keeps one name wherever and however often it is made
+    (:mod:`autograder.grading.mistakes.names`)."""
+
+    def __init__(self, *forms: Any) -> None:
+        self.forms = forms
 
 
 class Feedback(AssertionError):
@@ -46,6 +56,11 @@ class Feedback(AssertionError):
     def with_note(self, note: str) -> Feedback:
         """The same feedback, naming the same mistakes, with ``note`` after its message."""
         return Feedback(str(self) + note, self.mistakes)
+
+    def with_mistake(self, name: str) -> Feedback:
+        """The same feedback naming one more mistake, ``name``, after its first line."""
+        first, *rest = str(self).split("\n")
+        return Feedback("\n".join([first, LIKELY + name, *rest]), (*self.mistakes, name))
 
 
 LIKELY = "  Likely mistake: "  # how a message names a mistake the grader recognised
@@ -193,20 +208,24 @@ def recognise(got: Any, mistakes: Mistakes | None) -> list[str]:
     """
     found = []
     for name, candidate in (mistakes or {}).items():
+        forms = candidate.forms if isinstance(candidate, AnyOf) else (candidate,)
+        if any(_matches(got, value) for value in _values(name, forms)):
+            found.append(name)
+    return found
+
+
+def _values(name: str, forms: Sequence[Any]) -> Iterator[Any]:
+    """The values of a mistake's forms that apply to this input (see :func:`recognise`), made one at a time."""
+    for form in forms:
         try:
-            value = candidate() if callable(candidate) else candidate
+            yield form() if callable(form) else form
         except (DoesNotApply, StudentError):
             continue
         except (RuntimeError, ValueError) as error:
             if not _SHAPE_MISMATCH.search(str(error)):
                 _broken(name, error)
-            continue
         except Exception as error:  # noqa: BLE001 - recorded (or raised under strict_models), never lost
             _broken(name, error)
-            continue
-        if _matches(got, value):
-            found.append(name)
-    return found
 
 
 class _Mismatch(Feedback):
@@ -422,7 +441,7 @@ def check(
             shown_expected, shown_got = _at(expected, f.path), _at(got, f.path)
         except (KeyError, IndexError, TypeError):
             shown_expected, shown_got = expected, got
-        found = recognise(got, mistakes)
+        found = recognise(got, mistakes) or _dtype_mistake(got, expected, f)
         lines = [f"{what}: {f}", *(LIKELY + name for name in found)]
         if all(isinstance(v, _SCALARS) for v in (shown_expected, shown_got)):
             raise Feedback("\n".join(lines), found) from None  # the diagnosis already says "expected 4, got 5"
@@ -432,6 +451,14 @@ def check(
         if differing:
             lines.append(differing)
         raise Feedback("\n".join(lines), found) from None
+
+
+def _dtype_mistake(got: Any, expected: Any, mismatch: _Mismatch) -> list[str]:
+    """The mistake of a right value in the wrong dtype (float64 vectors where float32 was asked), when that is all."""
+    if mismatch.path or not str(mismatch).startswith("expected dtype") or not _matches(got, expected):
+        return []
+    wanted, given = _dtype_name(expected), _dtype_name(got)
+    return [f"values in {given} instead of {wanted}: convert them (.astype({wanted}) or dtype={wanted})"]
 
 
 def _check_named(
@@ -448,7 +475,10 @@ def _check_named(
         shape = f"a tuple of {len(got)}" if isinstance(got, (tuple, list)) else f"a {_kind(got)}"
         raise Feedback(f"{what}: expected a tuple ({', '.join(names)}), got {shape}")
 
-    def part(candidate: Any, i: int) -> Callable[[], Any]:
+    def part(candidate: Any, i: int) -> Any:
+        if isinstance(candidate, AnyOf):
+            return AnyOf(*(part(form, i) for form in candidate.forms))
+
         def item() -> Any:
             whole = candidate() if callable(candidate) else candidate
             if not isinstance(whole, (tuple, list)) or len(whole) != len(names):
@@ -457,17 +487,74 @@ def _check_named(
 
         return item
 
+    passed: list[int] = []
     for name in order:
         i = list(names).index(name)
         item_mistakes = {k: part(c, i) for k, c in (mistakes or {}).items()}
-        check(got[i], expected[i], what=f"{what} -> {name}", mistakes=item_mistakes, **options)
+        try:
+            check(got[i], expected[i], what=f"{what} -> {name}", mistakes=item_mistakes, **options)
+        except Feedback as failed:
+            # The items checked so far and this one: a model of several forms explains them all with one form.
+            seen = [*passed, i]
+            items = {k: [part(c, j) for j in seen] for k, c in (mistakes or {}).items()}
+            raise _ranked(failed, got, seen, items) from None
+        passed.append(i)
+
+
+def _ranked(failed: Feedback, got: Any, seen: Sequence[int], items: Mapping[str, list[Any]]) -> Feedback:
+    """``failed`` naming only the mistakes that also explain the items already checked (``seen``: those and the
+    failing one, each model's own ``items`` there), when some do.
+
+    Two models can give the same wrong item (``grad[idx] += g`` and de-duplicated negatives give the same
+    ``grad_outside_vectors``); the one whose other items equal the student's right ones explains the whole answer,
+    so it alone is named. When none does (two mistakes at once), every model that explains the item stays named.
+    """
+    if len(failed.mistakes) < 2:
+        return failed
+    whole = [name for name in failed.mistakes if _explains(got, seen, items[name])]
+    if not whole or len(whole) == len(failed.mistakes):
+        return failed
+    dropped = {LIKELY + name for name in failed.mistakes if name not in whole}
+    return Feedback("\n".join(line for line in str(failed).split("\n") if line not in dropped), whole)
+
+
+def _explains(got: Any, seen: Sequence[int], items: list[Any]) -> bool:
+    """Whether a model's ``items`` (one per index in ``seen``) equal the student's items there; a model of several
+    forms (:class:`AnyOf`) explains them when one of its forms does, the same form for every item."""
+    if items and isinstance(items[0], AnyOf):
+        forms = zip(*(item.forms for item in items), strict=True)
+        return any(all(_matches(got[j], _value(m)) for j, m in zip(seen, form, strict=True)) for form in forms)
+    return all(_matches(got[j], _value(model)) for j, model in zip(seen, items, strict=True))
+
+
+def _value(model: Any) -> Any:
+    """A model's item, or a marker that matches nothing when the model does not apply to this input."""
+    try:
+        return model() if callable(model) else model
+    except Exception:  # noqa: BLE001 - recognise() already recorded a broken model; here it only fails to rank
+        return _NO_VALUE
+
+
+_NO_VALUE = object()
 
 
 RAISES_CHECKED: list[str] = []  # what check_raises accepted in this test (the plugin empties it before each test)
 
 
-def check_raises(fn: Callable[[], Any], exception: str, *, what: str, match: str | None = None) -> StudentError:
+def check_raises(
+    fn: Callable[[], Any],
+    exception: str,
+    *,
+    what: str,
+    match: str | None = None,
+    mistakes: Mistakes | None = None,
+    mismatches: Mapping[str, str] | None = None,
+) -> StudentError:
     """Assert that calling ``fn`` makes the student's code raise ``exception`` (a built-in, by identity in the worker).
+
+    ``mistakes``: what the known mistakes return instead of raising (a negative id that wraps around, ...); a value
+    returned that equals one of them names it, as in :func:`check`. ``mismatches``: what a known mistake's message
+    says instead of ``match`` (``"line 2"`` for ``"line 3"`` when lines are counted from 0) -> the mistake's name.
 
     The test's points then also need the functions it called to work on valid input somewhere in the same grading
     (:meth:`autograder.grading.results.Report.require_working_functions`): raising on everything validates nothing.
@@ -482,9 +569,11 @@ def check_raises(fn: Callable[[], Any], exception: str, *, what: str, match: str
                 f"{what}: expected {exception}, but your code raised {error.type_name}: {error.message}"
             ) from None
         if match is not None and match not in error.message:
-            raise Feedback(
-                f"{what}: raised {exception} as expected, but its message {error.message!r} should mention {match!r}"
-            ) from None
+            found = [name for said, name in (mismatches or {}).items() if said in error.message]
+            message = f"{what}: raised {exception} as expected, but its message {error.message!r} should mention"
+            raise Feedback("\n".join([f"{message} {match!r}", *(LIKELY + name for name in found)]), found) from None
         RAISES_CHECKED.append(what)
         return error
-    raise Feedback(f"{what}: expected {exception} to be raised, but it returned {short(value, 120)}")
+    found = recognise(value, mistakes)
+    message = f"{what}: expected {exception} to be raised, but it returned {short(value, 120)}"
+    raise Feedback("\n".join([message, *(LIKELY + name for name in found)]), found)

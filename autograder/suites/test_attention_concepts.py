@@ -9,46 +9,50 @@ code exercises' feedback uses), so the class report counts the misconception onc
 import pytest
 
 from autograder.grading import concepts
+from autograder.grading.mistakes.names import (
+    ATTENTION_OVER_QUERIES,
+    DIVIDED_BY_DK,
+    KV_FROM_QUERY,
+    MASK_AFTER_SOFTMAX,
+    MASK_INVERTED,
+    NO_SCALING,
+    PADDING_ON_QUERIES,
+    SCALED_BY_D_MODEL,
+    SCALED_BY_DV,
+    SPLIT_NO_TRANSPOSE,
+    STRICT_CAUSAL,
+)
 
 MODULE = "attention.attention_concepts"
 # question -> {the answer a misconception gives: its name}
 MISCONCEPTIONS = {
     "two_key_weights": {
-        (0.982, 0.018): "no 1/sqrt(d_k) scaling of the scores",
-        (0.731, 0.269): "scores divided by d_k instead of sqrt(d_k)",
-        (1.0, 1.0): "softmax over the wrong axis (the queries, dim=-2) instead of the keys (dim=-1)",
+        (0.982, 0.018): NO_SCALING,
+        (0.731, 0.269): DIVIDED_BY_DK,
+        (1.0, 1.0): ATTENTION_OVER_QUERIES,
     },
     "two_key_output": {
-        (9.82, 0.18): "no 1/sqrt(d_k) scaling of the scores",
-        (7.31, 2.69): "scores divided by d_k instead of sqrt(d_k)",
-        (10.0, 10.0): "softmax over the wrong axis (the queries, dim=-2) instead of the keys (dim=-1)",
+        (9.82, 0.18): NO_SCALING,
+        (7.31, 2.69): DIVIDED_BY_DK,
+        (10.0, 10.0): ATTENTION_OVER_QUERIES,
     },
     "why_scale": {
-        "c": "scores scaled by sqrt(d_v) (the values' size) instead of sqrt(d_k) (the keys' size)",
-        "d": "scores divided by d_k instead of sqrt(d_k)",
+        "c": SCALED_BY_DV,
+        "d": DIVIDED_BY_DK,
     },
     "masked_weights": {
-        (0.333, 0.333, 0.0): "mask applied after the softmax (masked weights zeroed without "
-        "renormalising): mask the scores before it",
-        (0.0, 0.0, 1.0): "mask inverted: True means the key may be attended",
+        (0.333, 0.333, 0.0): MASK_AFTER_SOFTMAX,
+        (0.0, 0.0, 1.0): MASK_INVERTED,
     },
     "padding_mask_shape": {
-        (2, 1, 7, 1): "padding mask on the query axis: the shape must be (B, 1, 1, L), keys last",
+        (2, 1, 7, 1): PADDING_ON_QUERIES,
         (2, 7): "padding mask not reshaped to (B, 1, 1, L) (the two singleton axes are heads and queries)",
         (2, 1, 7): "padding mask of shape (B, 1, L): it needs both singleton axes, (B, 1, 1, L)",
     },
-    "causal_mask_count": {6: "strict causal mask: the diagonal must be True (a position may attend to itself)"},
-    "split_heads_shape": {
-        (2, 10, 8, 64): "heads split without the transpose: view as (B, L, H, D/H), then "
-        "transpose(1, 2); a reshape straight to (B, H, L, D/H) mixes positions"
-    },
-    "head_scale": {
-        22.6: "scores scaled by sqrt(d_model) instead of sqrt(d_head) (each head's keys have d_head = "
-        "d_model / num_heads features)"
-    },
-    "cross_attention_sources": {
-        "c": "cross-attention on the decoder's own input instead of memory (keys and values come from memory)"
-    },
+    "causal_mask_count": {6: STRICT_CAUSAL},
+    "split_heads_shape": {(2, 10, 8, 64): SPLIT_NO_TRANSPOSE},
+    "head_scale": {22.6: SCALED_BY_D_MODEL},
+    "cross_attention_sources": {"c": KV_FROM_QUERY},
 }
 
 

@@ -12,6 +12,13 @@ import pytest
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import check, check_raises, naming
+from autograder.grading.mistakes.names import (
+    PAIR_TYPES,
+    REPEATED_TOKEN_NEW_ID,
+    SPECIALS_LAST,
+    TIES_HIGHER_ID,
+    TIES_PAIR_STRINGS,
+)
 
 M = "embeddings.bpe"
 EOW = "</w>"
@@ -100,18 +107,12 @@ def plain_train(counts, num_merges, *, split=fused, merge=merge_all, weighted=Tr
 
 def train_mistakes(counts, num_merges):
     return {
-        "ties broken towards the higher id instead of the lower": lambda: plain_train(
-            counts, num_merges, tie="higher id"
-        ),
-        "ties broken alphabetically by the pair's strings instead of by id": lambda: plain_train(
-            counts, num_merges, tie="alphabetical"
-        ),
+        TIES_HIGHER_ID: lambda: plain_train(counts, num_merges, tie="higher id"),
+        TIES_PAIR_STRINGS: lambda: plain_train(counts, num_merges, tie="alphabetical"),
         "ties broken by first occurrence (max over a Counter) instead of by id": lambda: plain_train(
             counts, num_merges, tie="first seen"
         ),
-        "counting pair types instead of occurrences: each word counted once, not word_counts[word] times": lambda: (
-            plain_train(counts, num_merges, weighted=False)
-        ),
+        PAIR_TYPES: lambda: plain_train(counts, num_merges, weighted=False),
         "a pair counted once per word, not once per place it occurs": lambda: plain_train(
             counts, num_merges, per_occurrence=False
         ),
@@ -217,7 +218,7 @@ def test_bpe_vocab_matches_reference(student, ref, seed, specials):
         what=f"bpe_vocab(<{len(counts)} words, seed {seed}>, <{len(merges)} merges>, specials={list(specials)})",
         mistakes={
             "marked last characters in first-occurrence order instead of sorted": marked_first_seen,
-            "specials put after the other tokens": lambda: {
+            SPECIALS_LAST: lambda: {
                 t: i for i, t in enumerate([*(t for t in expected if t not in specials), *specials])
             },
         },
@@ -240,9 +241,7 @@ def test_bpe_vocab_two_merges_spelling_one_token(student, ref):
         student.call(f"{M}:bpe_vocab", counts, merges),
         expected,
         what=f"bpe_vocab({counts}, {merges})",
-        mistakes={
-            "a repeated token given a new id (vocab[token] = len(vocab)) instead of keeping its first": reassigned
-        },
+        mistakes={REPEATED_TOKEN_NEW_ID: reassigned},
     )
 
 

@@ -9,13 +9,14 @@ code exercises' feedback uses), so the class report counts the misconception onc
 import pytest
 
 from autograder.grading import concepts
+from autograder.grading.mistakes.names import DEDUPLICATED, PAIR_TYPES
 
 MODULE = "embeddings.embedding_concepts"
 # question -> {the answer a misconception gives: its name}
 MISCONCEPTIONS = {
     "one_hot_shape": {(48, 10000): "flattened to 2-D instead of keeping the input's shape"},
     "bpe_pair_count": {
-        2: "counting pair types instead of occurrences: each word counted once, not word_counts[word] times",
+        2: PAIR_TYPES,
         5: "a pair counted once per word, not once per place it occurs",
     },
     "skipgram_pair_count": {
@@ -25,7 +26,7 @@ MISCONCEPTIONS = {
     },
     "cbow_hidden": {
         (6.0, 3.0): "context vectors summed instead of averaged: h is the MEAN of the context's input vectors",
-        (2.5, 0.5): "duplicate context words de-duplicated: a word that appears twice counts twice in the mean",
+        (2.5, 0.5): DEDUPLICATED,
     },
     "noise_probabilities": {
         (0.0588, 0.941): "noise distribution without the 3/4 power (plain unigram counts)",

@@ -32,6 +32,7 @@ from autograder.grading.mistakes.layers import (
     encoder_mistakes,
     layer_norm_mistakes,
 )
+from autograder.grading.mistakes.names import DROPOUT_NOT_APPLIED
 from autograder.grading.testing import call, causal, module_run, randn, reference_run, state_of
 from autograder.runtime.standins import UPSTREAM_OF
 
@@ -258,7 +259,7 @@ def test_feed_forward_dropout(student, ref):
         what=f"FeedForward({D}, {DFF}, dropout={p}).train()({describe_args(x)})",
         mistakes={
             "dropout applied to the output (after linear2) instead of the hidden activations": dropout_on_output,
-            "dropout not applied in train mode": no_dropout,
+            DROPOUT_NOT_APPLIED: no_dropout,
         },
     )
 

@@ -23,6 +23,7 @@ from autograder.grading.mistakes.masks import (
     decoder_mistakes,
     padding_mistakes,
 )
+from autograder.grading.mistakes.names import MASKS_OR
 
 B, L = 3, 6
 
@@ -127,9 +128,7 @@ def test_combine_masks_broadcasts(student, ref):
             student.call(COMBINE, *masks),
             expected,
             what=f"combine_masks({describe_args(*masks)})",
-            mistakes={
-                "masks combined with OR instead of AND (a key may be attended only if every mask allows it)": union
-            },
+            mistakes={MASKS_OR: union},
         )
 
 

@@ -29,7 +29,17 @@ import pytest
 import torch
 
 from autograder.grading.adapter import StudentError
-from autograder.grading.compare import check, describe_args, naming
+from autograder.grading.compare import AnyOf, check, describe_args, naming
+from autograder.grading.mistakes.names import (
+    EMBEDDINGS_NOT_SCALED,
+    ENCODER_MASK_MISSING,
+    FINAL_NORM_MISSING,
+    MASK_IGNORED,
+    MEMORY_MASK_MISSING,
+    NO_CAUSAL_MASK,
+    POSITIONS_NOT_ADDED,
+    TGT_MASK_IGNORED,
+)
 from autograder.grading.testing import module_run, state_of
 from autograder.runtime.standins import UPSTREAM_OF
 from course.tasks import BOS_ID, EOS_ID, PAD_ID, make_generator
@@ -269,10 +279,8 @@ def test_encoder_matches_reference(student, ref, norm_first):
         expected,
         what=f"Encoder({describe_args(**kwargs)})(x {describe_args(x)}, mask {describe_args(mask)})",
         mistakes={
-            "final norm not applied (a pre-norm stack must end with norm)": no_grad(
-                lambda: stack(m.layers, x, mask_args=(mask,))
-            ),
-            "the mask is not passed to the layers": no_grad(lambda: stack(m.layers, x, final=m.norm)),
+            FINAL_NORM_MISSING: no_grad(lambda: stack(m.layers, x, mask_args=(mask,))),
+            MASK_IGNORED: no_grad(lambda: stack(m.layers, x, final=m.norm)),
             "the same layer object repeated (nn.ModuleList([layer] * n) shares one set of weights)": no_grad(
                 lambda: stack(m.layers, x, final=m.norm, mask_args=(mask,), repeat_last=True)
             ),
@@ -299,15 +307,9 @@ def test_decoder_matches_reference(student, ref, norm_first):
         what=f"Decoder({describe_args(**kwargs)})(x {describe_args(x)}, memory {describe_args(memory)}, tgt_mask, "
         "memory_mask)",
         mistakes={
-            "final norm not applied (a pre-norm stack must end with norm)": no_grad(
-                lambda: stack(m.layers, x, memory, mask_args=(tgt_mask, memory_mask))
-            ),
-            "memory mask missing (memory_mask not passed to the layers)": no_grad(
-                lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(tgt_mask,))
-            ),
-            "tgt_mask not passed to the layers": no_grad(
-                lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(None, memory_mask))
-            ),
+            FINAL_NORM_MISSING: no_grad(lambda: stack(m.layers, x, memory, mask_args=(tgt_mask, memory_mask))),
+            MEMORY_MASK_MISSING: no_grad(lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(tgt_mask,))),
+            TGT_MASK_IGNORED: no_grad(lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(None, memory_mask))),
             "the same layer object repeated (nn.ModuleList([layer] * n) shares one set of weights)": no_grad(
                 lambda: stack(m.layers, x, memory, final=m.norm, mask_args=(tgt_mask, memory_mask), repeat_last=True)
             ),
@@ -320,13 +322,12 @@ def transformer_mistakes(m, masks, src, tgt) -> dict[str, Callable[[], Any]]:
         return no_grad(lambda: transformer_variant(m, masks, src, tgt, **kw))
 
     return {
-        "token embeddings not scaled by sqrt(d_model) (source and target)": v(scale_src=False, scale_tgt=False),
-        "token embeddings not scaled by sqrt(d_model) (source side, in encode)": v(scale_src=False),
-        "token embeddings not scaled by sqrt(d_model) (target side, in decode)": v(scale_tgt=False),
-        "positions not added (pos_encoding not applied)": v(positions=False),
-        "no causal mask in the decoder (decoder_mask(tgt, pad_id) is padding AND causal)": v(causal=False),
-        "memory mask missing (the cross-attention reads source padding)": v(memory_mask=False),
-        "encoder padding mask missing (the encoder attends to source padding)": v(encoder_mask=False),
+        # On both sides, or on the source (encode) or the target (decode) side alone.
+        EMBEDDINGS_NOT_SCALED: AnyOf(v(scale_src=False, scale_tgt=False), v(scale_src=False), v(scale_tgt=False)),
+        POSITIONS_NOT_ADDED: v(positions=False),
+        NO_CAUSAL_MASK: v(causal=False),
+        MEMORY_MASK_MISSING: v(memory_mask=False),
+        ENCODER_MASK_MISSING: v(encoder_mask=False),
     }
 
 
@@ -379,21 +380,13 @@ def test_transformer_encode_decode(student, ref):
     ]
     variants = [
         {
-            "token embeddings not scaled by sqrt(d_model)": no_grad(
-                lambda: m.encoder(unscaled(m.src_embed, src), src_mask)
-            ),
-            "positions not added (pos_encoding not applied)": no_grad(
-                lambda: m.encoder(m.src_embed(src) * math.sqrt(D_MODEL), src_mask)
-            ),
+            EMBEDDINGS_NOT_SCALED: no_grad(lambda: m.encoder(unscaled(m.src_embed, src), src_mask)),
+            POSITIONS_NOT_ADDED: no_grad(lambda: m.encoder(m.src_embed(src) * math.sqrt(D_MODEL), src_mask)),
         },
         {"encode builds a padding mask itself when src_mask is None": no_grad(lambda: m.encode(src, src_mask))},
         {
-            "token embeddings not scaled by sqrt(d_model)": no_grad(
-                lambda: m.decoder(unscaled(m.tgt_embed, tgt), memory, tgt_mask, src_mask)
-            ),
-            "memory mask missing (memory_mask not passed to the decoder)": no_grad(
-                lambda: m.decode(tgt, memory, tgt_mask)
-            ),
+            EMBEDDINGS_NOT_SCALED: no_grad(lambda: m.decoder(unscaled(m.tgt_embed, tgt), memory, tgt_mask, src_mask)),
+            MEMORY_MASK_MISSING: no_grad(lambda: m.decode(tgt, memory, tgt_mask)),
         },
     ]
     for g, e, name, mistakes in zip(got, expected, names, variants):
@@ -420,9 +413,9 @@ def test_decoder_only_matches_reference(student, ref):
         expected,
         what=f"DecoderOnlyTransformer({describe_args(**GPT_KWARGS)})(tokens {describe_args(ids)}) logits",
         mistakes={
-            "no causal mask in the decoder (every layer needs causal_mask(L))": v(causal=False),
-            "pre-norm final LayerNorm missing (norm not applied before lm_head)": v(final_norm=False),
-            "positions not added (pos_embed not applied)": v(positions=False),
+            NO_CAUSAL_MASK: v(causal=False),
+            FINAL_NORM_MISSING: v(final_norm=False),
+            POSITIONS_NOT_ADDED: v(positions=False),
             "token embeddings scaled by sqrt(d_model) (GPT does not scale them)": v(scale=True),
             "post-norm layers (the blocks need EncoderLayer(..., norm_first=True))": v(post_norm=True),
         },
@@ -487,7 +480,7 @@ def test_transformer_decoder_is_causal(student):
         out[1][:, :2],
         out[0][:, :2],
         what=f"Transformer logits at target positions 0..1 after changing target tokens 2..4 of {describe_args(tgt)} "
-        "(they must not change: no causal mask in the decoder?)",
+        "(they must not change: is the decoder's causal mask missing?)",
     )
 
 
@@ -646,12 +639,8 @@ def test_greedy_decode_matches_reference(student, ref):
         what=f"greedy_decode(Transformer with the reference's weights, src {describe_args(src)} padded, "
         f"max_len={max_len})",
         mistakes={
-            "memory mask missing in greedy_decode (decode must get the source padding mask)": no_grad(
-                lambda: reference_greedy(m, ref["masks"], src, max_len, memory_mask=False)
-            ),
-            "encoder padding mask missing in greedy_decode (encode must get padding_mask(src))": no_grad(
-                lambda: reference_greedy(m, ref["masks"], src, max_len, encoder_mask=False)
-            ),
+            MEMORY_MASK_MISSING: no_grad(lambda: reference_greedy(m, ref["masks"], src, max_len, memory_mask=False)),
+            ENCODER_MASK_MISSING: no_grad(lambda: reference_greedy(m, ref["masks"], src, max_len, encoder_mask=False)),
             "no source masks in greedy_decode": no_grad(
                 lambda: reference_greedy(m, ref["masks"], src, max_len, encoder_mask=False, memory_mask=False)
             ),

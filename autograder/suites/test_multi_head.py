@@ -29,6 +29,13 @@ import torch
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, check_raises, describe_args, naming
 from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, check_output_weights, mha_mistakes
+from autograder.grading.mistakes.names import (
+    DROPOUT_NOT_APPLIED,
+    DROPOUT_ON_OUTPUT,
+    MERGE_NO_TRANSPOSE,
+    SPLIT_FEATURE_MAJOR,
+    SPLIT_NO_TRANSPOSE,
+)
 from autograder.grading.testing import causal, key_padding, module_run, randn, reference_run, state_of
 from autograder.runtime.standins import UPSTREAM_OF
 
@@ -125,11 +132,8 @@ def test_split_heads(student, ref, heads):
         expected,
         what=f"split_heads({describe_args(x)}, {heads})",
         mistakes={
-            "reshaped straight to (B, H, L, D/H) without the transpose: view (B, L, H, D/H), then transpose(1, "
-            "2)": lambda: x.reshape(B, heads, LQ, dh),
-            "features grouped as (D/H, H) instead of (H, D/H): head h takes consecutive features": lambda: x.view(
-                B, LQ, dh, heads
-            ).permute(0, 3, 1, 2),
+            SPLIT_NO_TRANSPOSE: lambda: x.reshape(B, heads, LQ, dh),
+            SPLIT_FEATURE_MAJOR: lambda: x.view(B, LQ, dh, heads).permute(0, 3, 1, 2),
         },
     )
 
@@ -144,8 +148,7 @@ def test_merge_heads(student, ref):
         expected,
         what=f"merge_heads({describe_args(x)})",
         mistakes={
-            "merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening to (B, L, "
-            "D)": lambda: x.reshape(B, LQ, D),
+            MERGE_NO_TRANSPOSE: lambda: x.reshape(B, LQ, D),
         },
     )
 
@@ -387,7 +390,7 @@ def test_dropout_one_drops_every_weight(student, ref):
         (bias, eval_weights),
         what=f"MultiHeadAttention({D}, {H}, dropout=1.0).train()({describe_args(query, memory, memory)})",
         mistakes={
-            "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": (
+            DROPOUT_NOT_APPLIED: (
                 eval_out,
                 eval_weights,
             ),
@@ -395,7 +398,7 @@ def test_dropout_one_drops_every_weight(student, ref):
                 bias,
                 torch.zeros_like(eval_weights),
             ),
-            "dropout applied to the output instead of the attention weights": (torch.zeros_like(bias), eval_weights),
+            DROPOUT_ON_OUTPUT: (torch.zeros_like(bias), eval_weights),
         },
     )
 
@@ -460,10 +463,8 @@ def check_dropout_call(out, weights, eval_out, eval_weights, p: float, *, what: 
         what=f"{what}: output (each head's features must all equal the sum of its kept weights times 1/(1-p); "
         "expected shows the nearest such output)",
         mistakes={
-            "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": eval_out,
-            "dropout applied to the values or to the output instead of the attention weights": out
-            if per_feature
-            else None,
+            DROPOUT_NOT_APPLIED: eval_out,
+            DROPOUT_ON_OUTPUT: out if per_feature else None,
             "dropout not rescaled by 1/(1-p) (nn.Dropout does it)": lambda: nearest_dropout_output(
                 eval_weights, out, 1.0
             ),

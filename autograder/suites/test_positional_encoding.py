@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from autograder.grading.compare import check, check_raises, describe_args
+from autograder.grading.mistakes.names import DROPOUT_NOT_APPLIED, POSITIONS_ALONG_BATCH, POSITIONS_NOT_ADDED
 from autograder.grading.mistakes.positional_encoding import LEARNED, PE, SINUSOIDAL, forward_mistakes, table_mistakes
 
 pytestmark = pytest.mark.timeout(20)
@@ -169,7 +170,7 @@ def test_pe_dropout_in_train_mode(student, ref):
         expected,
         what=f"PositionalEncoding({D}, max_len=20, dropout={p}).train()({describe_args(x)})",
         mistakes={
-            "dropout not applied in train mode (use the nn.Dropout submodule on the sum)": lambda: x + pe,
+            DROPOUT_NOT_APPLIED: lambda: x + pe,
             "dropout applied to x before adding the encoding (apply it to the sum)": dropout_before_adding,
         },
     )
@@ -240,9 +241,9 @@ def test_learned_forward_and_gradients(student, ref, B, L, D, max_len):
         expected.detach(),
         what=what,
         mistakes={
-            "position embedding not added (x returned unchanged)": x.detach(),
+            POSITIONS_NOT_ADDED: x.detach(),
             "positions start at 1 instead of 0": lambda: x.detach() + weight[1 : L + 1],
-            "positions taken along the batch axis (x is (B, L, d_model))": lambda: x.detach() + weight[:B].unsqueeze(1),
+            POSITIONS_ALONG_BATCH: lambda: x.detach() + weight[:B].unsqueeze(1),
         },
     )
     check(got["input_grads"][0][0], x_ref.grad, what=f"gradient of x for {what}")

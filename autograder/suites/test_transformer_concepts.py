@@ -9,6 +9,7 @@ code exercises' feedback uses), so the class report counts the misconception onc
 import pytest
 
 from autograder.grading import concepts
+from autograder.grading.mistakes.names import EMBEDDINGS_NOT_SCALED, KV_FROM_QUERY, MASKS_OR, NO_CAUSAL_MASK
 
 MODULE = "transformer.transformer_concepts"
 # question -> {the answer a misconception gives: its name}
@@ -30,13 +31,11 @@ MISCONCEPTIONS = {
         "c": "normalised over the whole sequence (last two axes) instead of each token",
     },
     "post_norm_formula": {"b": "missing residual connection around the self-attention"},
-    "cross_weights_shape": {
-        (2, 8, 4, 4): "cross-attention on the decoder's own input instead of memory (keys and values come from memory)"
-    },
-    "embedding_scale": {1.0: "token embeddings not scaled by sqrt(d_model)"},
+    "cross_weights_shape": {(2, 8, 4, 4): KV_FROM_QUERY},
+    "embedding_scale": {1.0: EMBEDDINGS_NOT_SCALED},
     "decoder_self_mask": {
-        "a": "no causal mask in the decoder (decoder_mask(tgt, pad_id) is padding AND causal)",
-        "c": "padding and causal masks combined with OR instead of AND",
+        "a": NO_CAUSAL_MASK,
+        "c": MASKS_OR,
         "d": "padding part missing: decoder_mask = padding_mask & causal_mask",
     },
 }

@@ -141,3 +141,39 @@ def test_a_model_whose_shapes_do_not_fit_this_input_does_not_apply():
     mistakes = {"broadcast": lambda: torch.zeros(2, 3) + torch.zeros(4, 3), "numpy": lambda: np.zeros(2) @ np.zeros(3)}
     assert "Likely mistake" not in message(torch.ones(2, 3), expected, mistakes=mistakes)
     assert broken_models(clear=True) == []
+
+
+def test_of_two_models_explaining_an_item_the_one_explaining_the_whole_answer_is_named():
+    expected = (np.zeros(2), np.zeros(3))
+    got = (np.zeros(2), np.ones(3))  # the first item right, the second wrong
+    models = {"second only": (np.zeros(2), np.ones(3)), "both": (np.full(2, 5.0), np.ones(3))}
+    with pytest.raises(Feedback) as info:
+        check(got, expected, what="f", names=("a", "b"), mistakes=models)
+    assert info.value.mistakes == ("second only",) and "both" not in str(info.value)
+    got = (np.full(2, 9.0), np.ones(3))  # wrong in a way neither model explains: both stay named on item b
+    with pytest.raises(Feedback) as info:
+        check(got, expected, what="f", names=("a", "b"), order=("b", "a"), mistakes=models)
+    assert info.value.mistakes == ("second only", "both")
+
+
+def test_check_raises_names_what_a_mistake_returns_or_says_instead():
+    with pytest.raises(Feedback) as info:
+        check_raises(lambda: np.eye(3)[[-1]], "ValueError", what="one_hot", mistakes={"wraps around": np.eye(3)[[2]], "zeros": np.zeros((1, 3))})
+    assert info.value.mistakes == ("wraps around",) and "Likely mistake: wraps around" in str(info.value)
+
+    def says_line_2():
+        raise StudentError("raised", ["ValueError", "Exception"], "line 2: bad")
+
+    with pytest.raises(Feedback) as info:
+        check_raises(says_line_2, "ValueError", match="line 3", what="load", mismatches={"line 2": "from 0", "line 4": "from 2"})
+    assert info.value.mistakes == ("from 0",)
+
+
+def test_a_right_value_in_the_wrong_dtype_is_named_and_a_wrong_value_is_not():
+    expected = np.array([0.5, 1.0], dtype=np.float32)
+    with pytest.raises(Feedback) as info:
+        check(expected.astype(np.float64), expected, what="load")
+    assert len(info.value.mistakes) == 1 and "float64 instead of float32" in info.value.mistakes[0]
+    with pytest.raises(Feedback) as info:
+        check(np.array([0.5, 2.0]), expected, what="load")
+    assert info.value.mistakes == ()

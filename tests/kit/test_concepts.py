@@ -19,6 +19,7 @@ from autograder.authoring.notebooks import parse_narrative
 from autograder.authoring.written import expected_stubs
 from autograder.grading import concepts, written
 from autograder.grading.loader import ASSIGNMENTS, REPO_ROOT, SOLUTIONS
+from autograder.grading.mistakes import names as registry
 from autograder.grading.runner import SUITES, grade
 from autograder.runtime.curriculum import CONCEPTS, EXERCISES, PART_OF
 from tests.mutants.concepts import misconception_table
@@ -31,16 +32,22 @@ def answer(exercise: str, question: str):
 
 
 def kit_mistake_names() -> set[str]:
-    """Every mistake name the code exercises' feedback can show: the keys of the mistake tables."""
+    """Every mistake name the code exercises' feedback can show: the keys of the mistake tables, written out or a
+    constant of the registry of shared names (autograder.grading.mistakes.names)."""
+
+    def name(key: ast.expr | None) -> str | None:
+        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+            return key.value
+        shared = getattr(registry, key.id, None) if isinstance(key, ast.Name) else None
+        return shared if isinstance(shared, str) else None
+
     names = set()
     files = [*(REPO_ROOT / "autograder" / "grading" / "mistakes").glob("*.py")]
     files += [p for p in SUITES.glob("test_*.py") if p.stem.removeprefix("test_") not in CONCEPTS]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Dict):
-                names |= {k.value for k in node.keys if isinstance(k, ast.Constant) and isinstance(k.value, str)}
-            if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) and isinstance(node.slice, ast.Constant):
-                names.add(node.slice.value)
+            keys = node.keys if isinstance(node, ast.Dict) else [node.slice] if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Store) else []
+            names |= {found for found in map(name, keys) if found is not None}
     return names
 
 

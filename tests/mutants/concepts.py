@@ -10,17 +10,26 @@ import ast
 from typing import Any
 
 from autograder.grading.loader import SOLUTIONS
+from autograder.grading.mistakes import names
 from autograder.grading.runner import SUITES
 from autograder.runtime.curriculum import CONCEPTS, EXERCISES
 from tests.mutants import Mutant
 
 
+class _Names(ast.NodeTransformer):
+    """A name of :mod:`autograder.grading.mistakes.names` (the misconceptions' one name each) as the text it holds."""
+
+    def visit_Name(self, node: ast.Name) -> ast.AST:
+        value = getattr(names, node.id, None)
+        return ast.copy_location(ast.Constant(value), node) if isinstance(value, str) else node
+
+
 def misconception_table(exercise: str) -> dict[str, dict[Any, str]]:
     """The hidden suite's ``MISCONCEPTIONS`` literal, read (importing a suite outside a grading run would register
-    its tests' marks nowhere)."""
+    its tests' marks nowhere); its names are the constants of :mod:`autograder.grading.mistakes.names` or strings."""
     tree = ast.parse((SUITES / f"test_{exercise}.py").read_text(encoding="utf-8"))
     value = next(n.value for n in tree.body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "MISCONCEPTIONS")
-    table: dict[str, dict[Any, str]] = ast.literal_eval(value)
+    table: dict[str, dict[Any, str]] = ast.literal_eval(_Names().visit(value))
     return table
 
 

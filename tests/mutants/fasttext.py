@@ -110,7 +110,7 @@ MUTANTS = [
         F,
         "for k in ngram_buckets(word, len(ngram_vectors), n_min, n_max)]",
         "for k in np.unique(ngram_buckets(word, len(ngram_vectors), n_min, n_max))]",
-        expect="counted once",
+        expect="repeated ids de-duplicated",
     ),
     Mutant(
         "fasttext", "zero-vector-float64", F, "        return np.zeros(ngram_vectors.shape[1], dtype=dtype)", "        return np.zeros(ngram_vectors.shape[1])"

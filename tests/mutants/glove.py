@@ -13,7 +13,7 @@ MUTANTS = [
         F,
         ADD_BOTH,
         "        X[left, right] += 1.0 / d\n        X[right, left] += 1.0 / d\n",
-        expect="repeated pairs not accumulated",
+        expect="repeated indices not accumulated",
     ),
     Mutant("glove", "window-exclusive", F, "for d in range(1, window + 1):", "for d in range(1, window):", expect="distance `window` left out"),
     Mutant("glove", "inverse-square-distance", F, ADD_BOTH, ADD_BOTH.replace("1.0 / d", "1.0 / d**2"), expect="1/d**2 weighting"),

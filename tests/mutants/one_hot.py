@@ -14,7 +14,7 @@ MUTANTS = [
            "    for word, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):\n"
            "        if count >= min_count and word not in vocab:\n            vocab[word] = len(vocab)\n"
            "    for word in specials:\n        vocab.setdefault(word, len(vocab))\n    return vocab",
-           expect="specials put after the corpus words"),
+           expect="specials put after the other tokens"),
     Mutant("one_hot", "unk-silently-dropped", F, "            raise KeyError(f\"token {token!r} is not in the vocabulary and no unk_token was given\")",
            "            continue"),
     Mutant("one_hot", "float-ids-accepted", F, "    if indices.size and not np.issubdtype(indices.dtype, np.integer):\n", "    if False:\n"),

@@ -16,7 +16,7 @@ MUTANTS = [
     Mutant(EX, "frequency-inverted", F, "inv_freq = torch.exp(-math.log(10000.0) * two_i / d_model)",
            "inv_freq = torch.exp(math.log(10000.0) * two_i / d_model)", expect="position multiplied by 10000^(2i/d_model) instead of divided"),
     Mutant(EX, "pe-not-added", F, "return self.dropout(x + pe)", "return self.dropout(x)",
-           expect="positional encoding not added"),
+           expect="positions not added"),
     Mutant(EX, "pe-multiplied", F, "return self.dropout(x + pe)", "return self.dropout(x * pe)",
            expect="positional encoding multiplied instead of added"),
     Mutant(EX, "sequence-first", F, "pe = self.pe[:length].to(dtype=x.dtype, device=x.device)",
@@ -32,7 +32,7 @@ MUTANTS = [
            'self.register_buffer("pe", sinusoidal_positional_encoding(max_len, d_model), persistent=False)', expect="persistent=False"),
     Mutant(EX, "no-length-check", F, "        if length > self.pe.size(0):\n            raise ValueError(", "        if False:\n            raise ValueError("),
     Mutant(EX, "learned-not-added", F, "return x + self.embedding(positions).to(x.dtype)", "return x + 0 * self.embedding(positions).to(x.dtype)",
-           expect="position embedding not added"),
+           expect="positions not added"),
     Mutant(EX, "learned-from-one", F, "positions = torch.arange(length, device=x.device)", "positions = torch.arange(1, length + 1, device=x.device)",
            expect="positions start at 1 instead of 0"),
 ]

@@ -1,6 +1,6 @@
 """``make mutants``: grade every catalogued mistake (a sample of generated ones, and the held-out sets) with the real grader.
 
-    python -m tests.mutants.run [--generated N] [--jobs 2] [--only EXERCISE] [--in-process] [--markdown PATH] [--heldout-only]
+    python -m tests.mutants.run [--generated N] [--jobs 2] [--only EXERCISE] [--in-process] [--markdown PATH] [--heldout-only | --no-heldout]
 
 Prints, per mutant, whether the hidden suite killed it (took points) and whether the feedback
 named the mistake, and the same for the student's own loop: the public tests of the mutant's
@@ -14,7 +14,8 @@ graded the same way and named by their own rule (a regex in a ``Likely mistake:`
 beside the catalogue's, one line per set under the set's label (set A's plain "held-out", set B's "held-out B"),
 public naming side by side, to show how far the models generalise; the held-out goal
 (``HELDOUT_PUBLIC_NAMED_GOAL`` of them named by the public tests) is reported, not yet enforced.
-``--heldout-only`` measures the held-out sets alone.
+``--heldout-only`` measures the held-out sets alone; ``--no-heldout`` leaves them out, for the runs made while the
+mistake models are being changed (``--only EXERCISE`` alone would grade, and print, that exercise's held-out mistakes too).
 """
 
 from __future__ import annotations
@@ -315,9 +316,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--markdown", type=Path, help="also write the table as markdown")
     parser.add_argument("--no-public", action="store_true", help="skip the public pass (the student's loop)")
     parser.add_argument("--heldout-only", action="store_true", help="only the held-out sets (tests/mutants/heldout/), not the catalogue")
+    parser.add_argument(
+        "--no-heldout", action="store_true", help="leave the held-out sets out: while mistake models change, a held-out set is not looked at"
+    )
     ns = parser.parse_args(argv)
 
-    mutants: list[AnyMutant] = [*all_heldout()]
+    mutants: list[AnyMutant] = [] if ns.no_heldout else [*all_heldout()]
     if not ns.heldout_only:
         mutants = [*all_mutants(), *sample(ns.generated, ns.seed), *mutants]
     if ns.only:

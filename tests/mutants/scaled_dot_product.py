@@ -18,7 +18,7 @@ SOFTMAX_BODY = (
 
 MUTANTS = [
     # softmax
-    Mutant(EX, "softmax-unstable", F, "exp = (x - x_max).mul_(math.log2(math.e)).exp2_()", "exp = torch.exp(x)", expect="softmax not stabilised"),
+    Mutant(EX, "softmax-unstable", F, "exp = (x - x_max).mul_(math.log2(math.e)).exp2_()", "exp = torch.exp(x)", expect="softmax without subtracting the max"),
     Mutant(EX, "softmax-global-max", F, "x_max = x.amax(dim=dim, keepdim=True).detach()", "x_max = x.amax().detach()",
            expect="maximum of the whole tensor"),
     Mutant(EX, "softmax-nan-max", F, '    x_max = x_max.masked_fill(x_max == float("-inf"), 0.0)  # an all -inf slice: avoid -inf - (-inf) = NaN\n', "",

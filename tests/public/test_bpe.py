@@ -4,6 +4,7 @@ import numpy as np
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, check_raises
+from autograder.grading.mistakes.names import PAIR_TYPES, REPEATED_TOKEN_NEW_ID, TIES_HIGHER_ID, TIES_PAIR_STRINGS
 
 M = "embeddings.bpe"
 SENNRICH = {"low": 5, "lower": 2, "newest": 6, "widest": 3}
@@ -14,11 +15,11 @@ EOW = "</w>"
 # (no BPE is written out here: the tests show what a mistake gives, never how to train or apply merges)
 
 SENNRICH_MISTAKES = {
-    "ties broken towards the higher id (the lower id wins a tie)": [
+    TIES_HIGHER_ID: [
         ("s", "t</w>"), ("e", "st</w>"), ("l", "o"), ("w", "est</w>"), ("n", "e")],
-    "ties broken alphabetically by the pair's strings (a tie goes to the lower id)": [
+    TIES_PAIR_STRINGS: [
         ("e", "s"), ("es", "t</w>"), ("l", "o"), ("e", "w"), ("ew", "est</w>")],
-    "counting pair types instead of occurrences (a word's pairs count as often as the word occurs)": [
+    PAIR_TYPES: [
         ("e", "s"), ("l", "o"), ("es", "t</w>"), ("d", "est</w>"), ("e", "w")],
 }
 ABC_MISTAKES = {"applying the merges in learnt order, one pass, instead of the lowest rank first": ["ab", "c</w>"]}
@@ -55,7 +56,7 @@ def test_bpe_vocab_order(student):
     expected = {"<unk>": 0, "a": 1, "b": 2, "a</w>": 3, "b</w>": 4, "ba</w>": 5, "ab</w>": 6}
     mistakes = {
         "marked last characters in first-occurrence order instead of sorted": {"<unk>": 0, "a": 1, "b": 2, "b</w>": 3, "a</w>": 4, "ba</w>": 5, "ab</w>": 6},
-        "a repeated token given a new id (a token already in the vocabulary keeps its id)": {
+        REPEATED_TOKEN_NEW_ID: {
             "<unk>": 0, "a": 1, "b": 2, "a</w>": 3, "b</w>": 4, "ab</w>": 6, "ba</w>": 7
         },
     }

@@ -196,3 +196,20 @@ def test_decoder_layer_equals_torch_pre_norm_with_memory_padding(student):
     mistakes = decoder_mistakes(parts_of(theirs), x, memory, None, keep[:, None, None, :], True)
     what = f"DecoderLayer({D}, {H}, {DFF}, norm_first=True)(x (2, 5, 12), memory (2, 7, 12), memory_mask <bool (2, 1, 1, 7)>)"
     check(got["outputs"][0], expected, mistakes=mistakes, what=what)
+
+
+def test_decoder_layer_equals_torch_post_norm_with_both_masks(student):
+    """DecoderLayer: post-norm with a causal tgt_mask and a memory padding mask equals PyTorch's (each mask in its own sublayer)"""
+    theirs = randomised(nn.TransformerDecoderLayer(D, H, DFF, dropout=0.0, batch_first=True), seed=12)
+    x, memory = x_of(B, L, D, seed=13), x_of(B, LM, D, seed=14)
+    causal = torch.ones(L, L, dtype=torch.bool).tril()
+    keep = torch.tensor([[True] * LM, [True] * (LM - 3) + [False] * 3])  # the second source ends with 3 pads
+    memory_mask = keep[:, None, None, :]
+    got = student.probe(
+        "module_run", target=DEC, init_args=[D, H, DFF], init_kwargs={},
+        calls=[{"args": [x, memory], "kwargs": {"tgt_mask": causal, "memory_mask": memory_mask}}], state=our_layer_state(theirs), dtype="float64",
+    )
+    expected = theirs(x, memory, tgt_mask=~causal, memory_key_padding_mask=~keep).detach()
+    mistakes = decoder_mistakes(parts_of(theirs), x, memory, causal, memory_mask, False)
+    what = f"DecoderLayer({D}, {H}, {DFF})(x (2, 5, 12), memory (2, 7, 12), tgt_mask=causal, memory_mask <bool (2, 1, 1, 7)>)"
+    check(got["outputs"][0], expected, mistakes=mistakes, what=what)

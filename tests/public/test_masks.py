@@ -7,6 +7,7 @@ import torch
 
 from autograder.grading.compare import check
 from autograder.grading.mistakes.masks import CAUSAL, COMBINE, DECODER, PADDING, causal_mistakes, decoder_mistakes, padding_mistakes
+from autograder.grading.mistakes.names import MASKS_OR
 
 T, F = True, False
 
@@ -36,7 +37,7 @@ def test_combine_masks_by_hand(student):
     row = torch.tensor([T, T, F])  # broadcasts over queries
     column = torch.tensor([[T], [F]])  # broadcasts over keys
     expected = torch.tensor([[T, T, F], [F, F, F]])
-    union = {"masks combined with OR instead of AND (a key may be attended only if every mask allows it)": row | column}
+    union = {MASKS_OR: row | column}
     check(student.call(COMBINE, None, row, column), expected, what="combine_masks(None, [True, True, False], [[True], [False]])", mistakes=union)
     check(student.call(COMBINE, None, None), None, what="combine_masks(None, None)")
 

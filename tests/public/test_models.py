@@ -16,6 +16,15 @@ from torch import nn
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check
+from autograder.grading.mistakes.models import ONLY_ARGMAX, TEMPERATURE_NOT_DIVIDING, generate_mistakes, greedy_mistakes
+from autograder.grading.mistakes.names import (
+    EMBEDDINGS_NOT_SCALED,
+    ENCODER_MASK_MISSING,
+    FINAL_NORM_MISSING,
+    MEMORY_MASK_MISSING,
+    NO_CAUSAL_MASK,
+    POSITIONS_NOT_ADDED,
+)
 
 ENCODER = "transformer.models:Encoder"
 TRANSFORMER = "transformer.models:Transformer"
@@ -39,10 +48,24 @@ def test_encoder_equals_torch_transformer_encoder(student):
     """Encoder: equals nn.TransformerEncoder (post-norm, padding mask) given the same weights"""
     kwargs = dict(num_layers=2, d_model=8, num_heads=2, d_ff=16, dropout=0.0)
     state = student.probe("module_state", target=ENCODER, init_args=[], init_kwargs=kwargs, seed=0)["state"]
-    torch_layer = nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
-    oracle = nn.TransformerEncoder(torch_layer, num_layers=2, enable_nested_tensor=False).double().eval()
+    oracle = nn.TransformerEncoder(torch_layer(8, 2, 16), num_layers=2, enable_nested_tensor=False).double().eval()
+    with_weights(oracle.layers, state)
+    x = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    src = torch.tensor([[3, 4, 5, 6, 2], [3, 4, 2, 0, 0]])
     with torch.no_grad():
-        for i, layer in enumerate(oracle.layers):
+        expected = oracle(x, src_key_padding_mask=src == PAD)  # PyTorch's True means "ignore"
+    got = run(student, ENCODER, kwargs, [forward(x, (src != PAD)[:, None, None, :])], state)[0]
+    check(got, expected, what="Encoder(2 layers, d_model=8)(x (2, 5, 8), padding mask) against nn.TransformerEncoder")
+
+
+def torch_layer(d_model: int, num_heads: int, d_ff: int, norm_first: bool = False) -> nn.TransformerEncoderLayer:
+    return nn.TransformerEncoderLayer(d_model, num_heads, d_ff, dropout=0.0, batch_first=True, norm_first=norm_first)
+
+
+def with_weights(layers: nn.ModuleList, state: dict[str, torch.Tensor]) -> None:
+    """Copy the student's EncoderLayer weights (``layers.{i}.`` in ``state``) into PyTorch's own layers."""
+    with torch.no_grad():
+        for i, layer in enumerate(layers):
             p = f"layers.{i}."
             attn = p + "self_attn."
             layer.self_attn.in_proj_weight.copy_(torch.cat([state[attn + f"w_{n}.weight"] for n in "qkv"]))
@@ -52,12 +75,6 @@ def test_encoder_equals_torch_transformer_encoder(student):
             for ours, theirs in (("ffn.linear1", layer.linear1), ("ffn.linear2", layer.linear2), ("norm1", layer.norm1), ("norm2", layer.norm2)):
                 theirs.weight.copy_(state[p + ours + ".weight"])
                 theirs.bias.copy_(state[p + ours + ".bias"])
-    x = torch.randn(2, 5, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    src = torch.tensor([[3, 4, 5, 6, 2], [3, 4, 2, 0, 0]])
-    with torch.no_grad():
-        expected = oracle(x, src_key_padding_mask=src == PAD)  # PyTorch's True means "ignore"
-    got = run(student, ENCODER, kwargs, [forward(x, (src != PAD)[:, None, None, :])], state)[0]
-    check(got, expected, what="Encoder(2 layers, d_model=8)(x (2, 5, 8), padding mask) against nn.TransformerEncoder")
 
 
 def test_transformer_logits_shape_and_causality(student):
@@ -68,8 +85,18 @@ def test_transformer_logits_shape_and_causality(student):
     changed[:, 3:] = torch.tensor([[4, 4], [6, 6]])
     first, second = run(student, TRANSFORMER, SMALL, [forward(src, tgt), forward(src, changed)])
     check(tuple(first.shape), (2, 5, 10), what="Transformer(...)(src (2, 4), tgt (2, 5)).shape")
-    what = "logits at target positions 0..2 after changing target tokens 3..4 (they must not change: no causal mask in the decoder?)"
-    check(second[:, :3], first[:, :3], what=what)
+    what = "logits at target positions 0..2 after changing target tokens 3..4 (they must not change: is the decoder's causal mask missing?)"
+    check(second[:, :3], first[:, :3], what=what, mistakes={NO_CAUSAL_MASK: lambda: no_causal_logits(student, src, changed)[:, :3]})
+
+
+def no_causal_logits(student, src, tgt) -> torch.Tensor:
+    """The logits forward gives when the decoder gets the target padding mask alone (built from the student's own encode/decode)."""
+    src_mask = (src != PAD)[:, None, None, :]
+    memory = run(student, TRANSFORMER, SMALL, [{"method": "encode", "args": [src], "kwargs": {"src_mask": src_mask}}])[0]
+    calls = [{"method": "decode", "args": [tgt, memory], "kwargs": {"tgt_mask": (tgt != PAD)[:, None, None, :], "memory_mask": src_mask}}]
+    hidden = run(student, TRANSFORMER, SMALL, calls)[0]
+    state = student.probe("module_state", target=TRANSFORMER, init_args=[], init_kwargs=SMALL, seed=0)["state"]
+    return hidden @ state["generator.weight"].double().T + state["generator.bias"].double()
 
 
 def test_transformer_ignores_source_padding(student):
@@ -102,8 +129,8 @@ def padding_mistakes(student, padded, tgt) -> dict:
         return hidden @ state["generator.weight"].double().T + state["generator.bias"].double()
 
     return {
-        "encoder padding mask missing (the encoder attends to source padding)": lambda: logits(None, pad_mask),
-        "memory mask missing (the cross-attention reads source padding)": lambda: logits(pad_mask, None),
+        ENCODER_MASK_MISSING: lambda: logits(None, pad_mask),
+        MEMORY_MASK_MISSING: lambda: logits(pad_mask, None),
     }
 
 
@@ -127,8 +154,8 @@ def test_transformer_scales_embeddings_and_adds_positions(student):
     for name, got, ids, table in (("encode(src)", encoded, src, "src_embed.weight"), ("decode(tgt, memory)", decoded, tgt, "tgt_embed.weight")):
         embedded, pe = state[table].double()[ids], sinusoids(ids.size(1), 8)
         mistakes = {
-            "token embeddings not scaled by sqrt(d_model)": embedded + pe,
-            "positions not added (pos_encoding not applied)": embedded * math.sqrt(8),
+            EMBEDDINGS_NOT_SCALED: embedded + pe,
+            POSITIONS_NOT_ADDED: embedded * math.sqrt(8),
         }
         check(got, embedded * math.sqrt(8) + pe, what=f"Transformer(..., 0 layers).{name} = embed * sqrt(d_model) + PE", mistakes=mistakes)
 
@@ -146,8 +173,8 @@ def test_decoder_only_does_not_scale_embeddings(student):
     embedded, positions = state["token_embed.weight"][tokens], state["pos_embed.embedding.weight"][:4]
     mistakes = {
         "token embeddings scaled by sqrt(d_model) (GPT does not scale them)": logits(embedded * math.sqrt(8) + positions),
-        "positions not added (pos_embed not applied)": logits(embedded),
-        "pre-norm final LayerNorm missing (norm not applied before lm_head)": (embedded + positions) @ state["lm_head.weight"].T + state["lm_head.bias"],
+        POSITIONS_NOT_ADDED: logits(embedded),
+        FINAL_NORM_MISSING: (embedded + positions) @ state["lm_head.weight"].T + state["lm_head.bias"],
     }
     check(got, logits(embedded + positions), what="DecoderOnlyTransformer(vocab_size=7, d_model=8, num_layers=0)(tokens (1, 4))", mistakes=mistakes)
 
@@ -160,7 +187,21 @@ def test_decoder_only_is_causal(student):
     changed[:, 2:] = 3
     first, second = run(student, GPT, kwargs, [forward(tokens), forward(changed)])
     check(tuple(first.shape), (2, 5, 7), what="DecoderOnlyTransformer(vocab_size=7, ...)(tokens (2, 5)).shape")
-    check(second[:, :2], first[:, :2], what="logits at positions 0..1 after changing tokens 2..4 (they must not change: no causal mask in the decoder?)")
+    what = "logits at positions 0..1 after changing tokens 2..4 (they must not change: is the decoder's causal mask missing?)"
+    check(second[:, :2], first[:, :2], what=what, mistakes={NO_CAUSAL_MASK: lambda: gpt_without_causal_mask(student, kwargs, changed)[:, :2]})
+
+
+def gpt_without_causal_mask(student, kwargs: dict, tokens: torch.Tensor) -> torch.Tensor:
+    """The logits of the student's DecoderOnlyTransformer weights (seed 0) with no mask: PyTorch's own pre-norm layers."""
+    state = {k: v.double() for k, v in student.probe("module_state", target=GPT, init_args=[], init_kwargs=kwargs, seed=0)["state"].items()}
+    layers = nn.ModuleList(torch_layer(kwargs["d_model"], kwargs["num_heads"], kwargs["d_ff"], norm_first=True) for _ in range(kwargs["num_layers"]))
+    layers = layers.double().eval()
+    with_weights(layers, state)
+    x = state["token_embed.weight"][tokens] + state["pos_embed.embedding.weight"][: tokens.size(1)]
+    with torch.no_grad():
+        for layer in layers:
+            x = layer(x)
+    return layer_norm(x, state["norm.weight"], state["norm.bias"]) @ state["lm_head.weight"].T + state["lm_head.bias"]
 
 
 def test_greedy_decode_keeps_eos_and_pads_after(student):
@@ -174,12 +215,21 @@ def test_greedy_decode_keeps_eos_and_pads_after(student):
     model = {"kind": "scripted_seq2seq", "script": script, "pad_id": PAD}
     got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 7, BOS, EOS], kwargs={})[0]
     expected = torch.tensor([[1, 5, 6, 2, 0], [1, 2, 0, 0, 0], [1, 6, 6, 5, 2]])  # all done after 4 steps: 5 columns, not 7
-    mistakes = {
-        "does not pad after eos_id (tokens after eos_id must be pad_id)": torch.tensor([[1, 5, 6, 2, 4], [1, 2, 4, 4, 4], [1, 6, 6, 5, 2]]),
-        "eos_id replaced by padding (a finished sequence keeps its eos_id)": torch.tensor([[1, 5, 6, 0, 0], [1, 0, 0, 0, 0], [1, 6, 6, 5, 0]]),
-        "does not stop once every sequence has produced eos_id": torch.tensor([[1, 5, 6, 2, 0, 0, 0], [1, 2, 0, 0, 0, 0, 0], [1, 6, 6, 5, 2, 0, 0]]),
-    }
+    mistakes = greedy_mistakes(script, src, 7, BOS, EOS, PAD)
     check(got, expected, what="greedy_decode(<scripted model>, src (3, 3), max_len=7, bos_id=1, eos_id=2)", mistakes=mistakes)
+
+
+def test_greedy_decode_max_len_counts_bos(student):
+    """greedy_decode: max_len counts bos, so a sequence that never ends has max_len tokens, bos included"""
+    script = torch.zeros(6, 8, 7, dtype=torch.float64)
+    script[3, :, 5] = 1.0  # row 3 says 5 forever: never eos
+    script[4, :, 6] = 1.0
+    src = torch.tensor([[3, 2], [4, 2]])
+    model = {"kind": "scripted_seq2seq", "script": script, "pad_id": PAD}
+    got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 4, BOS, EOS], kwargs={})[0]
+    expected = torch.tensor([[1, 5, 5, 5], [1, 6, 6, 6]])
+    mistakes = greedy_mistakes(script, src, 4, BOS, EOS, PAD)
+    check(got, expected, what="greedy_decode(<scripted model that never says eos>, src (2, 2), max_len=4, bos_id=1, eos_id=2)", mistakes=mistakes)
 
 
 def successor_table(vocab=7):
@@ -201,7 +251,7 @@ def test_generate_greedy_and_cropped(student):
         if "max_len" not in error.message:
             raise
         raise Feedback(f"{error}\n  Likely mistake: context not cropped to max_len (the model must see only the last max_len tokens)") from None
-    mistakes = {"context crop keeps the first max_len tokens instead of the last": torch.tensor([[1, 2, 3, 4, 4, 4, 4], [6, 6, 6, 0, 0, 0, 0]])}
+    mistakes = generate_mistakes(successor_table(), prompt, 3, 3)
     expected = torch.tensor([[1, 2, 3, 4, 5, 6, 0], [6, 6, 6, 0, 1, 2, 3]])
     check(got, expected, what="generate(<bigram model, max_len=3>, prompt (2, 4), 3, temperature=0)", mistakes=mistakes)
 
@@ -228,7 +278,47 @@ def test_generate_top_k_samples_among_the_k_best(student):
         "top_k ignored": list(range(7)),
         "top_k keeps k + 1 tokens (off by one)": list(range(4)),
         "top_k keeps k - 1 tokens (off by one)": list(range(2)),
-        "always the argmax: with temperature > 0, sample from softmax(logits / temperature) with the generator": [0],
+        ONLY_ARGMAX: [0],
     }
     what = "ranks (0 = most likely) of the tokens generate(<bigram model>, temperature=2.0, top_k=3) sampled over 900 draws"
     check(ranks, [0, 1, 2], what=what, mistakes=mistakes)
+
+
+def test_generate_divides_by_a_small_temperature(student):
+    """generate: temperature 0.05 divides the logits (gaps of 1 become 20): only the most likely token is drawn"""
+    model = {"kind": "bigram_lm", "table": successor_table(), "max_len": 10}
+    prompt = torch.arange(7).repeat(43)[:, None]  # 301 prompts, every token
+    out = student.probe("decode_run", function="transformer.models:generate", model=model, args=[prompt, 3],
+                        kwargs={"temperature": 0.05}, generator_seeds=[3])[0]
+    steps = sorted({(b - a) % 7 for row in out.tolist() for a, b in zip(row[:-1], row[1:])})  # 1: the most likely
+    # Dividing by 0.05 leaves the runner-up e^-20 as likely; multiplying (or ignoring the temperature) spreads the draws
+    # over every token of the 903.
+    what = "steps (next token - token) % 7 drawn by generate(<bigram model: +1 most likely>, temperature=0.05) over 903 draws"
+    check(steps, [1], what=what, mistakes={TEMPERATURE_NOT_DIVIDING: list(range(7))})
+
+
+def test_greedy_decode_ignores_source_padding(student):
+    """greedy_decode: a padded batch decodes each sentence as it decodes alone (the source padding is masked)"""
+    model = {"kind": "student", "target": TRANSFORMER, "init_args": [], "init_kwargs": SMALL, "dtype": "float64", "seed": 0}
+    src = torch.tensor([[3, 4, 5, 6, 7, 2], [6, 2, 0, 0, 0, 0]])  # the second sentence has 4 pads
+    got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 8, BOS, EOS], kwargs={})[0]
+    alone = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src[1:, :2], 8, BOS, EOS], kwargs={})[0]
+    what = "greedy_decode(Transformer(...), src (2, 6) padded, max_len=8)[1] against the same sentence decoded alone, unpadded"
+    mistakes = {MEMORY_MASK_MISSING: lambda: greedy_without_memory_mask(student, src, 8)[1, : alone.shape[1]]}
+    check(got[1, : alone.shape[1]], alone[0], what=what, mistakes=mistakes)
+
+
+def greedy_without_memory_mask(student, src, max_len) -> torch.Tensor:
+    """greedy_decode with the encoder masked but the decoder's cross-attention not (the student's own encode/decode)."""
+    src_mask = (src != PAD)[:, None, None, :]
+    memory = run(student, TRANSFORMER, SMALL, [{"method": "encode", "args": [src], "kwargs": {"src_mask": src_mask}}])[0]
+    state = student.probe("module_state", target=TRANSFORMER, init_args=[], init_kwargs=SMALL, seed=0)["state"]
+    ys, finished = torch.full((len(src), 1), BOS), torch.zeros(len(src), dtype=torch.bool)
+    for _ in range(max_len - 1):
+        tgt_mask = (ys != PAD)[:, None, None, :] & torch.ones(ys.shape[1], ys.shape[1], dtype=torch.bool).tril()
+        hidden = run(student, TRANSFORMER, SMALL, [{"method": "decode", "args": [ys, memory], "kwargs": {"tgt_mask": tgt_mask}}])[0]
+        token = (hidden[:, -1] @ state["generator.weight"].double().T + state["generator.bias"].double()).argmax(dim=-1).masked_fill(finished, PAD)
+        ys, finished = torch.cat([ys, token[:, None]], dim=1), finished | (token == EOS)
+        if finished.all():
+            break
+    return ys

@@ -14,6 +14,13 @@ from torch import nn
 
 from autograder.grading.compare import check, check_raises
 from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, check_output_weights, mha_mistakes
+from autograder.grading.mistakes.names import (
+    DROPOUT_NOT_APPLIED,
+    DROPOUT_ON_OUTPUT,
+    MERGE_NO_TRANSPOSE,
+    SPLIT_FEATURE_MAJOR,
+    SPLIT_NO_TRANSPOSE,
+)
 
 B, H, LQ, LK, D = 2, 3, 5, 7, 12  # d_head = 4: all different
 
@@ -68,8 +75,8 @@ def test_split_heads_by_hand(student):
     x = torch.arange(8.0).reshape(1, 2, 4)  # position 0: [0, 1, 2, 3], position 1: [4, 5, 6, 7]
     expected = torch.tensor([[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]])
     mistakes = {
-        "reshaped straight to (B, H, L, D/H) without the transpose: view (B, L, H, D/H), then transpose(1, 2)": x.reshape(1, 2, 2, 2),
-        "features grouped as (D/H, H) instead of (H, D/H): head h takes consecutive features": x.view(1, 2, 2, 2).permute(0, 3, 1, 2),
+        SPLIT_NO_TRANSPOSE: x.reshape(1, 2, 2, 2),
+        SPLIT_FEATURE_MAJOR: x.view(1, 2, 2, 2).permute(0, 3, 1, 2),
     }
     check(student.call(SPLIT, x, 2), expected, what="split_heads(torch.arange(8.).reshape(1, 2, 4), 2)", mistakes=mistakes)
 
@@ -77,7 +84,7 @@ def test_split_heads_by_hand(student):
 def test_merge_heads_inverts_split(student):
     """merge_heads: (B, H, L, D/H) -> (B, L, D), and merge_heads(split_heads(x, H)) == x"""
     x = torch.tensor([[[[0.0, 1.0], [4.0, 5.0]], [[2.0, 3.0], [6.0, 7.0]]]])
-    mistakes = {"merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening to (B, L, D)": x.reshape(1, 2, 4)}
+    mistakes = {MERGE_NO_TRANSPOSE: x.reshape(1, 2, 4)}
     check(student.call(MERGE, x), torch.arange(8.0).reshape(1, 2, 4), what="merge_heads of split_heads' example", mistakes=mistakes)
     y = randn(B, LK, D, seed=0)
     check(student.call(MERGE, student.call(SPLIT, y, H)), y, what="merge_heads(split_heads(y (2, 7, 12), 3))")
@@ -151,8 +158,48 @@ def test_dropout_one_in_train_mode(student):
                         state=our_state(theirs), dtype="float64", train=True)["outputs"][0]
     bias = theirs.out_proj.bias.detach().expand(B, LQ, D)
     mistakes = {
-        "dropout ignored in train mode (use nn.Dropout(dropout) on the attention weights)": (output, weights),
+        DROPOUT_NOT_APPLIED: (output, weights),
         "weights returned after dropout: return them as they were before dropout": (bias, torch.zeros_like(weights)),
-        "dropout applied to the output instead of the attention weights": (torch.zeros_like(bias), weights),
+        DROPOUT_ON_OUTPUT: (torch.zeros_like(bias), weights),
     }
     check_output_weights(got, (bias, weights), what="MultiHeadAttention(12, 3, dropout=1.0).train()(x, x, x)", mistakes=mistakes)
+
+
+def test_cross_attention_same_lengths_equals_torch(student):
+    """MultiHeadAttention: query, key and value are three tensors of one length: each has its own projection"""
+    theirs = torch_mha(seed=14)
+    query, key, value = (randn(B, LQ, D, seed=s) for s in (15, 16, 17))  # one length: a wrong input still runs
+    expected = theirs(query, key, value, average_attn_weights=False)
+    what = "MultiHeadAttention(12, 3)(query, key, value), each (2, 5, 12)"
+    got = run(student, theirs, query, key, value)
+    check_output_weights(got, tuple(t.detach() for t in expected), what=what, mistakes=mistakes_of(theirs, query, key, value))
+
+
+def test_cross_attention_3d_mask_equals_torch(student):
+    """MultiHeadAttention: a (B, Lq, Lk) mask is one mask per sequence, the same for every head"""
+    theirs = torch_mha(seed=18)
+    batch = H  # as many sequences as heads: a mask without its head axis still broadcasts, and is named
+    query, memory = randn(batch, LQ, D, seed=19), randn(batch, LK, D, seed=20)
+    mask = torch.rand(batch, LQ, LK, generator=torch.Generator().manual_seed(21)) < 0.6
+    mask[..., 0] = True  # every query may attend to some key
+    # PyTorch's 3-D attn_mask is (B * H, Lq, Lk), True where a key may NOT be attended.
+    expected = theirs(query, memory, memory, attn_mask=(~mask).repeat_interleave(H, dim=0), average_attn_weights=False)
+    what = "MultiHeadAttention(12, 3)(query (3, 5, 12), memory (3, 7, 12), memory, mask <bool (3, 5, 7)>)"
+    got = run(student, theirs, query, memory, memory, mask)
+    check_output_weights(got, tuple(t.detach() for t in expected), what=what, mistakes=mistakes_of(theirs, query, memory, memory, mask))
+
+
+def test_dropout_half_drops_attention_weights(student):
+    """MultiHeadAttention: dropout acts on the attention weights, so the d_head features of one head drop together"""
+    # Values all 1 (w_v = 0, bias 1) and w_o the identity: a head's output is (its kept weights' sum) / (1 - p) in each
+    # of its d_head features alike. Dropout on the output instead drops each feature alone, to 0 or 1 / (1 - p).
+    state = {f"{n}.{p}": torch.zeros(D, D) if p == "weight" else torch.zeros(D) for n in ("w_q", "w_k", "w_v", "w_o") for p in ("weight", "bias")}
+    state["w_v.bias"], state["w_o.weight"] = torch.ones(D), torch.eye(D)
+    x = randn(B, LK, D, seed=22)
+    got = student.probe("module_run", target=MHA, init_args=[D, H], init_kwargs={"dropout": 0.5}, calls=[{"args": [x, x, x]}],
+                        state=state, dtype="float64", train=True)["outputs"][0][0].reshape(B, LK, H, D // H)
+    same_in_each_head = got[..., :1].expand_as(got)
+    # Features of one head that differ can only come from a dropout that drops each feature alone: that is the mistake.
+    mistakes = {DROPOUT_ON_OUTPUT: got}
+    what = "MultiHeadAttention(12, 3, dropout=0.5).train()(x, x, x), values all 1, w_o the identity: output by head"
+    check(got, same_in_each_head, what=what, mistakes=mistakes)

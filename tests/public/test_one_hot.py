@@ -4,7 +4,7 @@
 import numpy as np
 
 from autograder.grading.compare import check, check_raises
-from autograder.grading.mistakes.one_hot import BUILD_VOCAB, ENCODE, ONE_HOT, vocab_mistakes
+from autograder.grading.mistakes.one_hot import BUILD_VOCAB, ENCODE, ONE_HOT, out_of_range_mistakes, vocab_mistakes
 
 
 def test_build_vocab_in_order(student):
@@ -48,3 +48,9 @@ def test_one_hot_out_of_range_or_float_raises(student):
     """one_hot: an id >= vocab_size, and an array of floats (even 1.0), raise ValueError"""
     check_raises(lambda: student.call(ONE_HOT, [3], 3), "ValueError", what="one_hot([3], 3)")
     check_raises(lambda: student.call(ONE_HOT, np.array([1.0, 0.0]), 3), "ValueError", what="one_hot(np.array([1.0, 0.0]), 3)")
+
+
+def test_one_hot_negative_id_raises(student):
+    """one_hot: a negative id raises ValueError too (NumPy would wrap it around to the last row)"""
+    ids = np.array([-1])
+    check_raises(lambda: student.call(ONE_HOT, ids, 5), "ValueError", what="one_hot(np.array([-1]), 5)", mistakes=out_of_range_mistakes(ids, 5))

@@ -5,6 +5,7 @@ import math
 import torch
 
 from autograder.grading.compare import check, check_raises
+from autograder.grading.mistakes.names import POSITIONS_ALONG_BATCH, POSITIONS_NOT_ADDED
 from autograder.grading.mistakes.positional_encoding import LEARNED, PE, SINUSOIDAL, forward_mistakes, table_mistakes
 
 
@@ -84,8 +85,8 @@ def test_learned_positional_embedding_by_hand(student):
     )
     x = torch.zeros(1, 2, 2)
     mistakes = {
-        "position embedding not added (x returned unchanged)": x,
+        POSITIONS_NOT_ADDED: x,
         "positions start at 1 instead of 0": x + weight[1:3],
-        "positions taken along the batch axis (x is (B, L, d_model))": x + weight[:1].unsqueeze(1),
+        POSITIONS_ALONG_BATCH: x + weight[:1].unsqueeze(1),
     }
     check(got["outputs"][0], torch.tensor([[[1.0, 1.0], [2.0, 2.0]]]), what="LearnedPositionalEmbedding(3, 2)(torch.zeros(1, 2, 2))", mistakes=mistakes)

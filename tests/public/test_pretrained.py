@@ -29,7 +29,19 @@ def load(student, text: str, **kwargs):
         if error.kind != "raised":
             raise
         args = "".join(f", {k}={v!r}" for k, v in kwargs.items())
-        raise file_error(error, f"load_vectors(<file {text[:40]!r}...>{args})", text) from None
+        failed = file_error(error, f"load_vectors(<file {text[:40]!r}...>{args})", text)
+        first = text.splitlines()[0].split()
+        if not is_header(first) and any(repr(field) in error.message for field in first):
+            # A file without a header that fails on its first line's own fields: that line was read as the header.
+            raise failed.with_mistake(ALWAYS_HEADER) from None
+        raise failed from None
+
+
+ALWAYS_HEADER = "the first line always skipped as a header: GloVe files have none (a header is exactly two integers)"
+
+
+def is_header(fields: list[str]) -> bool:
+    return len(fields) == 2 and all(x.isdigit() for x in fields)
 
 
 def save(student, vocab, vectors) -> str:
@@ -67,11 +79,9 @@ def load_mistakes(text: str, expected: tuple, limit: int | None = None) -> dict:
     def first(n: int) -> tuple:
         return {w: i for i, w in enumerate(words[:n])}, vectors[:n]
 
-    header = len(text.splitlines()[0].split()) == 2 and all(x.isdigit() for x in text.splitlines()[0].split())
     out = {}
-    if not header:
-        skipped = {w: i for i, w in enumerate(words[1:])}, vectors[1:]
-        out["the first line always skipped as a header: GloVe files have none (a header is exactly two integers)"] = skipped
+    if not is_header(text.splitlines()[0].split()):
+        out[ALWAYS_HEADER] = {w: i for i, w in enumerate(words[1:])}, vectors[1:]
     if limit is not None:
         out["limit counts the header line: it counts words"] = first(limit - 1)
         out["one word too many: keep exactly `limit` words"] = first(limit + 1)
@@ -100,9 +110,10 @@ def test_load_word2vec_file_with_limit(student):
 def test_load_malformed_line(student):
     """load_vectors: ValueError naming the line ("line 3": the header is line 1)"""
     text = "3 2\nthe 0.5 -1\nof 2\nand 4 5\n"
-    check_raises(lambda: load_raw(student, text), "ValueError", match="line 3", what=f"load_vectors(<file {text!r}>)")
+    from_zero = "lines counted from 0: the file's first line is line 1 (enumerate(f, start=1))"
+    check_raises(lambda: load_raw(student, text), "ValueError", match="line 3", what=f"load_vectors(<file {text!r}>)", mismatches={"line 2": from_zero})
     text = "the 0.5 -1\nof 2 three\n"
-    check_raises(lambda: load_raw(student, text), "ValueError", match="line 2", what=f"load_vectors(<file {text!r}>)")
+    check_raises(lambda: load_raw(student, text), "ValueError", match="line 2", what=f"load_vectors(<file {text!r}>)", mismatches={"line 1": from_zero})
 
 
 def test_save_format(student):

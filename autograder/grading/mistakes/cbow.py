@@ -6,6 +6,13 @@ never the reference. A mistake only the hidden suite models stays in the suite.
 
 import numpy as np
 
+from autograder.grading.mistakes.names import (
+    DEDUPLICATED,
+    GRADIENT_SIGN,
+    NOT_ACCUMULATED,
+    SOFTMAX_NOT_STABILISED,
+    Y_NOT_SUBTRACTED,
+)
 from autograder.grading.mistakes.skipgram import softmax_loss
 
 CBOW = "embeddings.cbow:cbow_loss_and_gradient"
@@ -47,19 +54,12 @@ def cbow_mistakes(context, center, V_in, U) -> dict:
         "context vectors summed instead of averaged: h is the MEAN of the context's input vectors": lambda: (
             cbow_variant(*args, mean=False)
         ),
-        "duplicate context words de-duplicated: a word that appears twice counts twice in the mean": lambda: (
-            cbow_variant(*args, dedup=True)
-        ),
-        "repeated context words not accumulated in grad_input_vectors: grad[idx] += g adds once (use "
-        "np.add.at)": lambda: cbow_variant(*args, accumulate=False),
+        DEDUPLICATED: lambda: cbow_variant(*args, dedup=True),
+        NOT_ACCUMULATED: lambda: cbow_variant(*args, accumulate=False),
         "grad_input_vectors misses the 1/C of the mean: each occurrence gets grad_h / C": lambda: cbow_variant(
             *args, backward_mean=False
         ),
-        "gradient sign flipped (the gradient of the loss, not of -loss: y_hat - y)": lambda: cbow_variant(
-            *args, sign=-1.0
-        ),
-        "y not subtracted: the gradients use y_hat instead of y_hat - y": lambda: cbow_variant(*args, subtract_y=False),
-        "softmax without subtracting the max: exp overflows (NaN/inf at |x| = 1000)": lambda: cbow_variant(
-            *args, stable=False
-        ),
+        GRADIENT_SIGN: lambda: cbow_variant(*args, sign=-1.0),
+        Y_NOT_SUBTRACTED: lambda: cbow_variant(*args, subtract_y=False),
+        SOFTMAX_NOT_STABILISED: lambda: cbow_variant(*args, stable=False),
     }

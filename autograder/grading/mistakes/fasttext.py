@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from autograder.grading.mistakes.names import DEDUPLICATED
+
 NGRAMS = "embeddings.fasttext:char_ngrams"
 
 HASH = "embeddings.fasttext:fasttext_hash"
@@ -128,9 +130,7 @@ def vector_mistakes(word, vocab, word_vectors, ngram_vectors, n_min, n_max) -> d
         "the word's own vector left out when the word is in vocab": lambda: mean(grams) if len(own) else None,
         "own vector and the n-gram mean averaged 50/50: every row (the word's and each n-gram's) counts "
         "equally": lambda: ((own[0] + grams.mean(axis=0)) / 2).astype(dtype) if len(own) and len(grams) else None,
-        "a repeated n-gram (or bucket) counted once: each n-gram counts every time it occurs": lambda: mean(
-            np.concatenate([own, ngram_vectors[np.unique(buckets)]])
-        ),
+        DEDUPLICATED: lambda: mean(np.concatenate([own, ngram_vectors[np.unique(buckets)]])),
         "only the word's own vector for a word in vocab: its n-grams count too": lambda: own[0] if len(own) else None,
     }
 

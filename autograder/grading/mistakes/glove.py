@@ -6,6 +6,9 @@ never the reference. A mistake only the hidden suite models stays in the suite.
 
 import numpy as np
 
+from autograder.grading.compare import AnyOf
+from autograder.grading.mistakes.names import NOT_ACCUMULATED
+
 COOC = "embeddings.glove:cooccurrence_matrix"
 
 WEIGHT = "embeddings.glove:glove_weight"
@@ -16,14 +19,22 @@ OUTPUTS = ("loss", "dW", "dW_ctx", "db", "db_ctx")
 
 
 def cooc(
-    ids: np.ndarray, V: int, window: int, weight, both: bool = True, accumulate: bool = True, last: int | None = None
+    ids: np.ndarray,
+    V: int,
+    window: int,
+    weight,
+    both: bool = True,
+    accumulate: tuple[bool, bool] = (True, True),
+    last: int | None = None,
 ) -> np.ndarray:
+    """X written out with switches for the known mistakes; ``accumulate``: whether the pairs seen from the left end,
+    and from the right end, are added with np.add.at (False: ``X[rows, cols] += w``, a repeated pair added once)."""
     X = np.zeros((V, V))
     for d in range(1, (window if last is None else last) + 1):
         left, right = ids[:-d], ids[d:]
         pairs = [(left, right), (right, left)] if both else [(left, right)]
-        for rows, cols in pairs:
-            if accumulate:
+        for (rows, cols), add_at in zip(pairs, accumulate, strict=False):
+            if add_at:
                 np.add.at(X, (rows, cols), weight(d))
             else:
                 X[rows, cols] += weight(d)
@@ -39,8 +50,12 @@ def cooc_mistakes(ids: np.ndarray, V: int, window: int) -> dict:
         "each pair counted twice in each direction: looping over every j != i already sees both ends": lambda: (
             2 * cooc(ids, V, window, lambda d: 1.0 / d)
         ),
-        "repeated pairs not accumulated (X[rows, cols] += w adds once per distinct pair; use np.add.at)": lambda: cooc(
-            ids, V, window, lambda d: 1.0 / d, accumulate=False
+        # Made for the pairs seen from both ends, or from one of them only.
+        NOT_ACCUMULATED: AnyOf(
+            *(
+                lambda flags=flags: cooc(ids, V, window, lambda d: 1.0 / d, accumulate=flags)
+                for flags in ((False, False), (False, True), (True, False))
+            )
         ),
         "distance `window` left out: the window includes |i - j| = window": lambda: cooc(
             ids, V, window, lambda d: 1.0 / d, last=window - 1
@@ -53,6 +68,12 @@ def weight_mistakes(x: np.ndarray, x_max: float, alpha: float) -> dict:
     return {
         "no cap: f(x) must be 1 for x >= x_max": lambda: (x / x_max) ** alpha,
         "x not divided by x_max: f(x) = (x / x_max) ** alpha": lambda: np.where(x < x_max, x**alpha, 1.0),
+        "exponent alpha forgotten: below x_max, f(x) = (x / x_max) ** alpha, not the linear x / x_max": lambda: (
+            np.where(x < x_max, x / x_max, 1.0)
+        ),
+        "exponent fixed at 0.75: use the alpha argument, f(x) = (x / x_max) ** alpha": lambda: np.where(
+            x < x_max, (x / x_max) ** 0.75, 1.0
+        ),
     }
 
 

@@ -4,9 +4,17 @@ Shipped to students, since the public tests import it: hand formulas and PyTorch
 never the reference. A mistake only the hidden suite models stays in the suite.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
+
+from autograder.grading.mistakes.names import (
+    KV_FROM_QUERY,
+    MASK_IGNORED,
+    MASK_INVERTED,
+    MEMORY_MASK_MISSING,
+    TGT_MASK_IGNORED,
+)
 
 LN = "transformer.layers:LayerNorm"
 
@@ -23,18 +31,52 @@ def stack(
     norms: Sequence[torch.nn.Module],
     pre: bool,
     residual: Sequence[bool],
+    forms: Mapping[int, str] | None = None,
 ) -> torch.Tensor:
     """Sublayers with Add & Norm: post-norm x = norm(x + f(x)) or pre-norm x = x + f(norm(x)); residual False drops the
-    x +.
+    x +. ``forms`` gives some sublayers (by index) another place of the norm, a key of :data:`FORMS`.
     """
-    for f, norm, res in zip(sublayers, norms, residual):
-        if pre:
-            y = f(norm(x))
-            x = x + y if res else y
-        else:
-            y = f(x)
-            x = norm(x + y if res else y)
+    for i, (f, norm, res) in enumerate(zip(sublayers, norms, residual, strict=True)):
+        form = (forms or {}).get(i, "pre" if pre else "post")
+        skip = x if res else 0.0
+        if form == "pre":
+            x = skip + f(norm(x))
+        elif form == "post":
+            x = norm(skip + f(x))
+        elif form == "residual_normed":
+            h = norm(x)
+            x = (h if res else 0.0) + f(h)
+        elif form == "norm_output":
+            x = skip + norm(f(x))
+        else:  # "no_norm"
+            x = skip + f(x)
     return x
+
+
+# Where a sublayer's norm can go (the family "the norm in the wrong place", wherever it is misplaced) -> how the
+# mistake reads, {s} being the sublayer.
+FORMS = {
+    "pre": "the {s} sublayer is pre-norm, x + f(norm(x)), in a post-norm layer (norm_first=False): post-norm "
+    "normalises the sum, norm(x + f(x))",
+    "post": "the {s} sublayer is post-norm, norm(x + f(x)), in a pre-norm layer (norm_first=True): pre-norm adds "
+    "f(norm(x)) to x",
+    "residual_normed": "the {s} sublayer's residual is taken from the normalised input, norm(x) + f(norm(x)): "
+    "the residual adds the sublayer to x itself",
+    "norm_output": "the {s} sublayer normalises only its own output, x + norm(f(x)): the norm's place is "
+    "norm(x + f(x)) (post-norm) or f(norm(x)) (pre-norm)",
+    "no_norm": "the {s} sublayer's norm is missing",
+}
+
+
+def misplaced_norms(run: Callable[..., torch.Tensor], sublayers: Sequence[str], norm_first: bool) -> dict:
+    """One model per sublayer and per wrong place of its norm (:data:`FORMS`); ``run(forms=...)`` computes the layer."""
+    right = "pre" if norm_first else "post"
+    return {
+        text.format(s=name): lambda i=i, form=form: run(forms={i: form})
+        for i, name in enumerate(sublayers)
+        for form, text in FORMS.items()
+        if form != right and not (form == "residual_normed" and not norm_first)
+    }
 
 
 def wrong_order(norm_first: bool) -> str:
@@ -45,10 +87,10 @@ def wrong_order(norm_first: bool) -> str:
 
 
 def encoder_mistakes(m: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor | None, norm_first: bool) -> dict:
-    def run(pre=norm_first, residual=(True, True), attn_mask="given", norms=(m.norm1, m.norm2)):
+    def run(pre=norm_first, residual=(True, True), attn_mask="given", norms=(m.norm1, m.norm2), forms=None):
         mk = {"given": mask, "none": None, "inverted": None if mask is None else ~mask}[attn_mask]
         with torch.no_grad():
-            return stack(x, [lambda h: m.self_attn(h, h, h, mk)[0], m.ffn], norms, pre, residual)
+            return stack(x, [lambda h: m.self_attn(h, h, h, mk)[0], m.ffn], norms, pre, residual, forms)
 
     out = {
         wrong_order(norm_first): lambda: run(pre=not norm_first),
@@ -57,10 +99,11 @@ def encoder_mistakes(m: torch.nn.Module, x: torch.Tensor, mask: torch.Tensor | N
         "norm1 used for both sublayers (norm2 must normalise the feed-forward sublayer)": lambda: run(
             norms=(m.norm1, m.norm1)
         ),
+        **misplaced_norms(run, ("self-attention", "feed-forward"), norm_first),
     }
     if mask is not None:
-        out["mask ignored by the self-attention"] = lambda: run(attn_mask="none")
-        out["mask inverted (True means may attend)"] = lambda: run(attn_mask="inverted")
+        out[MASK_IGNORED] = lambda: run(attn_mask="none")
+        out[MASK_INVERTED] = lambda: run(attn_mask="inverted")
     return out
 
 
@@ -73,6 +116,7 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
         kv="memory",
         swapped=False,
         norm_memory=False,
+        forms=None,
     ):
         tm = {"given": tgt_mask, "none": None}[tgt]
         mm = {"given": memory_mask, "none": None}[mem]
@@ -86,7 +130,12 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
 
         with torch.no_grad():
             return stack(
-                x, [lambda h: self_attn(h, h, h, tm)[0], cross, m.ffn], [m.norm1, m.norm2, m.norm3], pre, residual
+                x,
+                [lambda h: self_attn(h, h, h, tm)[0], cross, m.ffn],
+                [m.norm1, m.norm2, m.norm3],
+                pre,
+                residual,
+                forms,
             )
 
     out = {
@@ -97,15 +146,14 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
         "self_attn and cross_attn swapped (self_attn attends within x, cross_attn to memory)": lambda: run(
             swapped=True
         ),
+        **misplaced_norms(run, ("self-attention", "cross-attention", "feed-forward"), norm_first),
     }
     if tgt_mask is not None:
-        out["tgt_mask ignored by the self-attention"] = lambda: run(tgt="none")
+        out[TGT_MASK_IGNORED] = lambda: run(tgt="none")
     if memory_mask is not None:
-        out["memory_mask ignored by the cross-attention"] = lambda: run(mem="none")
+        out[MEMORY_MASK_MISSING] = lambda: run(mem="none")
     else:
-        out["cross-attention on the decoder's own input instead of memory (keys and values come from memory)"] = (
-            lambda: run(kv="self")
-        )
+        out[KV_FROM_QUERY] = lambda: run(kv="self")
     if norm_first:
         out["memory passed through norm2 (pre-norm normalises only the decoder's stream)"] = lambda: run(
             norm_memory=True

@@ -6,6 +6,14 @@ never the reference. A mistake only the hidden suite models stays in the suite.
 
 import torch
 
+from autograder.grading.mistakes.names import (
+    MASK_INVERTED,
+    MASKS_OR,
+    PADDING_ON_QUERIES,
+    STRICT_CAUSAL,
+    TRANSPOSED_CAUSAL,
+)
+
 CAUSAL = "attention.masks:causal_mask"
 
 PADDING = "attention.masks:padding_mask"
@@ -18,13 +26,9 @@ DECODER = "attention.masks:decoder_mask"
 def causal_mistakes(size: int) -> dict:
     ones = torch.ones(size, size, dtype=torch.bool)
     return {
-        "strict causal mask: the diagonal must be True (a position may attend to itself)": lambda: torch.tril(
-            ones, diagonal=-1
-        ),
-        "transposed causal mask (True above the diagonal): query i may read the keys j <= i": lambda: torch.triu(ones),
-        "inverted causal mask: True must mark the keys that may be attended (j <= i), not the future": lambda: (
-            torch.triu(ones, diagonal=1)
-        ),
+        STRICT_CAUSAL: lambda: torch.tril(ones, diagonal=-1),
+        TRANSPOSED_CAUSAL: lambda: torch.triu(ones),
+        MASK_INVERTED: lambda: torch.triu(ones, diagonal=1),
         "causal mask is not boolean (create it with dtype=torch.bool)": lambda: torch.tril(torch.ones(size, size)),
     }
 
@@ -32,12 +36,10 @@ def causal_mistakes(size: int) -> dict:
 def padding_mistakes(tokens: torch.Tensor, pad_id: int) -> dict:
     keep = tokens != pad_id
     return {
-        "padding mask on the query axis: the shape must be (B, 1, 1, L), keys last": lambda: keep[:, None, :, None],
+        PADDING_ON_QUERIES: lambda: keep[:, None, :, None],
         "padding mask not reshaped to (B, 1, 1, L) (the two singleton axes are heads and queries)": lambda: keep,
         "padding mask of shape (B, 1, L): it needs both singleton axes, (B, 1, 1, L)": lambda: keep[:, None, :],
-        "inverted padding mask: True must mark real tokens (which may be attended), False the padding": lambda: (
-            tokens == pad_id
-        )[:, None, None, :],
+        MASK_INVERTED: lambda: (tokens == pad_id)[:, None, None, :],
         "pad_id ignored (compared with 0)": lambda: (tokens != 0)[:, None, None, :],
         "padding mask is not boolean": lambda: keep[:, None, None, :].long(),
     }
@@ -61,12 +63,10 @@ def decoder_mistakes(tokens: torch.Tensor, pad_id: int, got=None) -> dict:
         "padding part missing: decoder_mask = padding_mask & causal_mask": lambda: like(
             got, causal, causal.expand(full)
         ),
-        "padding applied on the query axis instead of the key axis": lambda: queries & causal,
+        PADDING_ON_QUERIES: lambda: queries & causal,
         "padding applied on both the query and the key axes (only keys are masked)": lambda: queries & keys & causal,
-        "strict causal mask: the diagonal must be True (a position may attend to itself)": lambda: (
-            keys & causal.tril(-1)
-        ),
-        "transposed causal mask (True above the diagonal): query i may read the keys j <= i": lambda: keys & causal.T,
-        "padding and causal masks combined with OR instead of AND": lambda: keys | causal,
+        STRICT_CAUSAL: lambda: keys & causal.tril(-1),
+        TRANSPOSED_CAUSAL: lambda: keys & causal.T,
+        MASKS_OR: lambda: keys | causal,
         "decoder mask of shape (B, L, L): it needs the head axis, (B, 1, L, L)": lambda: (keys & causal)[:, 0],
     }

@@ -8,6 +8,18 @@ import math
 
 import torch
 
+from autograder.grading.mistakes.names import (
+    ATTENTION_OVER_QUERIES,
+    KV_FROM_QUERY,
+    MASK_AFTER_SOFTMAX,
+    MASK_IGNORED,
+    MASK_INVERTED,
+    MERGE_NO_TRANSPOSE,
+    NO_SCALING,
+    SCALED_BY_D_MODEL,
+    SPLIT_FEATURE_MAJOR,
+    SPLIT_NO_TRANSPOSE,
+)
 from autograder.grading.testing import check_items
 
 SPLIT = "attention.multi_head:split_heads"
@@ -43,7 +55,15 @@ def variant(
     """
     with torch.no_grad():
         H = num_heads
-        k_in, v_in = {"given": (key, value), "query": (query, query), "swapped": (value, key)}[kv]
+        k_in, v_in = {
+            "given": (key, value),
+            "query": (query, query),
+            "keys_from_query": (query, value),
+            "values_from_query": (key, query),
+            "swapped": (value, key),
+        }[kv]
+        if mask is not None and mask.dim() == 3 and mask_mode != "no_head_axis":
+            mask = mask.unsqueeze(1)  # (B, Lq, Lk) -> (B, 1, Lq, Lk): one mask per sequence, for every head
         projected = [m.w_q(query), m.w_k(k_in), m.w_v(v_in)]  # each (B, L, D)
         D = projected[0].size(-1)
         DH = D // H
@@ -54,8 +74,8 @@ def variant(
         else:
             q, k, v = (x.view(x.size(0), x.size(1), H, DH).transpose(1, 2) for x in projected)
         scores = q @ k.transpose(-2, -1) / {"head": math.sqrt(DH), "model": math.sqrt(D), "none": 1.0}[scale]
-        if mask is not None and mask_mode in ("given", "inverted"):
-            scores = scores.masked_fill(~mask if mask_mode == "given" else mask, float("-inf"))
+        if mask is not None and mask_mode in ("given", "inverted", "no_head_axis"):
+            scores = scores.masked_fill(mask if mask_mode == "inverted" else ~mask, float("-inf"))
         weights = torch.softmax(scores, dim=dim).nan_to_num(0.0)
         if mask is not None and mask_mode == "after":
             weights = weights.masked_fill(~mask, 0.0)
@@ -73,28 +93,31 @@ def mha_mistakes(m, query, key, value, mask=None, *, num_heads: int) -> dict:
         return lambda: variant(m, query, key, value, mask, num_heads=num_heads, **changes)
 
     out = {
-        "scores scaled by sqrt(d_model) instead of sqrt(d_head) (each head's keys have d_head = d_model / num_heads "
-        "features)": v(scale="model"),
-        "no 1/sqrt(d_head) scaling of the scores": v(scale="none"),
-        "heads split without the transpose: view as (B, L, H, D/H), then transpose(1, 2); a reshape straight to (B, "
-        "H, L, D/H) mixes positions": v(split="reshape"),
-        "heads split feature-major: head h takes the features h*D/H to (h+1)*D/H - 1, i.e. view (B, L, H, D/H)": v(
-            split="feature-major"
-        ),
-        "heads merged without the transpose: transpose(1, 2) back to (B, L, H, D/H) before flattening": v(
-            merge="reshape"
-        ),
-        "softmax over the wrong axis (the queries, dim=-2) instead of the keys": v(dim=-2),
+        SCALED_BY_D_MODEL: v(scale="model"),
+        NO_SCALING: v(scale="none"),
+        SPLIT_NO_TRANSPOSE: v(split="reshape"),
+        SPLIT_FEATURE_MAJOR: v(split="feature-major"),
+        MERGE_NO_TRANSPOSE: v(merge="reshape"),
+        ATTENTION_OVER_QUERIES: v(dim=-2),
         "output projection w_o not applied": v(w_o=False),
     }
     if key is not query:
-        out["query used for the keys and values: in cross-attention they come from key and value"] = v(kv="query")
+        out[KV_FROM_QUERY] = v(kv="query")
+        out["keys projected from the query: in cross-attention w_k projects the key input"] = v(kv="keys_from_query")
+        out["values projected from the query: in cross-attention w_v projects the value input"] = v(
+            kv="values_from_query"
+        )
     if key is not value:
         out["key and value swapped: w_k projects key, w_v projects value"] = v(kv="swapped")
     if mask is not None:
         out |= {
-            "mask inverted: True means the key may be attended": v(mask_mode="inverted"),
-            "mask ignored": v(mask_mode="ignored"),
-            "mask applied after the softmax (masked weights zeroed without renormalising)": v(mask_mode="after"),
+            MASK_INVERTED: v(mask_mode="inverted"),
+            MASK_IGNORED: v(mask_mode="ignored"),
+            MASK_AFTER_SOFTMAX: v(mask_mode="after"),
         }
+    if mask is not None and mask.dim() == 3:
+        out[
+            "3-D (B, Lq, Lk) mask without a head axis: unsqueeze(1) to (B, 1, Lq, Lk), else it broadcasts as (1, B, "
+            "Lq, Lk) and sequence b's mask lands on head b"
+        ] = v(mask_mode="no_head_axis")
     return out

@@ -6,6 +6,11 @@ never the reference. A mistake only the hidden suite models stays in the suite.
 
 from collections import Counter
 
+import numpy as np
+
+from autograder.grading.compare import DoesNotApply
+from autograder.grading.mistakes.names import SPECIALS_LAST
+
 BUILD_VOCAB = "embeddings.one_hot:build_vocab"
 ENCODE = "embeddings.one_hot:encode"
 ONE_HOT = "embeddings.one_hot:one_hot"
@@ -28,7 +33,7 @@ def vocab_mistakes(tokens: list[str], min_count: int = 1, specials: tuple[str, .
             sorted(first_seen, key=lambda w: (-counts[w], first_seen.index(w)))
         ),
         "ascending count instead of descending": lambda: ranked(sorted(counts, key=lambda w: (counts[w], w))),
-        "specials put after the corpus words": lambda: {
+        SPECIALS_LAST: lambda: {
             w: i
             for i, w in enumerate(
                 [*sorted((w for w in counts if counts[w] >= min_count), key=lambda w: (-counts[w], w)), *specials]
@@ -44,3 +49,15 @@ def vocab_mistakes(tokens: list[str], min_count: int = 1, specials: tuple[str, .
             },
         },
     }
+
+
+def out_of_range_mistakes(ids, vocab_size: int) -> dict:
+    """What one_hot returns when it refuses only one side of the range: a negative id indexes from the end."""
+    ids = np.asarray(ids)
+
+    def wrapped():
+        if ids.size == 0 or ids.min() < -vocab_size or ids.max() >= vocab_size:
+            raise DoesNotApply("an id no index can reach")
+        return np.eye(vocab_size)[ids]
+
+    return {"negative id not refused: it wraps around to the last rows (check 0 <= id < vocab_size)": wrapped}

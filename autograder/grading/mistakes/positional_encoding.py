@@ -8,6 +8,8 @@ import math
 
 import torch
 
+from autograder.grading.mistakes.names import POSITIONS_ALONG_BATCH, POSITIONS_NOT_ADDED
+
 SINUSOIDAL = "transformer.positional_encoding:sinusoidal_positional_encoding"
 
 PE = "transformer.positional_encoding:PositionalEncoding"
@@ -53,11 +55,9 @@ def forward_mistakes(x: torch.Tensor, pe: torch.Tensor, max_len: int) -> dict:
     """Wrong outputs of PositionalEncoding.forward (dropout off); ``pe`` is the correct table."""
     B, L, D = x.shape
     out = {
-        "positional encoding not added (x returned unchanged)": x,
+        POSITIONS_NOT_ADDED: x,
         "positional encoding multiplied instead of added": lambda: x * pe[:L],
-        "sequence-first layout assumed: positions taken along the batch axis (x is (B, L, d_model))": lambda: (
-            x + pe[:B].unsqueeze(1)
-        ),
+        POSITIONS_ALONG_BATCH: lambda: x + pe[:B].unsqueeze(1),
     }
     for name, table in table_mistakes(max_len, D).items():
         out[name] = lambda table=table: x + table()[:L]

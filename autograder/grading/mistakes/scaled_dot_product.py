@@ -8,6 +8,19 @@ import math
 
 import torch
 
+from autograder.grading.mistakes.names import (
+    ATTENTION_OVER_QUERIES,
+    DIVIDED_BY_DK,
+    MASK_AFTER_SOFTMAX,
+    MASK_IGNORED,
+    MASK_INVERTED,
+    NO_SCALING,
+    SCALED_BY_DV,
+    SOFTMAX_GLOBAL_MAX,
+    SOFTMAX_NOT_STABILISED,
+    SOFTMAX_OTHER_AXIS,
+)
+
 SOFTMAX = "attention.scaled_dot_product:softmax"
 SDPA = "attention.scaled_dot_product:scaled_dot_product_attention"
 NEG_INF = float("-inf")
@@ -36,8 +49,8 @@ def softmax_mistakes(x: torch.Tensor, dim: int = -1, got=None) -> dict:
         return normalise_like(torch.exp(x - x.max()), dim, got)
 
     out = {
-        "softmax not stabilised: subtract each slice's maximum before exp (exp(1000) is inf)": unstable,
-        "subtracted the maximum of the whole tensor instead of each slice's maximum": global_max,
+        SOFTMAX_NOT_STABILISED: unstable,
+        SOFTMAX_GLOBAL_MAX: global_max,
         "an all -inf slice gives NaN (as torch.softmax does); it must give zeros": lambda: torch.softmax(x, dim=dim),
         "an all -inf slice gives a uniform distribution; it must give zeros": lambda: torch.softmax(
             x.nan_to_num(neginf=-1e9), dim=dim
@@ -46,7 +59,7 @@ def softmax_mistakes(x: torch.Tensor, dim: int = -1, got=None) -> dict:
     if dim % x.dim() != x.dim() - 1:
         out["dim argument ignored (softmax taken over the last axis)"] = lambda: torch_softmax_zero_rows(x, -1)
     else:
-        out["softmax over the wrong axis (dim=-2 instead of the given dim=-1)"] = lambda: torch_softmax_zero_rows(x, -2)
+        out[SOFTMAX_OTHER_AXIS] = lambda: torch_softmax_zero_rows(x, -2)
     return out
 
 
@@ -78,21 +91,16 @@ def attention(
 def sdpa_mistakes(q, k, v, mask=None) -> dict:
     d_k, d_v = q.size(-1), v.size(-1)
     out = {
-        "no 1/sqrt(d_k) scaling of the scores": lambda: attention(q, k, v, mask, scale=1.0),
-        "scores divided by d_k instead of sqrt(d_k)": lambda: attention(q, k, v, mask, scale=d_k),
-        "scores scaled by sqrt(d_v) (the values' size) instead of sqrt(d_k) (the keys' size)": lambda: attention(
-            q, k, v, mask, scale=math.sqrt(d_v)
-        ),
-        "softmax over the wrong axis (the queries, dim=-2) instead of the keys (dim=-1)": lambda: attention(
-            q, k, v, mask, dim=-2
-        ),
+        NO_SCALING: lambda: attention(q, k, v, mask, scale=1.0),
+        DIVIDED_BY_DK: lambda: attention(q, k, v, mask, scale=d_k),
+        SCALED_BY_DV: lambda: attention(q, k, v, mask, scale=math.sqrt(d_v)),
+        ATTENTION_OVER_QUERIES: lambda: attention(q, k, v, mask, dim=-2),
     }
     if mask is not None:
         out |= {
-            "mask applied after the softmax (masked weights zeroed without renormalising): mask the scores before "
-            "it": lambda: attention(q, k, v, mask, after=True),
-            "mask inverted: True means the key may be attended": lambda: attention(q, k, v, ~mask),
-            "mask ignored": lambda: attention(q, k, v),
+            MASK_AFTER_SOFTMAX: lambda: attention(q, k, v, mask, after=True),
+            MASK_INVERTED: lambda: attention(q, k, v, ~mask),
+            MASK_IGNORED: lambda: attention(q, k, v),
             "a fully masked query row gives NaN: it must give zero weights and a zero output": lambda: attention(
                 q, k, v, mask, nan_rows=True
             ),

@@ -6,9 +6,16 @@ never the reference. A mistake only the hidden suite models stays in the suite.
 
 import numpy as np
 
-UNSTABLE_SOFTMAX = "softmax without subtracting the max: exp overflows (NaN/inf at |x| = 1000)"
-
-SIGN = "gradient sign flipped (the gradient of the loss, not of -loss: y_hat - y, s(x) - 1)"
+from autograder.grading.compare import AnyOf
+from autograder.grading.mistakes.names import (
+    DEDUPLICATED,
+    GRADIENT_SIGN,
+    NOT_ACCUMULATED,
+    SOFTMAX_GLOBAL_MAX,
+    SOFTMAX_NOT_STABILISED,
+    SOFTMAX_OTHER_AXIS,
+    Y_NOT_SUBTRACTED,
+)
 
 
 def sig(x: np.ndarray) -> np.ndarray:
@@ -67,15 +74,12 @@ def softmax_mistakes(x: np.ndarray) -> dict:
             e = np.exp(x - x.max())
             return e / e.sum(axis=-1, keepdims=True)
 
-    found = {
-        UNSTABLE_SOFTMAX: unstable,
-        "the max subtracted over the whole array, not over each slice (x.max(axis=-1, keepdims=True))": global_max,
+    return {
+        SOFTMAX_NOT_STABILISED: unstable,
+        SOFTMAX_GLOBAL_MAX: global_max,
         "softmax over the whole array instead of the last axis": lambda: over(None),
-        "softmax over axis 0 instead of the last axis": lambda: over(0),
+        SOFTMAX_OTHER_AXIS: AnyOf(*(lambda axis=axis: over(axis) for axis in range(x.ndim - 1))),
     }
-    if x.ndim == 3:
-        found["softmax over axis 1 instead of the last axis"] = lambda: over(1)
-    return found
 
 
 NAIVE_OUT = ("loss", "grad_center_vec", "grad_outside_vectors")
@@ -104,22 +108,26 @@ def naive_variant(v, o, U, sign=1.0, subtract_y=True, all_rows=True, stable=True
 
 def naive_mistakes(v, o, U) -> dict:
     return {
-        SIGN: lambda: naive_variant(v, o, U, sign=-1.0),
-        "y not subtracted: the gradients use y_hat instead of y_hat - y": lambda: naive_variant(
-            v, o, U, subtract_y=False
-        ),
+        GRADIENT_SIGN: lambda: naive_variant(v, o, U, sign=-1.0),
+        Y_NOT_SUBTRACTED: lambda: naive_variant(v, o, U, subtract_y=False),
         "grad_outside_vectors only in the outside word's row: every word w gets (y_hat[w] - y[w]) v_c": lambda: (
             naive_variant(v, o, U, all_rows=False)
         ),
-        UNSTABLE_SOFTMAX: lambda: naive_variant(v, o, U, stable=False),
+        SOFTMAX_NOT_STABILISED: lambda: naive_variant(v, o, U, stable=False),
     }
 
 
-NOT_ACCUMULATED = "repeated negatives not accumulated: grad[idx] += g adds once per distinct index (use np.add.at)"
-
-DEDUPLICATED = "repeated negatives de-duplicated: a word drawn twice counts twice, in the loss and in the gradient"
-
 NEG_SIGN = "sign error in the negative-sample terms: d/dx [-log s(-x)] = +s(x), so they add s(u_k . v_c) u_k"
+
+
+# A term of the two gradients left out (the family "a missing term", wherever it is missed) -> how it reads.
+NEG_TERMS = {
+    "center_outside": "grad_center_vec misses the outside word's term (s(u_o . v_c) - 1) u_o",
+    "center_negatives": "grad_center_vec misses the negatives' term: the center's gradient also sums s(u_k . v_c) u_k "
+    "over the negative samples",
+    "rows_outside": "grad_outside_vectors misses the outside word's row (s(u_o . v_c) - 1) v_c",
+    "rows_negatives": "grad_outside_vectors misses the negatives' rows s(u_k . v_c) v_c",
+}
 
 
 def neg_variant(
@@ -134,20 +142,25 @@ def neg_variant(
     one_minus=False,
     overwrite_o=False,
     loss_neg_plus=False,
+    drop="",
 ):
+    """The loss and both gradients, with switches for the known mistakes; ``drop`` names a term left out (a key of
+    :data:`NEG_TERMS`)."""
     negs = np.unique(negs) if dedup else np.asarray(negs)
     u_o, u_k = U[o], U[negs]
     s_o, s_k = sig(u_o @ v), sig(u_k @ v)
     with np.errstate(all="ignore"):
         loss = float(-np.log(s_o) - np.sum(np.log(sig((1.0 if loss_neg_plus else -1.0) * (u_k @ v)))))
     c_k = neg_sign * ((1.0 - s_k) if one_minus else s_k)
-    g_v = (s_o - 1.0) * u_o + c_k @ u_k
+    keep = {term: float(term != drop) for term in NEG_TERMS}
+    g_v = keep["center_outside"] * (s_o - 1.0) * u_o + keep["center_negatives"] * (c_k @ u_k)
     g_U = np.zeros_like(U)
-    g_U[o] += (s_o - 1.0) * v
+    g_U[o] += keep["rows_outside"] * (s_o - 1.0) * v
+    rows = keep["rows_negatives"] * c_k[:, None] * v[None, :]
     if accumulate:
-        np.add.at(g_U, negs, c_k[:, None] * v[None, :])
+        np.add.at(g_U, negs, rows)
     else:
-        g_U[negs] += c_k[:, None] * v[None, :]
+        g_U[negs] += rows
     if overwrite_o:
         g_U[o] = (s_o - 1.0) * v
     return loss, sign * g_v, sign * g_U
@@ -157,7 +170,7 @@ def neg_mistakes(v, o, U, negs) -> dict:
     return {
         NOT_ACCUMULATED: lambda: neg_variant(v, o, U, negs, accumulate=False),
         DEDUPLICATED: lambda: neg_variant(v, o, U, negs, dedup=True),
-        SIGN: lambda: neg_variant(v, o, U, negs, sign=-1.0),
+        GRADIENT_SIGN: lambda: neg_variant(v, o, U, negs, sign=-1.0),
         NEG_SIGN: lambda: neg_variant(v, o, U, negs, neg_sign=-1.0),
         "the negatives' gradient uses 1 - s(u_k . v_c) instead of s(u_k . v_c)": lambda: neg_variant(
             v, o, U, negs, one_minus=True
@@ -168,6 +181,7 @@ def neg_mistakes(v, o, U, negs) -> dict:
         "negative terms use log s(u_k . v_c) instead of log s(-u_k . v_c)": lambda: neg_variant(
             v, o, U, negs, loss_neg_plus=True
         ),
+        **{name: lambda term=term: neg_variant(v, o, U, negs, drop=term) for term, name in NEG_TERMS.items()},
     }
 
 
@@ -190,8 +204,6 @@ BATCH_OUT = ("loss", "grad_W_in", "grad_W_out")
 SUMMED = "batch loss summed instead of averaged: the loss is the mean over the batch, and so are its gradients"
 
 NOT_DIVIDED = "gradients not divided by B: the loss is the batch mean, so every gradient carries 1/B too"
-
-BATCH_NOT_ACCUMULATED = "repeated indices not accumulated: W[idx] += g adds once per distinct index (use np.add.at)"
 
 
 def batch_variant(
@@ -238,10 +250,11 @@ def batch_mistakes(W_in, W_out, c, o, negs) -> dict:
     return {
         SUMMED: lambda: batch_variant(*args, loss_scale=B, grad_scale=B),
         NOT_DIVIDED: lambda: batch_variant(*args, grad_scale=B),
-        BATCH_NOT_ACCUMULATED: lambda: batch_variant(*args, accumulate=False),
-        "repeated negatives not accumulated in grad_W_out: W_out[negatives] += g adds a word drawn twice once (use "
-        "np.add.at)": lambda: batch_variant(*args, accumulate_negatives=False),
-        SIGN: lambda: batch_variant(*args, sign=-1.0),
+        # Left out everywhere, or for the negatives alone.
+        NOT_ACCUMULATED: AnyOf(
+            lambda: batch_variant(*args, accumulate=False), lambda: batch_variant(*args, accumulate_negatives=False)
+        ),
+        GRADIENT_SIGN: lambda: batch_variant(*args, sign=-1.0),
         NEG_SIGN: lambda: batch_variant(*args, neg_sign=-1.0),
         "negative terms use log s(u_k . v) instead of log s(-u_k . v)": lambda: batch_variant(
             *args, loss_neg_plus=True
