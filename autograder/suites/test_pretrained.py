@@ -208,30 +208,7 @@ def check_saved_file(data, vocab, vectors, tmp_path, what: str) -> None:
     """The student's file, parsed here: header, UTF-8, then gensim reads it back unchanged."""
     from gensim.models import KeyedVectors
 
-    check(data is not None, True, what=f"{what}: a file was written at the given path")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        text = None
-        check(
-            f"UnicodeDecodeError: {error}",
-            None,
-            what=f"{what}: the file must be UTF-8 (open(path, 'w', encoding='utf-8'))",
-        )
-    order = [w for w, _ in sorted(vocab.items(), key=lambda item: item[1])]
-    V, D = np.shape(vectors)
-    header = text.split("\n", 1)[0].split()
-    check(
-        header,
-        [str(V), str(D)],
-        what=f"{what}: the first line (the header 'count dim')",
-        mistakes={
-            "no header line: the word2vec format starts with the line 'count dim'": lambda: (
-                header if header and header[0] in vocab else None
-            ),
-            "header is 'dim count': the word count comes first": [str(D), str(V)],
-        },
-    )
+    text = _checked_text(data, vocab, vectors, what)
     path = tmp_path / "student-saved.txt"
     path.write_bytes(data)
     try:
@@ -255,6 +232,40 @@ def check_saved_file(data, vocab, vectors, tmp_path, what: str) -> None:
             },
         )
         return
+    _check_read_back(kv, vocab, vectors, what)
+
+
+def _checked_text(data, vocab, vectors, what: str) -> str:
+    """The file's text: written, UTF-8, and its first line the header ``count dim``."""
+    check(data is not None, True, what=f"{what}: a file was written at the given path")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        text = None
+        check(
+            f"UnicodeDecodeError: {error}",
+            None,
+            what=f"{what}: the file must be UTF-8 (open(path, 'w', encoding='utf-8'))",
+        )
+    V, D = np.shape(vectors)
+    header = text.split("\n", 1)[0].split()
+    check(
+        header,
+        [str(V), str(D)],
+        what=f"{what}: the first line (the header 'count dim')",
+        mistakes={
+            "no header line: the word2vec format starts with the line 'count dim'": lambda: (
+                header if header and header[0] in vocab else None
+            ),
+            "header is 'dim count': the word count comes first": [str(D), str(V)],
+        },
+    )
+    return text
+
+
+def _check_read_back(kv, vocab, vectors, what: str) -> None:
+    """What gensim read back: the words in row order and every float32 exactly."""
+    order = [w for w, _ in sorted(vocab.items(), key=lambda item: item[1])]
     check(
         kv.index_to_key,
         order,
