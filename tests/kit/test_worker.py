@@ -481,3 +481,14 @@ def test_in_process_a_function_stopped_by_pytest_timeout_fails_at_once_later():
     err = error_of(student, ONE_HOT, [2], 4)
     assert err.kind == "timeout" and "not run again" in err.message and time.perf_counter() - start < 0.1
     assert Hanging.calls == 1
+
+
+def test_closing_a_student_ends_its_template_by_itself_not_by_a_kill():
+    student = IsolatedStudent(SOLUTIONS, settings=settings(), exercises={"one_hot", "multi_head"})
+    try:
+        assert student.call(BUILD_VOCAB, ["a"]) == {"a": 0}
+        template = student._template
+        assert template is not None
+    finally:
+        student.close()
+    assert template.proc.returncode == 0  # it read the end of its control socket and left (a kill says -9)

@@ -9,6 +9,7 @@ died, the caller starts workers afresh (``AUTOGRADER_TEMPLATE=0`` always does).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -107,6 +108,9 @@ class Template:
     def close(self) -> None:
         """End the template; each worker it forked dies with it."""
         try:
+            # shutdown first: the reader thread's recv holds the socket open, so close() alone would send no EOF
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
             self._sock.close()
         finally:
             try:
