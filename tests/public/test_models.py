@@ -303,22 +303,6 @@ def test_greedy_decode_ignores_source_padding(student):
     src = torch.tensor([[3, 4, 5, 6, 7, 2], [6, 2, 0, 0, 0, 0]])  # the second sentence has 4 pads
     got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 8, BOS, EOS], kwargs={})[0]
     alone = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src[1:, :2], 8, BOS, EOS], kwargs={})[0]
+    # (no model of the mistake here: it would write out the decoding loop; the hidden suite names it)
     what = "greedy_decode(Transformer(...), src (2, 6) padded, max_len=8)[1] against the same sentence decoded alone, unpadded"
-    mistakes = {MEMORY_MASK_MISSING: lambda: greedy_without_memory_mask(student, src, 8)[1, : alone.shape[1]]}
-    check(got[1, : alone.shape[1]], alone[0], what=what, mistakes=mistakes)
-
-
-def greedy_without_memory_mask(student, src, max_len) -> torch.Tensor:
-    """greedy_decode with the encoder masked but the decoder's cross-attention not (the student's own encode/decode)."""
-    src_mask = (src != PAD)[:, None, None, :]
-    memory = run(student, TRANSFORMER, SMALL, [{"method": "encode", "args": [src], "kwargs": {"src_mask": src_mask}}])[0]
-    state = student.probe("module_state", target=TRANSFORMER, init_args=[], init_kwargs=SMALL, seed=0)["state"]
-    ys, finished = torch.full((len(src), 1), BOS), torch.zeros(len(src), dtype=torch.bool)
-    for _ in range(max_len - 1):
-        tgt_mask = (ys != PAD)[:, None, None, :] & torch.ones(ys.shape[1], ys.shape[1], dtype=torch.bool).tril()
-        hidden = run(student, TRANSFORMER, SMALL, [{"method": "decode", "args": [ys, memory], "kwargs": {"tgt_mask": tgt_mask}}])[0]
-        token = (hidden[:, -1] @ state["generator.weight"].double().T + state["generator.bias"].double()).argmax(dim=-1).masked_fill(finished, PAD)
-        ys, finished = torch.cat([ys, token[:, None]], dim=1), finished | (token == EOS)
-        if finished.all():
-            break
-    return ys
+    check(got[1, : alone.shape[1]], alone[0], what=what)
