@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Generator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -33,10 +33,14 @@ from autograder.layout import PUBLIC_TESTS
 from autograder.runtime.curriculum import PACKAGES
 from autograder.runtime.errors import ErrorKind
 
+if TYPE_CHECKING:
+    from autograder.grading.worker import IsolatedStudent
+
 REPORT_KEY = pytest.StashKey[Report]()
 NOTES_KEY = pytest.StashKey[list[str]]()
 STUDENT_KEY = pytest.StashKey[Recording]()
 ROOT_KEY = pytest.StashKey[Path]()
+_EARLY: pytest.StashKey[IsolatedStudent] = pytest.StashKey()  # started before collection (pytest_collection)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -150,12 +154,42 @@ def make_student(config: pytest.Config, order: list[str] | None = None) -> Stude
     return HangMemory(StaticallyChecked(InProcessStudent(root), root))  # a hung function costs one timeout
 
 
+def suite_exercises(config: pytest.Config) -> set[str] | None:
+    """The exercises whose suites this run was given (None: a folder, not test files, was given)."""
+    paths = [Path(arg.split("::")[0]) for arg in config.args]
+    if not paths or any(p.suffix != ".py" for p in paths):
+        return None
+    return {p.stem.removeprefix("test_") for p in paths}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection(session: pytest.Session) -> None:
+    """Start the isolated student (its warm template imports PyTorch) before the suites are collected, so that its
+    start-up and this process's collection overlap on a second core. A student that cannot be built here is built
+    again by the ``student`` fixture, which reports why in every test."""
+    config = session.config
+    if not config.getoption("--isolated") or config.getoption("--refused"):
+        return
+    from autograder.grading.worker import IsolatedStudent
+
+    try:
+        early = IsolatedStudent(submission_root(config), exercises=suite_exercises(config))
+    except Exception:  # noqa: BLE001 - said by the fixture, which builds it again
+        return
+    config.stash[_EARLY] = early
+    config.add_cleanup(early.close)
+
+
 @pytest.fixture(scope="session")
 def student(request: pytest.FixtureRequest) -> Iterator[Student]:
     """The submission under test, reached only through plain-data calls."""
-    s = Recording(
-        make_student(request.config, list(dict.fromkeys(exercise_of(item) for item in request.session.items)))
-    )
+    order = list(dict.fromkeys(exercise_of(item) for item in request.session.items))
+    early = request.config.stash.get(_EARLY, None)
+    if early is not None and (early.exercises is None or early.exercises >= set(order)):
+        early.order = order
+        s = Recording(early)
+    else:
+        s = Recording(make_student(request.config, order))
     request.config.stash[STUDENT_KEY] = s
     yield s
     s.close()

@@ -9,6 +9,11 @@ no stand-in), and then, for each request on its control socket, forks a child th
 same worker as a fresh start, minus the imports. A worker forked here dies with the template (``parent_pid``), and the
 template dies with the grader.
 
+It also imports what PyTorch itself imports on first use (:data:`LAZY`): an optimizer's constructor and a meta
+tensor's decomposition import ``torch._dynamo``, about 0.9 s of CPU, which each forked worker would otherwise pay
+again (a full grade's masks and models phases both reach it). The grader starts the template before it collects the
+suites (:func:`autograder.grading.plugin.pytest_collection`), so these imports overlap that work on a second core.
+
 The control socket (``SOCK_SEQPACKET``: one JSON message per packet, descriptors beside it) carries requests
 ``{"op": "start", "runtime", "cwd", "env", "config"}`` with the worker's request, reply and output descriptors, and
 ``{"op": "release", "pid"}``; and replies ``{"started": pid}`` and, when a child exits, ``{"exited": pid, "status":
@@ -76,6 +81,9 @@ def _start(sock: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
     return -1  # never reached: the child ends in the worker or above
 
 
+LAZY = ("torch._dynamo",)  # imported by PyTorch on first use, about 0.9 s each time; see the module docstring
+
+
 def _exit_code(info: os.waitid_result) -> int:
     return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
@@ -86,8 +94,13 @@ def main(control: str) -> None:
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     grader = os.getppid()
     try:
+        import importlib
+
         import numpy  # noqa: F401 - imported for the forked workers
         import torch  # noqa: F401
+
+        for name in LAZY:
+            importlib.import_module(name)
     except ImportError:
         pass  # the workers report what they lack
     try:

@@ -43,6 +43,7 @@ class IsolatedStudent(Student):
         """``exercises``: those that will be graded, when known (Part 1 alone needs no torch in the worker);
         ``order``: the exercises in the order their tests will run, so that the next worker can start ahead."""
         self.settings = settings or Settings.from_env()
+        self.exercises = exercises
         self.preload_torch = exercises is None or any(PART_OF.get(e) != "embeddings" for e in exercises)
         self.source = Path(root).resolve()
         self._claim: UidClaim | None = None
@@ -61,7 +62,8 @@ class IsolatedStudent(Student):
             self.broken: dict[tuple[str, tuple[str, ...]], StudentError] = {}
             self.sandbox: dict[str, Any] = {}
             self.below_level: str | None = None  # the isolation achieved is below settings.require
-            self.restarts = 0
+            self.restarts = 0  # workers started after the first
+            self._first_started = False
             self.phases = 0  # workers started for another exercise's set of stand-ins
             self.exercise: str | None = None  # the exercise of the test running now (begin_test)
             self.stops = Stops(self.settings)  # calls that hung or ended the worker, and what they cost
@@ -76,8 +78,11 @@ class IsolatedStudent(Student):
             self._deadline: float | None = None
             if not self.refused:
                 if self.settings.template and self.preload_torch:
+                    # the first call forks the first worker: asking now would wait here for PyTorch's import
                     self._template = self._new_template(self.workspace)
-                self._worker = self._new_worker()  # the first call waits
+                else:
+                    self._worker = self._new_worker()  # the first call waits
+                    self._first_started = True
         except BaseException:
             self.close()
             raise
@@ -113,7 +118,8 @@ class IsolatedStudent(Student):
             self._stop()  # another exercise's stand-ins: a worker of its own (not a restart the submission pays for)
             self.phases += 1
         if self._worker is None:
-            self.restarts += 1
+            self.restarts += self._first_started
+            self._first_started = True
             self._worker = self._take_spare(needed) or self._new_worker(needed)
         worker = self._worker
         start = time.perf_counter()
