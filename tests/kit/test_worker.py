@@ -431,8 +431,12 @@ def test_an_unsafe_uid_lock_folder_fails_loudly(tmp_path, monkeypatch):
         UidClaim(61000, 10)
 
 
-@pytest.mark.parametrize("exercises", [{"one_hot"}, {"multi_head"}], ids=["no torch", "warm template"])
-def test_a_half_built_student_releases_its_uid_and_workspace(tmp_path, monkeypatch, exercises):
+@pytest.mark.parametrize(
+    ("exercises", "started"), [({"one_hot"}, "Worker"), ({"multi_head"}, "Template")], ids=["no torch", "warm template"]
+)
+def test_a_half_built_student_releases_its_uid_and_workspace(tmp_path, monkeypatch, exercises, started):
+    """What the student starts when built (its first worker, or the warm template that forks it at the first call)
+    fails: the uid and the workspace it took are released."""
     from autograder.grading import worker
     from autograder.grading.worker import student
 
@@ -443,7 +447,7 @@ def test_a_half_built_student_releases_its_uid_and_workspace(tmp_path, monkeypat
     def broken(*args, **kwargs):
         raise OSError("the worker could not be started")
 
-    monkeypatch.setattr(student, "Worker", broken)
+    monkeypatch.setattr(student, started, broken)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # its own folder: other graders' workspaces come and go
     tmp_path.chmod(0o755)
     with pytest.raises(OSError, match="could not be started"):
