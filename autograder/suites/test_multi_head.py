@@ -28,7 +28,7 @@ import torch
 
 from autograder.grading.adapter import StudentError
 from autograder.grading.compare import Feedback, check, check_raises, describe_args, naming
-from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, check_output_weights, mha_mistakes
+from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, bias_mistakes, check_output_weights, mha_mistakes
 from autograder.grading.mistakes.names import (
     DROPOUT_NOT_APPLIED,
     DROPOUT_ON_OUTPUT,
@@ -191,15 +191,7 @@ def test_submodules_and_parameters(student, ref, bias):
         name: list(t.shape)
         for name, t in sorted(ref["multi_head"].MultiHeadAttention(D, H, bias=bias).state_dict().items())
     }
-    with_bias = {
-        name: list(t.shape) for name, t in sorted(ref["multi_head"].MultiHeadAttention(D, H).state_dict().items())
-    }
-    check(
-        shapes,
-        expected,
-        what=f"{what}: parameter names and shapes",
-        mistakes={"bias argument ignored: pass bias=bias to each nn.Linear": with_bias},
-    )
+    check(shapes, expected, what=f"{what}: parameter names and shapes", mistakes=None if bias else bias_mistakes(D))
 
 
 # -- forward --------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from autograder.grading.compare import check, check_raises, describe_args
-from autograder.grading.mistakes.one_hot import BUILD_VOCAB, ENCODE, ONE_HOT, vocab_mistakes
+from autograder.grading.mistakes.one_hot import BUILD_VOCAB, ENCODE, ONE_HOT, unknown_mistakes, vocab_mistakes
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -61,7 +61,8 @@ def test_encode_matches_reference(student, ref):
     vocab = ref["one_hot"].build_vocab(corpus(4, 100), min_count=12, specials=["<unk>"])
     expected = ref["one_hot"].encode(tokens, vocab, unk_token="<unk>")
     got = student.call(ENCODE, tokens, vocab, unk_token="<unk>")
-    check(got, expected, what=f"encode(<{len(tokens)} tokens>, <vocab of {len(vocab)}>, unk_token='<unk>')")
+    what = f"encode(<{len(tokens)} tokens>, <vocab of {len(vocab)}>, unk_token='<unk>')"
+    check(got, expected, what=what, mistakes=unknown_mistakes(tokens, vocab))
 
 
 @pytest.mark.points(1)

@@ -3,8 +3,9 @@
 import numpy as np
 
 from autograder.grading.adapter import StudentError
-from autograder.grading.compare import Feedback, check, check_raises
+from autograder.grading.compare import AnyOf, Feedback, check, check_raises
 from autograder.grading.mistakes.names import PAIR_TYPES, REPEATED_TOKEN_NEW_ID, TIES_HIGHER_ID, TIES_PAIR_STRINGS
+from autograder.grading.mistakes.one_hot import unknown_mistakes
 
 M = "embeddings.bpe"
 SENNRICH = {"low": 5, "lower": 2, "newest": 6, "widest": 3}
@@ -23,6 +24,9 @@ SENNRICH_MISTAKES = {
         ("e", "s"), ("l", "o"), ("es", "t</w>"), ("d", "est</w>"), ("e", "w")],
 }
 ABC_MISTAKES = {"applying the merges in learnt order, one pass, instead of the lowest rank first": ["ab", "c</w>"]}
+LEFTMOST = "the leftmost pair that is a merge applied first, instead of the lowest-ranked (earliest learnt) one"
+OVERLAP = "overlapping occurrences: after a merge the scan goes on after the pair's second symbol, not from it"
+RIGHT_TO_LEFT = "occurrences merged right to left: merge_pair scans left to right"
 
 
 def test_word_counts_in_first_occurrence_order(student):
@@ -41,10 +45,14 @@ def test_split_word_fuses_the_marker(student):
 def test_merge_pair_every_occurrence(student):
     """merge_pair: every occurrence, left to right, no overlaps"""
     got = student.call(f"{M}:merge_pair", ["a", "b", "c", "a", "b"], ("a", "b"))
-    first = {"merging only the first occurrence of the pair in a word": ["ab", "c", "a", "b"]}
+    first = {
+        "merging only the first occurrence of the pair in a word": ["ab", "c", "a", "b"],
+        OVERLAP: ["ab", "b", "c", "ab", "b"],
+    }
     check(got, ["ab", "c", "ab"], what="merge_pair(['a', 'b', 'c', 'a', 'b'], ('a', 'b'))", mistakes=first)
     got = student.call(f"{M}:merge_pair", ["a", "a", "a", "b"], ("a", "a"))
-    check(got, ["aa", "a", "b"], what="merge_pair(['a', 'a', 'a', 'b'], ('a', 'a'))")
+    overlapping = {OVERLAP: AnyOf(["aa", "aa", "b"], ["aa", "aa", "a", "b"]), RIGHT_TO_LEFT: ["a", "aa", "b"]}
+    check(got, ["aa", "a", "b"], what="merge_pair(['a', 'a', 'a', 'b'], ('a', 'a'))", mistakes=overlapping)
 
 
 def test_bpe_vocab_order(student):
@@ -85,6 +93,9 @@ def test_apply_bpe_by_rank(student):
     check(student.call(f"{M}:apply_bpe", "lowest", merges), expected, what=f"apply_bpe('lowest', {merges})")
     merges = [("ab", "c</w>"), ("a", "b")]
     check(student.call(f"{M}:apply_bpe", "abc", merges), ["abc</w>"], what=f"apply_bpe('abc', {merges})", mistakes=ABC_MISTAKES)
+    merges = [("b", "c</w>"), ("a", "b"), ("a", "bc</w>")]  # (a, b) is leftmost, (b, c</w>) ranks first
+    check(student.call(f"{M}:apply_bpe", "abc", merges), ["abc</w>"], what=f"apply_bpe('abc', {merges})",
+          mistakes={LEFTMOST: ["ab", "c</w>"]})
 
 
 def test_encode_with_unknown_and_decode(student):
@@ -98,7 +109,9 @@ def test_encode_with_unknown_and_decode(student):
             raise
         hint = "Likely mistake: no unk fallback: an unknown token must map to vocab[unk_token]"
         raise Feedback(f"encode('low lo', {vocab}, {merges}): {error}\n  {hint}") from None
-    check(got, np.array([5, 4, 1, 0], dtype=np.int64), what=f"encode('low lo', {vocab}, {merges})")
+    symbols = ["lo", "w</w>", "l", "o</w>"]  # 'o</w>' is not in the vocabulary
+    check(got, np.array([5, 4, 1, 0], dtype=np.int64), what=f"encode('low lo', {vocab}, {merges})",
+          mistakes=unknown_mistakes(symbols, vocab))
     removed = {"the end-of-word marker removed instead of turned into a space": "lowlo"}
     check(student.call(f"{M}:decode", [5, 4, 5], vocab), "low lo", what=f"decode([5, 4, 5], {vocab})", mistakes=removed)
 

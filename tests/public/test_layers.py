@@ -213,3 +213,17 @@ def test_decoder_layer_equals_torch_post_norm_with_both_masks(student):
     mistakes = decoder_mistakes(parts_of(theirs), x, memory, causal, memory_mask, False)
     what = f"DecoderLayer({D}, {H}, {DFF})(x (2, 5, 12), memory (2, 7, 12), tgt_mask=causal, memory_mask <bool (2, 1, 1, 7)>)"
     check(got["outputs"][0], expected, mistakes=mistakes, what=what)
+
+
+def test_decoder_layer_memory_as_long_as_the_target(student):
+    """DecoderLayer: norm_first=True, memory as long as x (a cross-attention with its roles swapped still runs)"""
+    theirs = randomised(nn.TransformerDecoderLayer(D, H, DFF, dropout=0.0, batch_first=True, norm_first=True), seed=15)
+    x, memory = x_of(B, L, D, seed=16), x_of(B, L, D, seed=17)
+    got = student.probe(
+        "module_run", target=DEC, init_args=[D, H, DFF], init_kwargs={"norm_first": True},
+        calls=[{"args": [x, memory]}], state=our_layer_state(theirs), dtype="float64",
+    )
+    expected = theirs(x, memory).detach()
+    mistakes = decoder_mistakes(parts_of(theirs), x, memory, None, None, True)
+    what = f"DecoderLayer({D}, {H}, {DFF}, norm_first=True)(x (2, 5, 12), memory (2, 5, 12))"
+    check(got["outputs"][0], expected, mistakes=mistakes, what=what)

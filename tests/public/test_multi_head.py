@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from autograder.grading.compare import check, check_raises
-from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, check_output_weights, mha_mistakes
+from autograder.grading.mistakes.multi_head import MERGE, MHA, SPLIT, bias_mistakes, check_output_weights, mha_mistakes
 from autograder.grading.mistakes.names import (
     DROPOUT_NOT_APPLIED,
     DROPOUT_ON_OUTPUT,
@@ -106,6 +106,14 @@ def test_parameters_are_the_four_projections(student):
         what="MultiHeadAttention(12, 3).state_dict(): names and shapes (the grader loads weights by these names: "
         "the four projections are self.w_q, self.w_k, self.w_v, self.w_o, and no other submodule holds parameters)",
     )
+
+
+def test_bias_false_leaves_no_bias(student):
+    """MultiHeadAttention(12, 3, bias=False): the four projections have weights only"""
+    got = student.probe("module_state", target=MHA, init_args=[D, H], init_kwargs={"bias": False})
+    expected = {f"{name}.weight": [D, D] for name in ("w_k", "w_o", "w_q", "w_v")}
+    check({name: list(t.shape) for name, t in sorted(got["state"].items())}, expected,
+          what="MultiHeadAttention(12, 3, bias=False).state_dict(): names and shapes", mistakes=bias_mistakes(D))
 
 
 def test_self_attention_equals_torch(student):

@@ -4,7 +4,7 @@
 import numpy as np
 
 from autograder.grading.compare import check, check_raises
-from autograder.grading.mistakes.one_hot import BUILD_VOCAB, ENCODE, ONE_HOT, out_of_range_mistakes, vocab_mistakes
+from autograder.grading.mistakes.one_hot import BUILD_VOCAB, ENCODE, ONE_HOT, out_of_range_mistakes, unknown_mistakes, vocab_mistakes
 
 
 def test_build_vocab_in_order(student):
@@ -31,7 +31,9 @@ def test_build_vocab_ties_alphabetical_not_first_seen(student):
 def test_encode_with_unknown_token(student):
     """encode: unknown words map to unk_token"""
     got = student.call(ENCODE, ["a", "zebra"], {"<unk>": 0, "a": 1}, unk_token="<unk>")
-    check(got, np.array([1, 0], dtype=np.int64), what="encode(['a', 'zebra'], {'<unk>': 0, 'a': 1}, unk_token='<unk>')")
+    vocab = {"<unk>": 0, "a": 1}
+    check(got, np.array([1, 0], dtype=np.int64), what="encode(['a', 'zebra'], {'<unk>': 0, 'a': 1}, unk_token='<unk>')",
+          mistakes=unknown_mistakes(["a", "zebra"], vocab))
 
 
 def test_encode_unknown_without_unk_raises(student):

@@ -4,10 +4,12 @@ Shipped to students, since the public tests import it: hand formulas and PyTorch
 never the reference. A mistake only the hidden suite models stays in the suite.
 """
 
+import itertools
 from collections.abc import Callable, Mapping, Sequence
 
 import torch
 
+from autograder.grading.compare import AnyOf
 from autograder.grading.mistakes.names import (
     KV_FROM_QUERY,
     MASK_IGNORED,
@@ -123,6 +125,8 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
         self_attn, cross_attn = (m.cross_attn, m.self_attn) if swapped else (m.self_attn, m.cross_attn)
 
         def cross(h):
+            if kv == "roles":  # queries from memory, keys and values from the decoder's stream
+                return cross_attn(memory, h, h, mm)[0]
             source = {"memory": memory, "self": h}[kv]
             if norm_memory:
                 source = m.norm2(source)
@@ -147,6 +151,10 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
             swapped=True
         ),
         **misplaced_norms(run, ("self-attention", "cross-attention", "feed-forward"), norm_first),
+        # runs only where memory is as long as x (a public test gives one such case)
+        "cross-attention's roles swapped: its queries come from the decoder (x), its keys and values from memory": (
+            lambda: run(kv="roles")
+        ),
     }
     if tgt_mask is not None:
         out[TGT_MASK_IGNORED] = lambda: run(tgt="none")
@@ -162,9 +170,13 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
 
 
 def layer_norm_mistakes(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> dict:
-    def norm(dims=(-1,), unbiased=False, eps_outside=False, affine=True, eps_value=eps):
-        mean = x.mean(dim=dims, keepdim=True)
-        var = x.var(dim=dims, unbiased=unbiased, keepdim=True)
+    def norm(dims=(-1,), unbiased=False, eps_outside=False, affine=True, eps_value=eps, mean_dims=None, centred=False):
+        """``mean_dims``: the mean alone over other axes, the variance per token (``centred``: around that mean)."""
+        mean = x.mean(dim=mean_dims or dims, keepdim=True)
+        if centred:
+            var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+        else:
+            var = x.var(dim=dims, unbiased=unbiased, keepdim=True)
         y = (x - mean) / (var.sqrt() + eps_value if eps_outside else (var + eps_value).sqrt())
         return weight * y + bias if affine else y
 
@@ -174,11 +186,31 @@ def layer_norm_mistakes(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
         "the Annotated Transformer's LayerNorm (unbiased std, eps added to the std)": lambda: norm(
             unbiased=True, eps_outside=True
         ),
-        "normalised over the wrong axis (dim=-2); the statistics are over the last axis, per token": lambda: norm(
-            dims=(-2,)
-        ),
-        "normalised over the whole sequence (last two axes) instead of each token": lambda: norm(dims=(-2, -1)),
+        **wrong_axes(x, norm),
         "weight and bias not applied": lambda: norm(affine=False),
         "eps argument ignored (1e-5 used)": lambda: norm(eps_value=1e-5),
         "eps missing (divide by sqrt(var + eps), not sqrt(var))": lambda: norm(eps_value=0.0),
     }
+
+
+def wrong_axes(x: torch.Tensor, norm: Callable[..., torch.Tensor]) -> dict:
+    """LayerNorm's statistics over any other set of axes than the last alone (``norm(dims=...)`` computes it)."""
+    named = {
+        (-2,): "normalised over the wrong axis (dim=-2); the statistics are over the last axis, per token",
+        (-2, -1): "normalised over the whole sequence (last two axes) instead of each token",
+        tuple(range(-x.dim(), 0)): "normalised over the whole tensor (every axis) instead of each token's features",
+    }
+    subsets = [dims for n in range(1, x.dim() + 1) for dims in itertools.combinations(range(-x.dim(), 0), n)]
+    out = {
+        named.get(dims, f"normalised over the axes {dims} instead of the last axis alone (each token's features)"): (
+            lambda dims=dims: norm(dims=dims)
+        )
+        for dims in subsets
+        if dims != (-1,)
+    }
+    for dims in subsets:
+        if dims != (-1,):
+            out[f"the mean taken over the axes {dims}: each token subtracts the mean of its own features (dim=-1)"] = (
+                AnyOf(lambda dims=dims: norm(mean_dims=dims), lambda dims=dims: norm(mean_dims=dims, centred=True))
+            )
+    return out

@@ -4,12 +4,15 @@ Shipped to students, since the public tests import it: PyTorch's own functions o
 the reference. A mistake only the hidden suite models stays in the suite.
 """
 
+import itertools
 import math
 
 import torch
 
+from autograder.grading.compare import AnyOf
 from autograder.grading.mistakes.names import (
     ATTENTION_OVER_QUERIES,
+    BIAS_IGNORED,
     KV_FROM_QUERY,
     MASK_AFTER_SOFTMAX,
     MASK_IGNORED,
@@ -43,7 +46,7 @@ def variant(
     scale="head",
     split="ok",
     merge="ok",
-    kv="given",
+    sources=("query", "key", "value"),
     dim=-1,
     mask_mode="given",
     w_o=True,
@@ -51,20 +54,17 @@ def variant(
     """Multi-head attention with one thing changed (the defaults give the right answer): (output, weights).
 
     ``m`` holds the four projections as callables ``w_q``, ``w_k``, ``w_v``, ``w_o`` (PyTorch's weights in the
-    public tests, the reference's in the hidden suite); the attention itself is written out here.
+    public tests, the reference's in the hidden suite); the attention itself is written out here. ``sources``: which
+    input (``"query"``, ``"key"`` or ``"value"``) each of ``w_q``, ``w_k``, ``w_v`` projects, in that order.
     """
     with torch.no_grad():
         H = num_heads
-        k_in, v_in = {
-            "given": (key, value),
-            "query": (query, query),
-            "keys_from_query": (query, value),
-            "values_from_query": (key, query),
-            "swapped": (value, key),
-        }[kv]
+        inputs = {"query": query, "key": key, "value": value}
+        q_in, k_in, v_in = (inputs[name] for name in sources)
         if mask is not None and mask.dim() == 3 and mask_mode != "no_head_axis":
             mask = mask.unsqueeze(1)  # (B, Lq, Lk) -> (B, 1, Lq, Lk): one mask per sequence, for every head
-        projected = [m.w_q(query), m.w_k(k_in), m.w_v(v_in)]  # each (B, L, D)
+        fill = 0.0 if mask_mode == "zero" else float("-inf")  # 0: a masked key still gets weight exp(0)
+        projected = [m.w_q(q_in), m.w_k(k_in), m.w_v(v_in)]  # each (B, L, D)
         D = projected[0].size(-1)
         DH = D // H
         if split == "reshape":
@@ -73,9 +73,10 @@ def variant(
             q, k, v = (x.view(x.size(0), x.size(1), DH, H).permute(0, 3, 1, 2) for x in projected)
         else:
             q, k, v = (x.view(x.size(0), x.size(1), H, DH).transpose(1, 2) for x in projected)
-        scores = q @ k.transpose(-2, -1) / {"head": math.sqrt(DH), "model": math.sqrt(D), "none": 1.0}[scale]
-        if mask is not None and mask_mode in ("given", "inverted", "no_head_axis"):
-            scores = scores.masked_fill(mask if mask_mode == "inverted" else ~mask, float("-inf"))
+        divisor = {"head": math.sqrt(DH), "model": math.sqrt(D), "none": 1.0, "head-unrooted": DH, "heads": H**0.5}
+        scores = q @ k.transpose(-2, -1) / divisor[scale]
+        if mask is not None and mask_mode in ("given", "inverted", "no_head_axis", "zero"):
+            scores = scores.masked_fill(mask if mask_mode == "inverted" else ~mask, fill)
         weights = torch.softmax(scores, dim=dim).nan_to_num(0.0)
         if mask is not None and mask_mode == "after":
             weights = weights.masked_fill(~mask, 0.0)
@@ -101,16 +102,15 @@ def mha_mistakes(m, query, key, value, mask=None, *, num_heads: int) -> dict:
         ATTENTION_OVER_QUERIES: v(dim=-2),
         "output projection w_o not applied": v(w_o=False),
     }
-    if key is not query:
-        out[KV_FROM_QUERY] = v(kv="query")
-        out["keys projected from the query: in cross-attention w_k projects the key input"] = v(kv="keys_from_query")
-        out["values projected from the query: in cross-attention w_v projects the value input"] = v(
-            kv="values_from_query"
-        )
-    if key is not value:
-        out["key and value swapped: w_k projects key, w_v projects value"] = v(kv="swapped")
+    out |= {
+        "scores divided by d_head, not sqrt(d_head)": v(scale="head-unrooted"),
+        "scores divided by sqrt(num_heads), not sqrt(d_head) (d_head = d_model / num_heads)": v(scale="heads"),
+        "softmax over the heads (dim=1): each query's weights sum to 1 over its keys, the last axis": v(dim=1),
+    }
+    out |= wrong_sources(v, query, key, value)
     if mask is not None:
         out |= {
+            "masked scores set to 0, not -inf: a masked key still gets weight exp(0)": v(mask_mode="zero"),
             MASK_INVERTED: v(mask_mode="inverted"),
             MASK_IGNORED: v(mask_mode="ignored"),
             MASK_AFTER_SOFTMAX: v(mask_mode="after"),
@@ -121,3 +121,43 @@ def mha_mistakes(m, query, key, value, mask=None, *, num_heads: int) -> dict:
             "Lq, Lk) and sequence b's mask lands on head b"
         ] = v(mask_mode="no_head_axis")
     return out
+
+
+KNOWN_SOURCES = {  # the inputs w_q, w_k, w_v project in the forms with a name of their own
+    ("query", "query", "query"): KV_FROM_QUERY,
+    ("query", "query", "value"): "keys projected from the query: in cross-attention w_k projects the key input",
+    ("query", "key", "query"): "values projected from the query: in cross-attention w_v projects the value input",
+    ("query", "value", "key"): "key and value swapped: w_k projects key, w_v projects value",
+}
+
+
+def wrong_sources(v, query, key, value) -> dict:
+    """Every other choice of the input each of w_q, w_k, w_v projects (an argument swapped or passed twice): the
+    known forms by their names, the others named by what they changed. Choices that give the very tensors of the
+    right answer, or of a form already listed, are left out."""
+    inputs = {"query": query, "key": key, "value": value}
+    seen = {(id(query), id(key), id(value))}
+    out = {}
+    for sources in sorted(itertools.product(inputs, repeat=3), key=lambda s: s not in KNOWN_SOURCES):
+        ids = tuple(id(inputs[name]) for name in sources)
+        if ids in seen:
+            continue
+        seen.add(ids)
+        wrong = [f"{w} projects the {name} input" for w, name, right in zip(("w_q", "w_k", "w_v"), sources, inputs)
+                 if inputs[name] is not inputs[right]]  # fmt: skip
+        out[KNOWN_SOURCES.get(sources) or " and ".join(wrong) + ": w_q projects query, w_k key, w_v value"] = v(
+            sources=sources
+        )
+    return out
+
+
+def bias_mistakes(d_model: int) -> dict:
+    """``bias=False`` forgotten on any of the four projections: the parameter names and shapes it leaves, for
+    ``MultiHeadAttention(d_model, h, bias=False)``'s ``{name: shape}``."""
+    weights = {f"{name}.weight": [d_model, d_model] for name in ("w_q", "w_k", "w_v", "w_o")}
+    forms = [
+        dict(sorted({**weights, **{f"{name}.bias": [d_model] for name in biased}}.items()))
+        for n in range(1, 5)
+        for biased in itertools.combinations(("w_q", "w_k", "w_v", "w_o"), n)
+    ]
+    return {BIAS_IGNORED: AnyOf(*forms)}

@@ -120,6 +120,10 @@ DROPOUT_ON_OUTPUT = declare(
     "dropout applied to the values or to the output instead of the attention weights",
     "instead of the attention weights",
 )
+BIAS_IGNORED = declare(
+    "bias=False ignored by a projection: pass bias=bias to each of the four nn.Linear",
+    "bias argument ignored",
+)
 
 # ----------------------------------------------------------------------------------------------------- masks
 STRICT_CAUSAL = declare("strict causal mask: the diagonal must be True (a position may attend to itself)")
@@ -180,6 +184,9 @@ TIES_HIGHER_ID = declare("ties broken towards the higher id instead of the lower
 TIES_PAIR_STRINGS = declare(
     "ties broken alphabetically by the pair's strings instead of by id",
     "ties broken alphabetically by the pair's strings",
+)
+UNKNOWN_DROPPED = declare(
+    "unknown tokens dropped: each maps to vocab[unk_token], one id per token", "unknown tokens dropped"
 )
 PAIR_TYPES = declare(
     "counting pair types instead of occurrences: each word counted once, not word_counts[word] times",

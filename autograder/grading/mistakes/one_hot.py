@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 
 from autograder.grading.compare import DoesNotApply
-from autograder.grading.mistakes.names import SPECIALS_LAST
+from autograder.grading.mistakes.names import SPECIALS_LAST, UNKNOWN_DROPPED
 
 BUILD_VOCAB = "embeddings.one_hot:build_vocab"
 ENCODE = "embeddings.one_hot:encode"
@@ -61,3 +61,9 @@ def out_of_range_mistakes(ids, vocab_size: int) -> dict:
         return np.eye(vocab_size)[ids]
 
     return {"negative id not refused: it wraps around to the last rows (check 0 <= id < vocab_size)": wrapped}
+
+
+def unknown_mistakes(tokens: list[str], vocab: dict[str, int]) -> dict:
+    """An encoding's ids with the unknown tokens left out instead of mapped to ``vocab[unk_token]`` (one_hot's
+    words, BPE's symbols)."""
+    return {UNKNOWN_DROPPED: np.array([vocab[t] for t in tokens if t in vocab], dtype=np.int64)}
