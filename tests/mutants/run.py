@@ -1,6 +1,6 @@
 """``make mutants``: grade every catalogued mistake (a sample of generated ones, and the held-out sets) with the real grader.
 
-    python -m tests.mutants.run [--generated N] [--jobs 2] [--only EXERCISE] [--in-process] [--markdown PATH] [--heldout-only | --no-heldout]
+    python -m tests.mutants.run [--generated N] [--jobs 2] [--only EXERCISE] [--in-process] [--markdown PATH] [--heldout-only | --no-heldout] [--set LABEL]
 
 Prints, per mutant, whether the hidden suite killed it (took points) and whether the feedback
 named the mistake, and the same for the student's own loop: the public tests of the mutant's
@@ -319,9 +319,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-heldout", action="store_true", help="leave the held-out sets out: while mistake models change, a held-out set is not looked at"
     )
+    parser.add_argument("--set", action="append", dest="sets", metavar="LABEL", help="only this held-out set (its LABEL; repeatable)")
     ns = parser.parse_args(argv)
 
-    mutants: list[AnyMutant] = [] if ns.no_heldout else [*all_heldout()]
+    mutants: list[AnyMutant] = [] if ns.no_heldout else [m for m in all_heldout() if not ns.sets or m.label in ns.sets]
     if not ns.heldout_only:
         mutants = [*all_mutants(), *sample(ns.generated, ns.seed), *mutants]
     if ns.only:

@@ -303,6 +303,11 @@ def test_greedy_decode_ignores_source_padding(student):
     src = torch.tensor([[3, 4, 5, 6, 7, 2], [6, 2, 0, 0, 0, 0]])  # the second sentence has 4 pads
     got = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src, 8, BOS, EOS], kwargs={})[0]
     alone = student.probe("decode_run", function="transformer.models:greedy_decode", model=model, args=[src[1:, :2], 8, BOS, EOS], kwargs={})[0]
-    # (no model of the mistake here: it would write out the decoding loop; the hidden suite names it)
+    # No model of the mistake here (it would write out the decoding loop); the two runs differ only in the source
+    # padding, which the forward pass masks (test_transformer_ignores_source_padding), so a difference names it.
     what = "greedy_decode(Transformer(...), src (2, 6) padded, max_len=8)[1] against the same sentence decoded alone, unpadded"
-    check(got[1, : alone.shape[1]], alone[0], what=what)
+    try:
+        check(got[1, : alone.shape[1]], alone[0], what=what)
+    except Feedback as failed:
+        raise failed.with_mistake(MEMORY_MASK_MISSING) from None
+

@@ -190,9 +190,11 @@ POWER_IGNORED = "power ignored: probabilities proportional to counts, not to cou
 
 def noise_mistakes(counts, power) -> dict:
     c = np.asarray(counts, dtype=np.float64)
+    w = c**power
+    wrong_divisors = (1.0, w.max(), c.sum(), len(w), np.linalg.norm(w))  # none, the largest, the counts' sum, ...
     return {
         POWER_IGNORED: lambda: c / c.sum(),
-        "not normalised: divide counts ** power by its sum": lambda: c**power,
+        "not normalised: divide counts ** power by its sum": AnyOf(*(w / d for d in wrong_divisors)),
         "normalised before the power and not renormalised: (counts / total) ** power does not sum to 1": lambda: (
             (c / c.sum()) ** power
         ),
