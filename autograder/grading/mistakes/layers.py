@@ -6,6 +6,7 @@ never the reference. A mistake only the hidden suite models stays in the suite.
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import torch
 
@@ -201,7 +202,7 @@ def wrong_axes(x: torch.Tensor, norm: Callable[..., torch.Tensor]) -> dict:
         tuple(range(-x.dim(), 0)): "normalised over the whole tensor (every axis) instead of each token's features",
     }
     subsets = [dims for n in range(1, x.dim() + 1) for dims in itertools.combinations(range(-x.dim(), 0), n)]
-    out = {
+    out: dict[str, Any] = {
         named.get(dims, f"normalised over the axes {dims} instead of the last axis alone (each token's features)"): (
             lambda dims=dims: norm(dims=dims)
         )

@@ -123,7 +123,7 @@ def mha_mistakes(m, query, key, value, mask=None, *, num_heads: int) -> dict:
     return out
 
 
-KNOWN_SOURCES = {  # the inputs w_q, w_k, w_v project in the forms with a name of their own
+KNOWN_SOURCES: dict[tuple[str, ...], str] = {  # the inputs w_q, w_k, w_v project in the forms with a name of their own
     ("query", "query", "query"): KV_FROM_QUERY,
     ("query", "query", "value"): "keys projected from the query: in cross-attention w_k projects the key input",
     ("query", "key", "query"): "values projected from the query: in cross-attention w_v projects the value input",
@@ -136,7 +136,7 @@ def wrong_sources(v, query, key, value) -> dict:
     known forms by their names, the others named by what they changed. Choices that give the very tensors of the
     right answer, or of a form already listed, are left out."""
     inputs = {"query": query, "key": key, "value": value}
-    seen = {(id(query), id(key), id(value))}
+    seen: set[tuple[int, ...]] = {(id(query), id(key), id(value))}
     out = {}
     for sources in sorted(itertools.product(inputs, repeat=3), key=lambda s: s not in KNOWN_SOURCES):
         ids = tuple(id(inputs[name]) for name in sources)
