@@ -33,12 +33,14 @@ reason comes from a file name the submission chose, and must never reach a sprea
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
 import json
 import os
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -54,9 +56,11 @@ from autograder.grading import sandbox, warm, written
 from autograder.grading.loader import REPO_ROOT
 from autograder.grading.results import PUBLIC_TAG, atomic_write
 from autograder.grading.textsafe import csv_row, printable
+from autograder.grading.worker.process import base_environment, interpreter
+from autograder.grading.worker.template import batch_server
 from autograder.layout import grader_files
-from autograder.runtime.curriculum import EXERCISES
-from autograder.settings import STRICT
+from autograder.runtime.curriculum import EXERCISES, PART_OF
+from autograder.settings import STRICT, Settings
 
 LOG_CAP = 256 << 10
 STOP_GRACE = 15.0  # seconds a stopped grade process has to kill its worker before it is killed itself
@@ -227,7 +231,13 @@ def _capped(output: bytes) -> bytes:
 
 
 def _run_grader(
-    path: Path, results: Path, log: Path, only: list[str] | None, timeout: float, in_process: bool
+    path: Path,
+    results: Path,
+    log: Path,
+    only: list[str] | None,
+    timeout: float,
+    in_process: bool,
+    server: socket.socket | None = None,
 ) -> tuple[int | None, str]:
     """One ``grade`` process, forked from the warm grader (:mod:`autograder.grading.warm`); returns (exit code or
     None on timeout, the tail of its output)."""
@@ -244,7 +254,7 @@ def _run_grader(
     with tempfile.NamedTemporaryFile(dir=log.parent, prefix=f".{log.name}.", delete=False) as raw:
         output_file = Path(raw.name)
     try:
-        proc = warm.start(argv, env, output_file)
+        proc = warm.start(argv, env, output_file, server)
         with _LIVE_LOCK:
             _LIVE.add(proc)
         try:
@@ -277,8 +287,9 @@ def grade_one(
     timeout: float,
     in_process: bool,
     grader: str,
+    server: socket.socket | None = None,
 ) -> Row:
-    """Grade one submission (or reuse its earlier row); never raises."""
+    """Grade one submission (or reuse its earlier row); never raises. ``server``: the batch's template server."""
     start = time.perf_counter()
     row = Row(ident)
     results, log, meta = (
@@ -293,7 +304,7 @@ def grade_one(
             kept[2].skipped = True
             return kept[2]
         results.unlink(missing_ok=True)
-        code, last = _run_grader(path, results, log, only, timeout, in_process)
+        code, last = _run_grader(path, results, log, only, timeout, in_process, server)
         if code is None:
             row.reason = f"grading took longer than {timeout:g} s and was stopped"
         elif code != 0 or not results.exists():
@@ -401,6 +412,16 @@ class Progress:
             self.bar.stop()
 
 
+def templates(exercises: list[str], in_process: bool) -> contextlib.AbstractContextManager[socket.socket | None]:
+    """The batch's template server (:func:`autograder.grading.worker.template.batch_server`), where its grades fork
+    workers from a template (PyTorch needed, ``AUTOGRADER_TEMPLATE`` on): each submission's template is then forked
+    from it rather than started and importing PyTorch afresh."""
+    settings = Settings.from_env()
+    if in_process or not settings.template or all(PART_OF.get(e) == "embeddings" for e in exercises):
+        return contextlib.nullcontext(None)
+    return batch_server(interpreter(), base_environment(settings))
+
+
 def grade_all(
     subs: list[tuple[str, Path]],
     out: Path,
@@ -421,10 +442,14 @@ def grade_all(
         os.chmod(out / name, 0o700)  # the class's results are its grader's alone (never a worker's to read)
     grader = fingerprint(only)
     rows: list[Row] = []
-    with Progress(len(subs), jobs, progress) as bar, ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with (
+        templates(exercises, in_process) as server,
+        Progress(len(subs), jobs, progress) as bar,
+        ThreadPoolExecutor(max_workers=max(1, jobs)) as pool,
+    ):
         try:
             futures = [
-                pool.submit(grade_one, ident, path, out, exercises, only, timeout, in_process, grader)
+                pool.submit(grade_one, ident, path, out, exercises, only, timeout, in_process, grader, server)
                 for ident, path in subs
             ]
             for future in as_completed(futures):

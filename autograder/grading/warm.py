@@ -17,6 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import socket
 import sys
 import traceback
 from multiprocessing.context import ForkServerProcess
@@ -36,11 +37,16 @@ PRELOAD = [
     "autograder.grading.worker",
     "autograder.grading.compare",
     "autograder.grading.mistakes",
+    "gensim.models",  # the pretrained suite's oracle reads the student's saved file with it: 1-2 s to import
 ]
 
 
-def _grade(argv: list[str], env: dict[str, str], output: str) -> None:
-    """In the forked child: become ``python -m autograder grade ARGV`` with ``env``, writing to ``output``."""
+def _grade(argv: list[str], env: dict[str, str], output: str, templates: socket.socket | None) -> None:
+    """In the forked child: become ``python -m autograder grade ARGV`` with ``env``, writing to ``output``;
+    ``templates``: the batch's template server, which forks this grade's worker template."""
+    from autograder.grading.worker import template
+
+    template.SERVER = templates
     os.setsid()  # its own session: the batch stops its whole tree (workers included) by the process group
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os.environ.clear()
@@ -82,8 +88,11 @@ def _context() -> multiprocessing.context.ForkServerContext:
     return _CONTEXT
 
 
-def start(argv: list[str], env: dict[str, str], output: Path) -> ForkServerProcess:
-    """Start ``grade ARGV`` forked from the template (started on first use), its output to ``output``."""
-    process = _context().Process(target=_grade, args=(argv, env, str(output)), daemon=False)
+def start(
+    argv: list[str], env: dict[str, str], output: Path, templates: socket.socket | None = None
+) -> ForkServerProcess:
+    """Start ``grade ARGV`` forked from the template (started on first use), its output to ``output``; the child
+    gets its own descriptor of ``templates`` (multiprocessing passes a socket to a forkserver's child)."""
+    process = _context().Process(target=_grade, args=(argv, env, str(output), templates), daemon=False)
     process.start()
     return process

@@ -9,16 +9,22 @@ no stand-in), and then, for each request on its control socket, forks a child th
 same worker as a fresh start, minus the imports. A worker forked here dies with the template (``parent_pid``), and the
 template dies with the grader.
 
-It also imports what PyTorch itself imports on first use (:data:`LAZY`): an optimizer's constructor and a meta
-tensor's decomposition import ``torch._dynamo``, about 0.9 s of CPU, which each forked worker would otherwise pay
-again (a full grade's masks and models phases both reach it). The grader starts the template before it collects the
-suites (:func:`autograder.grading.plugin.pytest_collection`), so these imports overlap that work on a second core.
+It also imports what the workers would otherwise each import on first use (:data:`LAZY`): an optimizer's
+constructor and a meta tensor's decomposition import ``torch._dynamo``, about 0.9 s of CPU (a full grade's masks
+and models phases both reach it), and the similarity probes draw with ``matplotlib.pyplot``, whose first import in a
+fresh home also builds its font cache (0.3 to 0.9 s). Its ``matplotlibrc`` is read from folders the grader made (the
+workspace's root or the server's runtime copy, never the submission's), its cache goes to ``MPLCONFIGDIR``. The
+grader starts the template before it collects the suites (:func:`autograder.grading.plugin.pytest_collection`), so
+these imports overlap that work on a second core.
 
 The control socket (``SOCK_SEQPACKET``: one JSON message per packet, descriptors beside it) carries requests
 ``{"op": "start", "runtime", "cwd", "env", "config"}`` with the worker's request, reply and output descriptors, and
-``{"op": "release", "pid"}``; and replies ``{"started": pid}`` and, when a child exits, ``{"exited": pid, "status":
-code}`` (``-signal`` when killed, as :class:`subprocess.Popen` says it). An exited child stays a zombie, its pid
-reserved so that a kill by the grader cannot reach another process, until the grader releases it.
+``{"op": "release", "pid"}``; and replies ``{"template": pid}`` first (the template's own pid), ``{"started": pid}``
+and, when a child exits, ``{"exited": pid, "status": code}`` (``-signal`` when killed, as :class:`subprocess.Popen`
+says it). An exited child stays a zombie, its pid reserved so that a kill by the grader cannot reach another
+process, until the grader releases it.
+
+A batch forks each submission's template from one process that imported all this once (:func:`serve_templates`).
 """
 
 from __future__ import annotations
@@ -81,18 +87,16 @@ def _start(sock: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
     return -1  # never reached: the child ends in the worker or above
 
 
-LAZY = ("torch._dynamo",)  # imported by PyTorch on first use, about 0.9 s each time; see the module docstring
+LAZY = ("torch._dynamo", "matplotlib.pyplot")  # imported on first use by the workers; see the module docstring
 
 
 def _exit_code(info: os.waitid_result) -> int:
     return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
 
-def main(control: str) -> None:
-    """Serve start requests until the grader closes the control socket; see the module docstring."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    grader = os.getppid()
+def _warm() -> bool:
+    """Import what the workers will use (see the module docstring); False where this kernel has no pidfds (Linux
+    < 5.3), which the template needs: the grader then starts its workers afresh."""
     try:
         import importlib
 
@@ -104,12 +108,65 @@ def main(control: str) -> None:
     except ImportError:
         pass  # the workers report what they lack
     try:
-        os.close(os.pidfd_open(os.getpid()))  # Linux >= 5.3: without pidfds, no template (the grader starts afresh)
+        os.close(os.pidfd_open(os.getpid()))
     except OSError:
+        return False
+    return True
+
+
+def _die_with_parent() -> int:
+    """SIGKILL when the parent ends; returns the parent's pid (compare it to ``os.getppid()`` after a slow step)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    return os.getppid()
+
+
+def main(control: str) -> None:
+    """One template for one grader: serve start requests until the grader closes the control socket."""
+    grader = _die_with_parent()
+    if not _warm() or os.getppid() != grader:
         os._exit(1)
-    if os.getppid() != grader:
+    _serve(socket.socket(fileno=int(control)))
+
+
+def serve_templates(listen: str) -> None:
+    """A batch's source of templates: imports once, then forks a template for each request on ``listen``.
+
+    A batch starts this process once (:func:`autograder.grading.worker.template.start_server`) and each of its grade
+    processes asks it for its template: ``{"op": "template"}`` with the grader's end of a new control socket beside
+    it, on the socket every grade process of the batch shares (one message each, never a reply on it). The forked
+    child is a template like :func:`main`'s, serving that one control socket, minus the imports every submission's
+    template used to repeat. It holds nothing of any submission and nothing of the grader: it is forked from this
+    process, never from another template. The server ends when the last holder of ``listen`` closes it, and with
+    the batch (its parent).
+    """
+    batch = _die_with_parent()
+    if not _warm() or os.getppid() != batch:
         os._exit(1)
-    sock = socket.socket(fileno=int(control))
+    server = socket.socket(fileno=int(listen))
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the templates are reaped by the kernel
+    while True:
+        message, fds, _, _ = socket.recv_fds(server, 1024, 1)
+        if not message:
+            os._exit(0)
+        if len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            continue
+        if os.fork() == 0:
+            try:
+                server.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # a template waits for its own workers
+                _die_with_parent()
+                _serve(socket.socket(fileno=fds[0]))
+            finally:
+                os._exit(1)
+        os.close(fds[0])
+
+
+def _serve(sock: socket.socket) -> None:
+    """The template's loop (see the module docstring); ends the process when the grader closes ``sock``."""
+    sock.send(json.dumps({"template": os.getpid()}).encode())
     children: dict[int, int] = {}  # pid -> pidfd (readable once the child exits), until it is reported
     while True:
         ready: list[Any] = select.select([sock.fileno(), *children.values()], [], [])[0]

@@ -148,7 +148,7 @@ def test_a_grade_forked_from_the_warm_grader_equals_a_fresh_grade_process(tmp_pa
 # -- issue 9.7: one row per submission, always; the gradebook and meta files written atomically
 
 
-def _fake_grader(path, results, log, only, timeout, in_process):
+def _fake_grader(path, results, log, only, timeout, in_process, server=None):
     results.write_text(json.dumps({"score": 1, "max_score": 2, "tests": [{"name": "one_hot: x", "score": 1, "tags": ["one_hot"]}]}))
     return 0, ""
 

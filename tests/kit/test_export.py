@@ -74,7 +74,7 @@ def canvas_import(path: Path) -> dict[str, object]:
 SCORES = {"ada": 17.0, "S-alan": 12.0, "13": 3.0, "=HYPERLINK(0)": 5.0, "stranger": 9.0}
 
 
-def _fake_grader(path, results, log, only, timeout, in_process):
+def _fake_grader(path, results, log, only, timeout, in_process, server=None):
     """A results file with the submission's score from :data:`SCORES` in one_hot, and 1 of 5 in masks."""
     tests = [{"name": "one_hot: a", "score": SCORES[path.name], "max_score": 20, "tags": ["one_hot"]},
              {"name": "masks: b", "score": 1, "max_score": 5, "tags": ["masks"]}]  # fmt: skip

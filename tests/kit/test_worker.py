@@ -487,6 +487,74 @@ def test_in_process_a_function_stopped_by_pytest_timeout_fails_at_once_later():
     assert Hanging.calls == 1
 
 
+# -- a batch's template server (issue 20): each submission's template forked from one process that imported once
+
+
+@pytest.fixture
+def template_server(monkeypatch) -> Iterator[None]:
+    """What a batch's grade processes have: the batch's template server (grading/batch.py starts it)."""
+    from autograder.grading.worker import template
+    from autograder.grading.worker.process import base_environment, interpreter
+
+    with template.batch_server(interpreter(), base_environment(settings())) as server:
+        monkeypatch.setattr(template, "SERVER", server)
+        yield
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def gone(pid: int) -> bool:
+    """Ended (a zombie is ended: only its parent's wait is left)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_a_batch_forks_each_template_from_its_server_and_grades_the_same(template_server):
+    with isolated(SOLUTIONS, {"one_hot", "multi_head"}) as s:
+        assert s.call(BUILD_VOCAB, ["b", "a", "b"]) == {"b": 0, "a": 1}
+        template = s._template
+        assert template is not None and template.proc is None  # asked of the server, not started afresh
+        server = parent_of(template.pid)
+        assert b"serve_templates" in Path(f"/proc/{server}/cmdline").read_bytes()
+        assert parent_of(s._worker.proc.pid) == template.pid  # the worker is the template's child, as before
+    assert gone(template.pid)  # closing the student ends its template; the server lives on for the next
+
+
+KEEP_A_WORKER = """
+import time
+from autograder.grading.loader import SOLUTIONS
+from autograder.grading.worker import IsolatedStudent, template
+from autograder.grading.worker.process import base_environment, interpreter
+from autograder.settings import Settings
+
+with template.batch_server(interpreter(), base_environment(Settings.from_env())) as template.SERVER:
+    s = IsolatedStudent(SOLUTIONS, exercises={"one_hot", "multi_head"})
+    s.call("embeddings.one_hot:build_vocab", ["a"])
+    print(s._template.pid, s._worker.proc.pid, flush=True)
+    time.sleep(600)
+"""
+
+
+def test_a_grade_killed_outright_leaves_no_template_and_no_worker_of_the_server():
+    """A batch's grade killed with SIGKILL (its timeout, the OOM killer) runs no cleanup: its template, a child of
+    the server and not of the grade, sees its control socket end and leaves, and its workers die with it."""
+    proc = subprocess.Popen([sys.executable, "-c", KEEP_A_WORKER], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        template, worker = map(int, proc.stdout.readline().split())
+        assert not gone(template) and not gone(worker)
+    finally:
+        proc.kill()
+        proc.wait()
+    deadline = time.monotonic() + 10
+    while not (gone(template) and gone(worker)):
+        assert time.monotonic() < deadline, "the template or its worker outlived the grade that used them"
+        time.sleep(0.1)
+
+
 def test_closing_a_student_ends_its_template_by_itself_not_by_a_kill():
     student = IsolatedStudent(SOLUTIONS, settings=settings(), exercises={"one_hot", "multi_head"})
     try:

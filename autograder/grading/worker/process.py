@@ -77,19 +77,26 @@ SYSTEM_READ = (
 )
 
 
-def environment(settings: Settings, slot: Slot) -> dict[str, str]:
-    """A worker's whole environment: nothing of the grader's, its home and temporary folders in its slot."""
+def base_environment(settings: Settings) -> dict[str, str]:
+    """What every worker's environment holds, whatever its slot: what PyTorch and NumPy read as they are imported
+    (a template's imports see this, see :mod:`autograder.grading.worker.template`)."""
     threads = str(settings.threads)
     return {
         "PATH": "/usr/local/bin:/usr/bin:/bin",
         "LANG": "C.UTF-8",
         "LC_ALL": "C.UTF-8",
-        "HOME": str(slot.home),
-        "TMPDIR": str(slot.tmp),
         "OMP_NUM_THREADS": threads,
         "MKL_NUM_THREADS": threads,
         "OPENBLAS_NUM_THREADS": threads,
         "MPLBACKEND": "Agg",
+    }
+
+
+def environment(settings: Settings, slot: Slot) -> dict[str, str]:
+    """A worker's whole environment: nothing of the grader's, its home and temporary folders in its slot."""
+    return base_environment(settings) | {
+        "HOME": str(slot.home),
+        "TMPDIR": str(slot.tmp),
         "MPLCONFIGDIR": str(slot.home / ".matplotlib"),
     }
 
@@ -135,9 +142,9 @@ class Worker:
         request, reply, output = fds
         env = environment(self.settings, self.slot)
         if template is not None and self.preload_torch:
-            config = self._config(request, reply, template.proc.pid)
             cwd, timeout = str(self.workspace.path), self.settings.startup_timeout
             try:
+                config = self._config(request, reply, template.pid)
                 return template.start(str(self.slot.runtime), cwd, env, dict(config), fds, timeout)
             except TemplateGone:
                 pass  # started afresh below
@@ -230,7 +237,7 @@ class Worker:
 
     def template_lost(self) -> bool:
         """Forked by a template that has ended (which ends every worker it forked)."""
-        return isinstance(self.proc, Forked) and self.proc.template.proc.poll() is not None
+        return isinstance(self.proc, Forked) and self.proc.template.lost()
 
     def exit_status(self, wait: float = 1.0) -> int | None:
         try:

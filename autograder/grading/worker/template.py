@@ -11,17 +11,56 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import select
+import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
-from autograder.grading.worker.workspace import Slot
+from autograder.grading.worker.workspace import Slot, copy_runtime
 
-BOOT = (
-    "import sys; sys.path.insert(0, sys.argv[1]); from autograder.runtime.template import main; main(int(sys.argv[2]))"
+BOOT = (  # {}: main (one template) or serve_templates (a batch's server)
+    "import sys; sys.path.insert(0, sys.argv[1]); from autograder.runtime import template; "
+    "template.{}(int(sys.argv[2]))"
 )
+
+SERVER: socket.socket | None = None  # a batch's template server (set in each grade process: batch, warm.start)
+HELLO_TIMEOUT = 60.0  # seconds a template may take to say its pid (it imports PyTorch first when started afresh)
+
+
+@contextlib.contextmanager
+def batch_server(interpreter: str, env: dict[str, str]) -> Iterator[socket.socket]:
+    """A batch's template server (:func:`autograder.runtime.template.serve_templates`), over a copy of the
+    non-secret runtime of its own, for the batch's duration; yields the socket its grade processes ask it on (each
+    sets :data:`SERVER` to it). ``env``: the environment the workers' imports see (their thread counts)."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with tempfile.TemporaryDirectory(prefix="autograder-templates-") as folder:
+        runtime = Path(folder) / "runtime"
+        copy_runtime(runtime)
+        env = env | {"MPLCONFIGDIR": str(Path(folder) / "matplotlib")}  # its font cache (see runtime/template.py)
+        try:
+            proc = subprocess.Popen(
+                [interpreter, "-I", "-B", "-c", BOOT.format("serve_templates"), str(runtime), str(theirs.fileno())],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                pass_fds=(theirs.fileno(),), cwd=runtime, env=env, start_new_session=True,
+            )  # fmt: skip
+        finally:
+            theirs.close()
+        try:
+            yield ours
+        finally:
+            ours.close()  # the server ends once no grade process holds the socket either
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 class TemplateGone(Exception):
@@ -32,28 +71,45 @@ class Template:
     """One template process and its control socket; see the module docstring."""
 
     def __init__(self, interpreter: str, slot: Slot, cwd: str, env: dict[str, str]) -> None:
+        """Forked by the batch's template server where there is one (:data:`SERVER`), else started afresh."""
         self.slot = slot
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc: subprocess.Popen[bytes] | None = None  # a template started afresh; None: forked by the server
         try:
-            self.proc = subprocess.Popen(
-                [interpreter, "-I", "-B", "-c", BOOT, str(slot.runtime), str(theirs.fileno())],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                pass_fds=(theirs.fileno(),),
-                cwd=cwd,
-                env=env,
-                start_new_session=True,
-            )
+            if not _ask_server(theirs):
+                self.proc = subprocess.Popen(
+                    [interpreter, "-I", "-B", "-c", BOOT.format("main"), str(slot.runtime), str(theirs.fileno())],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    pass_fds=(theirs.fileno(),), cwd=cwd, env=env, start_new_session=True,
+                )  # fmt: skip
         finally:
             theirs.close()
         self._lock = threading.Lock()
         self._changed = threading.Condition()
         self._started: list[int] = []
+        self._pid: int | None = None
+        self._pidfd: int | None = None
         self.exited: dict[int, int] = {}
         self.alive = True
         self._reader = threading.Thread(target=self._read, name="worker-template", daemon=True)
         self._reader.start()
+
+    @property
+    def pid(self) -> int:
+        """The template's pid, once it has said it (raises :class:`TemplateGone` if it never does)."""
+        with self._changed:
+            self._changed.wait_for(lambda: self._pid is not None or not self.alive, HELLO_TIMEOUT)
+            if self._pid is None:
+                raise TemplateGone
+            return self._pid
+
+    def lost(self) -> bool:
+        """Whether the template has ended (which ends every worker it forked)."""
+        if self.proc is not None:
+            return self.proc.poll() is not None
+        if self._pidfd is None:
+            return not self.alive
+        return bool(select.select([self._pidfd], [], [], 0.2)[0])  # readable once it exited
 
     def _read(self) -> None:
         while True:
@@ -67,7 +123,11 @@ class Template:
                     self.alive = False
                     self._changed.notify_all()
                     return
-                if isinstance(message.get("started"), int):
+                if isinstance(message.get("template"), int) and self._pid is None:
+                    self._pid = message["template"]
+                    with contextlib.suppress(OSError):  # (it cannot have exited: it is waiting on this socket)
+                        self._pidfd = os.pidfd_open(self._pid)
+                elif isinstance(message.get("started"), int):
                     self._started.append(message["started"])
                 elif isinstance(message.get("exited"), int) and isinstance(message.get("status"), int):
                     self.exited[message["exited"]] = message["status"]
@@ -113,11 +173,29 @@ class Template:
                 self._sock.shutdown(socket.SHUT_RDWR)
             self._sock.close()
         finally:
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            if self.proc is not None:
+                try:
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+            elif self._pidfd is not None:  # a child of the server: waited for by its pidfd, killed through it
+                if not select.select([self._pidfd], [], [], 5)[0]:
+                    with contextlib.suppress(OSError):
+                        signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+                os.close(self._pidfd)
+                self._pidfd = None
+
+
+def _ask_server(theirs: socket.socket) -> bool:
+    """Ask the batch's template server for a template on ``theirs``; False when there is none (or it has ended)."""
+    if SERVER is None:
+        return False
+    try:
+        socket.send_fds(SERVER, [json.dumps({"op": "template"}).encode()], [theirs.fileno()])
+    except OSError:
+        return False
+    return True
 
 
 class Forked:

@@ -56,6 +56,16 @@ def sweep_workspaces(older_than: float = 60.0) -> int:
     return removed
 
 
+def copy_runtime(runtime: Path, stand_ins: frozenset[str] = frozenset()) -> None:
+    """Copy the non-secret runtime, with only ``stand_ins``, into ``runtime`` (an empty ``autograder/__init__.py``:
+    the copy imports nothing of the package but ``runtime``)."""
+    for src, name in worker_runtime_files(stand_ins):
+        dst = runtime / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+    (runtime / "autograder" / "__init__.py").write_text("")
+
+
 @dataclasses.dataclass(frozen=True)
 class Slot:
     """One worker's own folders in the workspace: ``runtime/`` (read-only, the grader's) and ``home/`` and ``tmp/``."""
@@ -105,11 +115,7 @@ class Workspace:
         folder = self.path / f"w{self._slots}"
         slot = Slot(folder, folder / "runtime", folder / "home", folder / "tmp")
         folder.mkdir(mode=0o711)
-        for src, name in worker_runtime_files(stand_ins):
-            dst = slot.runtime / name
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(src, dst)
-        (slot.runtime / "autograder" / "__init__.py").write_text("")
+        copy_runtime(slot.runtime, stand_ins)
         self._read_only(slot.runtime)
         self.clear_scratch(slot)
         return slot
