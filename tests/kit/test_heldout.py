@@ -10,7 +10,7 @@ import pytest
 from autograder.grading.loader import SOLUTIONS
 from autograder.runtime.curriculum import CONCEPTS, EXERCISES
 from tests.mutants import all_mutants
-from tests.mutants.heldout import DEFAULT_LABEL, HeldOutMutant, all_heldout, heldout_sets, named_mistakes, set_2026_12b, set_2026_12c
+from tests.mutants.heldout import DEFAULT_LABEL, HeldOutMutant, all_heldout, heldout_sets, named_mistakes, set_2026_12b, set_2026_12c, set_2026_12d
 from tests.mutants.run import HELDOUT_PUBLIC_NAMED_GOAL, Outcome, heldout_rows, summarise
 
 HELDOUT = all_heldout()
@@ -53,6 +53,17 @@ def test_set_c_is_registered_after_sets_a_and_b():
     assert all(m.name.startswith("c_") for m in set_2026_12c.HELDOUT), "set C's ids carry its prefix"
     code = set(EXERCISES) - CONCEPTS
     assert {m.exercise for m in set_2026_12c.HELDOUT} == code, "set C covers every code exercise"
+
+
+def test_set_d_is_registered_after_sets_a_b_and_c():
+    sets = heldout_sets()
+    assert list(sets)[:4] == [DEFAULT_LABEL, set_2026_12b.LABEL, set_2026_12c.LABEL, set_2026_12d.LABEL], "sets A, B, C, then D"
+    assert [m.id for m in sets[set_2026_12d.LABEL]] == [m.id for m in set_2026_12d.HELDOUT], "set D is measured whole"
+    assert all(m.label == set_2026_12d.LABEL for m in sets[set_2026_12d.LABEL])
+    assert len(set_2026_12d.HELDOUT) >= 45
+    assert all(m.name.startswith("d_") for m in set_2026_12d.HELDOUT), "set D's ids carry its prefix"
+    code = set(EXERCISES) - CONCEPTS
+    assert {m.exercise for m in set_2026_12d.HELDOUT} == code, "set D covers every code exercise"
 
 
 def test_naming_reads_only_the_named_mistake_lines():
