@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from types import SimpleNamespace
 
+import pytest
 import torch
 from torch import nn
 
@@ -215,15 +216,16 @@ def test_decoder_layer_equals_torch_post_norm_with_both_masks(student):
     check(got["outputs"][0], expected, mistakes=mistakes, what=what)
 
 
-def test_decoder_layer_memory_as_long_as_the_target(student):
-    """DecoderLayer: norm_first=True, memory as long as x (a cross-attention with its roles swapped still runs)"""
-    theirs = randomised(nn.TransformerDecoderLayer(D, H, DFF, dropout=0.0, batch_first=True, norm_first=True), seed=15)
+@pytest.mark.parametrize("norm_first", [False, True], ids=["post-norm", "pre-norm"])
+def test_decoder_layer_memory_as_long_as_the_target(student, norm_first):
+    """DecoderLayer: memory as long as x (a cross-attention with its roles swapped still runs)"""
+    theirs = randomised(nn.TransformerDecoderLayer(D, H, DFF, dropout=0.0, batch_first=True, norm_first=norm_first), seed=15)
     x, memory = x_of(B, L, D, seed=16), x_of(B, L, D, seed=17)
     got = student.probe(
-        "module_run", target=DEC, init_args=[D, H, DFF], init_kwargs={"norm_first": True},
+        "module_run", target=DEC, init_args=[D, H, DFF], init_kwargs={"norm_first": norm_first},
         calls=[{"args": [x, memory]}], state=our_layer_state(theirs), dtype="float64",
     )
     expected = theirs(x, memory).detach()
-    mistakes = decoder_mistakes(parts_of(theirs), x, memory, None, None, True)
-    what = f"DecoderLayer({D}, {H}, {DFF}, norm_first=True)(x (2, 5, 12), memory (2, 5, 12))"
+    mistakes = decoder_mistakes(parts_of(theirs), x, memory, None, None, norm_first)
+    what = f"DecoderLayer({D}, {H}, {DFF}, norm_first={norm_first})(x (2, 5, 12), memory (2, 5, 12))"
     check(got["outputs"][0], expected, mistakes=mistakes, what=what)

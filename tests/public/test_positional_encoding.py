@@ -60,6 +60,14 @@ def test_positional_encoding_adds_the_table(student):
     check(got["outputs"][0], formula(3, 4).expand(2, 3, 4), what=what, mistakes=forward_mistakes(x, formula(10, 4), 10))
 
 
+def test_positional_encoding_of_one_sequence(student):
+    """PositionalEncoding: a batch of one sequence gets the table's first L rows too (positions run along dim 1)"""
+    x = torch.zeros(1, 3, 4)  # one sequence: a table sliced by the batch size still runs
+    got = student.probe("module_run", target=PE, init_args=[4], init_kwargs={"max_len": 10}, calls=[{"args": [x]}])
+    what = "PositionalEncoding(4, max_len=10)(torch.zeros(1, 3, 4))"
+    check(got["outputs"][0], formula(3, 4)[None], what=what, mistakes=forward_mistakes(x, formula(10, 4), 10))
+
+
 def test_positional_encoding_eval_has_no_dropout(student):
     """PositionalEncoding: in eval mode, forward(x) = x + pe[:L] even with dropout=0.5"""
     x = torch.arange(24, dtype=torch.float32).reshape(2, 3, 4)

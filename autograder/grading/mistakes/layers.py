@@ -164,8 +164,8 @@ def decoder_mistakes(m, x, memory, tgt_mask, memory_mask, norm_first: bool) -> d
     else:
         out[KV_FROM_QUERY] = lambda: run(kv="self")
     if norm_first:
-        out["memory passed through norm2 (pre-norm normalises only the decoder's stream)"] = lambda: run(
-            norm_memory=True
+        out["memory normalised by norm2 too: pre-norm normalises only the decoder's own stream, never memory"] = (
+            lambda: run(norm_memory=True)
         )
     return out
 

@@ -50,6 +50,7 @@ def variant(
     dim=-1,
     mask_mode="given",
     w_o=True,
+    average=False,
 ):
     """Multi-head attention with one thing changed (the defaults give the right answer): (output, weights).
 
@@ -86,7 +87,7 @@ def variant(
             if merge == "reshape"
             else out.transpose(1, 2).reshape(out.size(0), out.size(2), D)
         )
-        return (m.w_o(merged) if w_o else merged), weights
+        return (m.w_o(merged) if w_o else merged), (weights.mean(dim=1) if average else weights)
 
 
 def mha_mistakes(m, query, key, value, mask=None, *, num_heads: int) -> dict:
@@ -106,6 +107,9 @@ def mha_mistakes(m, query, key, value, mask=None, *, num_heads: int) -> dict:
         "scores divided by d_head, not sqrt(d_head)": v(scale="head-unrooted"),
         "scores divided by sqrt(num_heads), not sqrt(d_head) (d_head = d_model / num_heads)": v(scale="heads"),
         "softmax over the heads (dim=1): each query's weights sum to 1 over its keys, the last axis": v(dim=1),
+        "weights averaged over the heads (nn.MultiheadAttention's default): return them per head, (B, h, Lq, Lk)": v(
+            average=True
+        ),
     }
     out |= wrong_sources(v, query, key, value)
     if mask is not None:
@@ -143,7 +147,8 @@ def wrong_sources(v, query, key, value) -> dict:
         if ids in seen:
             continue
         seen.add(ids)
-        wrong = [f"{w} projects the {name} input" for w, name, right in zip(("w_q", "w_k", "w_v"), sources, inputs)
+        roles = zip(("queries", "keys", "values"), ("w_q", "w_k", "w_v"), sources, inputs)
+        wrong = [f"{role} projected from the {name} input, {w}({name})" for role, w, name, right in roles
                  if inputs[name] is not inputs[right]]  # fmt: skip
         out[KNOWN_SOURCES.get(sources) or " and ".join(wrong) + ": w_q projects query, w_k key, w_v value"] = v(
             sources=sources

@@ -8,6 +8,7 @@ import math
 
 import torch
 
+from autograder.grading.compare import AnyOf
 from autograder.grading.mistakes.names import POSITIONS_ALONG_BATCH, POSITIONS_NOT_ADDED
 
 SINUSOIDAL = "transformer.positional_encoding:sinusoidal_positional_encoding"
@@ -57,7 +58,8 @@ def forward_mistakes(x: torch.Tensor, pe: torch.Tensor, max_len: int) -> dict:
     out = {
         POSITIONS_NOT_ADDED: x,
         "positional encoding multiplied instead of added": lambda: x * pe[:L],
-        POSITIONS_ALONG_BATCH: lambda: x + pe[:B].unsqueeze(1),
+        # the table sliced by x.size(0): added along the batch axis, or as rows that broadcast over the positions
+        POSITIONS_ALONG_BATCH: AnyOf(lambda: x + pe[:B].unsqueeze(1), lambda: x + pe[:B]),
     }
     for name, table in table_mistakes(max_len, D).items():
         out[name] = lambda table=table: x + table()[:L]

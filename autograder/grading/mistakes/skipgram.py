@@ -69,6 +69,10 @@ def softmax_mistakes(x: np.ndarray) -> dict:
             e = np.exp(x)
             return e / e.sum(axis=-1, keepdims=True)
 
+    def row_max_whole_sum():
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum()
+
     def global_max():
         with np.errstate(all="ignore"):
             e = np.exp(x - x.max())
@@ -77,7 +81,8 @@ def softmax_mistakes(x: np.ndarray) -> dict:
     return {
         SOFTMAX_NOT_STABILISED: unstable,
         SOFTMAX_GLOBAL_MAX: global_max,
-        "softmax over the whole array instead of the last axis": lambda: over(None),
+        # the sum taken over every axis, whichever max was subtracted: one slip
+        "softmax over the whole array instead of the last axis": AnyOf(lambda: over(None), row_max_whole_sum),
         SOFTMAX_OTHER_AXIS: AnyOf(*(lambda axis=axis: over(axis) for axis in range(x.ndim - 1))),
     }
 
@@ -130,6 +135,16 @@ NEG_TERMS = {
 }
 
 
+# The other vector of a dot product taken in one term of the gradients (the family "the wrong vector", wherever
+# it is taken) -> how it reads: d/dv_c (u . v_c) is u, and d/du (u . v_c) is v_c.
+WRONG_VECTOR = {
+    "center_outside": "grad_center_vec's outside term multiplies v_c instead of u_o: d/dv_c (u_o . v_c) = u_o",
+    "center_negatives": "grad_center_vec's negatives' term multiplies v_c instead of u_k: d/dv_c (u_k . v_c) = u_k",
+    "rows_outside": "the outside word's row gradient multiplies u_o instead of v_c: d/du_o (u_o . v_c) = v_c",
+    "rows_negatives": "a negative's row gradient multiplies its own u_k instead of v_c: d/du_k (u_k . v_c) = v_c",
+}
+
+
 def neg_variant(
     v,
     o,
@@ -143,9 +158,10 @@ def neg_variant(
     overwrite_o=False,
     loss_neg_plus=False,
     drop="",
+    wrong="",
 ):
-    """The loss and both gradients, with switches for the known mistakes; ``drop`` names a term left out (a key of
-    :data:`NEG_TERMS`)."""
+    """The loss and both gradients, with switches for the known mistakes; ``drop`` names a term left out, ``wrong``
+    a term that takes the other vector (keys of :data:`NEG_TERMS`, :data:`WRONG_VECTOR`)."""
     negs = np.unique(negs) if dedup else np.asarray(negs)
     u_o, u_k = U[o], U[negs]
     s_o, s_k = sig(u_o @ v), sig(u_k @ v)
@@ -153,10 +169,12 @@ def neg_variant(
         loss = float(-np.log(s_o) - np.sum(np.log(sig((1.0 if loss_neg_plus else -1.0) * (u_k @ v)))))
     c_k = neg_sign * ((1.0 - s_k) if one_minus else s_k)
     keep = {term: float(term != drop) for term in NEG_TERMS}
-    g_v = keep["center_outside"] * (s_o - 1.0) * u_o + keep["center_negatives"] * (c_k @ u_k)
+    vk = np.broadcast_to(v, u_k.shape) if wrong == "center_negatives" else u_k
+    g_v = keep["center_outside"] * (s_o - 1.0) * (v if wrong == "center_outside" else u_o)
+    g_v = g_v + keep["center_negatives"] * (c_k @ vk)
     g_U = np.zeros_like(U)
-    g_U[o] += keep["rows_outside"] * (s_o - 1.0) * v
-    rows = keep["rows_negatives"] * c_k[:, None] * v[None, :]
+    g_U[o] += keep["rows_outside"] * (s_o - 1.0) * (u_o if wrong == "rows_outside" else v)
+    rows = keep["rows_negatives"] * c_k[:, None] * (u_k if wrong == "rows_negatives" else v[None, :])
     if accumulate:
         np.add.at(g_U, negs, rows)
     else:
@@ -182,6 +200,7 @@ def neg_mistakes(v, o, U, negs) -> dict:
             v, o, U, negs, loss_neg_plus=True
         ),
         **{name: lambda term=term: neg_variant(v, o, U, negs, drop=term) for term, name in NEG_TERMS.items()},
+        **{name: lambda term=term: neg_variant(v, o, U, negs, wrong=term) for term, name in WRONG_VECTOR.items()},
     }
 
 
@@ -221,7 +240,9 @@ def batch_variant(
     sign=1.0,
     neg_sign=1.0,
     loss_neg_plus=False,
+    wrong="",
 ):
+    """The batch loss and gradients, with switches for the known mistakes (``wrong``: a key of :data:`WRONG_VECTOR`)."""
     B = len(c)
     v, u_o, u_k = W_in[c], W_out[o], W_out[negs]
     pos, neg = np.sum(u_o * v, axis=1), np.einsum("bkd,bd->bk", u_k, v)
@@ -232,12 +253,18 @@ def batch_variant(
         )
     g_pos = (sig(pos) - 1.0) / B * grad_scale
     g_neg = neg_sign * sig(neg) / B * grad_scale
-    g_v = g_pos[:, None] * u_o + np.einsum("bk,bkd->bd", g_neg, u_k)
+    vk = np.broadcast_to(v[:, None, :], u_k.shape) if wrong == "center_negatives" else u_k
+    g_v = g_pos[:, None] * (v if wrong == "center_outside" else u_o) + np.einsum("bk,bkd->bd", g_neg, vk)
     g_in, g_out = np.zeros_like(W_in), np.zeros_like(W_out)
     for target, rows, values, acc in [
         (g_in, c, g_v, accumulate),
-        (g_out, o, g_pos[:, None] * v, accumulate),
-        (g_out, negs, g_neg[:, :, None] * v[:, None, :], accumulate and accumulate_negatives),
+        (g_out, o, g_pos[:, None] * (u_o if wrong == "rows_outside" else v), accumulate),
+        (
+            g_out,
+            negs,
+            g_neg[:, :, None] * (u_k if wrong == "rows_negatives" else v[:, None, :]),
+            accumulate and accumulate_negatives,
+        ),
     ]:
         if acc:
             np.add.at(target, rows, values)
@@ -261,6 +288,7 @@ def batch_mistakes(W_in, W_out, c, o, negs) -> dict:
         "negative terms use log s(u_k . v) instead of log s(-u_k . v)": lambda: batch_variant(
             *args, loss_neg_plus=True
         ),
+        **{name: lambda term=term: batch_variant(*args, wrong=term) for term, name in WRONG_VECTOR.items()},
     }
 
 
