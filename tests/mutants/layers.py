@@ -73,7 +73,7 @@ MUTANTS = [
     Mutant(EX, "tgt-mask-ignored", F, DEC_POST_SELF, DEC_POST_SELF.replace("(x, x, x, tgt_mask)", "(x, x, x)"), expect="tgt_mask ignored"),
     Mutant(EX, "memory-normalised", F, DEC_PRE_CROSS,
            DEC_PRE_CROSS.replace("memory, memory, memory_mask", "self.norm2(memory), self.norm2(memory), memory_mask"),
-           expect="memory passed through norm2"),
+           expect="memory normalised by norm2"),
     Mutant(EX, "attentions-swapped", F, DEC_POST_SELF + "\n            " + DEC_POST_CROSS,
            DEC_POST_SELF.replace("self.self_attn(", "self.cross_attn(") + "\n            " + DEC_POST_CROSS.replace("self.cross_attn(", "self.self_attn("),
            expect="self_attn and cross_attn swapped"),

@@ -41,7 +41,7 @@ MUTANTS = [
            "        self.w_v = nn.Linear(d_model, d_model, bias=bias)\n        self.w_o = nn.Linear(d_model, d_model, bias=bias)",
            "self.w_q = nn.Linear(d_model, d_model)\n        self.w_k = nn.Linear(d_model, d_model)\n"
            "        self.w_v = nn.Linear(d_model, d_model)\n        self.w_o = nn.Linear(d_model, d_model)",
-           expect="bias argument ignored"),
+           expect="bias=False ignored by a projection"),
     Mutant(EX, "renamed-submodule", F, "self.w_o = nn.Linear(d_model, d_model, bias=bias)\n", "self.out_proj = nn.Linear(d_model, d_model, bias=bias)\n"
            "        self.w_o = self.out_proj\n", expect="w_o"),
     # forward

@@ -196,19 +196,21 @@ def layer_norm_mistakes(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tenso
 
 def wrong_axes(x: torch.Tensor, norm: Callable[..., torch.Tensor]) -> dict:
     """LayerNorm's statistics over any other set of axes than the last alone (``norm(dims=...)`` computes it)."""
-    named = {
-        (-2,): "normalised over the wrong axis (dim=-2); the statistics are over the last axis, per token",
-        (-2, -1): "normalised over the whole sequence (last two axes) instead of each token",
-        tuple(range(-x.dim(), 0)): "normalised over the whole tensor (every axis) instead of each token's features",
-    }
-    subsets = [dims for n in range(1, x.dim() + 1) for dims in itertools.combinations(range(-x.dim(), 0), n)]
+    every = tuple(range(-x.dim(), 0))
     out: dict[str, Any] = {
-        named.get(dims, f"normalised over the axes {dims} instead of the last axis alone (each token's features)"): (
-            lambda dims=dims: norm(dims=dims)
-        )
-        for dims in subsets
-        if dims != (-1,)
+        "normalised over the wrong axis (dim=-2); the statistics are over the last axis, per token": lambda: norm(
+            dims=(-2,)
+        ),
+        "normalised over the whole sequence (last two axes) instead of each token": lambda: norm(dims=(-2, -1)),
     }
+    if x.dim() > 2:  # (a 2-D input's every axis is its last two)
+        out["normalised over the whole tensor (every axis) instead of each token's features"] = lambda: norm(dims=every)
+    subsets = [dims for n in range(1, x.dim() + 1) for dims in itertools.combinations(range(-x.dim(), 0), n)]
+    for dims in subsets:
+        if dims not in ((-1,), (-2,), (-2, -1), every):
+            out[f"normalised over the axes {dims} instead of the last axis alone (each token's features)"] = (
+                lambda dims=dims: norm(dims=dims)
+            )
     for dims in subsets:
         if dims != (-1,):
             out[f"the mean taken over the axes {dims}: each token subtracts the mean of its own features (dim=-1)"] = (
