@@ -33,37 +33,21 @@ def test_heldout_ids_are_unique_and_apart_from_the_catalogue():
     assert not set(ids) & {m.id for m in all_mutants()}, "a held-out id collides with a catalogue id"
 
 
-def test_set_b_is_registered_beside_set_a():
+LETTERED = [(set_2026_12b, "b_"), (set_2026_12c, "c_"), (set_2026_12d, "d_")]  # oldest first, after set A
+
+
+@pytest.mark.parametrize(("module", "prefix"), LETTERED, ids=[prefix.rstrip("_") for _, prefix in LETTERED])
+def test_each_set_is_registered_in_order_measured_whole_and_covers_every_code_exercise(module, prefix):
     sets = heldout_sets()
-    assert list(sets)[:2] == [DEFAULT_LABEL, set_2026_12b.LABEL], "set A (plain label) first, then set B"
-    assert [m.id for m in sets[set_2026_12b.LABEL]] == [m.id for m in set_2026_12b.HELDOUT], "set B is measured whole"
-    assert all(m.label == set_2026_12b.LABEL for m in sets[set_2026_12b.LABEL])
+    order = [DEFAULT_LABEL, *(m.LABEL for m, _ in LETTERED)]
+    assert list(sets)[: len(order)] == order, "set A (plain label) first, then each lettered set in its order"
+    assert [m.id for m in sets[module.LABEL]] == [m.id for m in module.HELDOUT], f"{module.LABEL} is measured whole"
+    assert all(m.label == module.LABEL for m in sets[module.LABEL])
     assert all(m.label == DEFAULT_LABEL for m in sets[DEFAULT_LABEL])
-    assert len(set_2026_12b.HELDOUT) >= 45
+    assert len(module.HELDOUT) >= 45
+    assert all(m.name.startswith(prefix) for m in module.HELDOUT), f"{module.LABEL}'s ids carry its prefix"
     code = set(EXERCISES) - CONCEPTS  # the concept checks are answers, not code: no mistake of code to plant
-    assert {m.exercise for m in set_2026_12b.HELDOUT} == code, "set B covers every code exercise"
-
-
-def test_set_c_is_registered_after_sets_a_and_b():
-    sets = heldout_sets()
-    assert list(sets)[:3] == [DEFAULT_LABEL, set_2026_12b.LABEL, set_2026_12c.LABEL], "set A, then set B, then set C"
-    assert [m.id for m in sets[set_2026_12c.LABEL]] == [m.id for m in set_2026_12c.HELDOUT], "set C is measured whole"
-    assert all(m.label == set_2026_12c.LABEL for m in sets[set_2026_12c.LABEL])
-    assert len(set_2026_12c.HELDOUT) >= 45
-    assert all(m.name.startswith("c_") for m in set_2026_12c.HELDOUT), "set C's ids carry its prefix"
-    code = set(EXERCISES) - CONCEPTS
-    assert {m.exercise for m in set_2026_12c.HELDOUT} == code, "set C covers every code exercise"
-
-
-def test_set_d_is_registered_after_sets_a_b_and_c():
-    sets = heldout_sets()
-    assert list(sets)[:4] == [DEFAULT_LABEL, set_2026_12b.LABEL, set_2026_12c.LABEL, set_2026_12d.LABEL], "sets A, B, C, then D"
-    assert [m.id for m in sets[set_2026_12d.LABEL]] == [m.id for m in set_2026_12d.HELDOUT], "set D is measured whole"
-    assert all(m.label == set_2026_12d.LABEL for m in sets[set_2026_12d.LABEL])
-    assert len(set_2026_12d.HELDOUT) >= 45
-    assert all(m.name.startswith("d_") for m in set_2026_12d.HELDOUT), "set D's ids carry its prefix"
-    code = set(EXERCISES) - CONCEPTS
-    assert {m.exercise for m in set_2026_12d.HELDOUT} == code, "set D covers every code exercise"
+    assert {m.exercise for m in module.HELDOUT} == code, f"{module.LABEL} covers every code exercise"
 
 
 def test_naming_reads_only_the_named_mistake_lines():
