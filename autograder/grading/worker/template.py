@@ -1,7 +1,8 @@
 """The grader's side of the warm template (:mod:`autograder.runtime.template`): workers forked, not started afresh.
 
-:class:`Template` starts the template process once per submission, over a slot of the workspace with no stand-in,
-and asks it for each worker; :class:`Forked` is the worker it forked, waited for and killed the way a
+:class:`Template` starts the template process once per submission, over a slot of the workspace with no stand-in
+(in a batch, it asks the batch's template server, :func:`batch_server`, to fork it instead), and asks it for each
+worker; :class:`Forked` is the worker it forked, waited for and killed the way a
 :class:`subprocess.Popen` child is. The worker itself is the same as a fresh start's: the same config, environment
 and descriptors, the same sandbox applied by itself before any student code. Where the template cannot start or has
 died, the caller starts workers afresh (``AUTOGRADER_TEMPLATE=0`` always does).
@@ -183,6 +184,7 @@ class Template:
                 if not select.select([self._pidfd], [], [], 5)[0]:
                     with contextlib.suppress(OSError):
                         signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            if self._pidfd is not None:
                 os.close(self._pidfd)
                 self._pidfd = None
 
