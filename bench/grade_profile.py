@@ -61,7 +61,7 @@ class _Timer:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         inner = getattr(session.config.stash.get(plugin.STUDENT_KEY, None), "inner", None)
         if hasattr(inner, "seconds"):
-            self.workers = {"started": inner.restarts + 1, **inner.seconds}
+            self.workers = {"started": inner.started, **inner.seconds}
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_protocol(self, item: pytest.Item, nextitem: pytest.Item | None) -> object:

@@ -65,7 +65,12 @@ _START = pytest.StashKey[float]()
 
 
 def exercise_of(item: pytest.Item) -> str:
-    return Path(str(item.fspath)).stem.removeprefix("test_")
+    return exercise_of_file(Path(str(item.fspath)))
+
+
+def exercise_of_file(path: Path) -> str:
+    """The exercise a suite file tests (``test_<exercise>.py``)."""
+    return path.stem.removeprefix("test_")
 
 
 def points_of(item: pytest.Item) -> float:
@@ -159,7 +164,7 @@ def suite_exercises(config: pytest.Config) -> set[str] | None:
     paths = [Path(arg.split("::")[0]) for arg in config.args]
     if not paths or any(p.suffix != ".py" for p in paths):
         return None
-    return {p.stem.removeprefix("test_") for p in paths}
+    return {exercise_of_file(p) for p in paths}
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -189,6 +194,8 @@ def student(request: pytest.FixtureRequest) -> Iterator[Student]:
         early.order = order
         s = Recording(early)
     else:
+        if early is not None:
+            early.close()  # built for other exercises: its uid and template go back at once
         s = Recording(make_student(request.config, order))
     request.config.stash[STUDENT_KEY] = s
     yield s

@@ -132,7 +132,7 @@ def main(control: str) -> None:
 def serve_templates(listen: str) -> None:
     """A batch's source of templates: imports once, then forks a template for each request on ``listen``.
 
-    A batch starts this process once (:func:`autograder.grading.worker.template.start_server`) and each of its grade
+    A batch starts this process once (:func:`autograder.grading.worker.template.batch_server`) and each of its grade
     processes asks it for its template: ``{"op": "template"}`` with the grader's end of a new control socket beside
     it, on the socket every grade process of the batch shares (one message each, never a reply on it). The forked
     child is a template like :func:`main`'s, serving that one control socket, minus the imports every submission's

@@ -207,13 +207,13 @@ def wrong_axes(x: torch.Tensor, norm: Callable[..., torch.Tensor]) -> dict:
         out["normalised over the whole tensor (every axis) instead of each token's features"] = lambda: norm(dims=every)
     subsets = [dims for n in range(1, x.dim() + 1) for dims in itertools.combinations(range(-x.dim(), 0), n)]
     for dims in subsets:
-        if dims not in ((-1,), (-2,), (-2, -1), every):
+        if dims == (-1,):
+            continue
+        if dims not in ((-2,), (-2, -1), every):  # (those three have their names above)
             out[f"normalised over the axes {dims} instead of the last axis alone (each token's features)"] = (
                 lambda dims=dims: norm(dims=dims)
             )
-    for dims in subsets:
-        if dims != (-1,):
-            out[f"the mean taken over the axes {dims}: each token subtracts the mean of its own features (dim=-1)"] = (
-                AnyOf(lambda dims=dims: norm(mean_dims=dims), lambda dims=dims: norm(mean_dims=dims, centred=True))
-            )
+        out[f"the mean taken over the axes {dims}: each token subtracts the mean of its own features (dim=-1)"] = AnyOf(
+            lambda dims=dims: norm(mean_dims=dims), lambda dims=dims: norm(mean_dims=dims, centred=True)
+        )
     return out

@@ -145,6 +145,19 @@ WRONG_VECTOR = {
 }
 
 
+def dot_partners(wrong: str, v, u_o, u_k) -> dict:
+    """The vector each gradient term multiplies (the other factor of its dot product), for one center word (v
+    (d,), u_o (d,), u_k (K, d)) or a batch ((B, d), (B, d), (B, K, d)); the term ``wrong`` (a key of
+    :data:`WRONG_VECTOR`) takes its own factor instead."""
+    v_k = np.expand_dims(v, -2)  # (1, d) or (B, 1, d): against each negative's u_k
+    return {
+        "center_outside": v if wrong == "center_outside" else u_o,
+        "center_negatives": np.broadcast_to(v_k, u_k.shape) if wrong == "center_negatives" else u_k,
+        "rows_outside": u_o if wrong == "rows_outside" else v,
+        "rows_negatives": u_k if wrong == "rows_negatives" else v_k,
+    }
+
+
 def neg_variant(
     v,
     o,
@@ -169,12 +182,13 @@ def neg_variant(
         loss = float(-np.log(s_o) - np.sum(np.log(sig((1.0 if loss_neg_plus else -1.0) * (u_k @ v)))))
     c_k = neg_sign * ((1.0 - s_k) if one_minus else s_k)
     keep = {term: float(term != drop) for term in NEG_TERMS}
-    vk = np.broadcast_to(v, u_k.shape) if wrong == "center_negatives" else u_k
-    g_v = keep["center_outside"] * (s_o - 1.0) * (v if wrong == "center_outside" else u_o)
-    g_v = g_v + keep["center_negatives"] * (c_k @ vk)
+    by = dot_partners(wrong, v, u_o, u_k)
+    g_v = keep["center_outside"] * (s_o - 1.0) * by["center_outside"] + keep["center_negatives"] * (
+        c_k @ by["center_negatives"]
+    )
     g_U = np.zeros_like(U)
-    g_U[o] += keep["rows_outside"] * (s_o - 1.0) * (u_o if wrong == "rows_outside" else v)
-    rows = keep["rows_negatives"] * c_k[:, None] * (u_k if wrong == "rows_negatives" else v[None, :])
+    g_U[o] += keep["rows_outside"] * (s_o - 1.0) * by["rows_outside"]
+    rows = keep["rows_negatives"] * c_k[:, None] * by["rows_negatives"]
     if accumulate:
         np.add.at(g_U, negs, rows)
     else:
@@ -253,18 +267,13 @@ def batch_variant(
         )
     g_pos = (sig(pos) - 1.0) / B * grad_scale
     g_neg = neg_sign * sig(neg) / B * grad_scale
-    vk = np.broadcast_to(v[:, None, :], u_k.shape) if wrong == "center_negatives" else u_k
-    g_v = g_pos[:, None] * (v if wrong == "center_outside" else u_o) + np.einsum("bk,bkd->bd", g_neg, vk)
+    by = dot_partners(wrong, v, u_o, u_k)
+    g_v = g_pos[:, None] * by["center_outside"] + np.einsum("bk,bkd->bd", g_neg, by["center_negatives"])
     g_in, g_out = np.zeros_like(W_in), np.zeros_like(W_out)
     for target, rows, values, acc in [
         (g_in, c, g_v, accumulate),
-        (g_out, o, g_pos[:, None] * (u_o if wrong == "rows_outside" else v), accumulate),
-        (
-            g_out,
-            negs,
-            g_neg[:, :, None] * (u_k if wrong == "rows_negatives" else v[:, None, :]),
-            accumulate and accumulate_negatives,
-        ),
+        (g_out, o, g_pos[:, None] * by["rows_outside"], accumulate),
+        (g_out, negs, g_neg[:, :, None] * by["rows_negatives"], accumulate and accumulate_negatives),
     ]:
         if acc:
             np.add.at(target, rows, values)

@@ -62,8 +62,7 @@ class IsolatedStudent(Student):
             self.broken: dict[tuple[str, tuple[str, ...]], StudentError] = {}
             self.sandbox: dict[str, Any] = {}
             self.below_level: str | None = None  # the isolation achieved is below settings.require
-            self.restarts = 0  # workers started after the first
-            self._first_started = False
+            self.started = 0  # workers started for this submission (restarts: all but the first)
             self.phases = 0  # workers started for another exercise's set of stand-ins
             self.exercise: str | None = None  # the exercise of the test running now (begin_test)
             self.stops = Stops(self.settings)  # calls that hung or ended the worker, and what they cost
@@ -82,10 +81,15 @@ class IsolatedStudent(Student):
                     self._template = self._new_template(self.workspace)
                 else:
                     self._worker = self._new_worker()  # the first call waits
-                    self._first_started = True
+                    self.started = 1
         except BaseException:
             self.close()
             raise
+
+    @property
+    def restarts(self) -> int:
+        """Workers started after the first (for another set of stand-ins, or after a stop)."""
+        return max(self.started - 1, 0)
 
     # -- the test's time limit
     def begin_test(self, timeout: float | None, exercise: str | None = None) -> None:
@@ -118,8 +122,7 @@ class IsolatedStudent(Student):
             self._stop()  # another exercise's stand-ins: a worker of its own (not a restart the submission pays for)
             self.phases += 1
         if self._worker is None:
-            self.restarts += self._first_started
-            self._first_started = True
+            self.started += 1
             self._worker = self._take_spare(needed) or self._new_worker(needed)
         worker = self._worker
         start = time.perf_counter()
